@@ -1,0 +1,351 @@
+"""The book's records: typed, frozen, and free of I/O.
+
+Everything the loader reads ends up in one of these models; raw dicts never leave
+``load.py``. Per-record rules (id syntax, ISBN and ORCID check digits, time
+formats) live here; rules that relate records to each other live in ``check.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+Lang = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+# Text given once per language, e.g. {"kk": "Мазмұны", "ru": "Содержание"}.
+Localized = dict[Lang, str]
+
+PartKind = Literal["title", "contents", "programme", "participants", "papers", "resolution", "index"]
+DEFAULT_PARTS: tuple[PartKind, ...] = (
+    "title",
+    "contents",
+    "programme",
+    "participants",
+    "papers",
+    "resolution",
+    "index",
+)
+TrimName = Literal["A4", "A5", "60x84/16"]
+
+
+def _check_isbn(value: str) -> str:
+    digits = re.sub(r"[\s-]", "", value)
+    if not re.fullmatch(r"97[89]\d{10}", digits):
+        raise ValueError(f"not an ISBN-13 (13 digits starting 978 or 979): {value!r}")
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits[:12]))
+    expected = (10 - total % 10) % 10
+    if int(digits[12]) != expected:
+        raise ValueError(f"ISBN-13 check digit of {value!r} should be {expected}")
+    return value
+
+
+def _check_orcid(value: str) -> str:
+    if not re.fullmatch(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]", value):
+        raise ValueError(f"not an ORCID (0000-0000-0000-000X): {value!r}")
+    digits = value.replace("-", "")
+    total = 0
+    for d in digits[:15]:
+        total = (total + int(d)) * 2
+    check = (12 - total % 11) % 11
+    expected = "X" if check == 10 else str(check)
+    if digits[15] != expected:
+        raise ValueError(f"ORCID check digit of {value!r} should be {expected}")
+    return value
+
+
+def _parse_clock(value: str) -> str:
+    # Programmes print times as 09.00 or 09:00; keep one canonical form.
+    match = re.fullmatch(r"([01]?\d|2[0-3])[.:]([0-5]\d)", value.strip())
+    if not match:
+        raise ValueError(f"not a time of day (HH.MM or HH:MM): {value!r}")
+    return f"{int(match[1]):02d}:{match[2]}"
+
+
+Isbn = Annotated[str, AfterValidator(_check_isbn)]
+Orcid = Annotated[str, AfterValidator(_check_orcid)]
+Clock = Annotated[str, AfterValidator(_parse_clock)]
+
+
+class Record(BaseModel):
+    """Base of every source record: immutable, and unknown fields are typos."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+# --- book.yaml -------------------------------------------------------------------
+
+
+class Venue(Record):
+    name: Localized
+    address: Localized = {}
+
+
+class Imprint(Record):
+    """Optional imprint data; empty fields are left out of the book."""
+
+    udc: str | None = None
+    bbk: str | None = None
+    author_sign: str | None = None
+    isbn: Isbn | None = None
+    publisher: Localized = {}
+    city: Localized = {}
+    year: int | None = None
+    print_run: int | None = Field(default=None, ge=1)
+    annotation: Localized = {}
+    copyright: Localized = {}
+
+
+class Book(Record):
+    """``book.yaml``: the conference and the shape of the book."""
+
+    languages: list[Lang] = Field(min_length=1)
+    title: Localized
+    subtitle: Localized = {}
+    type: Localized = {}
+    short_title: Localized = {}
+    organisers: list[Localized] = []
+    date: dt.date
+    start_time: Clock | None = None
+    city: Localized = {}
+    venue: Venue | None = None
+    format: Localized = {}
+    editors: list[Id] = []
+    editorial_board: list[Id] = []
+    imprint: Imprint = Imprint()
+    trim: TrimName = "A4"
+    papers_start_recto: bool = False
+    parts: list[PartKind] = list(DEFAULT_PARTS)
+    papers: list[Id] = []
+
+
+# --- people.yaml -----------------------------------------------------------------
+
+
+class Affiliation(Record):
+    """Where a person works and what they hold, in one language."""
+
+    position: str | None = None
+    department: str | None = None
+    institution: str | None = None
+    degree: str | None = None
+    academic_title: str | None = None
+    rank: str | None = None
+
+
+class PersonName(Affiliation):
+    """A person's name and affiliation in one language."""
+
+    surname: NonEmpty
+    given: str | None = None
+
+
+class Person(Record):
+    id: Id
+    names: dict[Lang, PersonName] = Field(min_length=1)
+    email: str | None = None
+    orcid: Orcid | None = None
+
+    def name(self, lang: str) -> PersonName:
+        """The name in ``lang``, or in the first language given."""
+        return self.names.get(lang) or next(iter(self.names.values()))
+
+
+# --- programme.yaml --------------------------------------------------------------
+
+
+class HeaderField(Record):
+    """One labelled line of a programme header; the value defaults from book.yaml."""
+
+    label: str
+    value: str | None = None
+
+
+class ModeratorField(Record):
+    label: str
+    person: Id
+
+
+class Columns(Record):
+    time: str | None = None
+    speaker: str | None = None
+    topic: str | None = None
+
+
+class ProgrammeHeader(Record):
+    title: str
+    date_time: HeaderField | None = None
+    venue: HeaderField | None = None
+    format: HeaderField | None = None
+    moderator: ModeratorField | None = None
+    section: str | None = None
+    columns: Columns = Columns()
+
+
+SlotRole = Literal[
+    "opening", "welcome", "moderator", "talk", "discussion", "break", "closing", "other"
+]
+
+
+class Slot(Record):
+    start: Clock
+    end: Clock
+    role: SlotRole = "talk"
+    people: list[Id] = []
+    title: Localized = {}
+    paper: Id | None = None
+    in_volume: bool = True
+
+
+class Programme(Record):
+    """``programme.yaml``: one header per language and the shared ordered slots."""
+
+    header: dict[Lang, ProgrammeHeader]
+    slots: list[Slot] = []
+
+
+# --- participants.yaml -----------------------------------------------------------
+
+
+class ParticipantsLabels(Record):
+    title: str | None = None
+    name: str | None = None
+    position: str | None = None
+
+
+class Participants(Record):
+    """``participants.yaml``: who took part; derived from the programme when absent."""
+
+    people: list[Id] | None = None
+    labels: dict[Lang, ParticipantsLabels] = {}
+
+
+# --- papers/<id>/paper.md --------------------------------------------------------
+
+
+class AuthorRef(Record):
+    person: Id
+    # "programme": the paper printed no byline and the author is the speaker whose talk
+    # matches the paper; the mark keeps that inference visible to the editor.
+    source: Literal["byline", "programme"] = "byline"
+    affiliation: Affiliation | None = None
+
+
+class Epigraph(Record):
+    text: NonEmpty
+    attribution: str | None = None
+
+
+class Reference(Record):
+    text: NonEmpty
+    # None: the author printed the entry without a number. Numbers are the author's
+    # own, kept as written so that the checker can report gaps and duplicates.
+    number: int | None
+    line: int = 0
+
+
+class Cell(Record):
+    text: str = ""
+    colspan: int = Field(default=1, ge=1)
+    rowspan: int = Field(default=1, ge=1)
+
+
+class Totals(Record):
+    """Computed relations an author declares, so that the checker can recompute them."""
+
+    row: int | None = None
+    column: int | None = None
+
+
+class Table(Record):
+    id: Id
+    caption: str | None = None
+    header: list[list[Cell]] = []
+    rows: list[list[Cell]] = []
+    footer: list[list[Cell]] = []
+    header_columns: int = Field(default=1, ge=0)
+    totals: Totals | None = None
+    line: int = 0
+
+
+class Figure(Record):
+    id: Id
+    file: NonEmpty
+    caption: str | None = None
+    alt: str | None = None
+    width: str | None = None
+    note: str | None = None
+    line: int = 0
+
+
+class Citation(Record):
+    """A numeric citation such as ``[12, с. 23; 14]`` found in a paper's text."""
+
+    raw: str
+    numbers: tuple[int, ...]
+    line: int
+
+
+class PaperFront(Record):
+    """The front matter of ``papers/<id>/paper.md``, as the editor writes it."""
+
+    id: Id | None = None
+    lang: Lang
+    authors: list[AuthorRef] = []
+    title: str | None = None
+    short_title: str | None = None
+    abstract: str | None = None
+    keywords: list[str] = []
+    epigraphs: list[Epigraph] = []
+    references: list[Reference] = []
+    tables: list[Table] = []
+    figures: list[Figure] = []
+    note: str | None = None
+
+
+class Paper(PaperFront):
+    """A paper with its Markdown body and the citations found in it."""
+
+    id: Id
+    path: str
+    body: str = ""
+    body_line: int = 1
+    citations: list[Citation] = []
+
+
+# --- resolution/<lang>.md --------------------------------------------------------
+
+
+class Resolution(Record):
+    lang: Lang
+    path: str
+    heading: list[str] = Field(min_length=1)
+    body: str = ""
+    body_line: int = 1
+    signature: str | None = None
+    place_date: str | None = None
+
+
+# --- the whole book --------------------------------------------------------------
+
+
+class Sources(Record):
+    """Everything read from a sources folder, cross-checked by ``check.py``."""
+
+    root: str
+    book: Book
+    people: dict[str, Person]
+    programme: Programme | None = None
+    participants: Participants | None = None
+    papers: list[Paper] = []
+    resolutions: list[Resolution] = []
+
+    def ordered_papers(self) -> list[Paper]:
+        """Papers in book.yaml's order, then any others by id."""
+        by_id = {p.id: p for p in self.papers}
+        listed = [by_id[i] for i in self.book.papers if i in by_id]
+        rest = sorted((p for p in self.papers if p.id not in self.book.papers), key=lambda p: p.id)
+        return listed + rest
