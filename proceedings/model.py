@@ -329,6 +329,14 @@ class Resolution(Record):
     place_date: str | None = None
 
 
+def format_loc(loc: tuple[object, ...]) -> str:
+    """A key path as diagnostics print it: ``authors[1].person``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
 # --- the whole book --------------------------------------------------------------
 
 
@@ -342,6 +350,17 @@ class Sources(Record):
     participants: Participants | None = None
     papers: list[Paper] = []
     resolutions: list[Resolution] = []
+    # file → key path ("slots[3].people[0]") → line, so that checks can point at lines.
+    lines: dict[str, dict[str, int]] = {}
+
+    def line_of(self, path: str, *loc: str | int) -> int:
+        """The line of a key path in a source file, or of its nearest ancestor."""
+        table = self.lines.get(path, {})
+        for end in range(len(loc), -1, -1):
+            line = table.get(format_loc(loc[:end]))
+            if line is not None:
+                return line
+        return 1
 
     def ordered_papers(self) -> list[Paper]:
         """Papers in book.yaml's order, then any others by id."""

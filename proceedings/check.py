@@ -1,0 +1,130 @@
+"""Cross-record checks: do the records of a book agree with each other?
+
+Per-record validation is pydantic's job in ``load.py``; this module relates records:
+ids that must exist, citations that must resolve, files that must be there. It
+never raises; it returns findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from proceedings.diagnostics import Diagnostic, error, warning
+from proceedings.load import display_path
+from proceedings.markup import directives
+from proceedings.model import Paper, Sources
+
+
+def check_sources(sources: Sources) -> list[Diagnostic]:
+    """Every cross-record finding for a loaded book."""
+    root = Path(sources.root)
+    found: list[Diagnostic] = []
+    found += _check_book(sources, root)
+    found += _check_programme(sources, root)
+    for paper in sources.papers:
+        found += _check_paper(sources, paper, root)
+    return found
+
+
+def _unknown_person(path: str, line: int, person: str, where: str) -> Diagnostic:
+    return error(path, line, f"unknown person id '{person}' in {where}", "unknown-person")
+
+
+def _check_book(sources: Sources, root: Path) -> Iterator[Diagnostic]:
+    path = display_path(root / "book.yaml")
+    folders = {p.id for p in sources.papers}
+    for i, paper_id in enumerate(sources.book.papers):
+        if paper_id not in folders:
+            yield error(
+                path, sources.line_of(path, "papers", i), f"unknown paper id '{paper_id}' in papers: no folder papers/{paper_id}",
+                "unknown-paper",
+            )
+    for paper_id in sorted(folders - set(sources.book.papers)):
+        if sources.book.papers:
+            yield warning(
+                path, sources.line_of(path, "papers"), f"paper '{paper_id}' is not listed in papers; it is placed last",
+                "unlisted-paper",
+            )
+    for field in ("editors", "editorial_board"):
+        for i, person in enumerate(getattr(sources.book, field)):
+            if person not in sources.people:
+                yield _unknown_person(path, sources.line_of(path, field, i), person, field)
+
+
+def _check_programme(sources: Sources, root: Path) -> Iterator[Diagnostic]:
+    programme = sources.programme
+    path = display_path(root / "programme.yaml")
+    papers = {p.id for p in sources.papers}
+    if programme is not None:
+        for lang, header in programme.header.items():
+            if header.moderator and header.moderator.person not in sources.people:
+                line = sources.line_of(path, "header", lang, "moderator", "person")
+                yield _unknown_person(path, line, header.moderator.person, f"header.{lang}.moderator")
+        for i, slot in enumerate(programme.slots):
+            for j, person in enumerate(slot.people):
+                if person not in sources.people:
+                    line = sources.line_of(path, "slots", i, "people", j)
+                    yield _unknown_person(path, line, person, f"slot {i + 1} ({slot.start})")
+            if slot.paper and slot.paper not in papers:
+                yield error(
+                    path, sources.line_of(path, "slots", i, "paper"),
+                    f"unknown paper id '{slot.paper}' in slot {i + 1} ({slot.start})",
+                    "unknown-paper",
+                )
+    if sources.participants and sources.participants.people:
+        ppath = display_path(root / "participants.yaml")
+        for i, person in enumerate(sources.participants.people):
+            if person not in sources.people:
+                line = sources.line_of(ppath, "people", i)
+                yield _unknown_person(ppath, line, person, "people")
+
+
+def _check_paper(sources: Sources, paper: Paper, root: Path) -> Iterator[Diagnostic]:
+    for i, author in enumerate(paper.authors):
+        if author.person not in sources.people:
+            line = sources.line_of(paper.path, "authors", i, "person")
+            yield _unknown_person(paper.path, line, author.person, "authors")
+    if not paper.authors:
+        yield warning(paper.path, 1, "the paper has no author (no byline)", "no-author")
+    if not paper.title:
+        yield warning(paper.path, 1, "the paper has no title", "no-title")
+    yield from _check_citations(paper)
+    yield from _check_assets(paper, root)
+
+
+def _check_citations(paper: Paper) -> Iterator[Diagnostic]:
+    numbers = {r.number for r in paper.references if r.number is not None}
+    if paper.citations and not paper.references:
+        first = paper.citations[0]
+        yield warning(
+            paper.path, first.line,
+            f"the paper cites {len(paper.citations)} time(s), first {first.raw}, "
+            "but has no reference list",
+            "no-references",
+        )
+        return
+    for citation in paper.citations:
+        missing = [n for n in citation.numbers if n not in numbers]
+        for n in missing:
+            yield warning(
+                paper.path, citation.line,
+                f"citation {citation.raw} refers to reference {n}, which the list does not have",
+                "citation",
+            )
+
+
+def _check_assets(paper: Paper, root: Path) -> Iterator[Diagnostic]:
+    tables = {t.id for t in paper.tables}
+    figures = {f.id: f for f in paper.figures}
+    for kind, ref, line in directives(paper.body, paper.body_line):
+        known = tables if kind == "table" else figures
+        if ref not in known:
+            yield error(paper.path, line, f"unknown {kind} id '{ref}'", f"unknown-{kind}")
+    folder = Path(paper.path).parent
+    for figure in figures.values():
+        if not (folder / figure.file).is_file():
+            yield error(
+                paper.path, figure.line, f"figure file '{figure.file}' not found beside paper.md",
+                "missing-file",
+            )

@@ -1,0 +1,107 @@
+"""Diagnostics as data: every problem the tool finds, with its place and code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    SOURCE_ERRORS = 1
+    USAGE = 2
+    MISSING_DEPENDENCY = 3
+    RENDER_FAILED = 4
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One finding: ``path:line: severity: message [code]``."""
+
+    path: str
+    line: int
+    severity: Severity
+    message: str
+    code: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.severity}: {self.message} [{self.code}]"
+
+
+def error(path: str, line: int, message: str, code: str) -> Diagnostic:
+    """An error: the book cannot be built until it is fixed."""
+    return Diagnostic(path, line, Severity.ERROR, message, code)
+
+
+def warning(path: str, line: int, message: str, code: str) -> Diagnostic:
+    """A warning: a defect in the content; the book still builds."""
+    return Diagnostic(path, line, Severity.WARNING, message, code)
+
+
+def note(path: str, line: int, message: str, code: str) -> Diagnostic:
+    """A note: worth a look, never fails a build."""
+    return Diagnostic(path, line, Severity.NOTE, message, code)
+
+
+class Diagnostics:
+    """An ordered, de-duplicated collection of findings."""
+
+    def __init__(self, items: Iterable[Diagnostic] = ()) -> None:
+        self._items: list[Diagnostic] = []
+        self.extend(items)
+
+    def add(self, item: Diagnostic) -> None:
+        if item not in self._items:
+            self._items.append(item)
+
+    def extend(self, items: Iterable[Diagnostic]) -> None:
+        for item in items:
+            self.add(item)
+
+    def __iter__(self) -> Iterator[Diagnostic]:
+        return iter(sorted(self._items, key=_sort_key))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for d in self._items if d.severity is severity)
+
+    def failed(self, *, strict: bool = False) -> bool:
+        """True when the run must stop: an error, or any warning under ``strict``."""
+        return self.count(Severity.ERROR) > 0 or (strict and self.count(Severity.WARNING) > 0)
+
+    def raise_if_failed(self, *, strict: bool = False) -> None:
+        if self.failed(strict=strict):
+            raise BuildError(list(self))
+
+    def summary(self, *, strict: bool = False) -> str:
+        errors, warnings = self.count(Severity.ERROR), self.count(Severity.WARNING)
+        text = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+        if strict and warnings:
+            text += " (strict: warnings are errors)"
+        return text
+
+
+def _sort_key(d: Diagnostic) -> tuple[str, int, str, str]:
+    return (d.path, d.line, d.code, d.message)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+class BuildError(Exception):
+    """Raised by library code when the sources cannot be built; carries the findings."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__(f"{len(diagnostics)} problem(s)")
+        self.diagnostics = diagnostics

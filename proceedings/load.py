@@ -1,0 +1,378 @@
+"""Read a sources folder into models, reporting every problem with its file and line.
+
+This is the only module that sees raw YAML data. It never raises for bad input: it
+returns what it could read and the diagnostics for the rest.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from proceedings.diagnostics import Diagnostic, Diagnostics, error
+from proceedings.markup import find_citations
+from proceedings.model import (
+    Book,
+    Citation,
+    Paper,
+    PaperFront,
+    Participants,
+    Person,
+    Programme,
+    Resolution,
+    Sources,
+    format_loc,
+)
+from proceedings.yamlsrc import Located, YamlError, parse_yaml
+
+M = TypeVar("M", bound=BaseModel)
+MAX_SOURCE_BYTES = 20 * 1024 * 1024
+
+
+def display_path(path: Path) -> str:
+    """A path as diagnostics show it: relative to the working folder when inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+class _Reader:
+    """Collects diagnostics while reading one sources folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.diags = Diagnostics()
+        self.lines: dict[str, dict[str, int]] = {}
+
+    def error(self, path: Path, line: int, message: str, code: str) -> None:
+        self.diags.add(error(display_path(path), line, message, code))
+
+    def read_text(self, path: Path) -> str | None:
+        try:
+            if path.stat().st_size > MAX_SOURCE_BYTES:
+                self.error(path, 0, "file is larger than 20 MB", "too-large")
+                return None
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            self.error(path, 0, "required file is missing", "missing-file")
+        except UnicodeDecodeError as exc:
+            self.error(path, 0, f"not UTF-8 text (byte {exc.start})", "encoding")
+        except OSError as exc:
+            self.error(path, 0, f"cannot read: {exc.strerror}", "io")
+        return None
+
+    def parse(self, path: Path, text: str, first_line: int = 1) -> Located | None:
+        try:
+            located = parse_yaml(text, first_line)
+        except YamlError as exc:
+            self.error(path, exc.line, exc.message, exc.code)
+            return None
+        self.lines[display_path(path)] = {format_loc(k): v for k, v in located.lines.items()}
+        return located
+
+    def validate(
+        self, model: type[M], data: Any, path: Path, located: Located, prefix: tuple[Any, ...] = ()
+    ) -> M | None:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            for diag in schema_diagnostics(exc, model, display_path(path), located, prefix):
+                self.diags.add(diag)
+            return None
+
+
+def schema_diagnostics(
+    exc: ValidationError, model: type[BaseModel], path: str, located: Located, prefix: tuple[Any, ...]
+) -> list[Diagnostic]:
+    """Turn pydantic errors into diagnostics at the YAML line of each offending key."""
+    found = []
+    for err in exc.errors():
+        loc = tuple(part for part in err["loc"] if not _is_union_tag(part))
+        line = located.line_of((*prefix, *loc))
+        where = _format_loc(loc)
+        kind = err["type"]
+        if kind == "missing":
+            found.append(error(path, line, f"missing required field '{where}'", "missing-field"))
+        elif kind == "extra_forbidden":
+            name = str(loc[-1]) if loc else "?"
+            hint = _suggest(name, model, loc[:-1])
+            found.append(error(path, line, f"unknown field '{where}'{hint}", "unknown-field"))
+        else:
+            code = "type"
+            last = str(loc[-1]) if loc else ""
+            if last in {"isbn", "orcid"}:
+                code = last
+            message = str(err["msg"]).removeprefix("Value error, ")
+            value = err.get("input")
+            shown = f" (got {_short(value)})" if code == "type" and not isinstance(value, dict) else ""
+            found.append(error(path, line, f"{where}: {message}{shown}", code))
+    return found
+
+
+def _is_union_tag(part: Any) -> bool:
+    # pydantic adds the member type's name to locations inside unions, e.g. "str".
+    return isinstance(part, str) and (part in {"str", "int", "bool"} or "[" in part)
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    return format_loc(loc) or "(document)"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _suggest(name: str, model: type[BaseModel], parent: tuple[Any, ...]) -> str:
+    fields = _fields_at(model, parent)
+    close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            continue
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return []
+        current = _inner_model(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+# --- front matter ----------------------------------------------------------------
+
+
+def split_front_matter(text: str) -> tuple[str, str, int] | None:
+    """Split ``---`` front matter from a Markdown file: (yaml, body, body's first line)."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return None
+    for i in range(1, len(lines)):
+        if lines[i].strip() in {"---", "..."}:
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1 :]), i + 2
+    return None
+
+
+def _normalize_references(raw: Any, located: Located) -> Any:
+    """Number references the way the author did: given numbers, else one more than the last."""
+    if not isinstance(raw, list):
+        return raw
+    result = []
+    last = 0
+    for i, item in enumerate(raw):
+        entry: Any = {"text": item} if isinstance(item, str) else item
+        if isinstance(entry, dict):
+            entry = dict(entry)
+            if "number" not in entry:
+                entry["number"] = last + 1
+            if isinstance(entry["number"], str) and entry["number"].isdigit():
+                entry["number"] = int(entry["number"])
+            if isinstance(entry["number"], int):
+                last = entry["number"]
+            entry["line"] = located.line_of(("references", i))
+        result.append(entry)
+    return result
+
+
+def _normalize_table(raw: Any, index: int, located: Located) -> Any:
+    if not isinstance(raw, dict):
+        return raw
+    table = dict(raw)
+    for part in ("header", "rows", "footer"):
+        rows = table.get(part)
+        if isinstance(rows, list):
+            table[part] = [
+                [{"text": c} if isinstance(c, str) else c for c in row]
+                if isinstance(row, list)
+                else row
+                for row in rows
+            ]
+    table["line"] = located.line_of(("tables", index))
+    return table
+
+
+def _with_lines(raw: Any, key: str, located: Located) -> Any:
+    if not isinstance(raw, list):
+        return raw
+    return [
+        {**item, "line": located.line_of((key, i))} if isinstance(item, dict) else item
+        for i, item in enumerate(raw)
+    ]
+
+
+# --- the folder --------------------------------------------------------------------
+
+
+def load_sources(root: Path) -> tuple[Sources | None, Diagnostics]:
+    """Read every file of a sources folder; return the records and all problems found."""
+    reader = _Reader(root)
+    if not root.is_dir():
+        reader.error(root, 0, "sources folder not found", "missing-file")
+        return None, reader.diags
+    book = _load_book(reader, root / "book.yaml")
+    people = _load_people(reader, root / "people.yaml")
+    programme = _load_optional(reader, root / "programme.yaml", Programme)
+    participants = _load_optional(reader, root / "participants.yaml", Participants)
+    papers = _load_papers(reader, root / "papers")
+    resolutions = _load_resolutions(reader, root / "resolution")
+    if book is None or people is None or reader.diags.failed():
+        return None, reader.diags
+    sources = Sources(
+        root=display_path(root),
+        book=book,
+        people=people,
+        programme=programme,
+        participants=participants,
+        papers=papers,
+        resolutions=resolutions,
+        lines=reader.lines,
+    )
+    return sources, reader.diags
+
+
+def _load_yaml_file(reader: _Reader, path: Path) -> Located | None:
+    text = reader.read_text(path)
+    if text is None:
+        return None
+    return reader.parse(path, text)
+
+
+def _load_book(reader: _Reader, path: Path) -> Book | None:
+    located = _load_yaml_file(reader, path)
+    if located is None:
+        return None
+    if not isinstance(located.data, dict):
+        reader.error(path, 1, "book.yaml must be a mapping of fields", "type")
+        return None
+    return reader.validate(Book, located.data, path, located)
+
+
+def _load_optional(reader: _Reader, path: Path, model: type[M]) -> M | None:
+    if not path.exists():
+        return None
+    located = _load_yaml_file(reader, path)
+    if located is None:
+        return None
+    if not isinstance(located.data, dict):
+        reader.error(path, 1, f"{path.name} must be a mapping of fields", "type")
+        return None
+    return reader.validate(model, located.data, path, located)
+
+
+def _load_people(reader: _Reader, path: Path) -> dict[str, Person] | None:
+    located = _load_yaml_file(reader, path)
+    if located is None:
+        return None
+    data = located.data if located.data is not None else []
+    if not isinstance(data, list):
+        reader.error(path, 1, "people.yaml must be a list of persons", "type")
+        return None
+    people: dict[str, Person] = {}
+    for i, item in enumerate(data):
+        person = reader.validate(Person, item, path, located, (i,))
+        if person is None:
+            continue
+        if person.id in people:
+            line = located.line_of((i, "id"))
+            reader.error(path, line, f"duplicate person id '{person.id}'", "duplicate-id")
+            continue
+        people[person.id] = person
+    return people
+
+
+def _load_papers(reader: _Reader, folder: Path) -> list[Paper]:
+    if not folder.is_dir():
+        return []
+    papers = []
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        paper = _load_paper(reader, sub)
+        if paper is not None:
+            papers.append(paper)
+    return papers
+
+
+def _read_markdown(reader: _Reader, path: Path) -> tuple[Located, str, int] | None:
+    text = reader.read_text(path)
+    if text is None:
+        return None
+    parts = split_front_matter(text)
+    if parts is None:
+        reader.error(path, 1, "missing front matter: the file must start with a '---' block", "front-matter")
+        return None
+    front, body, body_line = parts
+    located = reader.parse(path, front, first_line=2)
+    if located is None:
+        return None
+    if not isinstance(located.data, dict):
+        reader.error(path, 2, "front matter must be a mapping of fields", "type")
+        return None
+    return located, body, body_line
+
+
+def _load_paper(reader: _Reader, folder: Path) -> Paper | None:
+    path = folder / "paper.md"
+    read = _read_markdown(reader, path)
+    if read is None:
+        return None
+    located, body, body_line = read
+    data = dict(located.data)
+    data["references"] = _normalize_references(data.get("references", []), located)
+    if isinstance(data.get("tables"), list):
+        data["tables"] = [_normalize_table(t, i, located) for i, t in enumerate(data["tables"])]
+    data["figures"] = _with_lines(data.get("figures", []), "figures", located)
+    front = reader.validate(PaperFront, data, path, located)
+    if front is None:
+        return None
+    if front.id is not None and front.id != folder.name:
+        line = located.line_of(("id",))
+        reader.error(
+            path, line, f"id '{front.id}' differs from the folder name '{folder.name}'", "paper-id"
+        )
+        return None
+    citations = [
+        Citation(raw=c.raw, numbers=c.numbers, line=c.line) for c in find_citations(body, body_line)
+    ]
+    fields = front.model_dump(exclude={"id"})
+    try:
+        return Paper(
+            id=folder.name, path=display_path(path), body=body, body_line=body_line,
+            citations=citations, **fields,
+        )
+    except ValidationError:
+        reader.error(path, 0, f"folder name '{folder.name}' is not a valid paper id", "paper-id")
+        return None
+
+
+def _load_resolutions(reader: _Reader, folder: Path) -> list[Resolution]:
+    if not folder.is_dir():
+        return []
+    resolutions = []
+    for path in sorted(folder.glob("*.md")):
+        read = _read_markdown(reader, path)
+        if read is None:
+            continue
+        located, body, body_line = read
+        data = {**located.data, "path": display_path(path), "body": body, "body_line": body_line}
+        resolution = reader.validate(Resolution, data, path, located)
+        if resolution is not None:
+            resolutions.append(resolution)
+    return resolutions

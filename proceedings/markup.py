@@ -1,0 +1,278 @@
+"""The Markdown dialect of paper bodies: parsing, citations, and HTML segments.
+
+Bodies are CommonMark plus footnotes, language spans (``[text]{lang=en}``),
+lettered lists (``а)`` items, or a ``{.alpha}`` line before a ``1)`` list), numeric
+citations as printed (``[12, с. 23; 14]``) and the block directives ``::table id``
+and ``::figure id``. Raw HTML and Markdown images are switched off: every resource a
+paper uses is declared in its front matter.
+
+The HTML made here is the Markdown engine's own output; the parts that are the
+book's design (tables, figures) are left as directives for the templates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from markdown_it.common.utils import escapeHtml
+from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+# A citation as authors print it: a number first, then numbers, ranges and locators.
+CITATION_RE = re.compile(r"\[(\d{1,4}(?:[^\[\]\n]{0,120}?))\](?![({])")
+_NUMBER_RE = re.compile(r"^\s*(\d{1,4})(?:\s*[-–]\s*(\d{1,4}))?(?=[^\d]|$)")
+_DIRECTIVE_RE = re.compile(r"^::(table|figure)[ \t]+([A-Za-z0-9_-]+)[ \t]*$")
+_ALPHA_MARK_RE = re.compile(r"^[ \t]*\{\.alpha\}[ \t]*$")
+CYRILLIC_LETTERS = "абвгдежзиклмнопрстуфхцчшщэюя"
+LATIN_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_LETTER_ITEM_RE = re.compile(
+    rf"^([ \t]*)([{CYRILLIC_LETTERS}{LATIN_LETTERS}])\)([ \t]+)", re.IGNORECASE
+)
+_ALLOWED_ATTRS = {"lang", "class", "start"}
+_ALLOWED_CLASSES = {"alpha"}
+_SEGMENT_RE = re.compile(r"<!--directive:(table|figure):([A-Za-z0-9_-]+)-->")
+
+
+def citation_numbers(inner: str) -> tuple[int, ...]:
+    """The reference numbers a citation's inner text points at: ``7-10; 12`` → 7..10, 12."""
+    numbers: list[int] = []
+    for part in inner.split(";"):
+        match = _NUMBER_RE.match(part)
+        if not match:
+            continue
+        first = int(match[1])
+        last = int(match[2]) if match[2] else first
+        # "7-10" is a range; "15-127" after a comma never gets here (the locator
+        # follows a comma), and an implausible span is read as two numbers.
+        if first < last <= first + 50:
+            numbers.extend(range(first, last + 1))
+        else:
+            numbers.extend(dict.fromkeys((first, last)))
+    return tuple(numbers)
+
+
+@dataclass(frozen=True)
+class FoundCitation:
+    raw: str
+    numbers: tuple[int, ...]
+    line: int
+
+
+def find_citations(body: str, first_line: int) -> list[FoundCitation]:
+    """Every numeric citation in a body, with its line in the source file."""
+    found = []
+    for offset, text in enumerate(body.splitlines()):
+        for match in CITATION_RE.finditer(text):
+            numbers = citation_numbers(match[1])
+            if numbers:
+                found.append(FoundCitation(match[0], numbers, first_line + offset))
+    return found
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of a rendered body: engine HTML, or a table/figure for the templates."""
+
+    kind: str  # "html", "table" or "figure"
+    html: str = ""
+    ref: str = ""
+
+
+def prepare_source(body: str) -> tuple[str, set[int]]:
+    """Turn lettered-list markers into numbered ones; return the lines that start alpha lists.
+
+    Line count is kept, so that token line maps still point into the source file.
+    """
+    lines = body.split("\n")
+    alpha_lines: set[int] = set()
+    pending_mark = False
+    for i, line in enumerate(lines):
+        if _ALPHA_MARK_RE.match(line):
+            lines[i] = ""
+            pending_mark = True
+            continue
+        match = _LETTER_ITEM_RE.match(line)
+        if match:
+            letter = match[2].lower()
+            alphabet = CYRILLIC_LETTERS if letter in CYRILLIC_LETTERS else LATIN_LETTERS
+            number = alphabet.index(letter) + 1
+            lines[i] = f"{match[1]}{number}){match[3]}{line[match.end() :]}"
+            alpha_lines.add(i)
+        elif pending_mark and line.strip():
+            alpha_lines.add(i)
+        if line.strip():
+            pending_mark = False
+    return "\n".join(lines), alpha_lines
+
+
+def _directive_rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    pos = state.bMarks[start] + state.tShift[start]
+    line = state.src[pos : state.eMarks[start]]
+    match = _DIRECTIVE_RE.match(line)
+    if not match:
+        return False
+    if silent:
+        return True
+    token = state.push("directive", "", 0)
+    token.meta = {"kind": match[1], "ref": match[2]}
+    token.map = [start, start + 1]
+    state.line = start + 1
+    return True
+
+
+def _citation_rule(state: StateInline, silent: bool) -> bool:
+    if state.src[state.pos] != "[":
+        return False
+    match = CITATION_RE.match(state.src, state.pos)
+    if not match or not citation_numbers(match[1]):
+        return False
+    if not silent:
+        token = state.push("citation", "", 0)
+        token.content = match[0]
+        token.meta = {"numbers": citation_numbers(match[1])}
+    state.pos = match.end()
+    return True
+
+
+def _render_citation(
+    self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    token = tokens[idx]
+    text = escapeHtml(token.content)
+    numbers = token.meta["numbers"]
+    known = env.get("citable", set())
+    prefix = env.get("anchor_prefix", "ref")
+    if numbers and numbers[0] in known:
+        return f'<a class="cite" href="#{prefix}-{numbers[0]}">{text}</a>'
+    return f'<span class="cite unresolved">{text}</span>'
+
+
+def _render_directive(
+    self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    meta = tokens[idx].meta
+    return f"<!--directive:{meta['kind']}:{meta['ref']}-->\n"
+
+
+def _render_footnote_ref(
+    self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    # WeasyPrint places a footnote where its text stands (float: footnote), so the
+    # note's text is rendered at the call instead of in a list at the end.
+    note_id = tokens[idx].meta["id"]
+    inner = env.get("footnote_html", {}).get(note_id, "")
+    return f'<span class="footnote">{inner}</span>'
+
+
+def _make_engine() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "typographer": False})
+    md.use(footnote_plugin).use(attrs_plugin, spans=True).use(attrs_block_plugin)
+    md.disable(["image", "html_inline", "html_block"])
+    md.block.ruler.before("paragraph", "directive", _directive_rule)
+    md.inline.ruler.before("link", "citation", _citation_rule)
+    md.add_render_rule("citation", _render_citation)
+    md.add_render_rule("directive", _render_directive)
+    md.add_render_rule("footnote_ref", _render_footnote_ref)
+    return md
+
+
+_ENGINE = _make_engine()
+
+
+def _sanitize(tokens: list[Token], alpha_lines: set[int]) -> None:
+    """Keep only the attributes the book's CSS knows; mark lettered and ")" lists."""
+    for token in tokens:
+        if token.children:
+            _sanitize(token.children, alpha_lines)
+        for name in list(token.attrs):
+            if name not in _ALLOWED_ATTRS:
+                del token.attrs[name]
+        if "class" in token.attrs:
+            classes = [c for c in str(token.attrs["class"]).split() if c in _ALLOWED_CLASSES]
+            if classes:
+                token.attrs["class"] = " ".join(classes)
+            else:
+                del token.attrs["class"]
+        if token.type == "ordered_list_open":
+            classes = set(str(token.attrs.get("class", "")).split()) - {""}
+            if token.map and token.map[0] in alpha_lines:
+                classes.add("alpha")
+            classes.add("paren" if token.markup == ")" else "dot")
+            token.attrs["class"] = " ".join(sorted(classes))
+
+
+def _split_footnotes(md: MarkdownIt, tokens: list[Token], env: EnvType) -> list[Token]:
+    """Render each footnote's text into env and drop the footnote block from the stream."""
+    kept: list[Token] = []
+    notes: dict[int, list[Token]] = {}
+    current: int | None = None
+    for token in tokens:
+        if token.type == "footnote_open":
+            current = token.meta["id"]
+            notes[current] = []
+        elif token.type == "footnote_close":
+            current = None
+        elif current is not None:
+            if token.type not in {"paragraph_open", "paragraph_close", "footnote_anchor"}:
+                notes[current].append(token)
+        elif token.type not in {"footnote_block_open", "footnote_block_close"}:
+            kept.append(token)
+    env["footnote_html"] = {
+        key: md.renderer.render(value, md.options, env).strip() for key, value in notes.items()
+    }
+    return kept
+
+
+def render_body(body: str, *, anchor_prefix: str, references: set[int]) -> list[Segment]:
+    """Render a paper or resolution body to HTML segments split at its directives."""
+    source, alpha_lines = prepare_source(body)
+    env: dict[str, Any] = {"anchor_prefix": anchor_prefix, "citable": references}
+    tokens = _ENGINE.parse(source, env)
+    _sanitize(tokens, alpha_lines)
+    tokens = _split_footnotes(_ENGINE, tokens, env)
+    html = _ENGINE.renderer.render(tokens, _ENGINE.options, env)
+    return split_segments(html)
+
+
+def render_inline(text: str) -> str:
+    """Render a one-paragraph field (an abstract, a caption) without the <p> wrapper."""
+    env: dict[str, Any] = {}
+    tokens = _ENGINE.parse(text, env)
+    _sanitize(tokens, set())
+    tokens = _split_footnotes(_ENGINE, tokens, env)
+    html = _ENGINE.renderer.render(tokens, _ENGINE.options, env).strip()
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return html
+
+
+def split_segments(html: str) -> list[Segment]:
+    """Cut engine HTML at directive markers."""
+    segments: list[Segment] = []
+    pos = 0
+    for match in _SEGMENT_RE.finditer(html):
+        if html[pos : match.start()].strip():
+            segments.append(Segment("html", html[pos : match.start()]))
+        segments.append(Segment(match[1], ref=match[2]))
+        pos = match.end()
+    if html[pos:].strip():
+        segments.append(Segment("html", html[pos:]))
+    return segments
+
+
+def directives(body: str, first_line: int) -> list[tuple[str, str, int]]:
+    """The ``::table``/``::figure`` directives of a body: (kind, id, line)."""
+    found = []
+    for offset, line in enumerate(body.splitlines()):
+        match = _DIRECTIVE_RE.match(line.strip())
+        if match:
+            found.append((match[1], match[2], first_line + offset))
+    return found

@@ -1,0 +1,240 @@
+"""Models in, one HTML string out: the book as Jinja2 renders it.
+
+Context builders resolve ids into the records the templates need (an author's
+name and affiliation in the paper's language, a slot's speakers) and convert
+Markdown once; every piece of markup comes from the templates in ``styles/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from proceedings.markup import Segment, render_body, render_inline
+from proceedings.model import (
+    Affiliation,
+    Figure,
+    Paper,
+    Person,
+    PersonName,
+    Resolution,
+    Slot,
+    Sources,
+    Table,
+)
+from proceedings.yamlsrc import parse_yaml
+
+Labels = dict[str, dict[str, str]]
+WORKPLACE_ORDER = {
+    "ru": ("position", "department", "institution"),
+    "en": ("position", "department", "institution"),
+    "kk": ("institution", "department", "position"),
+}
+
+
+@dataclass(frozen=True)
+class AuthorView:
+    person: Person
+    name: PersonName
+    affiliation: Affiliation
+    from_programme: bool
+
+
+@dataclass(frozen=True)
+class PaperView:
+    paper: Paper
+    authors: list[AuthorView]
+    segments: list[Segment]
+    abstract: Markup | None
+    tables: dict[str, tuple[int, Table]]
+    figures: dict[str, tuple[int, Figure]]
+    anchor: str
+    running_head: str
+
+
+@dataclass(frozen=True)
+class SlotView:
+    slot: Slot
+    speakers: list[tuple[Person, PersonName]]
+
+
+@dataclass(frozen=True)
+class ResolutionView:
+    resolution: Resolution
+    segments: list[Segment]
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    name: PersonName
+    papers: list[str]
+
+
+@dataclass
+class Context:
+    sources: Sources
+    labels: Labels
+    papers: list[PaperView] = field(default_factory=list)
+    resolutions: list[ResolutionView] = field(default_factory=list)
+    index: list[IndexEntry] = field(default_factory=list)
+
+
+def load_labels(styles: Path) -> Labels:
+    """The table of generated words per language, from ``styles/labels.yaml``."""
+    data = parse_yaml((styles / "labels.yaml").read_text(encoding="utf-8")).data
+    return {str(lang): {str(k): str(v or "") for k, v in table.items()} for lang, table in data.items()}
+
+
+def affiliation_text(affiliation: Affiliation, lang: str = "ru") -> str:
+    """The printed affiliation: the workplace chain, then degree, title and rank.
+
+    The chain is one phrase whose word order is the language's own: Russian says
+    "доцент кафедры … академии", Kazakh "академиясы … кафедрасының доценті".
+    """
+    order = WORKPLACE_ORDER.get(lang, WORKPLACE_ORDER["ru"])
+    chain = " ".join(p for p in (getattr(affiliation, name) for name in order) if p)
+    rest = [p for p in (affiliation.degree, affiliation.academic_title, affiliation.rank) if p]
+    return ", ".join([chain, *rest] if chain else rest)
+
+
+def _author_view(sources: Sources, ref_person: str, lang: str, override: Affiliation | None,
+                 from_programme: bool) -> AuthorView:
+    person = sources.people[ref_person]
+    name = person.name(lang)
+    return AuthorView(person, name, override or name, from_programme)
+
+
+def _paper_view(sources: Sources, paper: Paper) -> PaperView:
+    authors = [
+        _author_view(sources, a.person, paper.lang, a.affiliation, a.source == "programme")
+        for a in paper.authors
+        if a.person in sources.people
+    ]
+    numbers = {r.number for r in paper.references if r.number is not None}
+    anchor = f"paper-{paper.id}"
+    segments = render_body(paper.body, anchor_prefix=f"{anchor}-ref", references=numbers)
+    short = paper.short_title or paper.title or ""
+    names = ", ".join(_initials(a.name) for a in authors)
+    return PaperView(
+        paper=paper,
+        authors=authors,
+        segments=segments,
+        abstract=Markup(render_inline(paper.abstract)) if paper.abstract else None,
+        tables={t.id: (i, t) for i, t in enumerate(paper.tables, 1)},
+        figures={f.id: (i, f) for i, f in enumerate(paper.figures, 1)},
+        anchor=anchor,
+        running_head=" · ".join(p for p in (names, short) if p),
+    )
+
+
+def _initials(name: PersonName) -> str:
+    initials = "".join(f"{part[0]}." for part in (name.given or "").split() if part)
+    return f"{initials}\u00a0{name.surname}" if initials else name.surname
+
+
+def collation_key(text: str) -> tuple[int, list[int]]:
+    """Kazakh alphabetical order for Cyrillic names, then Latin."""
+    order = "аәбвгғдеёжзийкқлмнңоөпрстуұүфхһцчшщъыіьэюя"
+    lowered = text.lower()
+    script = 0 if any(c in order for c in lowered[:1]) else 1
+    keys = [order.index(c) if c in order else 100 + ord(c) for c in lowered]
+    return script, keys
+
+
+def _index(sources: Sources, papers: list[PaperView]) -> list[IndexEntry]:
+    lang = sources.book.languages[0]
+    seen: dict[str, list[str]] = {}
+    for view in papers:
+        for author in view.authors:
+            seen.setdefault(author.person.id, []).append(view.anchor)
+    entries = [IndexEntry(sources.people[pid].name(lang), anchors) for pid, anchors in seen.items()]
+    return sorted(entries, key=lambda e: collation_key(f"{e.name.surname} {e.name.given or ''}"))
+
+
+def slot_views(sources: Sources, lang: str) -> list[SlotView]:
+    """The programme's slots with their speakers' names in ``lang``."""
+    if sources.programme is None:
+        return []
+    return [
+        SlotView(slot, [(sources.people[p], sources.people[p].name(lang)) for p in slot.people
+                        if p in sources.people])
+        for slot in sources.programme.slots
+    ]
+
+
+def participants(sources: Sources) -> list[Person]:
+    """The participant list: as given, else everyone in the programme in order of appearance."""
+    given = sources.participants.people if sources.participants else None
+    if given is not None:
+        return [sources.people[p] for p in given if p in sources.people]
+    ids: dict[str, None] = {}
+    if sources.programme:
+        for slot in sources.programme.slots:
+            ids.update(dict.fromkeys(slot.people))
+    return [sources.people[p] for p in ids if p in sources.people]
+
+
+def build_context(sources: Sources, labels: Labels) -> Context:
+    """Everything the templates need, resolved and converted."""
+    context = Context(sources=sources, labels=labels)
+    context.papers = [_paper_view(sources, p) for p in sources.ordered_papers()]
+    langs = sources.book.languages
+    by_lang = sorted(
+        sources.resolutions,
+        key=lambda r: langs.index(r.lang) if r.lang in langs else len(langs),
+    )
+    context.resolutions = [
+        ResolutionView(r, render_body(r.body, anchor_prefix=f"resolution-{r.lang}", references=set()))
+        for r in by_lang
+    ]
+    context.index = _index(sources, context.papers)
+    return context
+
+
+def make_environment(templates: Path) -> Environment:
+    """The Jinja environment: strict about undefined names, escaping by default."""
+    env = Environment(
+        loader=FileSystemLoader(templates),
+        undefined=StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["affiliation"] = affiliation_text
+    env.filters["initials"] = _initials
+    env.filters["markup"] = Markup
+    env.filters["clock"] = lambda value: str(value).replace(":", ".")
+    return env
+
+
+def render_book(sources: Sources, styles: Path, *, fonts: Path) -> str:
+    """Render the whole book to one HTML document."""
+    labels = load_labels(styles)
+    context = build_context(sources, labels)
+    env = make_environment(styles / "templates")
+    template = env.get_template("book.html.j2")
+    return template.render(
+        ctx=context,
+        book=sources.book,
+        lang=sources.book.languages[0],
+        labels=labels,
+        slots=lambda lang: slot_views(sources, lang),
+        participants=participants(sources),
+        created=sources.book.date.isoformat(),
+        styles_url=styles.resolve().as_uri(),
+        sources_url=Path(sources.root).resolve().as_uri(),
+        fonts_url=fonts.resolve().as_uri(),
+        t=_translator(labels),
+    )
+
+
+def _translator(labels: Labels) -> Any:
+    def t(key: str, lang: str) -> str:
+        return labels.get(lang, labels["en"]).get(key) or labels["en"].get(key, key)
+
+    return t

@@ -1,0 +1,115 @@
+"""YAML that remembers where each value came from.
+
+Editors' YAML is read into plain data plus a map from each key path to its
+1-based line, so that a pydantic error location can be reported as ``file:line``.
+Scalars stay text (``09.00`` is not the number 9), except null and booleans, and
+anchors and aliases are refused: they are never needed in sources and they are the
+way to write a "billion laughs" bomb.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+Path_ = tuple[str | int, ...]
+
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_MAX_DEPTH = 64
+_MAX_NODES = 200_000
+
+
+class YamlError(Exception):
+    """A YAML problem at a line of the document."""
+
+    def __init__(self, line: int, message: str, code: str = "yaml") -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+        self.code = code
+
+
+@dataclass
+class Located:
+    """Parsed data and the line of every key path in it."""
+
+    data: Any
+    lines: dict[Path_, int] = field(default_factory=dict)
+
+    def line_of(self, path: Path_) -> int:
+        """The line of ``path``, or of its nearest ancestor that has one."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(tuple(path[:end]))
+            if line is not None:
+                return line
+        return 1
+
+
+def parse_yaml(text: str, first_line: int = 1) -> Located:
+    """Parse one YAML document; raise YamlError with a line on any problem."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line if mark else 0) + first_line
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise YamlError(line, f"YAML syntax: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise YamlError(first_line, f"YAML syntax: {exc}") from None
+    located = Located(None)
+    if node is None:
+        return located
+    builder = _Builder(located, first_line)
+    located.data = builder.build(node, (), 0)
+    return located
+
+
+class _Builder:
+    def __init__(self, located: Located, first_line: int) -> None:
+        self.located = located
+        self.offset = first_line
+        self.count = 0
+        self.seen: set[int] = set()
+
+    def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
+        line = node.start_mark.line + self.offset
+        self.located.lines.setdefault(path, line)
+        self.count += 1
+        if depth > _MAX_DEPTH or self.count > _MAX_NODES:
+            raise YamlError(line, "the document is nested too deeply or is too large", "yaml-limit")
+        # A node met twice is an alias: refuse it rather than expand it.
+        if id(node) in self.seen:
+            raise YamlError(line, "anchors and aliases (&name, *name) are not allowed", "yaml-alias")
+        self.seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.MappingNode)
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key_line = key_node.start_mark.line + self.offset
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise YamlError(key_line, "a mapping key must be plain text")
+            key = str(key_node.value)
+            if key == "<<":
+                raise YamlError(key_line, "merge keys (<<) are not allowed", "yaml-alias")
+            if key in result:
+                raise YamlError(key_line, f"duplicate key '{key}'", "yaml-duplicate")
+            self.located.lines[(*path, key)] = key_line
+            result[key] = self.build(value_node, (*path, key), depth + 1)
+            self.located.lines[(*path, key)] = key_line
+        return result
+
+    @staticmethod
+    def _scalar(node: yaml.ScalarNode) -> Any:
+        if node.tag == _NULL:
+            return None
+        if node.tag == _BOOL:
+            # YAML 1.1 also reads yes/no/on/off as booleans; editors mean text there.
+            lowered = node.value.lower()
+            return lowered == "true" if lowered in {"true", "false"} else node.value
+        return node.value
