@@ -123,7 +123,16 @@ def _check_assets(paper: Paper, root: Path) -> Iterator[Diagnostic]:
             yield error(paper.path, line, f"unknown {kind} id '{ref}'", f"unknown-{kind}")
     folder = Path(paper.path).parent
     for figure in figures.values():
-        if not (folder / figure.file).is_file():
+        target = (folder / figure.file).resolve()
+        # Only files inside the paper's own folder: no scheme, no "..", no symlink out.
+        if "://" in figure.file or not target.is_relative_to(folder.resolve()):
+            yield error(
+                paper.path, figure.line,
+                f"figure file '{figure.file}' is outside the paper's folder; "
+                "put the image beside paper.md",
+                "refused-url",
+            )
+        elif not target.is_file():
             yield error(
                 paper.path, figure.line, f"figure file '{figure.file}' not found beside paper.md",
                 "missing-file",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from proceedings.diagnostics import Diagnostic, warning
+from proceedings.diagnostics import Diagnostic, error, warning
 
 if TYPE_CHECKING:
     from weasyprint.document import Document
@@ -111,7 +111,14 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
         for name in page.anchors:
             anchors.setdefault(name, number)
     diagnostics = [
-        warning("styles", 0, record.getMessage(), "render") for record in capture.records
+        error("build", 0, f"refused to load {url}: only files inside the sources, styles and "
+              "fonts folders may be used", "refused-url")
+        for url in dict.fromkeys(refused)
+    ]
+    diagnostics += [
+        warning("styles", 0, record.getMessage(), "render")
+        for record in capture.records
+        if "refused to fetch" not in record.getMessage()
     ]
     return Layout(document, anchors, diagnostics)
 
