@@ -41,6 +41,33 @@ _ALLOWED_CLASSES = {"alpha"}
 _SEGMENT_RE = re.compile(r"<!--directive:(table|figure):([A-Za-z0-9_-]+)-->")
 
 
+_UPPER = "А-ЯЁӘҒҚҢӨҰҮҺІA-Z"
+_NBSP_RULES = [
+    # Initials stay with the surname: "А.Б. Сахаров", "Сахаров А.Б.".
+    (re.compile(rf"(?<![\w.])([{_UPPER}]\.(?:\s?[{_UPPER}]\.)?) (?=[{_UPPER}][a-zа-яёәғқңөұүһі])"), "\\1\u00a0"),
+    (re.compile(rf"([{_UPPER}][a-zа-яёәғқңөұүһі]+) (?=[{_UPPER}]\.(?:\s?[{_UPPER}]\.)?(?!\w))"), "\\1\u00a0"),
+    # Page abbreviations stay with their numbers: "с. 23", "б. 45", "p. 7", "45 б.".
+    (re.compile(r"(?<!\w)([сСбБpP]{1,2}\.) (?=\d)"), "\\1\u00a0"),
+    (re.compile(r"(\d) (?=[сбp]\.)"), "\\1\u00a0"),
+    # "№ 17"
+    (re.compile(r"№ (?=\d)"), "№\u00a0"),
+]
+
+
+def typeset_spaces(text: str) -> str:
+    """Non-breaking spaces where Russian and Kazakh typography wants them."""
+    for pattern, replacement in _NBSP_RULES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _nbsp_rule(state: Any) -> None:
+    for token in state.tokens:
+        for child in token.children or ():
+            if child.type == "text":
+                child.content = typeset_spaces(child.content)
+
+
 def citation_numbers(inner: str) -> tuple[int, ...]:
     """The reference numbers a citation's inner text points at: ``7-10; 12`` → 7..10, 12."""
     numbers: list[int] = []
@@ -178,6 +205,7 @@ def _make_engine() -> MarkdownIt:
     md.disable(["image", "html_inline", "html_block"])
     md.block.ruler.before("paragraph", "directive", _directive_rule)
     md.inline.ruler.before("link", "citation", _citation_rule)
+    md.core.ruler.push("nbsp", _nbsp_rule)
     md.add_render_rule("citation", _render_citation)
     md.add_render_rule("directive", _render_directive)
     md.add_render_rule("footnote_ref", _render_footnote_ref)

@@ -15,7 +15,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from proceedings.markup import Segment, render_body, render_inline
+from proceedings.markup import Segment, render_body, render_inline, typeset_spaces
 from proceedings.model import (
     Affiliation,
     Figure,
@@ -34,6 +34,27 @@ WORKPLACE_ORDER = {
     "ru": ("position", "department", "institution"),
     "en": ("position", "department", "institution"),
     "kk": ("institution", "department", "position"),
+}
+
+
+@dataclass(frozen=True)
+class PageGeometry:
+    """Trim size, mirrored margins and body size of one book format."""
+
+    width: str
+    height: str
+    margin_top: str
+    margin_bottom: str
+    margin_inner: str
+    margin_outer: str
+    font_size: str
+
+
+PAGE_GEOMETRY = {
+    "A4": PageGeometry("210mm", "297mm", "20mm", "22mm", "25mm", "20mm", "11.5pt"),
+    "A5": PageGeometry("148mm", "210mm", "15mm", "17mm", "18mm", "14mm", "10pt"),
+    # 60×84/16: the traditional format, trimmed to 145 × 215 mm.
+    "60x84/16": PageGeometry("145mm", "215mm", "15mm", "17mm", "18mm", "14mm", "10pt"),
 }
 
 
@@ -208,6 +229,7 @@ def make_environment(templates: Path) -> Environment:
     env.filters["affiliation"] = affiliation_text
     env.filters["initials"] = _initials
     env.filters["markup"] = Markup
+    env.filters["typo"] = typeset_spaces
     env.filters["clock"] = lambda value: str(value).replace(":", ".")
     return env
 
@@ -230,7 +252,19 @@ def render_book(sources: Sources, styles: Path, *, fonts: Path) -> str:
         sources_url=Path(sources.root).resolve().as_uri(),
         fonts_url=fonts.resolve().as_uri(),
         t=_translator(labels),
+        page=PAGE_GEOMETRY[sources.book.trim],
+        book_head=lambda lang: _book_head(sources, lang),
     )
+
+
+def _book_head(sources: Sources, lang: str) -> str:
+    """The verso running head: the short title in ``lang``, else in the book's first language."""
+    book = sources.book
+    for table in (book.short_title, book.title):
+        if lang in table:
+            return table[lang]
+    first = book.languages[0]
+    return book.short_title.get(first) or book.title.get(first, "")
 
 
 def _translator(labels: Labels) -> Any:
