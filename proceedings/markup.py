@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
-from markdown_it.common.utils import escapeHtml
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
@@ -42,10 +42,12 @@ _SEGMENT_RE = re.compile(r"<!--directive:(table|figure):([A-Za-z0-9_-]+)-->")
 
 
 _UPPER = "А-ЯЁӘҒҚҢӨҰҮҺІA-Z"
+_LOWER = "a-zа-яёәғқңөұүһі"
+_INITIALS = rf"[{_UPPER}]\.(?:\s?[{_UPPER}]\.)?"
 _NBSP_RULES = [
     # Initials stay with the surname: "А.Б. Сахаров", "Сахаров А.Б.".
-    (re.compile(rf"(?<![\w.])([{_UPPER}]\.(?:\s?[{_UPPER}]\.)?) (?=[{_UPPER}][a-zа-яёәғқңөұүһі])"), "\\1\u00a0"),
-    (re.compile(rf"([{_UPPER}][a-zа-яёәғқңөұүһі]+) (?=[{_UPPER}]\.(?:\s?[{_UPPER}]\.)?(?!\w))"), "\\1\u00a0"),
+    (re.compile(rf"(?<![\w.])({_INITIALS}) (?=[{_UPPER}][{_LOWER}])"), "\\1\u00a0"),
+    (re.compile(rf"([{_UPPER}][{_LOWER}]+) (?={_INITIALS}(?!\w))"), "\\1\u00a0"),
     # Page abbreviations stay with their numbers: "с. 23", "б. 45", "p. 7", "45 б.".
     (re.compile(r"(?<!\w)([сСбБpP]{1,2}\.) (?=\d)"), "\\1\u00a0"),
     (re.compile(r"(\d) (?=[сбp]\.)"), "\\1\u00a0"),
@@ -230,11 +232,11 @@ def _sanitize(tokens: list[Token], alpha_lines: set[int]) -> None:
             else:
                 del token.attrs["class"]
         if token.type == "ordered_list_open":
-            classes = set(str(token.attrs.get("class", "")).split()) - {""}
+            styles = set(str(token.attrs.get("class", "")).split()) - {""}
             if token.map and token.map[0] in alpha_lines:
-                classes.add("alpha")
-            classes.add("paren" if token.markup == ")" else "dot")
-            token.attrs["class"] = " ".join(sorted(classes))
+                styles.add("alpha")
+            styles.add("paren" if token.markup == ")" else "dot")
+            token.attrs["class"] = " ".join(sorted(styles))
 
 
 def _split_footnotes(md: MarkdownIt, tokens: list[Token], env: EnvType) -> list[Token]:
@@ -276,7 +278,7 @@ def render_inline(text: str) -> str:
     tokens = _ENGINE.parse(text, env)
     _sanitize(tokens, set())
     tokens = _split_footnotes(_ENGINE, tokens, env)
-    html = _ENGINE.renderer.render(tokens, _ENGINE.options, env).strip()
+    html = str(_ENGINE.renderer.render(tokens, _ENGINE.options, env)).strip()
     if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
     return html

@@ -7,7 +7,6 @@ Markdown once; every piece of markup comes from the templates in ``styles/``.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

@@ -51,9 +51,8 @@ def test_contents_page_numbers_equal_manifest_pages(minibook_build: Path) -> Non
     manifest = json.loads((minibook_build / "manifest.json").read_text(encoding="utf-8"))
     reader = PdfReader(minibook_build / "proceedings.pdf")
     contents = next(p for p in manifest["parts"] if p["kind"] == "contents")
-    text = "\n".join(
-        reader.pages[i - 1].extract_text() for i in range(contents["pdf_pages"][0], contents["pdf_pages"][1] + 1)
-    )
+    first, last = contents["pdf_pages"]
+    text = "\n".join(reader.pages[i - 1].extract_text() for i in range(first, last + 1))
     flat = _norm(text)
     for paper in manifest["papers"]:
         match = re.search(re.escape(_norm(paper["title"])) + r"[ .]*?(\d+)", flat)
@@ -63,7 +62,8 @@ def test_contents_page_numbers_equal_manifest_pages(minibook_build: Path) -> Non
         if part["kind"] == "programme":
             label = {"kk": "бағдарлама", "ru": "программа"}[part["lang"]]
             match = re.search(label + r"[ .]*?(\d+)", flat)
-            assert match and int(match[1]) == part["pdf_pages"][0]
+            assert match
+            assert int(match[1]) == part["pdf_pages"][0]
 
 
 def test_parts_hold_their_content(minibook_build: Path) -> None:
