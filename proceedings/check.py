@@ -14,6 +14,7 @@ from proceedings.diagnostics import Diagnostic, error, warning
 from proceedings.load import display_path
 from proceedings.markup import directives
 from proceedings.model import Paper, Sources
+from proceedings.textcheck import check_text
 
 
 def check_sources(sources: Sources) -> list[Diagnostic]:
@@ -24,6 +25,7 @@ def check_sources(sources: Sources) -> list[Diagnostic]:
     found += _check_programme(sources, root)
     for paper in sources.papers:
         found += _check_paper(sources, paper, root)
+    found += check_text(sources)
     return found
 
 
@@ -37,13 +39,17 @@ def _check_book(sources: Sources, root: Path) -> Iterator[Diagnostic]:
     for i, paper_id in enumerate(sources.book.papers):
         if paper_id not in folders:
             yield error(
-                path, sources.line_of(path, "papers", i), f"unknown paper id '{paper_id}' in papers: no folder papers/{paper_id}",
+                path,
+                sources.line_of(path, "papers", i),
+                f"unknown paper id '{paper_id}' in papers: no folder papers/{paper_id}",
                 "unknown-paper",
             )
     for paper_id in sorted(folders - set(sources.book.papers)):
         if sources.book.papers:
             yield warning(
-                path, sources.line_of(path, "papers"), f"paper '{paper_id}' is not listed in papers; it is placed last",
+                path,
+                sources.line_of(path, "papers"),
+                f"paper '{paper_id}' is not listed in papers; it is placed last",
                 "unlisted-paper",
             )
     for field in ("editors", "editorial_board"):

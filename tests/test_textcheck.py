@@ -1,0 +1,145 @@
+"""Unit tests for the tricky parts of the editor's content checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from proceedings.model import Cell, Table, Totals
+from proceedings.textcheck import (
+    CitedPart,
+    is_private_url,
+    locator_style,
+    near_duplicates,
+    normalise_title,
+    paragraph_words,
+    parse_citation,
+    parse_number,
+    suggest_script_fix,
+    totals_problems,
+)
+
+
+@pytest.mark.parametrize(
+    ("word", "prefer", "expected"),
+    [
+        ("бiлiмдi", "", "білімді"),  # Latin i for Kazakh і
+        ("cтарший", "", "старший"),  # Latin c for с
+        ("CОVID", "", "COVID"),  # a Cyrillic О in a Latin word
+        ("iсi", "cyrillic", "ісі"),  # mostly Latin letters, but in Cyrillic text
+        ("iсi", "", "ici"),
+        ("тартылудаp", "", "тартылудар"),
+        ("старший", "", None),  # one script: nothing to fix
+        ("COVID", "", None),
+        ("Telegramда", "", ""),  # д has no Latin look-alike: no safe suggestion
+    ],
+)
+def test_suggest_script_fix(word: str, prefer: str, expected: str | None) -> None:
+    assert suggest_script_fix(word, prefer) == expected
+
+
+def test_parse_citation_parts() -> None:
+    assert parse_citation("5 с. 119") == [CitedPart(5, False, "с. 119")]
+    assert parse_citation("1, 60-бет; 2, 40-бет") == [
+        CitedPart(1, True, "60-бет"),
+        CitedPart(2, True, "40-бет"),
+    ]
+    assert parse_citation("7-10") == [CitedPart(7, False, "")]
+    assert parse_citation("17, p.") == [CitedPart(17, True, "p.")]
+
+
+@pytest.mark.parametrize(
+    ("rest", "style"),
+    [
+        ("с. 23", "с. N"),
+        ("238 б.", "N б."),
+        ("751 бет", "N бет"),
+        ("22-бет", "N-бет"),
+        ("74-112 ББ", "N ББ"),
+        ("б. 28", "б. N"),
+        ("p.349", "p. N"),
+        ("c. 307", "c. N"),
+        ("лат. Status", None),  # not a page locator
+    ],
+)
+def test_locator_style(rest: str, style: str | None) -> None:
+    assert locator_style(rest) == style
+
+
+def _words(n: int, seed: str) -> list[str]:
+    return [f"{seed}{i}" for i in range(n)]
+
+
+def test_near_duplicates_exact_near_and_distinct() -> None:
+    base = paragraph_words(" ".join(_words(30, "w")))
+    near = list(base)
+    near[10] = "changed"
+    short = _words(10, "w")  # below the 20-word threshold: never compared
+    other = _words(30, "x")
+    found = near_duplicates([base, other, list(base), near, short, list(short)])
+    assert (0, 2, 1.0) in found
+    assert any(a == 0 and b == 3 and 0.9 <= r < 1.0 for a, b, r in found)
+    assert all(1 not in (a, b) and 4 not in (a, b) for a, b, _ in found)
+
+
+def test_near_duplicates_is_fast_on_many_paragraphs() -> None:
+    import time
+
+    paragraphs = [_words(60, f"p{k}_") for k in range(3000)]
+    start = time.perf_counter()
+    assert near_duplicates(paragraphs) == []
+    assert time.perf_counter() - start < 2.0
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1 234", 1234.0), ("12,5", 12.5), ("1\u00a0212,5", 1212.5), ("7", 7.0), ("12%", None),
+     ("abc", None), ("", None), ("1 23", None)],
+)  # fmt: skip
+def test_parse_number(text: str, value: float | None) -> None:
+    assert parse_number(text) == value
+
+
+def _table(rows: list[list[str]], totals: Totals) -> Table:
+    return Table(id="t", rows=[[Cell(text=c) for c in row] for row in rows], totals=totals)
+
+
+def test_totals_row_and_column() -> None:
+    table = _table(
+        [
+            ["A", "1 200", "1 300", "2 500", "60%"],
+            ["B", "12,5", "10", "22,5", "30%"],
+            ["C", "", "7", "9", "10%"],
+            ["Total", "1 212,5", "1 310", "2 531,5", "100%"],
+        ],
+        Totals(row=3, column=3),
+    )
+    problems = {
+        (kind, r, c): (declared, computed)
+        for kind, r, c, _, declared, computed in totals_problems(table)
+    }
+    assert problems == {
+        ("column", 2, 3): (9.0, 7.0),
+        ("row", 3, 2): (1310.0, 1317.0),
+        ("column", 3, 3): (2531.5, 2522.5),
+    }
+
+
+def test_totals_that_add_up_and_text_columns() -> None:
+    table = _table([["Total", "3", "x"], ["A", "1", "y"], ["B", "2", "z"]], Totals(row=0))
+    assert totals_problems(table) == []
+
+
+def test_private_urls() -> None:
+    assert is_private_url("file://///192.168.0.14/TempD$/x.docx")
+    assert is_private_url("http://10.0.0.5/intranet")
+    assert is_private_url("http://127.0.0.1:8000/")
+    assert is_private_url("http://localhost/x")
+    assert is_private_url("http://[::1]/x")
+    assert not is_private_url("http://www.ferghana.ru/article.php?id=4654")
+    assert not is_private_url("https://8.8.8.8/")
+
+
+def test_normalise_title() -> None:
+    assert normalise_title("О  ЛИЧНОСТИ «интернет-мошенника».") == normalise_title(
+        'О личности "интернет-мошенника"'
+    )
