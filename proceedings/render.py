@@ -138,7 +138,7 @@ def _paper_view(sources: Sources, paper: Paper) -> PaperView:
     numbers = {r.number for r in paper.references if r.number is not None}
     anchor = f"paper-{paper.id}"
     segments = render_body(paper.body, anchor_prefix=f"{anchor}-ref", references=numbers)
-    short = paper.short_title or paper.title or ""
+    short = paper.short_title or _shorten(paper.title or "", RUNNING_HEAD_CHARS)
     names = ", ".join(_initials(a.name) for a in authors)
     return PaperView(
         paper=paper,
@@ -150,6 +150,17 @@ def _paper_view(sources: Sources, paper: Paper) -> PaperView:
         anchor=anchor,
         running_head=" · ".join(p for p in (names, short) if p),
     )
+
+
+RUNNING_HEAD_CHARS = 60
+
+
+def _shorten(text: str, limit: int) -> str:
+    """Cut a title for a running head at a word boundary, marking the cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(" ,:;–-")
+    return f"{cut}…"
 
 
 def _initials(name: PersonName) -> str:
@@ -216,7 +227,7 @@ def build_context(sources: Sources, labels: Labels) -> Context:
     return context
 
 
-def make_environment(templates: Path) -> Environment:
+def make_environment(templates: Path, labels: Labels | None = None) -> Environment:
     """The Jinja environment: strict about undefined names, escaping by default."""
     env = Environment(
         loader=FileSystemLoader(templates),
@@ -229,6 +240,9 @@ def make_environment(templates: Path) -> Environment:
     env.filters["initials"] = _initials
     env.filters["markup"] = Markup
     env.filters["typo"] = typeset_spaces
+    if labels is not None:
+        translate = _translator(labels)
+        env.filters["t_label"] = lambda lang, key: translate(key, lang)
     env.filters["clock"] = lambda value: str(value).replace(":", ".")
     return env
 
@@ -237,7 +251,7 @@ def render_book(sources: Sources, styles: Path, *, fonts: Path) -> str:
     """Render the whole book to one HTML document."""
     labels = load_labels(styles)
     context = build_context(sources, labels)
-    env = make_environment(styles / "templates")
+    env = make_environment(styles / "templates", labels)
     template = env.get_template("book.html.j2")
     return template.render(
         ctx=context,
