@@ -128,6 +128,11 @@ def write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes the file 0600; give the output the mode open() would (0644 under
+        # the usual umask), so that the editor's group or a web server can read the book.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -140,4 +145,4 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def pdf_bytes(layout: Layout, *, identifier: bytes) -> bytes:
     """The PDF of a laid-out book, with a fixed identifier so builds are reproducible."""
-    return bytes(layout.document.write_pdf(identifier=identifier))
+    return bytes(layout.document.write_pdf(pdf_identifier=identifier))

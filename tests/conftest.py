@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"
@@ -28,6 +30,16 @@ def make_case(case: Path, workdir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def book2024(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 2024 book in sources/ built once for the whole session; returns the output folder."""
+    from proceedings.build import BuildOptions, build
+
+    out = tmp_path_factory.mktemp("book2024")
+    build(BuildOptions(sources=REPO / "sources", out=out))
+    return out
+
+
+@pytest.fixture(scope="session")
 def minibook_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The minibook built once for the whole session; returns the output folder."""
     from proceedings.build import BuildOptions, build
@@ -35,3 +47,13 @@ def minibook_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("minibook-build")
     build(BuildOptions(sources=MINIBOOK, out=out))
     return out
+
+
+# `make fuzz`: tests/test_fuzz.py with FUZZ_EXAMPLES examples in all (default 20,000)
+# instead of the 1,000 of `make test`.
+settings.register_profile(
+    "fuzz",
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "20000")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)

@@ -112,13 +112,10 @@ def pdf_text(pdf: Path, first: int, last: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+def book(book2024: Path) -> tuple[Path, dict[str, object]]:
     if shutil.which("pdftotext") is None:
         pytest.fail("pdftotext is required (apt-get install poppler-utils)")
-    from proceedings.build import BuildOptions, build
-
-    out = tmp_path_factory.mktemp("book2024")
-    build(BuildOptions(sources=SOURCES, out=out))
+    out = book2024
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     return out / "proceedings.pdf", manifest
 

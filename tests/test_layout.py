@@ -1,0 +1,182 @@
+"""Layout of the 2024 book, read back from the PDF: page numbers, heads, page boxes."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from proceedings.load import load_sources
+from proceedings.render import collation_key
+
+from .conftest import REPO
+
+MM = 72 / 25.4
+
+
+def _manifest(out: Path) -> dict[str, Any]:
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def _layout_text(pdf: Path, first: int, last: int) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", "-f", str(first), "-l", str(last), str(pdf), "-"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+
+
+def _band(pdf: Path, page: int, top: bool) -> str:
+    """The text of the head (top) or foot band of a page: where running heads and folios sit."""
+    reader = PdfReader(pdf)
+    box = reader.pages[page - 1].mediabox
+    height, width = float(box.height), float(box.width)
+    band = 15 * MM
+    y = 0 if top else height - band
+    return subprocess.run(
+        ["pdftotext", "-f", str(page), "-l", str(page), "-x", "0", "-y", str(int(y)),
+         "-W", str(int(width)), "-H", str(int(band)), str(pdf), "-"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+
+
+def test_contents_numbers_are_the_papers_first_pages(book2024: Path) -> None:
+    manifest = _manifest(book2024)
+    contents = next(p for p in manifest["parts"] if p["kind"] == "contents")
+    text = _layout_text(book2024 / "proceedings.pdf", *contents["pdf_pages"])
+    # Every entry ends in a dot leader and a number; papers come after the parts' lines.
+    numbers = [int(n) for n in re.findall(r"[.…]\s*(\d+)\s*$", text, re.MULTILINE)]
+    firsts = [p["pdf_pages"][0] for p in manifest["papers"]]
+    parts = [p for p in manifest["parts"] if p["kind"] in {"programme", "participants"}]
+    assert numbers[: len(parts)] == [p["pdf_pages"][0] for p in parts]
+    assert numbers[len(parts) : len(parts) + len(firsts)] == firsts
+
+
+def _index_entries(text: str) -> list[str]:
+    """Index entries column by column: the two columns are split by a run of spaces."""
+    rows = [re.split(r"\s{3,}", line.strip()) for line in text.splitlines() if line.strip()]
+    rows = [r for r in rows if len(r) <= 2 and re.search(r"[^\W\d].*\d$", r[0])]
+    return [r[0] for r in rows] + [r[1] for r in rows if len(r) == 2]
+
+
+def test_index_numbers_are_the_authors_pages(book2024: Path) -> None:
+    sources, _ = load_sources(REPO / "sources")
+    assert sources is not None
+    lang = sources.book.languages[0]
+    manifest = _manifest(book2024)
+    index = next(p for p in manifest["parts"] if p["kind"] == "index")
+    text = _layout_text(book2024 / "proceedings.pdf", *index["pdf_pages"])
+    first_page = {p["id"]: p["pdf_pages"][0] for p in manifest["papers"]}
+    expected: dict[str, list[int]] = {}
+    for paper in sources.ordered_papers():
+        for author in paper.authors:
+            name = sources.people[author.person].name(lang)
+            expected.setdefault(f"{name.surname} {name.given}", []).append(first_page[paper.id])
+    found = {}
+    for entry in _index_entries(text):
+        match = re.fullmatch(r"(.+?)\s+(\d+(?:,\s*\d+)*)", entry)
+        assert match, entry
+        found[match[1]] = [int(n) for n in match[2].split(",")]
+    assert found == expected
+
+
+def test_index_is_in_kazakh_alphabetical_order(book2024: Path) -> None:
+    sources, _ = load_sources(REPO / "sources")
+    assert sources is not None
+    manifest = _manifest(book2024)
+    index = next(p for p in manifest["parts"] if p["kind"] == "index")
+    text = _layout_text(book2024 / "proceedings.pdf", *index["pdf_pages"])
+    people = {a.person for p in sources.papers for a in p.authors}
+    order = [re.sub(r"\s+\d.*$", "", entry) for entry in _index_entries(text)]
+    assert order == sorted(order, key=collation_key)
+    assert len(order) == len(people)
+
+
+def test_collation_puts_kazakh_letters_after_their_base() -> None:
+    names = ["Ұлы", "Уәли", "Әбенов", "Аманов", "Smith", "Ілиясов", "Иванов", "Қасымов", "Кенжебаев"]
+    assert sorted(names, key=collation_key) == [
+        "Аманов", "Әбенов", "Иванов", "Кенжебаев", "Қасымов", "Уәли", "Ұлы", "Ілиясов", "Smith",
+    ]
+
+
+def test_papers_start_on_new_pages_with_no_head(book2024: Path) -> None:
+    manifest = _manifest(book2024)
+    previous_last = 0
+    for paper in manifest["papers"]:
+        first, last = paper["pdf_pages"]
+        assert first > previous_last
+        assert _band(book2024 / "proceedings.pdf", first, top=True) == ""
+        previous_last = last
+
+
+def test_running_heads_name_the_right_paper(book2024: Path) -> None:
+    sources, _ = load_sources(REPO / "sources")
+    assert sources is not None
+    short = sources.book.short_title
+    pdf = book2024 / "proceedings.pdf"
+    checked = 0
+    for paper in _manifest(book2024)["papers"]:
+        first, last = paper["pdf_pages"]
+        for page in range(first + 1, last + 1):
+            head = " ".join(_band(pdf, page, top=True).split())
+            if page % 2:  # recto: the paper's authors and short title
+                for author in paper["authors"]:
+                    assert author.split()[0] in head, (page, head)
+                if paper["title"]:
+                    assert paper["title"].split()[0] in head, (page, head)
+            else:  # verso: the book's short title in the paper's language
+                expected = short.get(paper["lang"]) or short[sources.book.languages[0]]
+                assert head == expected, (page, head)
+            checked += 1
+    assert checked > 50
+
+
+def test_folios_are_the_page_numbers(book2024: Path) -> None:
+    pdf = book2024 / "proceedings.pdf"
+    pages = _manifest(book2024)["pages"]
+    assert _band(pdf, 1, top=False).isdigit() is False  # the title page has no folio
+    for page in range(3, pages + 1, 7):
+        assert _band(pdf, page, top=False) == str(page)
+
+
+def test_no_text_outside_the_page_box(book2024: Path) -> None:
+    pdf = book2024 / "proceedings.pdf"
+    html = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    page_width = page_height = 0.0
+    outside = []
+    for line in html.splitlines():
+        page = re.search(r'<page width="([\d.]+)" height="([\d.]+)"', line)
+        if page:
+            page_width, page_height = float(page[1]), float(page[2])
+            continue
+        word = re.search(r'xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" yMax="([\d.-]+)">([^<]*)', line)
+        if word:
+            x0, y0, x1, y1 = (float(word[i]) for i in range(1, 5))
+            # Body text stays inside the margins; 12 mm is less than any margin we use.
+            if x0 < 12 * MM or x1 > page_width - 12 * MM or y0 < 5 * MM or y1 > page_height - 5 * MM:
+                outside.append(word[5])
+    assert outside == []
+
+
+@pytest.mark.parametrize("trim", ["A5", "60x84/16"])
+def test_other_trim_sizes_build(trim: str, tmp_path: Path) -> None:
+    import shutil
+
+    from proceedings.build import BuildOptions, build
+
+    from .conftest import MINIBOOK
+
+    sources = tmp_path / "sources"
+    shutil.copytree(MINIBOOK, sources)
+    book = sources / "book.yaml"
+    book.write_text(book.read_text(encoding="utf-8") + f"trim: {trim}\n", encoding="utf-8")
+    build(BuildOptions(sources=sources, out=tmp_path / "out"))
+    box = PdfReader(tmp_path / "out" / "proceedings.pdf").pages[0].mediabox
+    expected = {"A5": (148, 210), "60x84/16": (145, 215)}[trim]
+    assert (round(float(box.width) / MM), round(float(box.height) / MM)) == expected
