@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: pdf draft check test lint clean
+.PHONY: pdf draft check test lint clean golden
 
 pdf: $(STAMP)
 	$(PY) -m proceedings build sources --out build
@@ -18,6 +18,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check proceedings tests
 	$(PY) -m mypy
+
+golden: $(STAMP)
+	UPDATE_GOLDEN=1 $(PY) -m pytest -q tests/test_visual.py
 
 clean:
 	rm -rf build tests/results
