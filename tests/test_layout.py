@@ -180,3 +180,72 @@ def test_other_trim_sizes_build(trim: str, tmp_path: Path) -> None:
     box = PdfReader(tmp_path / "out" / "proceedings.pdf").pages[0].mediabox
     expected = {"A5": (148, 210), "60x84/16": (145, 215)}[trim]
     assert (round(float(box.width) / MM), round(float(box.height) / MM)) == expected
+
+
+def test_footnote_sits_at_the_foot_of_its_page(minibook_build: Path) -> None:
+    manifest = _manifest(minibook_build)
+    paper = next(p for p in manifest["papers"] if p["id"] == "ru-fraud")
+    page = paper["pdf_pages"][0]
+    bbox = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(minibook_build / "proceedings.pdf"), "-"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    ys = {
+        m[2]: float(m[1])
+        for m in re.finditer(r'yMin="([\d.]+)"[^>]*>([^<]+)</word>', bbox)
+    }
+    # The note's text is below the body's last paragraph, and in the page's lower part.
+    assert ys["официальную"] > ys["потерпевшего"]
+    assert ys["официальную"] > float(re.search(r'height="([\d.]+)"', bbox)[1]) * 0.7  # type: ignore[index]
+
+
+def test_imprint_prints_given_fields_and_omits_empty_ones(minibook_build: Path, book2024: Path) -> None:
+    mini = _layout_text(minibook_build / "proceedings.pdf", 2, 2)
+    for text in ("ӘОЖ 343.9", "КБЖ 67.408", "ISBN 978-601-7654-32-0", "Материалдар авторлық редакцияда",
+                 "Сборник содержит материалы", "©"):
+        assert text in mini, text
+    book = _layout_text(book2024 / "proceedings.pdf", 2, 2)
+    for absent in ("ISBN", "ӘОЖ", "КБЖ", "УДК", "ББК"):
+        assert absent not in book
+    assert "Материалы публикуются в авторской редакции." in book
+
+
+def test_papers_start_on_rectos_when_asked(tmp_path: Path) -> None:
+    import shutil
+
+    from proceedings.build import BuildOptions, build
+
+    from .conftest import MINIBOOK
+
+    sources = tmp_path / "sources"
+    shutil.copytree(MINIBOOK, sources)
+    book = sources / "book.yaml"
+    book.write_text(book.read_text(encoding="utf-8") + "papers_start_recto: true\n", encoding="utf-8")
+    result = build(BuildOptions(sources=sources, out=tmp_path / "out"))
+    firsts = [p["pdf_pages"][0] for p in result.manifest["papers"]]  # type: ignore[union-attr]
+    assert all(first % 2 == 1 for first in firsts)
+
+
+def test_contents_and_index_lines_link_to_their_pages(book2024: Path) -> None:
+    manifest = _manifest(book2024)
+    reader = PdfReader(book2024 / "proceedings.pdf")
+    targets = set()
+    for kind in ("contents", "index"):
+        part = next(p for p in manifest["parts"] if p["kind"] == kind)
+        for number in range(part["pdf_pages"][0], part["pdf_pages"][1] + 1):
+            for annot in reader.pages[number - 1].get("/Annots", []):
+                name = str(annot.get_object()["/Dest"])
+                targets.add(reader.get_destination_page_number(reader.named_destinations[name]) + 1)
+    firsts = {p["pdf_pages"][0] for p in manifest["papers"]}
+    assert firsts <= targets
+
+
+def test_non_breaking_spaces_bind_initials_and_page_numbers() -> None:
+    from proceedings.markup import typeset_spaces
+
+    assert typeset_spaces("А.Б. Сахаров и Сахаров А.Б. пишут") == "А.Б.\u00a0Сахаров и Сахаров\u00a0А.Б. пишут"
+    assert typeset_spaces("[1, с. 23], [5, б. 7], [2, p. 14], 45 б.") == (
+        "[1, с.\u00a023], [5, б.\u00a07], [2, p.\u00a014], 45\u00a0б."
+    )
+    assert typeset_spaces("№ 17") == "№\u00a017"
+    assert typeset_spaces("Это с тобой") == "Это с тобой"
