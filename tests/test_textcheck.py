@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from proceedings.check.citations import CitedPart, locator_style, parse_citation
+from proceedings.check.duplicates import near_duplicates, paragraph_words
+from proceedings.check.images import printed_width_mm, text_block_mm
+from proceedings.check.language import count_words, reads_as
+from proceedings.check.people import rank_phrases, surname_key
+from proceedings.check.programme import normalise_title
+from proceedings.check.tables import parse_number, totals_problems
+from proceedings.check.text import is_private_url, suggest_script_fix
 from proceedings.model import Cell, Table, Totals
-from proceedings.textcheck import (
-    CitedPart,
-    is_private_url,
-    locator_style,
-    near_duplicates,
-    normalise_title,
-    paragraph_words,
-    parse_citation,
-    parse_number,
-    suggest_script_fix,
-    totals_problems,
-)
 
 
 @pytest.mark.parametrize(
@@ -143,3 +139,73 @@ def test_normalise_title() -> None:
     assert normalise_title("О  ЛИЧНОСТИ «интернет-мошенника».") == normalise_title(
         'О личности "интернет-мошенника"'
     )
+
+
+# --- people, language, images ------------------------------------------------------------------
+
+
+
+@pytest.mark.parametrize(
+    ("rank", "phrases"),
+    [
+        ("полиция майоры полиция капитаны", ["майоры", "капитаны"]),
+        ("майор полиции капитан полиции", ["майор", "капитан"]),
+        ("полиция подполковнигі", ["подполковнигі"]),  # not полковнигі inside it
+        ("отставкадағы полиция полковнигі", ["полковнигі"]),
+        ("кіші әділет кеңесшісі", ["әділет кеңесшісі"]),
+        ("младший советник юстиции", ["советник юстиции"]),
+        ("генерал-майор полиции", ["генерал-майор"]),  # one compound rank
+        ("lieutenant colonel", ["lieutenant colonel"]),
+        ("старший лейтенант полиции", ["лейтенант"]),
+        ("советник министра", []),  # a post, not a rank
+    ],
+)
+def test_rank_phrases(rank: str, phrases: list[str]) -> None:
+    assert rank_phrases(rank) == phrases
+
+
+def test_surname_key_folds_only_kazakh_letters() -> None:
+    assert surname_key("Әхметова") == surname_key("Ахметова")
+    assert surname_key("Құрманғазы") == surname_key("КУРМАНГАЗЫ")
+    assert surname_key("Тұрғынбаева") != surname_key("Тургунбаева")  # ы against у: a real difference
+
+
+KK = ("Цифрлық дәлелдемелерді жинау, бекіту және бағалау тергеушіден арнайы білімді талап етеді, "
+      "сондықтан оқу бағдарламаларын жетілдіру қажет.")
+RU = ("Цифровые доказательства требуют особого внимания следователя, поскольку их легко изменить "
+      "или уничтожить при неосторожном обращении.")
+EN = "Online fraud remains one of the most widespread crimes in the field of information technology today."
+
+
+def _language(text: str, declared: str) -> str | None:
+    found = reads_as(count_words(text), declared)
+    return found[0] if found else None
+
+
+def test_language_of_paragraphs() -> None:
+    assert reads_as(count_words(KK), "kk") is None
+    assert reads_as(count_words(RU), "ru") is None
+    assert reads_as(count_words(EN), "en") is None
+    assert _language(RU, "kk") == "ru"
+    assert _language(KK, "ru") == "kk"
+    assert _language(EN, "ru") == "en"
+    assert _language(RU, "en") == "ru"
+    # A Kazakh paragraph quoting a Russian law title is still Kazakh.
+    quoting = KK + " «О противодействии коррупции» Заңының талаптарына сәйкес жүргізіледі."
+    assert reads_as(count_words(quoting), "kk") is None
+    # A marked span does not count, and too short a paragraph is not judged.
+    assert reads_as(count_words(f"[{RU}]{{lang=ru}} {KK}"), "kk") is None
+    assert reads_as(count_words("Это короткий абзац."), "kk") is None
+    # Kazakh typed with a Latin i for і is still Kazakh.
+    assert reads_as(count_words(KK.replace("і", "i")), "kk") is None
+
+
+def test_printed_width() -> None:
+    assert text_block_mm("A4") == 165
+    assert text_block_mm("A5") == 116
+    assert text_block_mm("60x84/16") == 113
+    assert printed_width_mm(None, 165)[0] == 165
+    assert printed_width_mm("50%", 165)[0] == 82.5
+    assert printed_width_mm("8cm", 165)[0] == 80
+    assert printed_width_mm("96px", 165)[0] == pytest.approx(25.4)
+    assert printed_width_mm("auto", 165)[0] == 165

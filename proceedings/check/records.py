@@ -1,31 +1,32 @@
 """Cross-record checks: do the records of a book agree with each other?
 
 Per-record validation is pydantic's job in ``load.py``; this module relates records:
-ids that must exist, citations that must resolve, files that must be there. It
-never raises; it returns findings.
+ids that must exist, citations that must resolve, files that must be there. Its
+findings are data; the package runs each of its checks in isolation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 
+from proceedings.check.base import Check, Unit, programme_path
 from proceedings.diagnostics import Diagnostic, error, warning
 from proceedings.load import display_path
 from proceedings.markup import directives
 from proceedings.model import Paper, Sources
-from proceedings.textcheck import check_text
 
 
-def check_sources(sources: Sources) -> list[Diagnostic]:
-    """Every cross-record finding for a loaded book."""
+def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
     root = Path(sources.root)
-    found: list[Diagnostic] = []
-    found += _check_book(sources, root)
-    found += _check_programme(sources, root)
-    for paper in sources.papers:
-        found += _check_paper(sources, paper, root)
-    found += check_text(sources)
+    found = [
+        Check("book", display_path(root / "book.yaml"), lambda: _check_book(sources, root)),
+        Check("programme-ids", programme_path(sources), lambda: _check_programme(sources, root)),
+    ]
+    found += [
+        Check("paper", paper.path, partial(_check_paper, sources, paper, root)) for paper in sources.papers
+    ]
     return found
 
 

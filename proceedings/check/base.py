@@ -1,0 +1,166 @@
+"""What the checks share: text units with their source lines, quoting, the Check record.
+
+A *unit* is a paragraph-like piece of printed text (a body paragraph, a title, a name)
+with the source line of each of its lines, so that a finding can point at the line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from proceedings.diagnostics import Diagnostic
+from proceedings.load import display_path
+
+if TYPE_CHECKING:
+    from proceedings.model import Paper, Sources
+
+
+@dataclass(frozen=True)
+class Check:
+    """One isolated piece of checking: if ``run`` fails, only its own findings are lost."""
+
+    name: str
+    # The file a failure of this check is reported against.
+    path: str
+    run: Callable[[], Iterable[Diagnostic]]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A paragraph-like piece of text with the source line of each of its lines."""
+
+    path: str
+    lines: tuple[tuple[int, str], ...]
+    # True for Markdown body text; False for front-matter fields and programme titles,
+    # where a URL (a reference's address) or a spacing habit is not a defect.
+    body: bool = False
+
+    @property
+    def text(self) -> str:
+        return " ".join(text for _, text in self.lines)
+
+
+def body_units(path: str, body: str, first_line: int) -> list[Unit]:
+    """Blank-line separated blocks of a Markdown body; line numbers kept."""
+    units: list[Unit] = []
+    block: list[tuple[int, str]] = []
+    # split("\n"), not splitlines(): the latter also splits at U+2028, \x0c and the like,
+    # which would shift every later line number (and those are characters we report).
+    for offset, raw in enumerate(body.split("\n")):
+        text = raw.removesuffix("\r")
+        if text.strip():
+            block.append((first_line + offset, text))
+        elif block:
+            units.append(Unit(path, tuple(block), body=True))
+            block = []
+    if block:
+        units.append(Unit(path, tuple(block), body=True))
+    return units
+
+
+def front_units(sources: Sources, paper: Paper) -> list[Unit]:
+    """The front-matter texts of a paper that get printed, each with its line."""
+    path = paper.path
+    units: list[Unit] = []
+
+    def add(text: str | None, *loc: str | int) -> None:
+        if text:
+            line = sources.line_of(path, *loc)
+            units.append(Unit(path, ((line, text),)))
+
+    add(paper.title, "title")
+    for i, author in enumerate(paper.authors):
+        if author.affiliation is not None:
+            for field, value in author.affiliation.model_dump().items():
+                if isinstance(value, str):
+                    add(value, "authors", i, "affiliation", field)
+    add(paper.short_title, "short_title")
+    add(paper.abstract, "abstract")
+    for i, keyword in enumerate(paper.keywords):
+        add(keyword, "keywords", i)
+    for i, epigraph in enumerate(paper.epigraphs):
+        add(epigraph.text.replace("\n", " "), "epigraphs", i, "text")
+        add(epigraph.attribution, "epigraphs", i, "attribution")
+    for i, ref in enumerate(paper.references):
+        line = ref.line or sources.line_of(path, "references", i)
+        units.append(Unit(path, ((line, ref.text),)))
+    for t, table in enumerate(paper.tables):
+        add(table.caption, "tables", t, "caption")
+        for part in ("header", "rows", "footer"):
+            for r, row in enumerate(getattr(table, part)):
+                for c, cell in enumerate(row):
+                    add(cell.text, "tables", t, part, r, c)
+    for f, figure in enumerate(paper.figures):
+        add(figure.caption, "figures", f, "caption")
+        add(figure.note, "figures", f, "note")
+    return units
+
+
+def programme_path(sources: Sources) -> str:
+    return display_path(Path(sources.root) / "programme.yaml")
+
+
+def programme_units(sources: Sources) -> list[Unit]:
+    programme = sources.programme
+    if programme is None:
+        return []
+    path = programme_path(sources)
+    units = []
+    for lang, header in programme.header.items():
+        line = sources.line_of(path, "header", lang, "title")
+        units.append(Unit(path, ((line, header.title),)))
+    for i, slot in enumerate(programme.slots):
+        for lang, title in slot.title.items():
+            line = sources.line_of(path, "slots", i, "title", lang)
+            units.append(Unit(path, tuple((line, t) for t in title.split("\n") if t.strip())))
+    return units
+
+
+def people_units(sources: Sources) -> list[Unit]:
+    """Names and affiliations in people.yaml: printed in the programme, lists and bylines."""
+    path = display_path(Path(sources.root) / "people.yaml")
+    units = []
+    # people is a dict in file order, so the enumeration index is the list index.
+    for i, person in enumerate(sources.people.values()):
+        for lang, name in person.names.items():
+            for field, value in name.model_dump().items():
+                if isinstance(value, str) and value:
+                    line = sources.line_of(path, i, "names", lang, field)
+                    units.append(Unit(path, ((line, value),)))
+    return units
+
+
+def all_units(sources: Sources) -> list[Unit]:
+    units: list[Unit] = people_units(sources)
+    for paper in sources.ordered_papers():
+        units += front_units(sources, paper)
+        units += body_units(paper.path, paper.body, paper.body_line)
+    for resolution in sources.resolutions:
+        for i, line in enumerate(resolution.heading):
+            units.append(Unit(resolution.path, ((sources.line_of(resolution.path, "heading", i), line),)))
+        units += body_units(resolution.path, resolution.body, resolution.body_line)
+    units += programme_units(sources)
+    return units
+
+
+def quote(text: str, limit: int = 60) -> str:
+    """Text as a message quotes it: stripped and shortened to ``limit`` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def context(text: str, start: int, end: int, width: int = 20) -> str:
+    """The words around ``text[start:end]``, for quoting an invisible character."""
+    left = text[max(0, start - width) : start].lstrip()
+    right = text[end : end + width].rstrip()
+    return f"…{left}{{here}}{right}…"
+
+
+
+def strip_markup(text: str) -> str:
+    """A line without its Markdown block marker (list item, quote, heading)."""
+    return re.sub(r"^\s*(?:[-*+>]|\d+[.)]|[^\W\d_]\)|#+)\s+", "", text)

@@ -1,0 +1,90 @@
+"""Paragraphs that repeat, exactly or nearly, within a paper or across papers."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from proceedings.check.base import Check, Unit, body_units, quote, strip_markup
+from proceedings.diagnostics import Diagnostic, warning
+
+if TYPE_CHECKING:
+    from proceedings.model import Sources
+
+
+def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
+    return [Check("duplicates", sources.root, lambda: _check_duplicate_paragraphs(sources))]
+
+
+# --- 6. duplicate paragraphs ----------------------------------------------------------
+
+MIN_WORDS = 20
+NEAR_RATIO = 0.9
+_SHINGLE = 4
+
+
+def paragraph_words(text: str) -> list[str]:
+    """The words of a paragraph for comparison: case folded, markup and digits kept."""
+    return [w.casefold() for w in re.findall(r"\w+", text)]
+
+
+def near_duplicates(paragraphs: list[list[str]], ratio: float = NEAR_RATIO) -> list[tuple[int, int, float]]:
+    """Pairs (earlier, later, ratio) of paragraphs that are equal or nearly so.
+
+    Candidates are found through shared word shingles, so the cost grows with the text,
+    not with the square of the number of paragraphs; only candidates are compared with
+    difflib.
+    """
+    index: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    exact: dict[tuple[str, ...], int] = {}
+    found: list[tuple[int, int, float]] = []
+    for k, words in enumerate(paragraphs):
+        if len(words) < MIN_WORDS:
+            continue
+        key = tuple(words)
+        if key in exact:
+            found.append((exact[key], k, 1.0))
+            continue
+        exact[key] = k
+        shared: dict[int, int] = defaultdict(int)
+        shingles = {tuple(words[j : j + _SHINGLE]) for j in range(len(words) - _SHINGLE + 1)}
+        for shingle in shingles:
+            postings = index[shingle]
+            for other in postings:
+                shared[other] += 1
+            postings.append(k)
+        # A 0.9 match shares most shingles; a quarter is a safe lower bound to compare.
+        need = max(2, len(shingles) // 4)
+        for other, count in shared.items():
+            if count < need:
+                continue
+            a, b = paragraphs[other], words
+            if min(len(a), len(b)) / max(len(a), len(b)) < ratio:
+                continue
+            matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+            if matcher.quick_ratio() >= ratio and (r := matcher.ratio()) >= ratio:
+                found.append((other, k, r))
+                break
+    return found
+
+
+
+
+def _check_duplicate_paragraphs(sources: Sources) -> Iterator[Diagnostic]:
+    units: list[Unit] = []
+    for paper in sources.ordered_papers():
+        units += body_units(paper.path, paper.body, paper.body_line)
+    words = [paragraph_words(" ".join(strip_markup(t) for _, t in u.lines)) for u in units]
+    for first, later, ratio in near_duplicates(words):
+        original, copy = units[first], units[later]
+        where = f"{original.path}:{original.lines[0][0]}"
+        how = "repeats" if ratio == 1.0 else f"nearly repeats (similarity {ratio:.2f})"
+        yield warning(
+            copy.path,
+            copy.lines[0][0],
+            f"paragraph '{quote(copy.text, 50)}' {how} the paragraph at {where}: delete one or rewrite it",
+            "duplicate-paragraph",
+        )

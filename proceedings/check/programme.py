@@ -1,0 +1,134 @@
+"""The programme against the papers: times in order, every talk with its paper, same titles."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from proceedings.check.base import Check, Unit, programme_path, quote
+from proceedings.diagnostics import Diagnostic, note, warning
+
+if TYPE_CHECKING:
+    from proceedings.model import Paper, Sources
+
+
+def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
+    return [Check("programme", programme_path(sources), lambda: _check_programme(sources))]
+
+
+_QUOTES_RE = re.compile(r"[«»“”„\"'‘’]")
+
+
+def normalise_title(text: str) -> str:
+    """A title for comparison: case, spaces, quote marks and a final period ignored."""
+    text = _QUOTES_RE.sub('"', text.casefold())
+    return " ".join(text.split()).rstrip(" .")
+
+
+def _minutes(clock: str) -> int:
+    hours, _, minutes = clock.partition(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _check_programme(sources: Sources) -> Iterator[Diagnostic]:
+    programme = sources.programme
+    if programme is None:
+        return
+    path = programme_path(sources)
+    papers = {p.id: p for p in sources.papers}
+    linked = {slot.paper for slot in programme.slots if slot.paper is not None}
+    previous_end: tuple[int, str] | None = None
+    for i, slot in enumerate(programme.slots):
+        line = sources.line_of(path, "slots", i)
+        start, end = _minutes(slot.start), _minutes(slot.end)
+        if end < start:
+            yield warning(
+                path,
+                sources.line_of(path, "slots", i, "end"),
+                f"slot {i + 1} ends at {slot.end}, before it starts at {slot.start}: fix the times",
+                "slot-order",
+            )
+        if previous_end is not None and start < previous_end[0]:
+            yield warning(
+                path,
+                sources.line_of(path, "slots", i, "start"),
+                f"slot {i + 1} starts at {slot.start}, before the previous slot ends at "
+                f"{previous_end[1]}: fix the times or the order",
+                "slot-order",
+            )
+        previous_end = (end, slot.end)
+        if slot.role != "talk" or not slot.in_volume:
+            continue
+        if slot.paper is None:
+            title = next(iter(slot.title.values()), "")
+            yield warning(
+                path,
+                line,
+                f"talk {i + 1} ({slot.start}) '{quote(title)}' has no paper: link it with "
+                "'paper: <id>' or mark it 'in_volume: false'",
+                "talk-without-paper",
+            )
+            yield from _possible_paper(sources, path, line, i, slot.title, linked)
+        elif slot.paper in papers:
+            yield from _title_mismatch(sources, path, i, slot.title, papers[slot.paper])
+    for paper in sources.ordered_papers():
+        if paper.id not in linked:
+            yield warning(
+                paper.path,
+                1,
+                f"no programme slot links to paper '{paper.id}': add 'paper: {paper.id}' to its "
+                "talk in programme.yaml",
+                "paper-without-talk",
+            )
+
+
+def _title_mismatch(
+    sources: Sources, path: str, i: int, titles: dict[str, str], paper: Paper
+) -> Iterator[Diagnostic]:
+    talk = titles.get(paper.lang)
+    if not talk or not paper.title:
+        return
+    a, b = normalise_title(talk), normalise_title(paper.title)
+    if a == b:
+        return
+    ratio = difflib.SequenceMatcher(None, a, b).ratio()
+    # Long titles are shortened in the message, so name the first words that differ.
+    words_a, words_b = a.split(), b.split()
+    differ = ""
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, words_a, words_b).get_opcodes():
+        if tag != "equal":
+            old, new = " ".join(words_a[i1:i2]) or "—", " ".join(words_b[j1:j2]) or "—"
+            differ = f"; first difference: '{old}' against '{new}'"
+            break
+    yield warning(
+        path,
+        sources.line_of(path, "slots", i, "title", paper.lang),
+        f"talk {i + 1} is titled '{quote(talk, 80)}' but its paper {paper.id} is titled "
+        f"'{quote(paper.title, 80)}' (similarity {ratio:.2f}{differ}): make the two titles agree",
+        "title-mismatch",
+    )
+
+
+def _possible_paper(
+    sources: Sources, path: str, line: int, i: int, titles: dict[str, str], linked: set[str]
+) -> Iterator[Diagnostic]:
+    best: tuple[float, Paper] | None = None
+    for paper in sources.ordered_papers():
+        if paper.id in linked or not paper.title:
+            continue
+        talk = titles.get(paper.lang)
+        if not talk:
+            continue
+        ratio = difflib.SequenceMatcher(None, normalise_title(talk), normalise_title(paper.title)).ratio()
+        if ratio > 0.8 and (best is None or ratio > best[0]):
+            best = (ratio, paper)
+    if best is not None:
+        yield note(
+            path,
+            line,
+            f"talk {i + 1} may be paper {best[1].id} '{quote(best[1].title or '', 80)}' "
+            f"(similarity {best[0]:.2f}): if so, add 'paper: {best[1].id}'",
+            "possible-paper",
+        )

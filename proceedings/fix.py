@@ -1,0 +1,196 @@
+"""Safe mechanical fixes of the sources, for the findings a machine can fix alone.
+
+- ``mixed-script``: retype each mixed word as the finding suggests (skipped where the
+  finding has no safe suggestion);
+- ``private-use``: drop a private-use bullet and the spaces after it at the start of a
+  Markdown list item (``- \\uf02d  text`` → ``- text``); elsewhere the character is left
+  for the editor, who knows what it stood for;
+- ``odd-space``: odd spaces become a normal space (zero-width ones are deleted), a tab
+  inside the text becomes a space, and in Markdown bodies runs of spaces between
+  words become one. Leading indentation and a trailing hard break are structure and
+  are kept; so are the no-break and digit-grouping spaces the checker accepts.
+
+Only lines the checker flagged with a requested code are touched, and only files
+inside the sources folder. :func:`plan` changes nothing on disk; :func:`apply` writes
+each changed file atomically.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from proceedings.check import check_sources
+from proceedings.check.base import all_units
+from proceedings.check.text import DIGIT_GROUPING, ODD_SPACES, WORD_RE, mixed_script_words
+from proceedings.diagnostics import Diagnostics
+from proceedings.load import load_sources
+from proceedings.model import Sources
+from proceedings.pdf import write_atomic
+
+FIXABLE = ("mixed-script", "private-use", "odd-space")
+_ZERO_WIDTH = {"\u200b", "\ufeff"}
+_PUA_BULLET_RE = re.compile(r"^([ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+)[\ue000-\uf8ff][ \t]*")
+_LEAD_RE = re.compile(r"^[ \t]*")
+_RUN_RE = re.compile(r"(?<=\S) {2,}(?=\S)")
+# path → line → the requested codes the checker reported there
+Flagged = dict[str, dict[int, set[str]]]
+
+
+@dataclass(frozen=True)
+class FileFix:
+    """One source file before and after its fixes."""
+
+    path: str
+    before: str
+    after: str
+
+    def diff(self) -> str:
+        """A unified diff of the change, as ``diff -u`` prints it."""
+        old, new = _lines(self.before), _lines(self.after)
+        out = difflib.unified_diff(old, new, fromfile=f"a/{self.path}", tofile=f"b/{self.path}")
+        missing = "\n\\ No newline at end of file\n"
+        return "".join(line if line.endswith("\n") else line + missing for line in out)
+
+
+def _lines(text: str) -> list[str]:
+    # Only "\n" ends a line, as in the loader: U+2028 and friends are what we fix.
+    return re.split(r"(?<=\n)", text)[:-1] + ([text.rsplit("\n", 1)[-1]] if not text.endswith("\n") else [])
+
+
+def fix_spaces(line: str, *, body: bool) -> str:
+    """``line`` with odd spaces and inner tabs made normal, and inner runs collapsed in a body."""
+    lead = _LEAD_RE.match(line)
+    start = lead.end() if lead else 0
+    head, text = line[:start], line[start:]
+    stripped = text.rstrip(" \t\r")
+    tail = text[len(stripped) :]
+    out = []
+    for pos, ch in enumerate(stripped):
+        if ch in _ZERO_WIDTH:
+            continue
+        if ch == "\t":
+            out.append(" ")
+        elif ch in ODD_SPACES:
+            digits = 0 < pos < len(stripped) - 1 and (stripped[pos - 1] + stripped[pos + 1]).isdigit()
+            keep = ch == "\u202f" or (ch in DIGIT_GROUPING and digits)
+            out.append(ch if keep else " ")
+        else:
+            out.append(ch)
+    fixed = "".join(out)
+    if body:
+        fixed = _RUN_RE.sub(" ", fixed)
+    return head + fixed + tail
+
+
+def fix_private_use(line: str) -> str:
+    """``line`` without a private-use bullet (and its spaces) after a list marker."""
+    return _PUA_BULLET_RE.sub(r"\1", line, count=1)
+
+
+def retype_words(line: str, words: dict[str, str]) -> str:
+    """``line`` with each whole word of ``words`` replaced by its retyped form."""
+    return WORD_RE.sub(lambda m: words.get(m.group()) or m.group(), line)
+
+
+def plan(sources_dir: Path, codes: Iterable[str]) -> tuple[list[FileFix], Diagnostics]:
+    """The fixes for ``codes``, and the diagnostics of the sources as they are now."""
+    wanted = set(codes) & set(FIXABLE)
+    sources, diags = load_sources(sources_dir)
+    if sources is None:
+        return [], diags
+    diags.extend(check_sources(sources))
+    flagged: Flagged = defaultdict(lambda: defaultdict(set))
+    for d in diags:
+        if d.code in wanted and d.line > 0:
+            flagged[d.path][d.line].add(d.code)
+    words = _mixed_words(sources, flagged) if "mixed-script" in wanted else {}
+    root = Path(sources_dir).resolve()
+    fixes = []
+    for path, lines in sorted(flagged.items()):
+        target = Path(path).resolve()
+        if not target.is_relative_to(root) or not target.is_file():
+            continue
+        before = target.read_text(encoding="utf-8")
+        after = _fix_file(path, before, lines, words, _body_start(sources, path))
+        if after != before:
+            fixes.append(FileFix(path, before, after))
+    return fixes, diags
+
+
+def apply(fixes: Iterable[FileFix]) -> None:
+    """Write every fixed file, each through a temporary file and a rename."""
+    for fix in fixes:
+        write_atomic(Path(fix.path), fix.after.encode("utf-8"))
+
+
+def _mixed_words(sources: Sources, flagged: Flagged) -> dict[tuple[str, int], dict[str, str]]:
+    """(path, line) → the words to retype there, from the same text the check read."""
+    found: dict[tuple[str, int], dict[str, str]] = defaultdict(dict)
+    for unit in all_units(sources):
+        for line, text in unit.lines:
+            if "mixed-script" in flagged.get(unit.path, {}).get(line, ()):
+                found[unit.path, line].update({w: f for w, f in mixed_script_words(text).items() if f})
+    return found
+
+
+def _body_start(sources: Sources, path: str) -> int | None:
+    """The first body line of a Markdown file, or None for a YAML file."""
+    for paper in sources.papers:
+        if paper.path == path:
+            return paper.body_line
+    for resolution in sources.resolutions:
+        if resolution.path == path:
+            return resolution.body_line
+    return None
+
+
+def _fix_file(
+    path: str,
+    text: str,
+    flagged: dict[int, set[str]],
+    words: dict[tuple[str, int], dict[str, str]],
+    body_line: int | None,
+) -> str:
+    lines = text.split("\n")
+    for number, codes in sorted(flagged.items()):
+        index = number - 1
+        if index >= len(lines):
+            continue
+        in_body = body_line is not None and number >= body_line
+        steps: list[Callable[[str], str]] = []
+        if "odd-space" in codes:
+            steps.append(partial(fix_spaces, body=in_body))
+        if "private-use" in codes:
+            steps.append(fix_private_use)
+        if "mixed-script" in codes and words.get((path, number)):
+            steps.append(partial(retype_words, words=words[path, number]))
+        span = [index]
+        if not in_body and _run(steps, lines[index]) == lines[index]:
+            # A YAML value may continue below its key (a block scalar, a long flow): the
+            # finding names the key's line, so the fix reads on while the lines are indented.
+            span = _continuation(lines, index)
+        for k in span:
+            lines[k] = _run(steps, lines[k])
+    return "\n".join(lines)
+
+
+def _run(steps: list[Callable[[str], str]], line: str) -> str:
+    for step in steps:
+        line = step(line)
+    return line
+
+
+def _continuation(lines: list[str], index: int) -> list[int]:
+    indent = len(lines[index]) - len(lines[index].lstrip(" "))
+    span = []
+    k = index + 1
+    while k < len(lines) and lines[k].strip() and len(lines[k]) - len(lines[k].lstrip(" ")) > indent:
+        span.append(k)
+        k += 1
+    return span

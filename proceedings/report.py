@@ -1,0 +1,225 @@
+"""The check report: every finding as one readable HTML page, ``check-report.html``.
+
+Findings are grouped by paper (with its title and authors) and by code (with a
+count and what the code means), each with the source line it points at. The page is
+rendered by ``styles/templates/check_report.html.j2`` with autoescape on: every
+quoted line is text from the sources and is escaped by Jinja, never here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from proceedings.diagnostics import Diagnostic, Severity
+from proceedings.load import MAX_SOURCE_BYTES
+from proceedings.model import Sources
+from proceedings.pdf import write_atomic
+
+STYLES = Path(__file__).resolve().parent.parent / "styles"
+REPORT_NAME = "check-report.html"
+CONTEXT_CHARS = 300
+
+# One line per code: what it means. A code missing here is shown without explanation.
+EXPLANATIONS = {
+    "author-not-in-lists": "a paper author is not in the participant lists, which book.yaml requires",
+    "author-not-in-programme": "a paper author is not in the programme, which book.yaml requires",
+    "check-failed": "a check of the checker itself failed; its findings are missing (a bug to report)",
+    "citation": "a citation points to a reference the list does not have",
+    "citation-empty-locator": "a citation has a comma or page label but no page",
+    "citation-latin-c": "a page locator written with a Latin c instead of the Cyrillic с",
+    "citation-locator-style": "one paper writes its page locators in several ways",
+    "citation-missing-comma": "a citation lacks the comma between reference number and page",
+    "control-char": "an invisible control character in the text",
+    "duplicate-id": "two records share an id",
+    "duplicate-paragraph": "a paragraph repeats another, exactly or nearly",
+    "duplicate-reference": "a reference list has the same entry twice",
+    "font-coverage": "a character the bundled fonts cannot draw",
+    "footnote-orphan": "a footnote call or printed mark without footnote text",
+    "image-resolution": "a raster figure below 300 dpi at its printed size",
+    "image-unreadable": "a figure file that cannot be decoded as an image",
+    "language-mismatch": "a paragraph in another language than the one declared",
+    "missing-field": "a required field is missing",
+    "missing-file": "a file the sources refer to is not there",
+    "missing-translation": "a field the book prints in every language is missing in one",
+    "mixed-script": "a word mixes Latin and Cyrillic look-alike letters",
+    "name-conflict": "a person's surname differs between languages beyond Kazakh letters",
+    "no-author": "a paper without byline",
+    "no-references": "a paper cites but has no reference list",
+    "no-title": "a paper without title",
+    "odd-space": "an unusual space, a tab or several spaces in a row",
+    "paper-without-talk": "no programme slot links to the paper",
+    "possible-paper": "a talk without paper looks like one of the unlinked papers",
+    "private-link": "a link to a file or a private network",
+    "private-use": "a private-use character (a font's own symbol, such as a Word bullet)",
+    "quotes": "unbalanced or mixed quotation marks",
+    "rank-conflict": "a person holds two ranks in one language",
+    "reference-order": "reference numbering or order of first citation is off",
+    "refused-url": "a file or address outside the sources that the book may not read",
+    "slot-order": "programme times out of order",
+    "stray-url": "a bare URL in the text",
+    "table-totals": "a declared table total does not add up",
+    "talk-without-paper": "a programme talk has no paper",
+    "title-mismatch": "a talk and its paper have different titles",
+    "too-large": "a file or paragraph beyond the size limits",
+    "uncited-reference": "a reference that the text never cites",
+    "unknown-field": "a key the format does not know (often a typo)",
+    "unknown-figure": "a ::figure line names a figure the paper does not have",
+    "unknown-paper": "an id names a paper that does not exist",
+    "unknown-person": "an id names a person who is not in people.yaml",
+    "unknown-table": "a ::table line names a table the paper does not have",
+    "unlisted-paper": "a paper folder that book.yaml does not list",
+    "wrong-type": "a value of the wrong kind",
+    "yaml-syntax": "the YAML cannot be read",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    diagnostic: Diagnostic
+    context: str  # the source line it points at, or ""
+    anchor: str
+
+
+@dataclass
+class Group:
+    key: str
+    title: str
+    subtitle: str = ""
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CodeGroup:
+    code: str
+    count: int
+    explanation: str
+    findings: list[Finding]
+
+
+class _Lines:
+    """Source lines read once per file, only from inside the sources folder."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root.resolve() if root is not None else None
+        self.files: dict[str, list[str]] = {}
+
+    def get(self, path: str, line: int, message: str = "") -> str:
+        if line <= 0:
+            return ""
+        if path not in self.files:
+            self.files[path] = self._read(Path(path))
+        lines = self.files[path]
+        text = lines[line - 1].strip() if line <= len(lines) else ""
+        return excerpt(text, message)
+
+    def _read(self, path: Path) -> list[str]:
+        try:
+            resolved = path.resolve()
+            if self.root is None or not resolved.is_relative_to(self.root) or not resolved.is_file():
+                return []
+            if resolved.stat().st_size > MAX_SOURCE_BYTES:
+                return []
+            # The same line split as the loader's: only "\n" ends a line.
+            return resolved.read_text(encoding="utf-8", errors="replace").split("\n")
+        except OSError:
+            return []
+
+
+def excerpt(text: str, message: str, limit: int = CONTEXT_CHARS) -> str:
+    """``text`` cut to ``limit`` characters around what ``message`` quotes from it, if it does."""
+    if len(text) <= limit:
+        return text
+    start = 0
+    # A long line is one paragraph: show the part the finding is about, found through
+    # the words or citation the message quotes.
+    for quoted in re.findall(r"'([^']{3,})'|(\[[^\]]{1,40}\])", message):
+        needle = (quoted[0] or quoted[1]).rstrip("…")
+        at = text.find(needle)
+        if at >= 0:
+            start = max(0, min(at - limit // 3, len(text) - limit))
+            break
+    cut = text[start : start + limit]
+    return ("…" if start else "") + cut + ("…" if start + limit < len(text) else "")
+
+
+def report_html(
+    diagnostics: Iterable[Diagnostic],
+    sources: Sources | None,
+    *,
+    root: Path | None = None,
+    styles: Path = STYLES,
+) -> str:
+    """The report page for ``diagnostics``; ``sources`` (when loaded) names the papers."""
+    items = sorted(diagnostics, key=lambda d: (d.path, d.line, d.code, d.message))
+    if root is None and sources is not None:
+        root = Path(sources.root)
+    lines = _Lines(root)
+    findings = [
+        Finding(d, lines.get(d.path, d.line, d.message), f"f{i}") for i, d in enumerate(items, start=1)
+    ]
+    papers, others = _by_paper(findings, sources)
+    counts = Counter(d.code for d in items)
+    by_code = [
+        CodeGroup(
+            code, counts[code], EXPLANATIONS.get(code, ""), [f for f in findings if f.diagnostic.code == code]
+        )
+        for code in sorted(counts)
+    ]
+    severities = Counter(d.severity for d in items)
+    template = _environment(styles).get_template("check_report.html.j2")
+    return template.render(
+        papers=papers,
+        others=others,
+        by_code=by_code,
+        total=len(items),
+        errors=severities[Severity.ERROR],
+        warnings=severities[Severity.WARNING],
+        notes=severities[Severity.NOTE],
+        root=str(root) if root is not None else "",
+    )
+
+
+def _by_paper(findings: list[Finding], sources: Sources | None) -> tuple[list[Group], list[Group]]:
+    groups: dict[str, Group] = {}
+    papers: list[Group] = []
+    if sources is not None:
+        for paper in sources.ordered_papers():
+            authors = []
+            for author in paper.authors:
+                person = sources.people.get(author.person)
+                if person is not None:
+                    name = person.name(paper.lang)
+                    authors.append(f"{name.surname} {name.given}".strip() if name.given else name.surname)
+            group = Group(paper.id, paper.title or "(no title)", ", ".join(authors))
+            groups[paper.path] = group
+            papers.append(group)
+    others: dict[str, Group] = {}
+    for finding in findings:
+        path = finding.diagnostic.path
+        group = groups.get(path) or others.setdefault(path, Group(path, path))
+        group.findings.append(finding)
+    return [g for g in papers if g.findings], list(others.values())
+
+
+def _environment(styles: Path) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(styles / "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def write_report(
+    out: Path, diagnostics: Iterable[Diagnostic], sources: Sources | None, *, root: Path | None = None
+) -> Path:
+    """Write ``out/check-report.html`` atomically and return its path."""
+    target = out / REPORT_NAME
+    write_atomic(target, report_html(diagnostics, sources, root=root).encode("utf-8"))
+    return target
