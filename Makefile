@@ -4,16 +4,28 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: pdf draft check test lint clean golden
+.PHONY: pdf draft check test lint clean print proofs golden fuzz
 
 pdf: $(STAMP)
 	$(PY) -m proceedings build sources --out build
+
+# make print OVERRIDE="why the warnings may be printed" records the reason in the PDF.
+print: $(STAMP)
+	$(PY) -m proceedings print sources --out build $(if $(OVERRIDE),--override-findings "$(OVERRIDE)")
+
+proofs: $(STAMP)
+	$(PY) -m proceedings proofs sources --out build
 
 check: $(STAMP)
 	$(PY) -m proceedings check sources
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# make fuzz FUZZ_EXAMPLES=100000: the property-based tests with many more examples.
+FUZZ_EXAMPLES ?= 20000
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q tests/test_fuzz.py --hypothesis-profile=fuzz
 
 lint: $(STAMP)
 	$(PY) -m ruff check proceedings tests

@@ -9,8 +9,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from proceedings.diagnostics import BuildError, Diagnostics, ExitCode
+
+if TYPE_CHECKING:
+    from proceedings.model import Sources
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,13 +27,66 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("sources", nargs="?", default="sources", type=Path,
                        help="the sources folder (default: sources)")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    check.add_argument("--out", default="build", type=Path,
+                       help="the folder for check-report.html (default: build)")
+    fix = sub.add_parser("fix", help="apply safe mechanical fixes to the sources; print the diff")
+    fix.add_argument("sources", nargs="?", default="sources", type=Path,
+                     help="the sources folder (default: sources)")
+    fix.add_argument("--codes", required=True, type=_fix_codes, metavar="CODE,...",
+                     help="the findings to fix: mixed-script, private-use, odd-space")
+    fix.add_argument("--write", action="store_true",
+                     help="write the fixed files (without it, only print the diff)")
     build = sub.add_parser("build", help="validate and typeset build/proceedings.pdf")
     build.add_argument("sources", nargs="?", default="sources", type=Path,
                        help="the sources folder (default: sources)")
     build.add_argument("--out", default="build", type=Path,
                        help="the output folder (default: build)")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    printing = sub.add_parser("print", help="typeset the print-ready build/proceedings-print.pdf")
+    printing.add_argument("sources", nargs="?", default="sources", type=Path,
+                          help="the sources folder (default: sources)")
+    printing.add_argument("--out", default="build", type=Path,
+                          help="the output folder (default: build)")
+    printing.add_argument("--override-findings", metavar="REASON", default=None,
+                          help="print despite warnings (never errors); REASON is recorded in the PDF")
+    proofs = sub.add_parser("proofs", help="author proofs, offprints and index.csv from the built book")
+    proofs.add_argument("sources", nargs="?", default="sources", type=Path,
+                        help="the sources folder (default: sources)")
+    proofs.add_argument("--out", default="build", type=Path,
+                        help="the output folder (default: build)")
+    preflight = sub.add_parser("preflight", help="check a PDF as a print shop would")
+    preflight.add_argument("file", type=Path, help="the PDF to check")
+    preflight.add_argument("--signature", type=int, default=None,
+                           help="pages per signature (default: 4 with --print, else unchecked)")
+    preflight.add_argument("--print", action="store_true", dest="print_pdf",
+                           help="a print PDF: also trim and bleed boxes, no RGB, images of 300 dpi")
     return parser
+
+
+def _fix_codes(text: str) -> list[str]:
+    from proceedings.fix import FIXABLE
+
+    codes = [c.strip() for c in text.split(",") if c.strip()]
+    unknown = [c for c in codes if c not in FIXABLE]
+    if unknown or not codes:
+        raise argparse.ArgumentTypeError(
+            f"cannot fix {', '.join(unknown) or 'nothing'}; fixable codes: {', '.join(FIXABLE)}"
+        )
+    return codes
+
+
+def _write_report(
+    out: Path, diagnostics: Diagnostics, sources_dir: Path, sources: Sources | None, *, announce: bool
+) -> None:
+    from proceedings.report import write_report
+
+    try:
+        path = write_report(out, diagnostics, sources, root=sources_dir)
+    except OSError as exc:
+        print(f"proceedings: could not write the check report: {exc}", file=sys.stderr)
+        return
+    if announce:
+        print(f"proceedings: wrote {path}", file=sys.stderr)
 
 
 def _report(diagnostics: Diagnostics, *, strict: bool) -> None:
@@ -45,9 +102,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         from proceedings.build import check
 
-        _, diags = check(args.sources)
+        sources, diags = check(args.sources)
         _report(diags, strict=args.strict)
+        # Silently: the findings above are check's output, and scripts compare them.
+        _write_report(args.out, diags, args.sources, sources, announce=False)
         return ExitCode.SOURCE_ERRORS if diags.failed(strict=args.strict) else ExitCode.OK
+    if args.command == "fix":
+        return _fix(args)
+    if args.command == "print":
+        return _print(args)
+    if args.command == "proofs":
+        return _proofs(args)
+    if args.command == "preflight":
+        return _preflight(args.file, signature=args.signature, print_pdf=args.print_pdf)
     from proceedings.build import BuildOptions, build
 
     try:
@@ -58,6 +125,83 @@ def main(argv: Sequence[str] | None = None) -> int:
     _report(result.diagnostics, strict=args.strict)
     pages = result.manifest.get("pages")
     print(f"proceedings: wrote {result.pdf} ({pages} pages)", file=sys.stderr)
+    # Only beside a book that was built: a failed build leaves the output folder untouched.
+    from proceedings.load import load_sources
+
+    _write_report(args.out, result.diagnostics, args.sources, load_sources(args.sources)[0], announce=True)
+    return ExitCode.OK
+
+
+def _fix(args: argparse.Namespace) -> int:
+    from proceedings.fix import apply, plan
+
+    fixes, diags = plan(args.sources, args.codes)
+    if diags.failed() and not fixes:  # sources that do not load cannot be fixed by text edits
+        _report(diags, strict=False)
+        return ExitCode.SOURCE_ERRORS
+    for fix in fixes:
+        sys.stdout.write(fix.diff())
+    if args.write:
+        apply(fixes)
+    verb = "fixed" if args.write else "would fix (run with --write to apply)"
+    print(f"proceedings: {verb} {len(fixes)} file(s) for {', '.join(args.codes)}", file=sys.stderr)
+    return ExitCode.OK
+
+
+def _print(args: argparse.Namespace) -> int:
+    from proceedings.printing import PrintOptions, print_book
+
+    override = args.override_findings
+    try:
+        result = print_book(PrintOptions(sources=args.sources, out=args.out, override=override))
+    except BuildError as exc:
+        _report(Diagnostics(exc.diagnostics), strict=override is None)
+        if override is None:
+            print("proceedings: a print PDF needs a book without warnings; to print anyway, "
+                  "give --override-findings REASON", file=sys.stderr)
+        return ExitCode.SOURCE_ERRORS
+    _report(result.diagnostics, strict=False)
+    if result.overridden_warnings:
+        print(f"proceedings: NOTICE: {result.overridden_warnings} warnings overridden: {override} "
+              "(recorded in the PDF as /ProceedingsOverride)", file=sys.stderr)
+    print(f"proceedings: wrote {result.pdf} ({result.pages} pages, {result.blank_pages} blank)",
+          file=sys.stderr)
+    assert result.pdf is not None
+    code = _preflight(result.pdf, signature=None, print_pdf=True)
+    return ExitCode.RENDER_FAILED if code == ExitCode.SOURCE_ERRORS else code
+
+
+def _proofs(args: argparse.Namespace) -> int:
+    from proceedings.proofs import ProofOptions, make_proofs
+
+    try:
+        result = make_proofs(ProofOptions(sources=args.sources, out=args.out))
+    except BuildError as exc:
+        _report(Diagnostics(exc.diagnostics), strict=False)
+        return ExitCode.SOURCE_ERRORS
+    if result.rebuilt:
+        print(f"proceedings: the book was out of date and was rebuilt in {args.out}", file=sys.stderr)
+    print(f"proceedings: wrote {len(result.proofs)} proofs and {len(result.offprints)} offprints, "
+          f"and {result.index}", file=sys.stderr)
+    return ExitCode.OK
+
+
+def _preflight(path: Path, *, signature: int | None, print_pdf: bool) -> int:
+    from proceedings.preflight import PreflightOptions, ToolMissing, preflight
+
+    if signature is None and print_pdf:
+        signature = 4
+    try:
+        found = preflight(path, PreflightOptions(signature=signature, print=print_pdf))
+    except ToolMissing as exc:
+        print(f"proceedings: {exc}", file=sys.stderr)
+        return ExitCode.MISSING_DEPENDENCY
+    for diag in found:
+        print(diag, file=sys.stderr)
+    if found:
+        print(f"proceedings: preflight refused {path}: {len(found)} problem(s)", file=sys.stderr)
+        return ExitCode.SOURCE_ERRORS
+    print(f"proceedings: preflight passed {path}", file=sys.stderr)
     return ExitCode.OK
 
 

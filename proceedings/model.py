@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 Lang = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
@@ -99,6 +99,41 @@ class Imprint(Record):
     copyright: Localized = {}
 
 
+PressFormat = Annotated[str, StringConstraints(pattern=r"^\d+\s*[x×]\s*\d+\s*/\s*\d+$")]
+
+
+def _as_int(value: object) -> object:
+    # YAML scalars arrive as text; a Literal of ints does not coerce them by itself.
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else value
+
+
+Signature = Annotated[Literal[4, 8, 16], BeforeValidator(_as_int)]
+
+
+class PrintSettings(Record):
+    """``print:`` in book.yaml: what the print-ready PDF needs beyond the screen book.
+
+    The fields after ``marks`` fill the final imprint page; the page is printed only
+    when at least one of them is given.
+    """
+
+    bleed_mm: float = Field(default=3, ge=0, le=10)
+    signature: Signature = 4
+    marks: bool = True
+    # The sheet and its fraction, e.g. "60×84/8"; by default the one the trim is cut from.
+    format: PressFormat | None = None
+    paper: Localized = {}
+    print_run: int | None = Field(default=None, ge=1)
+    order: str | None = None
+    printing_house: Localized = {}
+    signed: dt.date | None = None
+
+    @property
+    def final_imprint(self) -> bool:
+        return bool(self.format or self.paper or self.print_run or self.order
+                    or self.printing_house or self.signed)
+
+
 class Book(Record):
     """``book.yaml``: the conference and the shape of the book."""
 
@@ -118,8 +153,11 @@ class Book(Record):
     imprint: Imprint = Imprint()
     trim: TrimName = "A4"
     papers_start_recto: bool = False
+    print: PrintSettings = PrintSettings()
     parts: list[PartKind] = list(DEFAULT_PARTS)
     papers: list[Id] = []
+    # Where every paper author must also appear; the checker warns about those who do not.
+    require_authors_in: list[Literal["programme", "participants"]] = []
 
 
 # --- people.yaml -----------------------------------------------------------------

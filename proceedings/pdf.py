@@ -90,8 +90,13 @@ def _captured_logs() -> Iterator[_Capture]:
         logger.propagate = previous
 
 
-def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[Path]) -> Layout:
-    """Lay out the book; collect WeasyPrint's complaints as diagnostics."""
+def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[Path],
+             css_strings: tuple[str, ...] = ()) -> Layout:
+    """Lay out the book; collect WeasyPrint's complaints as diagnostics.
+
+    ``css_strings`` come after the stylesheets: CSS rendered from a template, such as
+    the print page box whose bleed is set in book.yaml.
+    """
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -103,6 +108,7 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
     fonts = FontConfiguration()
     with _captured_logs() as capture:
         css = [CSS(filename=str(p), font_config=fonts, url_fetcher=fetcher) for p in stylesheets]
+        css += [CSS(string=text, font_config=fonts, url_fetcher=fetcher) for text in css_strings]
         document = HTML(string=html, base_url=str(styles) + os.sep, url_fetcher=fetcher).render(
             stylesheets=css, font_config=fonts
         )

@@ -1,0 +1,298 @@
+"""Reading and editing finished PDFs: content-stream tokens, colours, annotations.
+
+The print, proof and preflight stages work on PDFs that WeasyPrint has already
+written; what they share lives here. pypdf's own content-stream parser would do,
+but it takes seconds per hundred pages, so content streams are tokenized here with
+one regular expression.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pypdf import PageObject, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    FloatObject,
+    IndirectObject,
+    NameObject,
+    StreamObject,
+)
+
+_TOKEN = re.compile(
+    rb"""
+    (?P<space>\s+|%[^\r\n]*)
+  | (?P<num>[+-]?(?:\d+\.?\d*|\.\d+))
+  | (?P<name>/[^\s()<>\[\]{}/%]*)
+  | (?P<hex><(?!<)[0-9A-Fa-f\s]*>)
+  | (?P<delim><<|>>|[\[\]{}])
+  | (?P<lit>\()
+  | (?P<op>[^\s()<>\[\]{}/%]+)
+    """,
+    re.VERBOSE,
+)
+_INLINE_IMAGE_END = re.compile(rb"\sEI(?=[\s]|$)")
+
+
+@dataclass(frozen=True)
+class Operand:
+    """One operand: a number, a name (with its slash), or anything else as ``None``."""
+
+    value: float | str | None
+    start: int
+
+
+@dataclass(frozen=True)
+class Operation:
+    operator: str
+    operands: tuple[Operand, ...]
+    start: int  # where the first operand (or the operator) begins
+    end: int
+
+
+def _skip_literal(data: bytes, pos: int) -> int:
+    # Literal strings may hold balanced parentheses and backslash escapes.
+    depth = 0
+    n = len(data)
+    while pos < n:
+        c = data[pos]
+        if c == 0x5C:  # backslash
+            pos += 2
+            continue
+        if c == 0x28:
+            depth += 1
+        elif c == 0x29:
+            depth -= 1
+            if depth == 0:
+                return pos + 1
+        pos += 1
+    return n
+
+
+def operations(data: bytes) -> Iterator[Operation]:
+    """The operations of a content stream, with their byte spans."""
+    operands: list[Operand] = []
+    pos, n = 0, len(data)
+    while pos < n:
+        match = _TOKEN.match(data, pos)
+        if match is None:  # a stray byte: skip it, as viewers do
+            pos += 1
+            continue
+        kind, start = match.lastgroup, pos
+        pos = match.end()
+        if kind == "space":
+            continue
+        if kind == "num":
+            operands.append(Operand(float(match[0]), start))
+        elif kind == "name":
+            operands.append(Operand(match[0].decode("latin-1"), start))
+        elif kind == "lit":
+            pos = _skip_literal(data, start)
+            operands.append(Operand(None, start))
+        elif kind in {"hex", "delim"}:
+            operands.append(Operand(None, start))
+        else:
+            operator = match[0].decode("latin-1")
+            first = operands[0].start if operands else start
+            if operator == "ID":  # inline image data is binary: jump to its EI
+                end = _INLINE_IMAGE_END.search(data, pos)
+                pos = end.end() if end else n
+                operator = "EI"
+            yield Operation(operator, tuple(operands), first, pos)
+            operands = []
+
+
+def _number(value: float) -> bytes:
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return (text or "0").encode()
+
+
+def neutral_rgb_to_gray(data: bytes) -> bytes:
+    """Rewrite every neutral RGB colour (r = g = b) as the same DeviceGray value.
+
+    The conversion is exact: a grey in DeviceRGB and in DeviceGray is the same ink on
+    a one-colour press, but a print shop's preflight rejects the RGB one. Colours that
+    are not neutral are left alone, for preflight to report.
+    """
+    out: list[bytes] = []
+    last = 0
+    for op in operations(data):
+        if op.operator not in {"rg", "RG"} or len(op.operands) != 3:
+            continue
+        values = [o.value for o in op.operands]
+        if not all(isinstance(v, float) for v in values) or len(set(values)) != 1:
+            continue
+        gray = values[0]
+        assert isinstance(gray, float)
+        out += [data[last:op.start], _number(gray), b" g" if op.operator == "rg" else b" G"]
+        last = op.end
+    if not out:
+        return data
+    out.append(data[last:])
+    return b"".join(out)
+
+
+def content_streams(page: PageObject) -> Iterator[StreamObject]:
+    """The page's content streams and those of every form XObject it can draw."""
+    contents = page.get("/Contents")
+    if contents is not None:
+        contents = contents.get_object()
+        parts = contents if isinstance(contents, ArrayObject) else [contents]
+        for part in parts:
+            yield part.get_object()
+    seen: set[int] = set()
+    yield from _form_streams(page.get("/Resources"), seen)
+
+
+def _form_streams(resources: object, seen: set[int]) -> Iterator[StreamObject]:
+    if resources is None:
+        return
+    resources = resources.get_object()  # type: ignore[attr-defined]
+    if not isinstance(resources, DictionaryObject):
+        return
+    for kind in ("/XObject", "/Pattern"):
+        table = resources.get(kind)
+        if table is None:
+            continue
+        for ref in table.get_object().values():
+            obj = ref.get_object()
+            if id(obj) in seen or not isinstance(obj, StreamObject):
+                continue
+            seen.add(id(obj))
+            if obj.get("/Subtype") == "/Image":
+                continue
+            yield obj
+            yield from _form_streams(obj.get("/Resources"), seen)
+
+
+def to_gray(writer: PdfWriter) -> None:
+    """Rewrite neutral RGB colours as grey in every content stream of the document."""
+    done: set[int] = set()
+    for page in writer.pages:
+        for stream in content_streams(page):
+            if id(stream) in done:
+                continue
+            done.add(id(stream))
+            data = stream.get_data()
+            rewritten = neutral_rgb_to_gray(data)
+            if rewritten is not data:
+                stream.set_data(rewritten)
+            _gray_group(stream)
+        _gray_group(page)
+
+
+def _gray_group(holder: DictionaryObject) -> None:
+    # WeasyPrint wraps every page in a transparency group that blends in RGB; with
+    # nothing but greys inside, blending in grey gives the same page.
+    group = holder.get("/Group")
+    if group is not None and group.get_object().get("/CS") == "/DeviceRGB":
+        group.get_object()[NameObject("/CS")] = NameObject("/DeviceGray")
+
+
+def strip_annotations(writer: PdfWriter) -> None:
+    """Drop links and every other annotation: PDF/X allows none inside the page."""
+    for page in writer.pages:
+        if "/Annots" in page:
+            del page["/Annots"]
+
+
+def _retagged(name: str, salt: str) -> str:
+    digest = hashlib.sha256((salt + name).encode()).digest()
+    tag = "".join(chr(ord("A") + b % 26) for b in digest[:6])
+    return f"/{tag}+{name.split('+', 1)[1]}"
+
+
+def retag_subsets(pages: list[PageObject], salt: str) -> None:
+    """Give the font subsets on ``pages`` tags of their own.
+
+    WeasyPrint tags a subset after its font, not its glyphs, so pages laid out in a
+    second pass carry a different subset under the same name; a RIP that caches fonts
+    by name would then print the second part with the first part's glyphs.
+    """
+    done: set[int] = set()
+    for page in pages:
+        resources = page.get("/Resources")
+        fonts = resources.get_object().get("/Font") if resources is not None else None
+        if fonts is None:
+            continue
+        for ref in fonts.get_object().values():
+            font = ref.get_object()
+            if id(font) in done:
+                continue
+            done.add(id(font))
+            parts = [font] + [d.get_object() for d in font.get("/DescendantFonts", [])]
+            for part in parts:
+                for holder, key in ((part, "/BaseFont"), (part.get("/FontDescriptor"), "/FontName")):
+                    if holder is None:
+                        continue
+                    holder = holder.get_object()
+                    name = str(holder.get(key, ""))
+                    if SUBSET.match(name):
+                        holder[NameObject(key)] = NameObject(_retagged(name, salt))
+
+
+SUBSET = re.compile(r"^/[A-Z]{6}\+")
+
+
+def as_form(writer: PdfWriter, page: PageObject, *, degrees: float = 0) -> IndirectObject:
+    """A page of another PDF as a form XObject of ``writer``, to draw onto its pages.
+
+    ``degrees`` turns the form about the page's centre. The turn is the form's matrix,
+    not a CSS transform: poppler draws text that CSS rotated out of place once the
+    page is drawn inside another.
+    """
+    contents = page.get_contents()
+    form = DecodedStreamObject()
+    form.set_data(contents.get_data() if contents is not None else b"")
+    box = [float(v) for v in page.mediabox]
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    cos, sin = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    matrix = (cos, sin, -sin, cos, cx - cx * cos + cy * sin, cy - cx * sin - cy * cos)
+    form.update({
+        NameObject("/Type"): NameObject("/XObject"),
+        NameObject("/Subtype"): NameObject("/Form"),
+        NameObject("/BBox"): ArrayObject(FloatObject(v) for v in box),
+        NameObject("/Matrix"): ArrayObject(FloatObject(round(v, 6)) for v in matrix),
+        NameObject("/Resources"): _resource_dict(page).clone(writer),
+    })
+    return writer._add_object(form)
+
+
+def stamp(page: PageObject, form: IndirectObject, name: str, *, actual_text: str | None = None) -> None:
+    """Draw ``form`` over ``page``; ``name`` is its resource name, the same on every page.
+
+    ``actual_text`` is what the form says, for text extraction and screen readers.
+    """
+    resources = _resource_dict(page)
+    if "/XObject" not in resources:
+        resources[NameObject("/XObject")] = DictionaryObject()
+    xobjects = resources["/XObject"].get_object()
+    assert isinstance(xobjects, DictionaryObject)
+    xobjects[NameObject(name)] = form
+    contents = page.get_contents()
+    data = contents.get_data() if contents is not None else b""
+    draw = name.encode() + b" Do"
+    if actual_text:
+        # pdftotext and screen readers take a turned word letter by letter, each its own
+        # word; ActualText gives them the words as they are meant to be read.
+        text = ("\ufeff" + actual_text).encode("utf-16-be").hex().upper().encode()
+        draw = b"/Span <</ActualText <" + text + b">>> BDC\n" + draw + b"\nEMC"
+    # WeasyPrint's pages begin with an unsaved `1 0 0 -1 0 H cm` that turns the y axis
+    # over and never undo it: drawn after it, the form lands mirrored and mostly off
+    # the page. Saving the state before the page's content and restoring it after puts
+    # the form back in the page's own coordinates.
+    stream = DecodedStreamObject()
+    stream.set_data(b"q\n" + data + b"\nQ\nq\n" + draw + b"\nQ\n")
+    page.replace_contents(stream)  # type: ignore[arg-type]  # pypdf accepts any stream
+
+
+def _resource_dict(page: PageObject) -> DictionaryObject:
+    resources = page["/Resources"].get_object()
+    assert isinstance(resources, DictionaryObject)
+    return resources

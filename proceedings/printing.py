@@ -1,0 +1,195 @@
+"""The print stage: the book as a print shop takes it.
+
+Trim size with bleed and crop marks, PDF/X-4, every colour a grey, no links, the page
+count padded to whole signatures, and an optional final imprint page. The checks
+run strict: a warning stops the print unless the editor overrides it with a reason,
+and the reason is recorded in the PDF.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+
+from proceedings.build import PACKAGE_ROOT, check
+from proceedings.diagnostics import Diagnostics, Severity
+from proceedings.model import Sources, TrimName
+from proceedings.pdf import Layout, paginate, write_atomic
+from proceedings.pdfedit import retag_subsets, strip_annotations, to_gray
+from proceedings.render import PAGE_GEOMETRY, load_labels, make_environment, render_book
+
+PRINT_NAME = "proceedings-print.pdf"
+PDF_VARIANT = "pdf/x-4"
+OVERRIDE_KEY = "/ProceedingsOverride"
+# The press sheet each trim is cut from, and how many pages one side of it holds.
+# A4 is the eighth of a 60×84 cm sheet (300 × 210 mm before trimming); A5 and the
+# traditional 145 × 215 mm format are its sixteenth.
+PRESS_FORMAT: dict[TrimName, str] = {"A4": "60×84/8", "A5": "60×84/16", "60x84/16": "60×84/16"}
+# The conventional printed sheet (усл. печ. л.) is one side of a 60×90 cm sheet.
+CONVENTIONAL_SHEET_CM2 = 60 * 90
+# Printing condition named in the OutputIntent. PDF/X-4 also wants its ICC profile
+# embedded; the repository ships none, so the name is what the print shop reads.
+OUTPUT_CONDITION = ("FOGRA39", "Coated FOGRA39 (ISO 12647-2:2004)")
+
+
+@dataclass(frozen=True)
+class PrintOptions:
+    sources: Path
+    out: Path = Path("build")
+    styles: Path = PACKAGE_ROOT / "styles"
+    fonts: Path = PACKAGE_ROOT / "fonts"
+    # Why the editor prints despite warnings; None keeps the checks strict.
+    override: str | None = None
+
+
+@dataclass
+class PrintResult:
+    pdf: Path | None = None
+    pages: int = 0
+    blank_pages: int = 0
+    overridden_warnings: int = 0
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
+
+
+@dataclass(frozen=True)
+class FinalImprint:
+    """What the final imprint page states about the printed copy."""
+
+    format: str
+    sheets: float  # усл. печ. л.
+    print_run: int | None
+
+
+def conventional_sheets(pages: int, press_format: str) -> float:
+    """Conventional printed sheets (усл. печ. л.) of ``pages`` pages in ``press_format``.
+
+    "60×84/16" is a 60 × 84 cm sheet cut into 16 leaves, so one side of it, one
+    physical printed sheet, holds 16 pages. Physical sheets are pages / 16; the
+    conventional sheet is one side of a 60×90 sheet, so they are converted by the
+    ratio of areas, 60·84 / 60·90 = 0.93:
+
+        усл. печ. л. = pages / fraction × (width × height) / (60 × 90)
+
+    rounded to hundredths, as imprints print it.
+    """
+    match = re.fullmatch(r"\s*(\d+)\s*[x×]\s*(\d+)\s*/\s*(\d+)\s*", press_format)
+    if match is None:
+        raise ValueError(f"not a press format (60×84/16): {press_format!r}")
+    width, height, fraction = (int(g) for g in match.groups())
+    return round(pages / fraction * width * height / CONVENTIONAL_SHEET_CM2, 2)
+
+
+def padded(pages: int, signature: int) -> int:
+    """The smallest multiple of ``signature`` that holds ``pages`` pages."""
+    return -(-pages // signature) * signature
+
+
+def print_book(opts: PrintOptions) -> PrintResult:
+    """Write ``proceedings-print.pdf``; raises BuildError on errors, or warnings not overridden."""
+    sources, diags = check(opts.sources)
+    result = PrintResult(diagnostics=diags)
+    strict = opts.override is None
+    diags.raise_if_failed(strict=strict)  # errors are never overridden
+    assert sources is not None
+    html = render_book(sources, opts.styles, fonts=opts.fonts)
+    env = make_environment(opts.styles / "templates")
+    settings = sources.book.print
+    page_css = env.get_template("print_page.css.j2").render(settings=settings)
+    stylesheets = [opts.styles / "css" / name
+                   for name in ("fonts.css", "page.css", "book.css", "print.css")]
+    allowed = [Path(sources.root), opts.styles, opts.fonts]
+
+    def lay_out(text: str) -> Layout:
+        layout = paginate(text, styles=opts.styles, stylesheets=stylesheets, allowed=allowed,
+                          css_strings=(page_css,))
+        diags.extend(layout.diagnostics)
+        diags.raise_if_failed(strict=strict)
+        return layout
+
+    book = lay_out(html)
+    final = settings.final_imprint
+    total = padded(book.pages + (1 if final else 0), settings.signature)
+    blanks = total - book.pages - (1 if final else 0)
+    identifier = hashlib.sha256((html + page_css).encode()).hexdigest()[:32].encode()
+    body = book.document.write_pdf(identifier=identifier, pdf_variant=PDF_VARIANT)
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(body)))
+    if blanks or final:
+        tail = lay_out(_tail_html(sources, opts.styles, blanks=blanks, total=total,
+                                  first_verso=book.pages % 2 == 1))
+        tail_pdf = PdfReader(io.BytesIO(tail.document.write_pdf(identifier=identifier,
+                                                                pdf_variant=PDF_VARIANT)))
+        for page in tail_pdf.pages:
+            writer.add_page(page)
+        retag_subsets(list(writer.pages)[book.pages:], salt="tail")
+    strip_annotations(writer)
+    to_gray(writer)
+    _add_output_intent(writer)
+    result.overridden_warnings = diags.count(Severity.WARNING) if opts.override else 0
+    if result.overridden_warnings:
+        assert opts.override is not None
+        writer.add_metadata({
+            OVERRIDE_KEY: opts.override,
+            "/ProceedingsOverriddenWarnings": str(result.overridden_warnings),
+        })
+    data = io.BytesIO()
+    writer.write(data)
+    result.pdf = opts.out / PRINT_NAME
+    write_atomic(result.pdf, data.getvalue())
+    result.pages, result.blank_pages = total, blanks
+    return result
+
+
+def final_imprint(sources: Sources, pages: int) -> FinalImprint:
+    """The final imprint's figures for a book of ``pages`` pages."""
+    settings = sources.book.print
+    press = settings.format or PRESS_FORMAT[sources.book.trim]
+    return FinalImprint(
+        format=press,
+        sheets=conventional_sheets(pages, press),
+        print_run=settings.print_run or sources.book.imprint.print_run,
+    )
+
+
+def _tail_html(sources: Sources, styles: Path, *, blanks: int, total: int, first_verso: bool) -> str:
+    env = make_environment(styles / "templates")
+    book = sources.book
+    labels = load_labels(styles)
+
+    def t(key: str, lang: str) -> str:
+        return labels.get(lang, labels["en"]).get(key) or labels["en"].get(key, key)
+
+    def number(value: float, lang: str) -> str:
+        return f"{value:.2f}".replace(".", t("decimal_separator", lang) or ".")
+
+    return env.get_template("print_tail.html.j2").render(
+        book=book,
+        lang=book.languages[0],
+        page=PAGE_GEOMETRY[book.trim],
+        blanks=blanks,
+        first_verso=first_verso,
+        final=final_imprint(sources, total) if book.print.final_imprint else None,
+        settings=book.print,
+        t=t,
+        number=number,
+    )
+
+
+def _add_output_intent(writer: PdfWriter) -> None:
+    root = writer.root_object
+    if "/OutputIntents" in root:
+        return
+    identifier, info = OUTPUT_CONDITION
+    intent = DictionaryObject({
+        NameObject("/Type"): NameObject("/OutputIntent"),
+        NameObject("/S"): NameObject("/GTS_PDFX"),
+        NameObject("/OutputConditionIdentifier"): TextStringObject(identifier),
+        NameObject("/RegistryName"): TextStringObject("http://www.color.org"),
+        NameObject("/Info"): TextStringObject(info),
+    })
+    root[NameObject("/OutputIntents")] = ArrayObject([intent])
