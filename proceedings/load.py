@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import stat
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,6 +32,9 @@ from proceedings.yamlsrc import Located, YamlError, parse_yaml
 
 M = TypeVar("M", bound=BaseModel)
 MAX_SOURCE_BYTES = 20 * 1024 * 1024
+# One paragraph is laid out as one piece: 900 kB took WeasyPrint 15 s and a 10 MB one
+# minutes. The longest paragraph of the 2024 book has 8,871 characters.
+MAX_PARAGRAPH_CHARS = 100_000
 
 
 def display_path(path: Path) -> str:
@@ -54,10 +58,27 @@ class _Reader:
 
     def read_text(self, path: Path) -> str | None:
         try:
-            if path.stat().st_size > MAX_SOURCE_BYTES:
+            info = path.stat()
+            # A pipe would block the check forever and /dev/zero would fill the memory
+            # (their size is 0); a link out of the folder would print the editor's files.
+            if not stat.S_ISREG(info.st_mode):
+                self.error(path, 0, "not a regular file (a folder, pipe or device)", "io")
+                return None
+            if not path.resolve().is_relative_to(self.root.resolve()):
+                self.error(
+                    path, 0, "a symbolic link to a file outside the sources folder; "
+                    "copy the file in instead", "refused-url",
+                )
+                return None
+            if info.st_size > MAX_SOURCE_BYTES:
                 self.error(path, 0, "file is larger than 20 MB", "too-large")
                 return None
-            return path.read_text(encoding="utf-8")
+            with path.open(encoding="utf-8") as handle:
+                text = handle.read(MAX_SOURCE_BYTES + 1)  # bounded even if the file grows
+            if len(text) > MAX_SOURCE_BYTES:
+                self.error(path, 0, "file is larger than 20 MB", "too-large")
+                return None
+            return text
         except FileNotFoundError:
             self.error(path, 0, "required file is missing", "missing-file")
         except UnicodeDecodeError as exc:
@@ -120,7 +141,12 @@ def _is_union_tag(part: Any) -> bool:
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:
-    return format_loc(loc) or "(document)"
+    return format_loc(tuple(printable(p) if isinstance(p, str) else p for p in loc)) or "(document)"
+
+
+def printable(text: str) -> str:
+    """Text for a one-line diagnostic: a key such as ``"a\\nb"`` must not break the line."""
+    return text if text.isprintable() else repr(text)[1:-1]
 
 
 def _short(value: Any) -> str:
@@ -319,6 +345,14 @@ def _read_markdown(reader: _Reader, path: Path) -> tuple[Located, str, int] | No
         reader.error(path, 1, "missing front matter: the file must start with a '---' block", "front-matter")
         return None
     front, body, body_line = parts
+    too_long = _long_paragraph(body, body_line)
+    if too_long is not None:
+        line, size = too_long
+        reader.error(
+            path, line, f"paragraph of {size:,} characters; the limit is "
+            f"{MAX_PARAGRAPH_CHARS:,}: split it with blank lines", "too-large",
+        )
+        return None
     located = reader.parse(path, front, first_line=2)
     if located is None:
         return None
@@ -326,6 +360,20 @@ def _read_markdown(reader: _Reader, path: Path) -> tuple[Located, str, int] | No
         reader.error(path, 2, "front matter must be a mapping of fields", "type")
         return None
     return located, body, body_line
+
+
+def _long_paragraph(body: str, first_line: int) -> tuple[int, int] | None:
+    """(line, characters) of the first block of non-blank lines over the limit, if any."""
+    start = size = 0
+    for offset, line in enumerate([*body.split("\n"), ""]):
+        if line.strip():
+            start = offset if size == 0 else start
+            size += len(line) + 1
+            continue
+        if size - 1 > MAX_PARAGRAPH_CHARS:
+            return first_line + start, size - 1
+        size = 0
+    return None
 
 
 def _load_paper(reader: _Reader, folder: Path) -> Paper | None:

@@ -9,6 +9,7 @@ way to write a "billion laughs" bomb.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,8 +51,17 @@ class Located:
 
 def parse_yaml(text: str, first_line: int = 1) -> Located:
     """Parse one YAML document; raise YamlError with a line on any problem."""
+    _check_limits(text, first_line)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        # PyYAML's composer recurses once per level; _check_limits should have caught
+        # any document this deep, but never let the interpreter's limit escape.
+        raise YamlError(first_line, _LIMIT_MESSAGE, "yaml-limit") from None
+    except yaml.reader.ReaderError as exc:
+        # A control character: PyYAML gives an offset, not a mark, and a two-line str().
+        line = text.count("\n", 0, exc.position) + first_line
+        raise YamlError(line, f"YAML syntax: {exc.reason} (U+{exc.character:04X})") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line if mark else 0) + first_line
@@ -67,6 +77,43 @@ def parse_yaml(text: str, first_line: int = 1) -> Located:
     return located
 
 
+_LIMIT_MESSAGE = "the document is nested too deeply or is too large"
+_ALIAS_MESSAGE = "anchors and aliases (&name, *name) are not allowed"
+
+
+def _scan_events(text: str, first_line: int, loader: Any) -> None:
+    """Enforce depth, size and no-alias limits on the event stream.
+
+    The parser is iterative, unlike PyYAML's composer, which recurses per level (a
+    few hundred ``[`` raised RecursionError) and builds every node before the
+    builder can count them (a 20 MB flat list took minutes).
+    """
+    depth = nodes = 0
+    for event in yaml.parse(text, Loader=loader):
+        line = (event.start_mark.line if event.start_mark else 0) + first_line
+        if isinstance(event, yaml.AliasEvent):
+            raise YamlError(line, _ALIAS_MESSAGE, "yaml-alias")
+        if isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent):
+            nodes += 1
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        if depth > _MAX_DEPTH or nodes > _MAX_NODES:
+            raise YamlError(line, _LIMIT_MESSAGE, "yaml-limit")
+
+
+def _check_limits(text: str, first_line: int) -> None:
+    try:
+        _scan_events(text, first_line, getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        # libyaml stops at limits of its own (1000 flow levels) before ours, with no
+        # event to point at; the pure-Python parser, iterative too, finds our line.
+        # A syntax error: compose() reports it with its own message and line.
+        with contextlib.suppress(yaml.YAMLError):
+            _scan_events(text, first_line, yaml.SafeLoader)
+
+
 class _Builder:
     def __init__(self, located: Located, first_line: int) -> None:
         self.located = located
@@ -79,10 +126,10 @@ class _Builder:
         self.located.lines.setdefault(path, line)
         self.count += 1
         if depth > _MAX_DEPTH or self.count > _MAX_NODES:
-            raise YamlError(line, "the document is nested too deeply or is too large", "yaml-limit")
+            raise YamlError(line, _LIMIT_MESSAGE, "yaml-limit")
         # A node met twice is an alias: refuse it rather than expand it.
         if id(node) in self.seen:
-            raise YamlError(line, "anchors and aliases (&name, *name) are not allowed", "yaml-alias")
+            raise YamlError(line, _ALIAS_MESSAGE, "yaml-alias")
         self.seen.add(id(node))
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
@@ -98,7 +145,8 @@ class _Builder:
             if key == "<<":
                 raise YamlError(key_line, "merge keys (<<) are not allowed", "yaml-alias")
             if key in result:
-                raise YamlError(key_line, f"duplicate key '{key}'", "yaml-duplicate")
+                shown = key if key.isprintable() else repr(key)[1:-1]  # one line per diagnostic
+                raise YamlError(key_line, f"duplicate key '{shown}'", "yaml-duplicate")
             self.located.lines[(*path, key)] = key_line
             result[key] = self.build(value_node, (*path, key), depth + 1)
             self.located.lines[(*path, key)] = key_line
