@@ -1,0 +1,223 @@
+"""Author proofs, offprints and index.csv, read back from the PDFs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader
+
+from proceedings.build import check
+from proceedings.proofs import CSV_COLUMNS, citation, folio_range
+
+WORDS = {"kk": "ТҮЗЕТУ", "ru": "КОРРЕКТУРА", "en": "PROOF"}
+DATE = "01.04.2025"
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _pdftotext(path: Path, page: int, *crop: str) -> str:
+    run = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), *crop, str(path), "-"],
+                         capture_output=True, text=True, check=True)
+    return run.stdout
+
+
+def _band(path: Path, page: int, top: float, height: float = 60) -> str:
+    """The text of a horizontal band of the page: the head or the foot margin."""
+    return _pdftotext(path, page, "-x", "0", "-y", str(int(top)), "-W", "700",
+                      "-H", str(int(height))).strip()
+
+
+def _papers(out: Path) -> list[dict[str, Any]]:
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    papers: list[dict[str, Any]] = manifest["papers"]
+    return papers
+
+
+def _cover_pages(proof: PdfReader, paper: dict[str, Any]) -> int:
+    first, last = paper["pdf_pages"]
+    covers = len(proof.pages) - (last - first + 1)
+    assert covers >= 1
+    return covers
+
+
+def test_every_proof_holds_exactly_its_papers_pages(minibook_proofs: Path) -> None:
+    book = PdfReader(minibook_proofs / "proceedings.pdf")
+    for paper in _papers(minibook_proofs):
+        proof = PdfReader(minibook_proofs / "proofs" / f"{paper['id']}.pdf")
+        covers = _cover_pages(proof, paper)
+        first, last = paper["pdf_pages"]
+        for offset, number in enumerate(range(first, last + 1)):
+            cut = _norm(proof.pages[covers + offset].extract_text())
+            own = _norm(book.pages[number - 1].extract_text())
+            # The book page's text, then the watermark drawn over it.
+            assert cut.startswith(own), (paper["id"], number)
+            assert cut[len(own):].strip().replace(" ", "") == f"{WORDS[paper['lang']]}{DATE}"
+
+
+def test_proof_pages_carry_the_books_folios_and_heads(minibook_proofs: Path) -> None:
+    book_pdf = minibook_proofs / "proceedings.pdf"
+    height = float(PdfReader(book_pdf).pages[0].mediabox.height)
+    for paper in _papers(minibook_proofs):
+        path = minibook_proofs / "proofs" / f"{paper['id']}.pdf"
+        covers = _cover_pages(PdfReader(path), paper)
+        first, last = paper["pdf_pages"]
+        for offset, number in enumerate(range(first, last + 1)):
+            foot = _band(path, covers + offset + 1, height - 60)
+            assert foot == _band(book_pdf, number, height - 60) == str(number)
+            assert _band(path, covers + offset + 1, 0) == _band(book_pdf, number, 0)
+
+
+def test_watermark_word_and_date_on_every_proof_page(minibook_proofs: Path) -> None:
+    for paper in _papers(minibook_proofs):
+        path = minibook_proofs / "proofs" / f"{paper['id']}.pdf"
+        reader = PdfReader(path)
+        for number in range(1, len(reader.pages) + 1):
+            text = _pdftotext(path, number)
+            assert f"{WORDS[paper['lang']]} {DATE}" in text, (paper["id"], number)
+        assert all("/Annots" not in page for page in reader.pages)
+
+
+def _gray(path: Path, page: int, dest: Path) -> Any:
+    from PIL import Image
+
+    stem = dest / f"{path.stem}-{page}"
+    subprocess.run(["pdftoppm", "-gray", "-r", "20", "-singlefile", "-png", "-f", str(page),
+                    "-l", str(page), str(path), str(stem)], check=True)
+    return Image.open(f"{stem}.png").convert("L")
+
+
+def test_watermark_is_drawn_upright_and_diagonal_over_the_page(minibook_proofs: Path,
+                                                                 tmp_path: Path) -> None:
+    """Rendered, the proof page is the book page plus the watermark: darker only along
+    a band rising from the lower left to the upper right, across the middle."""
+    from PIL import ImageChops
+
+    book_pdf = minibook_proofs / "proceedings.pdf"
+    for paper in _papers(minibook_proofs):
+        path = minibook_proofs / "proofs" / f"{paper['id']}.pdf"
+        covers = _cover_pages(PdfReader(path), paper)
+        first, last = paper["pdf_pages"]
+        for offset, number in enumerate(range(first, last + 1)):
+            proof = _gray(path, covers + offset + 1, tmp_path)
+            book = _gray(book_pdf, number, tmp_path)
+            darker = ImageChops.subtract(book, proof)
+            width, height = darker.size
+            points = [(i % width, i // width) for i, v in enumerate(darker.tobytes()) if v > 12]
+            assert len(points) > width * height // 100, (paper["id"], number)
+            xs, ys = [x for x, _ in points], [y for _, y in points]
+            mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+            assert abs(mx - width / 2) < width / 8
+            assert abs(my - height / 2) < height / 8
+            # Image rows grow downwards: rising to the right is a negative correlation.
+            cov = sum((x - mx) * (y - my) for x, y in points)
+            var = (sum((x - mx) ** 2 for x in xs) * sum((y - my) ** 2 for y in ys)) ** 0.5
+            assert cov / var < -0.5, (paper["id"], number, cov / var)
+
+
+def test_cover_lists_the_papers_findings(minibook_proofs: Path) -> None:
+    sources = minibook_proofs.parent / "sources"
+    _, diags = check(sources)
+    found = [d for d in diags if "en-aviation" in d.path]
+    assert found
+    assert all(d.code == "citation" for d in found)
+    for paper in _papers(minibook_proofs):
+        path = minibook_proofs / "proofs" / f"{paper['id']}.pdf"
+        cover = _norm(" ".join(_pdftotext(path, n) for n in
+                               range(1, _cover_pages(PdfReader(path), paper) + 1)))
+        assert _norm(paper["title"]) in cover
+        assert paper["authors"][0] in cover
+        assert folio_range(paper["folios"]) in cover
+        if paper["id"] == "en-aviation":
+            assert "Checker's findings" in cover
+            for diag in found:
+                assert f"{diag.path}:{diag.line}: warning [citation]" in cover
+                assert _norm(diag.message) in cover
+            assert "No findings." not in cover
+        else:
+            assert "[citation]" not in cover
+    ru_cover = _norm(_pdftotext(minibook_proofs / "proofs" / "ru-fraud.pdf", 1))
+    assert "Замечаний нет." in ru_cover
+    # The author's affiliation as printed in the byline, and the number of references.
+    assert "доцент кафедры криминологии Московского юридического института" in ru_cover
+    assert "Источников в списке литературы 2" in ru_cover
+    assert f"Дата корректуры: {DATE}" in ru_cover
+
+
+def test_index_csv(minibook_proofs: Path) -> None:
+    index = minibook_proofs / "proofs" / "index.csv"
+    assert index.read_bytes().startswith(b"\xef\xbb\xbf")
+    with index.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        assert tuple(reader.fieldnames or ()) == CSV_COLUMNS
+        rows = list(reader)
+    papers = _papers(minibook_proofs)
+    assert [r["id"] for r in rows] == [p["id"] for p in papers]
+    for row, paper in zip(rows, papers, strict=True):
+        assert row["lang"] == paper["lang"]
+        assert row["title"] == paper["title"]
+        assert row["authors"] == "; ".join(paper["authors"])
+        assert row["pages"] == folio_range(paper["folios"])
+        assert row["file"] == f"{paper['id']}.pdf"
+        assert (index.parent / row["file"]).is_file()
+    emails = {r["id"]: r["emails"] for r in rows}
+    assert emails == {"kk-digital": "", "ru-fraud": "petrov@example.kz", "en-aviation": ""}
+
+
+def test_offprints_are_clean_pages_with_the_citation(minibook_proofs: Path) -> None:
+    book = PdfReader(minibook_proofs / "proceedings.pdf")
+    pages_word = {"kk": "Б.", "ru": "С.", "en": "P."}
+    for paper in _papers(minibook_proofs):
+        path = minibook_proofs / "offprints" / f"{paper['id']}.pdf"
+        reader = PdfReader(path)
+        first, last = paper["pdf_pages"]
+        assert len(reader.pages) == last - first + 1
+        assert all("/Annots" not in page for page in reader.pages)
+        text = "".join(_pdftotext(path, n) for n in range(1, len(reader.pages) + 1))
+        assert not any(word in text for word in WORDS.values())
+        head = _norm(_pdftotext(path, 1))
+        line = f"– {pages_word[paper['lang']]} {folio_range(paper['folios'])}."
+        assert line in head, head[:300]
+        assert " // " in head
+        # Below the citation, the page is the book's own.
+        own = _norm(book.pages[first - 1].extract_text())
+        assert _norm(reader.pages[0].extract_text()).startswith(own)
+    ru = _norm(_pdftotext(minibook_proofs / "offprints" / "ru-fraud.pdf", 1))
+    assert ru.startswith("Петров И.С. Криминологическая характеристика интернет-мошенничества // "
+                         "Правопорядок в цифровую эпоху : материалы междунар. науч.-практ. конф. "
+                         "(Алматы, 18 апреля 2025 г.). – Алматы, 2025. – С. 9.")
+    en = _norm(_pdftotext(minibook_proofs / "offprints" / "en-aviation.pdf", 1))
+    assert "proceedings of the int. sci.-pract. conf." in en
+    assert "18 April 2025" in en
+
+
+def test_citation_gives_a_page_range_in_the_papers_language() -> None:
+    from proceedings.render import build_context, load_labels
+
+    from .conftest import MINIBOOK, REPO
+
+    sources, _ = check(MINIBOOK)
+    assert sources is not None
+    labels = load_labels(REPO / "styles")
+    views = {v.paper.id: v for v in build_context(sources, labels).papers}
+    entry = {"folios": ["12", "17"]}
+    assert citation(sources, views["ru-fraud"], entry, labels).endswith("– С. 12–17.")
+    assert citation(sources, views["kk-digital"], entry, labels).endswith("– Б. 12–17.")
+    kk = citation(sources, views["kk-digital"], entry, labels)
+    assert kk.startswith("Ахметова Ә.Н. ")
+    assert "2025 ж. 18 сәуір" in kk
+
+
+def test_a_missing_or_older_book_is_stale(tmp_path: Path, minibook_build: Path) -> None:
+    from proceedings.proofs import is_stale
+
+    from .conftest import MINIBOOK
+
+    assert is_stale(tmp_path, MINIBOOK)
+    assert not is_stale(minibook_build, MINIBOOK)
