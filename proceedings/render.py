@@ -247,27 +247,66 @@ def make_environment(templates: Path, labels: Labels | None = None) -> Environme
     return env
 
 
+class BookRenderer:
+    """Renders the book, or one unit of it, from one set of records.
+
+    A unit is one part laid out on its own ("title", "contents", "programme:kk",
+    "paper:p01", "resolution:ru", "index"); the book as one document is unit None.
+    """
+
+    def __init__(self, sources: Sources, styles: Path, *, fonts: Path) -> None:
+        self.sources = sources
+        self.labels = load_labels(styles)
+        self.context = build_context(sources, self.labels)
+        self.env = make_environment(styles / "templates", self.labels)
+        self.common: dict[str, Any] = {
+            "ctx": self.context,
+            "book": sources.book,
+            "lang": sources.book.languages[0],
+            "labels": self.labels,
+            "slots": lambda lang: slot_views(sources, lang),
+            "participants": participants(sources),
+            "created": sources.book.date.isoformat(),
+            "styles_url": styles.resolve().as_uri(),
+            "sources_url": Path(sources.root).resolve().as_uri(),
+            "fonts_url": fonts.resolve().as_uri(),
+            "t": _translator(self.labels),
+            "page": PAGE_GEOMETRY[sources.book.trim],
+            "book_head": lambda lang: _book_head(sources, lang),
+        }
+
+    def render(
+        self,
+        unit: str | None = None,
+        *,
+        page_numbers: dict[str, int] | None = None,
+        link_targets: tuple[str, ...] = (),
+    ) -> str:
+        """The HTML of the whole book, or of one unit with its page numbers written in."""
+
+        def page_attr(anchor: str) -> Markup:
+            if page_numbers is None or anchor not in page_numbers:
+                return Markup("")
+            return Markup(' data-page="{}"').format(page_numbers[anchor])
+
+        template = self.env.get_template("book.html.j2")
+        return template.render(
+            **self.common,
+            unit=unit,
+            part_mode=unit is not None and unit != "title",
+            want=lambda key: unit is None or unit == key,
+            page_attr=page_attr,
+            link_targets=link_targets,
+        )
+
+    def render_template(self, name: str, **values: Any) -> str:
+        """Render another template of the style with the book's common values."""
+        return self.env.get_template(name).render(**self.common, **values)
+
+
 def render_book(sources: Sources, styles: Path, *, fonts: Path) -> str:
     """Render the whole book to one HTML document."""
-    labels = load_labels(styles)
-    context = build_context(sources, labels)
-    env = make_environment(styles / "templates", labels)
-    template = env.get_template("book.html.j2")
-    return template.render(
-        ctx=context,
-        book=sources.book,
-        lang=sources.book.languages[0],
-        labels=labels,
-        slots=lambda lang: slot_views(sources, lang),
-        participants=participants(sources),
-        created=sources.book.date.isoformat(),
-        styles_url=styles.resolve().as_uri(),
-        sources_url=Path(sources.root).resolve().as_uri(),
-        fonts_url=fonts.resolve().as_uri(),
-        t=_translator(labels),
-        page=PAGE_GEOMETRY[sources.book.trim],
-        book_head=lambda lang: _book_head(sources, lang),
-    )
+    return BookRenderer(sources, styles, fonts=fonts).render()
 
 
 def _book_head(sources: Sources, lang: str) -> str:
