@@ -186,8 +186,9 @@ def test_footnote_sits_at_the_foot_of_its_page(minibook_build: Path) -> None:
     manifest = _manifest(minibook_build)
     paper = next(p for p in manifest["papers"] if p["id"] == "ru-fraud")
     page = paper["pdf_pages"][0]
+    pdf = str(minibook_build / "proceedings.pdf")
     bbox = subprocess.run(
-        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(minibook_build / "proceedings.pdf"), "-"],
+        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), pdf, "-"],
         check=True, capture_output=True, text=True,
     ).stdout
     ys = {
@@ -243,7 +244,9 @@ def test_contents_and_index_lines_link_to_their_pages(book2024: Path) -> None:
 def test_non_breaking_spaces_bind_initials_and_page_numbers() -> None:
     from proceedings.markup import typeset_spaces
 
-    assert typeset_spaces("А.Б. Сахаров и Сахаров А.Б. пишут") == "А.Б.\u00a0Сахаров и Сахаров\u00a0А.Б. пишут"
+    assert typeset_spaces("А.Б. Сахаров и Сахаров А.Б. пишут") == (
+        "А.Б.\u00a0Сахаров и Сахаров\u00a0А.Б. пишут"
+    )
     assert typeset_spaces("[1, с. 23], [5, б. 7], [2, p. 14], 45 б.") == (
         "[1, с.\u00a023], [5, б.\u00a07], [2, p.\u00a014], 45\u00a0б."
     )
