@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from proceedings.check import check_sources
-from proceedings.diagnostics import Diagnostics
+from proceedings.diagnostics import Diagnostic, Diagnostics
 from proceedings.load import load_sources
 from proceedings.model import Sources
-from proceedings.pdf import Layout, paginate, pdf_bytes, write_atomic
+from proceedings.pdf import paginate, pdf_bytes, write_atomic
 from proceedings.render import participants, render_book
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +28,12 @@ class BuildOptions:
     styles: Path = PACKAGE_ROOT / "styles"
     fonts: Path = PACKAGE_ROOT / "fonts"
     strict: bool = False
+    # "parts": units laid out separately, in parallel and cached; "single": the whole
+    # book as one WeasyPrint document (the reference the parts engine is tested against).
+    engine: Literal["parts", "single"] = "parts"
+    jobs: int | None = None  # worker processes for the parts engine; None: one per core
+    executor: Executor | None = None  # or any concurrent.futures.Executor, e.g. a cluster's
+    progress: Callable[[str], None] | None = None
 
 
 @dataclass
@@ -47,27 +57,55 @@ def build(opts: BuildOptions) -> BuildResult:
     result = BuildResult(diagnostics=diags)
     diags.raise_if_failed(strict=opts.strict)  # gate: a broken book never reaches layout
     assert sources is not None
-    html = render_book(sources, opts.styles, fonts=opts.fonts)  # pure: models in, HTML out
-    stylesheets = [opts.styles / "css" / name for name in ("fonts.css", "page.css", "book.css")]
-    allowed = [Path(sources.root), opts.styles, opts.fonts]
-    layout = paginate(html, styles=opts.styles, stylesheets=stylesheets, allowed=allowed)
-    diags.extend(layout.diagnostics)
+    book = typeset_book(sources, opts)  # render and lay out: one document, or unit by unit
+    diags.extend(book.diagnostics)
     diags.raise_if_failed(strict=opts.strict)
-    result.manifest = make_manifest(sources, layout)
-    identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
+    result.manifest = make_manifest(sources, book.spans, book.pages)
     result.pdf = opts.out / "proceedings.pdf"
-    write_atomic(result.pdf, pdf_bytes(layout, identifier=identifier))
+    write_atomic(result.pdf, book.pdf)
     manifest_text = json.dumps(result.manifest, ensure_ascii=False, indent=1)
     write_atomic(opts.out / "manifest.json", manifest_text.encode())
     return result
 
 
-def _span(layout: Layout, anchor: str) -> list[int]:
-    first = layout.anchors[anchor]
-    return [first, layout.anchors.get(f"{anchor}-end", first)]
+@dataclass(frozen=True)
+class TypesetBook:
+    pdf: bytes
+    spans: dict[str, tuple[int, int]]  # a part's or paper's anchor → first and last page
+    pages: int
+    diagnostics: list[Diagnostic]
 
 
-def make_manifest(sources: Sources, layout: Layout) -> dict[str, object]:
+def typeset_book(sources: Sources, opts: BuildOptions) -> TypesetBook:
+    """Lay out the book with the chosen engine."""
+    if opts.engine == "single":
+        return _typeset_single(sources, opts)
+    from proceedings.assemble import page_numbers
+    from proceedings.parallel import typeset
+
+    pool = nullcontext(opts.executor) if opts.executor else ProcessPoolExecutor(opts.jobs)
+    with pool as executor:
+        done = typeset(sources, styles=opts.styles, fonts=opts.fonts, cache=opts.out / ".cache",
+                       executor=executor, progress=opts.progress)
+    return TypesetBook(done.pdf, _spans(page_numbers(done.placements)), done.pages, done.diagnostics)
+
+
+def _typeset_single(sources: Sources, opts: BuildOptions) -> TypesetBook:
+    html = render_book(sources, opts.styles, fonts=opts.fonts)  # pure: models in, HTML out
+    stylesheets = [opts.styles / "css" / name for name in ("fonts.css", "page.css", "book.css")]
+    allowed = [Path(sources.root), opts.styles, opts.fonts]
+    layout = paginate(html, styles=opts.styles, stylesheets=stylesheets, allowed=allowed)
+    identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
+    return TypesetBook(pdf_bytes(layout, identifier=identifier), _spans(layout.anchors),
+                       layout.pages, layout.diagnostics)
+
+
+def _spans(anchors: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """Each part's first and last page, from its anchor and the anchor that closes it."""
+    return {name: (page, anchors.get(f"{name}-end", page)) for name, page in anchors.items()}
+
+
+def make_manifest(sources: Sources, spans: dict[str, tuple[int, int]], pages: int) -> dict[str, object]:
     """Where every part and paper lies in the PDF, read from the layout's anchors."""
     parts: list[dict[str, object]] = []
     langs = sources.book.languages
@@ -84,11 +122,11 @@ def make_manifest(sources: Sources, layout: Layout) -> dict[str, object]:
         elif kind in {"title", "contents", "index"}:
             anchors = [(f"part-{kind}", None)]
         for anchor, lang in anchors:
-            if anchor in layout.anchors:
-                parts.append({"kind": kind, "lang": lang, "pdf_pages": _span(layout, anchor)})
+            if anchor in spans:
+                parts.append({"kind": kind, "lang": lang, "pdf_pages": list(spans[anchor])})
     papers: list[dict[str, object]] = []
     for paper in sources.ordered_papers():
-        span = _span(layout, f"paper-{paper.id}")
+        span = list(spans[f"paper-{paper.id}"])
         papers.append({
             "id": paper.id,
             "lang": paper.lang,
@@ -100,7 +138,7 @@ def make_manifest(sources: Sources, layout: Layout) -> dict[str, object]:
             "pdf_pages": span,
             "folios": [str(n) for n in span],
         })
-    return {"pages": layout.pages, "parts": parts, "papers": papers}
+    return {"pages": pages, "parts": parts, "papers": papers}
 
 
 def _full_name(sources: Sources, person: str, lang: str) -> str:

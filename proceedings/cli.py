@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--out", default="build", type=Path,
                        help="the output folder (default: build)")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    build.add_argument("--engine", choices=("parts", "single"), default="parts",
+                       help="lay out unit by unit in parallel, with a cache (parts, the default), "
+                       "or the whole book as one document (single)")
+    build.add_argument("--jobs", type=int, default=None,
+                       help="worker processes for the parts engine (default: one per core)")
     printing = sub.add_parser("print", help="typeset the print-ready build/proceedings-print.pdf")
     printing.add_argument("sources", nargs="?", default="sources", type=Path,
                           help="the sources folder (default: sources)")
@@ -118,7 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from proceedings.build import BuildOptions, build
 
     try:
-        result = build(BuildOptions(sources=args.sources, out=args.out, strict=args.strict))
+        result = build(BuildOptions(sources=args.sources, out=args.out, strict=args.strict,
+                                    engine=args.engine, jobs=args.jobs))
     except BuildError as exc:
         _report(Diagnostics(exc.diagnostics), strict=args.strict)
         return ExitCode.SOURCE_ERRORS

@@ -33,7 +33,16 @@ class Diagnostic:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.severity}: {self.message} [{self.code}]"
+        # Messages quote authors' text: a control character in it must not reach the
+        # editor's terminal as one (an escape sequence could rewrite the screen).
+        message = "".join(_printable(ch) for ch in self.message)
+        return f"{where}: {self.severity}: {message} [{self.code}]"
+
+
+def _printable(ch: str) -> str:
+    if ch.isprintable() or ch == " ":
+        return ch
+    return f"\\u{ord(ch):04x}" if ord(ch) > 0xFF else f"\\x{ord(ch):02x}"
 
 
 def error(path: str, line: int, message: str, code: str) -> Diagnostic:

@@ -1,0 +1,263 @@
+"""Separately laid-out units put together into one book with pikepdf.
+
+Units arrive with the recto's margins on every page and no heads or folios (see
+``units.py``). Here each unit's pages take their place in the book; versos are
+shifted to the verso's margins; running heads and folios, laid out once on stamp
+sheets, are laid over the pages; and the book-wide structures that merging drops
+— named destinations for links, the outline, the document information and
+language — are rebuilt, so that the result matches the book laid out as one
+document page by page.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from proceedings.units import Unit, UnitLayout
+
+if TYPE_CHECKING:
+    import pikepdf
+
+MM = 72 / 25.4
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a unit's pages land: its first page (1-based) and blank pages before it."""
+
+    unit: Unit
+    layout: UnitLayout
+    start: int
+    blanks_before: int = 0
+
+    @property
+    def end(self) -> int:
+        return self.start + self.layout.pages - 1
+
+
+@dataclass(frozen=True)
+class Head:
+    """A running head as the stamp sheet prints it."""
+
+    side: str  # "verso" or "recto"
+    text: str
+    lang: str
+
+
+def place(units: list[Unit], layouts: dict[str, UnitLayout], *, papers_on_recto: bool) -> list[Placement]:
+    """Give every unit its pages, with a blank before a paper that must start on a recto."""
+    placements = []
+    page = 1
+    for unit in units:
+        blanks = 1 if papers_on_recto and unit.kind == "papers" and page % 2 == 0 else 0
+        page += blanks
+        placements.append(Placement(unit, layouts[unit.key], page, blanks))
+        page += layouts[unit.key].pages
+    return placements
+
+
+def page_numbers(placements: list[Placement]) -> dict[str, int]:
+    """The book page of every anchor of every unit."""
+    numbers: dict[str, int] = {}
+    for placement in placements:
+        for name, (index, _x, _y) in placement.layout.anchors.items():
+            numbers.setdefault(name, placement.start + int(index))
+    return numbers
+
+
+def stamp_plan(placements: list[Placement]) -> dict[int, tuple[bool, Head | None]]:
+    """For every page that gets stamps: whether it has a folio, and its running head.
+
+    As in the one-document book: the title pages carry their own, a part's opening
+    page has a folio but no head, versos carry the book's head and rectos the part's.
+    """
+    plan: dict[int, tuple[bool, Head | None]] = {}
+    for placement in placements:
+        unit = placement.unit
+        if unit.fixed:
+            continue
+        for page in range(placement.start, placement.end + 1):
+            head = None
+            lang = unit.lang or ""
+            if page != placement.start:
+                verso = page % 2 == 0
+                text = unit.book_head if verso else unit.head
+                head = Head("verso" if verso else "recto", text, lang) if text else None
+            plan[page] = (True, head)
+    return plan
+
+
+def distinct_heads(plan: dict[int, tuple[bool, Head | None]]) -> list[Head]:
+    """Every head the stamp sheet must print, once, in a stable order."""
+    heads = {head for _folio, head in plan.values() if head is not None}
+    return sorted(heads, key=lambda h: (h.side, h.lang, h.text))
+
+
+@dataclass(frozen=True)
+class Sheets:
+    """The laid-out stamp sheets: a head sheet and a folio sheet."""
+
+    heads_pdf: Path
+    head_pages: dict[Head, int]  # head → 0-based page of the head sheet
+    folios_pdf: Path
+
+
+def assemble(
+    placements: list[Placement],
+    cache: Path,
+    sheets: Sheets,
+    *,
+    verso_shift: float,
+    page_size: tuple[float, float],
+) -> bytes:
+    """The book as one PDF: pages in place, versos shifted, stamps laid over, structure rebuilt."""
+    import pikepdf
+
+    book = pikepdf.new()
+    sources: list[pikepdf.Pdf] = []  # kept open until the book is saved
+
+    def open_pdf(path: Path) -> pikepdf.Pdf:
+        pdf = pikepdf.open(path)
+        sources.append(pdf)
+        return pdf
+
+    try:
+        first_pdf = None
+        for placement in placements:
+            for _ in range(placement.blanks_before):
+                book.add_blank_page(page_size=page_size)
+            pdf = open_pdf(cache / placement.layout.pdf_name)
+            first_pdf = first_pdf or pdf
+            with warnings.catch_warnings():
+                # Named destinations are rebuilt for the whole book below.
+                warnings.simplefilter("ignore", pikepdf.exceptions.PageCopyWarning)
+                book.pages.extend(pdf.pages)
+        for placement in placements:
+            if placement.unit.fixed:
+                continue
+            for page in range(placement.start, placement.end + 1):
+                if page % 2 == 0:
+                    _shift(book.pages[page - 1], verso_shift)
+        _stamp(book, stamp_plan(placements), sheets, open_pdf)
+        _destinations(book, placements, verso_shift)
+        _outline(book, placements, verso_shift)
+        if first_pdf is not None:
+            book.trailer.Info = book.copy_foreign(first_pdf.trailer.Info)
+            if "/Lang" in first_pdf.Root:
+                book.Root.Lang = first_pdf.Root.Lang
+        out = io.BytesIO()
+        book.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        return out.getvalue()
+    finally:
+        for pdf in sources:
+            pdf.close()
+
+
+def _shift(page: pikepdf.Page, dx: float) -> None:
+    """Move a page's drawing and its link areas sideways, to the verso's margins."""
+    page.contents_add(f"q 1 0 0 1 {dx:.4f} 0 cm\n".encode(), prepend=True)
+    page.contents_add(b"\nQ\n", prepend=False)
+    for annot in page.obj.get("/Annots", []):
+        rect = annot.Rect
+        annot.Rect = [float(rect[0]) + dx, rect[1], float(rect[2]) + dx, rect[3]]
+
+
+def _stamp(
+    book: pikepdf.Pdf,
+    plan: dict[int, tuple[bool, Head | None]],
+    sheets: Sheets,
+    open_pdf: Any,
+) -> None:
+    folios = open_pdf(sheets.folios_pdf)
+    heads = open_pdf(sheets.heads_pdf)
+    forms: dict[tuple[str, int], Any] = {}
+
+    def form(kind: str, pdf: pikepdf.Pdf, index: int) -> Any:
+        # One form per stamp sheet page, copied into the book once and shared.
+        if (kind, index) not in forms:
+            # Made indirect first: foreign copies are keyed by object number.
+            source = pdf.make_indirect(pdf.pages[index].as_form_xobject())
+            forms[kind, index] = book.copy_foreign(source)
+        return forms[kind, index]
+
+    for number, (folio, head) in sorted(plan.items()):
+        overlays = []
+        # Names carry the sheet page: pages of one unit may share one resource dictionary.
+        if folio:
+            overlays.append((f"StampFolio{number}", form("folio", folios, number - 1)))
+        if head is not None:
+            index = sheets.head_pages[head]
+            overlays.append((f"StampHead{index}", form("head", heads, index)))
+        _overlay(book.pages[number - 1], overlays)
+
+
+def _overlay(page: pikepdf.Page, forms: list[tuple[str, Any]]) -> None:
+    """Draw forms over a page under fixed names (pikepdf's own overlay names are random,
+    and a build must give the same bytes every time)."""
+    import pikepdf
+
+    if not forms:
+        return
+    resources = page.obj.get("/Resources")
+    if resources is None:
+        resources = page.obj.Resources = pikepdf.Dictionary()
+    if "/XObject" not in resources:
+        resources.XObject = pikepdf.Dictionary()
+    drawing = b""
+    for name, xobject in forms:
+        resources.XObject[f"/{name}"] = xobject
+        drawing += f"q /{name} Do Q\n".encode()
+    # The page's own drawing may leave its transformation in force (WeasyPrint flips
+    # the y axis and never restores it): enclose it before drawing on top.
+    page.contents_add(b"q\n", prepend=True)
+    page.contents_add(b"\nQ\n" + drawing, prepend=False)
+
+
+def _destination(book: pikepdf.Pdf, page: int, x: float, y: float) -> Any:
+    import pikepdf
+
+    target = book.pages[page - 1]
+    height = float(target.mediabox[3])
+    return pikepdf.Array([target.obj, pikepdf.Name.XYZ, x, height - y, 0])
+
+
+def _destinations(book: pikepdf.Pdf, placements: list[Placement], dx: float) -> None:
+    """Named destinations for every anchor, so that links across units resolve."""
+    import pikepdf
+
+    names: dict[str, Any] = {}
+    for placement in placements:
+        for name, (index, x, y) in placement.layout.anchors.items():
+            if name in names:
+                continue
+            page = placement.start + int(index)
+            shift = dx if page % 2 == 0 and not placement.unit.fixed else 0
+            names[name] = _destination(book, page, x + shift, y)
+    tree = pikepdf.NameTree.new(book)
+    for name in sorted(names):
+        tree[name] = names[name]
+    book.Root.Names = pikepdf.Dictionary(Dests=tree.obj)
+
+
+def _outline(book: pikepdf.Pdf, placements: list[Placement], dx: float) -> None:
+    """The bookmarks of all units, nested by their CSS levels as in one document."""
+    import pikepdf
+
+    entries = [
+        (int(level), str(label), placement.start + int(index), float(y))
+        for placement in placements
+        for level, label, index, y in placement.layout.bookmarks
+    ]
+    with book.open_outline() as outline:
+        stack: list[tuple[int, pikepdf.OutlineItem]] = []
+        for level, label, page, y in entries:
+            height = float(book.pages[page - 1].mediabox[3])
+            item = pikepdf.OutlineItem(label, page - 1, "XYZ", top=height - y)
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            (stack[-1][1].children if stack else outline.root).append(item)
+            stack.append((level, item))

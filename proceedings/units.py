@@ -1,0 +1,239 @@
+"""The book cut into units laid out separately, in parallel, and cached.
+
+Each unit (the title pages, the contents, a programme, a paper, a resolution, the
+index) is laid out as its own WeasyPrint document whose pages do not depend on
+where the unit lands in the book: every page has the recto's margins, and running
+heads and folios are left out. The assembler shifts versos and stamps heads and
+folios afterwards, so an edit re-lays out only the unit it touches, and a unit
+that gains a page moves the others without laying them out again.
+
+A unit's PDF is cached under the hash of everything its layout depends on: its
+HTML, the stylesheets, the fonts, the hyphenation dictionary and its images.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from proceedings.diagnostics import Diagnostic, Severity
+from proceedings.model import Sources
+from proceedings.render import BookRenderer, participants
+
+# Bump when the layout of units changes in a way their inputs do not show.
+ENGINE_VERSION = "1"
+STYLESHEETS = ("fonts.css", "page.css", "book.css")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One separately laid-out part of the book."""
+
+    key: str  # "title", "contents", "programme:kk", "paper:p01", "index"
+    kind: str  # the book.yaml part it belongs to
+    lang: str | None
+    anchor: str  # the id of its first element
+    head: str  # the recto running head of its pages
+    book_head: str  # the verso running head
+    fixed: bool = False  # laid out with the book's own page rules (the title pages)
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a worker needs to lay out one unit; everything in it pickles."""
+
+    key: str
+    digest: str
+    html: str
+    styles: str
+    stylesheets: tuple[str, ...]
+    allowed: tuple[str, ...]
+    cache: str
+    ignore_anchors: tuple[str, ...] = ()
+
+
+@dataclass
+class UnitLayout:
+    """A laid-out unit: its page count, anchors, links' targets and bookmarks."""
+
+    key: str
+    digest: str
+    pages: int
+    # anchor → [page index from 0, x, y] with x, y in points from the page's top left
+    anchors: dict[str, list[float]] = field(default_factory=dict)
+    # [level, label, page index, y in points from the top]
+    bookmarks: list[list[Any]] = field(default_factory=list)
+    diagnostics: list[list[Any]] = field(default_factory=list)
+
+    @property
+    def pdf_name(self) -> str:
+        return f"{self.digest}.pdf"
+
+    def diagnostic_objects(self) -> list[Diagnostic]:
+        return [Diagnostic(p, line, Severity(sev), msg, code) for p, line, sev, msg, code in self.diagnostics]
+
+
+def plan_units(sources: Sources, renderer: BookRenderer) -> list[Unit]:
+    """The book's units in reading order, exactly as the templates will print them."""
+    book = sources.book
+    t = renderer.common["t"]
+    book_head = renderer.common["book_head"]
+    first = book.languages[0]
+    units: list[Unit] = []
+    for part in book.parts:
+        if part == "title":
+            units.append(Unit("title", "title", None, "part-title", "", "", fixed=True))
+        elif part == "contents":
+            units.append(Unit("contents", "contents", None, "part-contents", t("contents", first),
+                              book_head(first)))
+        elif part == "programme" and sources.programme is not None:
+            units += [
+                Unit(f"programme:{lang}", "programme", lang, f"programme-{lang}",
+                     t("programme", lang), book_head(lang))
+                for lang in book.languages if lang in sources.programme.header
+            ]
+        elif part == "participants" and participants(sources):
+            units += [
+                Unit(f"participants:{lang}", "participants", lang, f"participants-{lang}",
+                     t("participants", lang), book_head(lang))
+                for lang in book.languages
+            ]
+        elif part == "papers":
+            units += [
+                Unit(f"paper:{view.paper.id}", "papers", view.paper.lang, view.anchor,
+                     view.running_head, book_head(view.paper.lang))
+                for view in renderer.context.papers
+            ]
+        elif part == "resolution":
+            units += [
+                Unit(f"resolution:{rv.resolution.lang}", "resolution", rv.resolution.lang,
+                     f"resolution-{rv.resolution.lang}", t("resolution", rv.resolution.lang),
+                     book_head(rv.resolution.lang))
+                for rv in renderer.context.resolutions
+            ]
+        elif part == "index" and renderer.context.index:
+            units.append(Unit("index", "index", None, "part-index", t("author_index", first),
+                              book_head(first)))
+    return units
+
+
+def _file_digest(paths: Iterable[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class Fingerprint:
+    """The hash of what every unit's layout depends on besides its own HTML."""
+
+    def __init__(self, styles: Path, fonts: Path, sources_root: Path) -> None:
+        import weasyprint
+
+        from proceedings import hyphenation
+
+        shared = [styles / "css" / name for name in STYLESHEETS]
+        shared += sorted(fonts.glob("*.ttf"))
+        shared.append(Path(hyphenation.__file__).parent / "data" / "hyph_kk.dic")
+        self.common = hashlib.sha256(
+            f"{ENGINE_VERSION} {weasyprint.__version__} {_file_digest(shared)}".encode()
+        ).hexdigest()
+        self.sources_root = sources_root
+
+    def of_text(self, html: str) -> str:
+        """The digest of a document that depends on nothing but its HTML and the style."""
+        return hashlib.sha256(f"{self.common} {html}".encode()).hexdigest()[:40]
+
+    def of(self, unit: Unit, html: str) -> str:
+        digest = hashlib.sha256(self.common.encode())
+        digest.update(html.encode())
+        if unit.kind == "papers":
+            # Images are fetched at layout time, so they are part of the unit too.
+            folder = self.sources_root / "papers" / unit.key.split(":", 1)[1]
+            digest.update(_file_digest(p for p in folder.iterdir() if p.is_file()).encode())
+        return digest.hexdigest()[:40]
+
+
+def lay_out(job: Job) -> UnitLayout:
+    """Lay out one unit and store its PDF in the cache (runs in a worker process)."""
+    from proceedings.pdf import paginate, pdf_bytes, write_atomic
+
+    layout = paginate(
+        job.html,
+        styles=Path(job.styles),
+        stylesheets=[Path(p) for p in job.stylesheets],
+        allowed=[Path(p) for p in job.allowed],
+    )
+    document = layout.document
+    result = UnitLayout(job.key, job.digest, len(document.pages))
+    px = 0.75  # CSS pixels to points
+    for index, page in enumerate(document.pages):
+        for name, (x, y, *_rest) in page.anchors.items():
+            if name not in result.anchors and name not in job.ignore_anchors:
+                result.anchors[name] = [index, x * px, y * px]
+    # The CSS levels as written, not WeasyPrint's per-document normalised depths: a
+    # paper's title is level 2 under the papers' level-1 entry in another unit.
+    result.bookmarks = [
+        [level, label, index, y * px]
+        for index, page in enumerate(document.pages)
+        for level, label, (_x, y), _state in page.bookmarks
+    ]
+    result.diagnostics = [
+        [d.path, d.line, str(d.severity), d.message, d.code] for d in layout.diagnostics
+    ]
+    data = pdf_bytes(layout, identifier=job.digest.encode())
+    write_atomic(Path(job.cache) / result.pdf_name, data)
+    write_atomic(Path(job.cache) / f"{job.digest}.json", json.dumps(asdict(result)).encode())
+    return result
+
+
+def cached(cache: Path, digest: str) -> UnitLayout | None:
+    """A unit laid out before with the same inputs, if its files are still there."""
+    meta = cache / f"{digest}.json"
+    if not (meta.is_file() and (cache / f"{digest}.pdf").is_file()):
+        return None
+    try:
+        return UnitLayout(**json.loads(meta.read_text(encoding="utf-8")))
+    except (ValueError, TypeError):
+        return None
+
+
+def lay_out_all(
+    jobs: list[Job], executor: Executor | None, progress: Callable[[str], None] | None = None
+) -> dict[str, UnitLayout]:
+    """Lay out the jobs that the cache lacks, the longest first, on ``executor``."""
+    results: dict[str, UnitLayout] = {}
+    todo = []
+    for job in jobs:
+        hit = cached(Path(job.cache), job.digest)
+        if hit is not None:
+            results[job.key] = hit
+        else:
+            todo.append(job)
+    todo.sort(key=lambda j: len(j.html), reverse=True)
+    if len(todo) <= 1 or executor is None:
+        for job in todo:
+            if progress:
+                progress(job.key)
+            results[job.key] = lay_out(job)
+        return results
+    for job, layout in zip(todo, executor.map(lay_out, todo), strict=True):
+        if progress:
+            progress(job.key)
+        results[job.key] = layout
+    return results
+
+
+def default_workers() -> int:
+    """One worker per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)

@@ -1,0 +1,102 @@
+"""The parts engine (units laid out separately, assembled) against the one-document book."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image, ImageChops
+from pypdf import PdfReader
+
+from proceedings.build import BuildOptions, build
+
+from .conftest import MINIBOOK, REPO
+
+
+def _outline(reader: PdfReader) -> list[tuple[int, str, int]]:
+    found: list[tuple[int, str, int]] = []
+
+    def walk(items: list[Any], depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                found.append((depth, item.title, reader.get_destination_page_number(item)))
+
+    walk(reader.outline, 0)
+    return found
+
+
+def _links(reader: PdfReader) -> list[tuple[int, list[int], object]]:
+    found = []
+    for index, page in enumerate(reader.pages):
+        for annot in page.get("/Annots", []):
+            annot = annot.get_object()
+            rect = [round(float(v)) for v in annot["/Rect"]]
+            if "/Dest" in annot:
+                dest = reader.named_destinations[str(annot["/Dest"])]
+                found.append((index, rect, reader.get_destination_page_number(dest)))
+            else:
+                found.append((index, rect, str(annot["/A"]["/URI"])))
+    return sorted(found)
+
+
+def _page_texts(pdf: Path, pages: int) -> list[str]:
+    return [
+        subprocess.run(
+            ["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(pdf), "-"],
+            check=True, capture_output=True, text=True,
+        ).stdout
+        for n in range(1, pages + 1)
+    ]
+
+
+def _same_book(single: Path, parts: Path, tmp: Path, image_pages: list[int]) -> None:
+    a, b = PdfReader(single / "proceedings.pdf"), PdfReader(parts / "proceedings.pdf")
+    assert len(a.pages) == len(b.pages)
+    assert (single / "manifest.json").read_text() == (parts / "manifest.json").read_text()
+    assert _page_texts(single / "proceedings.pdf", len(a.pages)) == _page_texts(
+        parts / "proceedings.pdf", len(b.pages)
+    )
+    assert _outline(a) == _outline(b)
+    assert _links(a) == _links(b)
+    assert a.metadata == b.metadata
+    assert a.trailer["/Root"]["/Lang"] == b.trailer["/Root"]["/Lang"]
+    for number in image_pages:
+        images = []
+        for name, folder in (("single", single), ("parts", parts)):
+            stem = tmp / f"{name}-{number}"
+            subprocess.run(
+                ["pdftoppm", "-r", "40", "-png", "-singlefile", "-f", str(number), "-l", str(number),
+                 str(folder / "proceedings.pdf"), str(stem)],
+                check=True,
+            )
+            images.append(Image.open(f"{stem}.png").convert("RGB"))
+        assert ImageChops.difference(*images).getbbox() is None, f"page {number} differs"
+
+
+def test_minibook_parts_equal_single(tmp_path: Path) -> None:
+    single, parts = tmp_path / "single", tmp_path / "parts"
+    build(BuildOptions(sources=MINIBOOK, out=single, engine="single"))
+    build(BuildOptions(sources=MINIBOOK, out=parts, engine="parts", jobs=2))
+    pages = len(PdfReader(single / "proceedings.pdf").pages)
+    _same_book(single, parts, tmp_path, list(range(1, pages + 1)))
+
+
+@pytest.mark.slow
+def test_2024_book_parts_equal_single(book2024: Path, tmp_path: Path) -> None:
+    single = tmp_path / "single"
+    build(BuildOptions(sources=REPO / "sources", out=single, engine="single"))
+    _same_book(single, book2024, tmp_path, [1, 3, 5, 15, 16, 17, 78, 104, 106])
+
+
+def test_rebuild_uses_the_cache_and_gives_the_same_bytes(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(BuildOptions(sources=MINIBOOK, out=out))
+    first = (out / "proceedings.pdf").read_bytes()
+    cached = {p.name: p.stat().st_mtime_ns for p in (out / ".cache").iterdir()}
+    build(BuildOptions(sources=MINIBOOK, out=out))
+    assert (out / "proceedings.pdf").read_bytes() == first
+    assert {p.name: p.stat().st_mtime_ns for p in (out / ".cache").iterdir()} == cached
