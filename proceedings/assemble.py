@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from proceedings.fontmerge import unify_fonts
 from proceedings.units import Unit, UnitLayout
 
 if TYPE_CHECKING:
@@ -113,6 +114,7 @@ def assemble(
     *,
     verso_shift: float,
     page_size: tuple[float, float],
+    fonts: Path,
 ) -> bytes:
     """The book as one PDF: pages in place, versos shifted, stamps laid over, structure rebuilt."""
     import pikepdf
@@ -143,6 +145,7 @@ def assemble(
                 if page % 2 == 0:
                     _shift(book.pages[page - 1], verso_shift)
         _stamp(book, stamp_plan(placements), sheets, open_pdf)
+        unify_fonts(book, fonts, cache)
         _destinations(book, placements, verso_shift)
         _outline(book, placements, verso_shift)
         if first_pdf is not None:

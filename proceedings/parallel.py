@@ -93,7 +93,7 @@ def typeset(
     geometry = PAGE_GEOMETRY[sources.book.trim]
     shift = (_mm(geometry.margin_outer) - _mm(geometry.margin_inner)) * MM
     size = (_mm(geometry.width) * MM, _mm(geometry.height) * MM)
-    pdf = assemble(placements, cache, sheets, verso_shift=shift, page_size=size)
+    pdf = assemble(placements, cache, sheets, verso_shift=shift, page_size=size, fonts=fonts)
     diagnostics = [d for layout in layouts.values() for d in layout.diagnostic_objects()]
     pages = placements[-1].end if placements else 0
     return Typeset(pdf, placements, pages, diagnostics)

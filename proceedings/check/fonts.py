@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+from fontTools.ttLib import TTFont
 
 from proceedings.check.base import Check, Unit, context, programme_path
 from proceedings.diagnostics import Diagnostic, warning

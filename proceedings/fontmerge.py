@@ -1,0 +1,247 @@
+"""One embedded font per face in an assembled book, instead of one per unit.
+
+Every unit's PDF embeds its own subset of each face it uses. WeasyPrint keeps the
+original glyph ids in its subsets (CID = GID), so the subsets of one face are
+interchangeable once a single subset holds the union of their glyphs: that subset
+is made from the bundled font file, and every unit's font resource is pointed at
+one font object with the merged widths and Unicode map. Without this, a book made
+of many units is much larger than the same book laid out as one document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pikepdf
+
+# The tables WeasyPrint drops from its own subsets; the merged subset matches them.
+DROP_TABLES = ["BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH", "PCLT", "SVG "]
+
+
+def _font_dicts(book: pikepdf.Pdf) -> Iterator[Any]:
+    """Every /Font resource dictionary of the pages and of the forms drawn on them."""
+    seen: set[tuple[int, int]] = set()
+    stack = [page.obj.get("/Resources") for page in book.pages]
+    while stack:
+        resources = stack.pop()
+        if resources is None:
+            continue
+        if resources.is_indirect:
+            if resources.objgen in seen:
+                continue
+            seen.add(resources.objgen)
+        if "/Font" in resources:
+            yield resources.Font
+        for xobject in resources.get("/XObject", {}).values():
+            if xobject.get("/Subtype") == "/Form" and "/Resources" in xobject:
+                stack.append(xobject.Resources)
+
+
+def _is_mergeable(font: Any) -> bool:
+    if font.get("/Subtype") != "/Type0":
+        return False
+    descendant = font.DescendantFonts[0]
+    return bool(
+        descendant.get("/Subtype") == "/CIDFontType2"
+        and descendant.get("/CIDToGIDMap") == "/Identity"
+        and "/FontFile2" in descendant.FontDescriptor
+    )
+
+
+def parse_widths(array: Any) -> dict[int, float]:
+    """A CID font's /W array as CID → width."""
+    widths: dict[int, float] = {}
+    items = list(array)
+    i = 0
+    while i < len(items):
+        first = int(items[i])
+        following = items[i + 1]
+        if isinstance(following, int) or not hasattr(following, "__iter__"):
+            last, width = int(following), float(items[i + 2])
+            for cid in range(first, last + 1):
+                widths[cid] = width
+            i += 3
+        else:
+            for offset, width in enumerate(following):
+                widths[first + offset] = float(width)
+            i += 2
+    return widths
+
+
+def build_widths(widths: dict[int, float]) -> list[Any]:
+    """CID → width as a /W array of runs of consecutive CIDs."""
+    result: list[Any] = []
+    run: list[float] = []
+    start = previous = -2
+    for cid in sorted(widths):
+        if cid != previous + 1 and run:
+            result += [start, run]
+            run = []
+        if not run:
+            start = cid
+        run.append(_number(widths[cid]))
+        previous = cid
+    if run:
+        result += [start, run]
+    return result
+
+
+def _number(value: float) -> float | int:
+    return int(value) if value == int(value) else value
+
+
+_BFCHAR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
+_BFRANGE = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
+
+
+def parse_to_unicode(data: bytes) -> dict[int, str]:
+    """A ToUnicode CMap's bfchar and bfrange entries as CID → hex of UTF-16BE."""
+    mapping: dict[int, str] = {}
+    for block in re.findall(rb"beginbfrange(.*?)endbfrange", data, re.DOTALL):
+        for first, last, target in _BFRANGE.findall(block):
+            base = int(target, 16)
+            for offset, cid in enumerate(range(int(first, 16), int(last, 16) + 1)):
+                mapping.setdefault(cid, f"{base + offset:0{len(target)}x}")
+    for block in re.findall(rb"beginbfchar(.*?)endbfchar", data, re.DOTALL):
+        for cid, target in _BFCHAR.findall(block):
+            mapping.setdefault(int(cid, 16), target.decode().lower())
+    return mapping
+
+
+def build_to_unicode(mapping: dict[int, str]) -> bytes:
+    """A ToUnicode CMap for CID → hex of UTF-16BE."""
+    lines = [
+        "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
+        "/CIDSystemInfo", "<< /Registry (Adobe)", "/Ordering (UCS)", "/Supplement 0", ">> def",
+        "/CMapName /Adobe-Identity-UCS def", "/CMapType 2 def",
+        "1 begincodespacerange", "<0000> <ffff>", "endcodespacerange",
+    ]
+    items = sorted(mapping.items())
+    for start in range(0, len(items), 100):
+        chunk = items[start : start + 100]
+        lines.append(f"{len(chunk)} beginbfchar")
+        lines += [f"<{cid:04x}> <{target}>" for cid, target in chunk]
+        lines.append("endbfchar")
+    lines += ["endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"]
+    return "\n".join(lines).encode()
+
+
+class FontFiles:
+    """The bundled font files by their PostScript names."""
+
+    def __init__(self, folder: Path) -> None:
+        from fontTools.ttLib import TTFont
+
+        self.by_name: dict[str, Path] = {}
+        for path in sorted(folder.glob("*.ttf")):
+            with TTFont(path, lazy=True) as font:
+                self.by_name[str(font["name"].getDebugName(6))] = path
+
+    def glyph_count(self, path: Path) -> int:
+        from fontTools.ttLib import TTFont
+
+        with TTFont(path, lazy=True) as font:
+            return int(font["maxp"].numGlyphs)
+
+    def original(self, subset_program: bytes) -> Path | None:
+        from fontTools.ttLib import TTFont
+
+        with TTFont(io.BytesIO(subset_program), lazy=True) as font:
+            return self.by_name.get(str(font["name"].getDebugName(6)))
+
+
+def subset_program(original: Path, glyphs: set[int], cache: Path) -> bytes:
+    """The bundled font cut down to ``glyphs``, glyph ids kept; cached by its inputs."""
+    key = hashlib.sha256(original.read_bytes() + repr(sorted(glyphs)).encode()).hexdigest()[:32]
+    stored = cache / f"font-{key}.ttf"
+    if stored.is_file():
+        return stored.read_bytes()
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    options = subset.Options()
+    options.retain_gids = True
+    options.notdef_outline = True
+    options.hinting = False
+    options.name_IDs = ["*"]
+    options.name_languages = ["*"]
+    options.layout_features = []
+    options.drop_tables += DROP_TABLES
+    with TTFont(original) as font:
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(gids=sorted(glyphs | {0}))
+        subsetter.subset(font)
+        out = io.BytesIO()
+        font.save(out)
+    from proceedings.pdf import write_atomic
+
+    write_atomic(stored, out.getvalue())
+    return out.getvalue()
+
+
+def unify_fonts(book: pikepdf.Pdf, fonts: Path, cache: Path) -> None:
+    """Point every unit's resource for one face at a single, merged font object."""
+    import pikepdf
+
+    uses: dict[str, list[tuple[Any, str]]] = {}  # face → (resource dict, resource name)
+    objects: dict[str, dict[tuple[int, int], Any]] = {}
+    for font_dict in _font_dicts(book):
+        for name, font in font_dict.items():
+            if font.is_indirect and _is_mergeable(font):
+                face = str(font.BaseFont)
+                uses.setdefault(face, []).append((font_dict, name))
+                objects.setdefault(face, {})[font.objgen] = font
+    files = FontFiles(fonts)
+    for face, variants in objects.items():
+        first = next(iter(variants.values()))
+        original = files.original(first.DescendantFonts[0].FontDescriptor.FontFile2.read_bytes())
+        if original is None:
+            continue  # not one of the bundled fonts: leave its subsets alone
+        count = files.glyph_count(original)
+        fonts_ = []
+        widths: dict[int, float] = {}
+        for font in variants.values():
+            font_widths = parse_widths(font.DescendantFonts[0].W)
+            # WeasyPrint draws characters the font lacks with glyph ids past the font's
+            # own; such a subset cannot be rebuilt from the font file, so it stays.
+            if max(font_widths, default=0) < count:
+                fonts_.append(font)
+                for cid, width in font_widths.items():
+                    widths.setdefault(cid, width)
+        if len(fonts_) < 2:
+            continue
+        first = fonts_[0]
+        to_unicode: dict[int, str] = {}
+        for font in fonts_:
+            if "/ToUnicode" in font:
+                for cid, target in parse_to_unicode(font.ToUnicode.read_bytes()).items():
+                    to_unicode.setdefault(cid, target)
+        merged_ids = {f.objgen for f in fonts_}
+        program = subset_program(original, set(widths), cache)
+        descriptor = pikepdf.Dictionary(first.DescendantFonts[0].FontDescriptor)
+        boxes = [list(map(float, f.DescendantFonts[0].FontDescriptor.FontBBox)) for f in fonts_]
+        descriptor.FontBBox = [min(b[0] for b in boxes), min(b[1] for b in boxes),
+                               max(b[2] for b in boxes), max(b[3] for b in boxes)]
+        file_stream = pikepdf.Stream(book, zlib.compress(program))
+        file_stream.Filter = pikepdf.Name.FlateDecode
+        file_stream.Length1 = len(program)
+        descriptor.FontFile2 = file_stream
+        descendant = pikepdf.Dictionary(first.DescendantFonts[0])
+        descendant.FontDescriptor = book.make_indirect(descriptor)
+        descendant.W = build_widths(widths)
+        merged = pikepdf.Dictionary(first)
+        merged.DescendantFonts = [book.make_indirect(descendant)]
+        unicode_stream = pikepdf.Stream(book, zlib.compress(build_to_unicode(to_unicode)))
+        unicode_stream.Filter = pikepdf.Name.FlateDecode
+        merged.ToUnicode = unicode_stream
+        merged_ref = book.make_indirect(merged)
+        for font_dict, name in uses[face]:
+            if font_dict[name].objgen in merged_ids:
+                font_dict[name] = merged_ref
