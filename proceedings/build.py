@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from proceedings.load import load_sources
 from proceedings.model import Sources
 from proceedings.pdf import paginate, pdf_bytes, write_atomic
 from proceedings.render import participants, render_book
+from proceedings.units import Progress
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,11 +33,12 @@ class BuildOptions:
     engine: Literal["parts", "single"] = "parts"
     jobs: int | None = None  # worker processes for the parts engine; None: one per core
     executor: Executor | None = None  # or any concurrent.futures.Executor, e.g. a cluster's
-    progress: Callable[[str], None] | None = None
+    progress: Progress | None = None  # told of each unit laid out
 
 
 @dataclass
 class BuildResult:
+    sources: Sources | None = None
     pdf: Path | None = None
     manifest: dict[str, object] = field(default_factory=dict)
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
@@ -54,7 +55,7 @@ def check(sources_dir: Path) -> tuple[Sources | None, Diagnostics]:
 def build(opts: BuildOptions) -> BuildResult:
     """Build ``proceedings.pdf`` and ``manifest.json`` from ``opts.sources``."""
     sources, diags = check(opts.sources)  # read: every problem, with file:line
-    result = BuildResult(diagnostics=diags)
+    result = BuildResult(sources=sources, diagnostics=diags)
     diags.raise_if_failed(strict=opts.strict)  # gate: a broken book never reaches layout
     assert sources is not None
     book = typeset_book(sources, opts)  # render and lay out: one document, or unit by unit

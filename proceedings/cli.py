@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 from proceedings.diagnostics import BuildError, Diagnostics, ExitCode
 
 if TYPE_CHECKING:
+    from proceedings.build import BuildResult
     from proceedings.model import Sources
+    from proceedings.units import Progress
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,6 +49,15 @@ def _parser() -> argparse.ArgumentParser:
                        "or the whole book as one document (single)")
     build.add_argument("--jobs", type=int, default=None,
                        help="worker processes for the parts engine (default: one per core)")
+    watch = sub.add_parser("watch", help="build, then rebuild whenever a source or style changes")
+    watch.add_argument("sources", nargs="?", default="sources", type=Path,
+                       help="the sources folder (default: sources)")
+    watch.add_argument("--out", default="build", type=Path,
+                       help="the output folder (default: build)")
+    watch.add_argument("--jobs", type=int, default=None,
+                       help="worker processes (default: one per core)")
+    watch.add_argument("--interval", type=float, default=0.3,
+                       help="seconds between looks at the files (default: 0.3)")
     printing = sub.add_parser("print", help="typeset the print-ready build/proceedings-print.pdf")
     printing.add_argument("sources", nargs="?", default="sources", type=Path,
                           help="the sources folder (default: sources)")
@@ -120,21 +131,59 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _proofs(args)
     if args.command == "preflight":
         return _preflight(args.file, signature=args.signature, print_pdf=args.print_pdf)
+    if args.command == "watch":
+        return _watch(args)
     from proceedings.build import BuildOptions, build
 
     try:
         result = build(BuildOptions(sources=args.sources, out=args.out, strict=args.strict,
-                                    engine=args.engine, jobs=args.jobs))
+                                    engine=args.engine, jobs=args.jobs, progress=_progress()))
     except BuildError as exc:
         _report(Diagnostics(exc.diagnostics), strict=args.strict)
         return ExitCode.SOURCE_ERRORS
-    _report(result.diagnostics, strict=args.strict)
+    _announce_build(result, args.out, args.sources, strict=args.strict)
+    return ExitCode.OK
+
+
+def _announce_build(result: BuildResult, out: Path, sources_dir: Path, *, strict: bool) -> None:
+    _report(result.diagnostics, strict=strict)
     pages = result.manifest.get("pages")
     print(f"proceedings: wrote {result.pdf} ({pages} pages)", file=sys.stderr)
     # Only beside a book that was built: a failed build leaves the output folder untouched.
-    from proceedings.load import load_sources
+    _write_report(out, result.diagnostics, sources_dir, result.sources, announce=True)
 
-    _write_report(args.out, result.diagnostics, args.sources, load_sources(args.sources)[0], announce=True)
+
+def _progress() -> Progress | None:
+    """A progress bar on a terminal; nothing in logs."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(key: str, done: int, total: int) -> None:
+        filled = round(24 * done / total)
+        bar = "#" * filled + "-" * (24 - filled)
+        end = "\n" if done == total else ""
+        print(f"\r\033[K[{bar}] {done}/{total} laid out {key}", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from proceedings.build import BuildOptions
+    from proceedings.watch import watch
+
+    def on_build(outcome: BuildResult | BuildError, seconds: float) -> None:
+        if isinstance(outcome, BuildError):
+            _report(Diagnostics(outcome.diagnostics), strict=False)
+            print(f"proceedings: not built ({seconds:.1f} s); waiting for changes", file=sys.stderr)
+        else:
+            _announce_build(outcome, args.out, args.sources, strict=False)
+            print(f"proceedings: built in {seconds:.1f} s; waiting for changes", file=sys.stderr)
+
+    try:
+        watch(BuildOptions(sources=args.sources, out=args.out, jobs=args.jobs, progress=_progress()),
+              on_build=on_build, stop=lambda: False, interval=args.interval)
+    except KeyboardInterrupt:
+        return ExitCode.OK
     return ExitCode.OK
 
 

@@ -8,7 +8,6 @@ numbers move and they are laid out again (rarely more than once).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from proceedings.units import (
     STYLESHEETS,
     Fingerprint,
     Job,
+    Progress,
     Unit,
     UnitLayout,
     lay_out_all,
@@ -74,7 +74,7 @@ def typeset(
     fonts: Path,
     cache: Path,
     executor: Executor | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> Typeset:
     """Lay out every unit (from the cache where nothing changed) and assemble the book."""
     cache.mkdir(parents=True, exist_ok=True)
@@ -109,7 +109,7 @@ def _number(
     layouts: dict[str, UnitLayout],
     targets: tuple[str, ...],
     executor: Executor | None,
-    progress: Callable[[str], None] | None,
+    progress: Progress | None,
 ) -> dict[str, UnitLayout]:
     """Lay out the contents and the index with page numbers, until their lengths settle."""
     numbered = [u for u in units if u.key in NUMBERED]
@@ -137,7 +137,7 @@ def _sheets(
     ctx: _Context,
     placements: list[Placement],
     executor: Executor | None,
-    progress: Callable[[str], None] | None,
+    progress: Progress | None,
 ) -> Sheets:
     """Lay out (or find in the cache) the sheets of running heads and of folios."""
     plan = stamp_plan(placements)

@@ -135,7 +135,7 @@ class Fingerprint:
     """The hash of what every unit's layout depends on besides its own HTML."""
 
     def __init__(self, styles: Path, fonts: Path, sources_root: Path) -> None:
-        import weasyprint
+        from importlib.metadata import version
 
         from proceedings import hyphenation
 
@@ -143,7 +143,7 @@ class Fingerprint:
         shared += sorted(fonts.glob("*.ttf"))
         shared.append(Path(hyphenation.__file__).parent / "data" / "hyph_kk.dic")
         self.common = hashlib.sha256(
-            f"{ENGINE_VERSION} {weasyprint.__version__} {_file_digest(shared)}".encode()
+            f"{ENGINE_VERSION} {version('weasyprint')} {_file_digest(shared)}".encode()
         ).hexdigest()
         self.sources_root = sources_root
 
@@ -205,8 +205,11 @@ def cached(cache: Path, digest: str) -> UnitLayout | None:
         return None
 
 
+Progress = Callable[[str, int, int], None]  # (unit laid out, how many so far, how many in all)
+
+
 def lay_out_all(
-    jobs: list[Job], executor: Executor | None, progress: Callable[[str], None] | None = None
+    jobs: list[Job], executor: Executor | None, progress: Progress | None = None
 ) -> dict[str, UnitLayout]:
     """Lay out the jobs that the cache lacks, the longest first, on ``executor``."""
     results: dict[str, UnitLayout] = {}
@@ -218,15 +221,13 @@ def lay_out_all(
         else:
             todo.append(job)
     todo.sort(key=lambda j: len(j.html), reverse=True)
-    if len(todo) <= 1 or executor is None:
-        for job in todo:
-            if progress:
-                progress(job.key)
-            results[job.key] = lay_out(job)
-        return results
-    for job, layout in zip(todo, executor.map(lay_out, todo), strict=True):
+    # One unit is laid out here: starting a worker would cost more than it saves.
+    laid_out = (
+        map(lay_out, todo) if len(todo) <= 1 or executor is None else executor.map(lay_out, todo)
+    )
+    for done, (job, layout) in enumerate(zip(todo, laid_out, strict=True), 1):
         if progress:
-            progress(job.key)
+            progress(job.key, done, len(todo))
         results[job.key] = layout
     return results
 

@@ -116,3 +116,60 @@ def test_2024_book_size_is_close_to_the_one_document_book(book2024: Path, single
     names = [row.split()[0] for row in fonts]
     # One embedded font per face, but for a subset WeasyPrint gave extra glyphs to.
     assert len(names) <= len(set(names)) + 1
+
+
+def test_watch_rebuilds_after_an_edit(tmp_path: Path) -> None:
+    import shutil
+    import threading
+    import time
+
+    from proceedings.diagnostics import BuildError
+    from proceedings.watch import watch
+
+    sources = tmp_path / "sources"
+    shutil.copytree(MINIBOOK, sources)
+    builds: list[object] = []
+    done = threading.Event()
+
+    def on_build(outcome: object, seconds: float) -> None:
+        builds.append(outcome)
+        if len(builds) == 2:
+            done.set()
+
+    opts = BuildOptions(sources=sources, out=tmp_path / "out", jobs=1)
+    thread = threading.Thread(
+        target=watch, kwargs={"opts": opts, "on_build": on_build, "stop": done.is_set, "interval": 0.05}
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not builds and time.monotonic() < deadline:
+            time.sleep(0.05)
+        paper = sources / "papers" / "ru-fraud" / "paper.md"
+        paper.write_text(paper.read_text(encoding="utf-8").replace("латентность", "скрытность"),
+                         encoding="utf-8")
+        assert done.wait(timeout=60)
+    finally:
+        done.set()
+        thread.join(timeout=60)
+    assert not any(isinstance(b, BuildError) for b in builds)
+    text = subprocess.run(["pdftotext", str(tmp_path / "out" / "proceedings.pdf"), "-"],
+                          check=True, capture_output=True, text=True).stdout
+    assert "скрытность" in text
+
+
+def test_an_edit_lays_out_only_its_unit(tmp_path: Path) -> None:
+    import shutil
+
+    sources = tmp_path / "sources"
+    shutil.copytree(MINIBOOK, sources)
+    out = tmp_path / "out"
+    build(BuildOptions(sources=sources, out=out))
+    before = {p.name for p in (out / ".cache").glob("*.pdf")}
+    paper = sources / "papers" / "kk-digital" / "paper.md"
+    paper.write_text(paper.read_text(encoding="utf-8").replace("басты шарт", "негізгі шарт"),
+                     encoding="utf-8")
+    laid_out: list[str] = []
+    build(BuildOptions(sources=sources, out=out, progress=lambda key, done, total: laid_out.append(key)))
+    assert laid_out == ["paper:kk-digital"]
+    assert len({p.name for p in (out / ".cache").glob("*.pdf")} - before) == 1
