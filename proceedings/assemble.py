@@ -92,19 +92,33 @@ def stamp_plan(placements: list[Placement]) -> dict[int, tuple[bool, Head | None
     return plan
 
 
-def distinct_heads(plan: dict[int, tuple[bool, Head | None]]) -> list[Head]:
-    """Every head the stamp sheet must print, once, in a stable order."""
-    heads = {head for _folio, head in plan.values() if head is not None}
+def possible_heads(units: list[Unit]) -> list[Head]:
+    """Every head any page of these units could carry, once, in a stable order.
+
+    Known before anything is laid out, so the head sheet is laid out alongside the units.
+    """
+    heads = set()
+    for unit in units:
+        if unit.fixed:
+            continue
+        lang = unit.lang or ""
+        if unit.head:
+            heads.add(Head("recto", unit.head, lang))
+        if unit.book_head:
+            heads.add(Head("verso", unit.book_head, lang))
     return sorted(heads, key=lambda h: (h.side, h.lang, h.text))
+
+
+FOLIOS_PER_SHEET = 100
 
 
 @dataclass(frozen=True)
 class Sheets:
-    """The laid-out stamp sheets: a head sheet and a folio sheet."""
+    """The laid-out stamp sheets: the heads, and folios in sheets of a hundred pages."""
 
     heads_pdf: Path
     head_pages: dict[Head, int]  # head → 0-based page of the head sheet
-    folios_pdf: Path
+    folio_pdfs: list[Path]  # sheet k holds folios 100k+1 … 100k+100
 
 
 def assemble(
@@ -175,7 +189,7 @@ def _stamp(
     sheets: Sheets,
     open_pdf: Any,
 ) -> None:
-    folios = open_pdf(sheets.folios_pdf)
+    folio_sheets = [open_pdf(path) for path in sheets.folio_pdfs]
     heads = open_pdf(sheets.heads_pdf)
     forms: dict[tuple[str, int], Any] = {}
 
@@ -191,7 +205,8 @@ def _stamp(
         overlays = []
         # Names carry the sheet page: pages of one unit may share one resource dictionary.
         if folio:
-            overlays.append((f"StampFolio{number}", form("folio", folios, number - 1)))
+            sheet, index = divmod(number - 1, FOLIOS_PER_SHEET)
+            overlays.append((f"StampFolio{number}", form(f"folio{sheet}", folio_sheets[sheet], index)))
         if head is not None:
             index = sheets.head_pages[head]
             overlays.append((f"StampHead{index}", form("head", heads, index)))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from proceedings.check import check_sources
+from proceedings.check import GATE, MODULES, check_sources
 from proceedings.diagnostics import Diagnostic, Diagnostics
 from proceedings.load import load_sources
 from proceedings.model import Sources
@@ -54,11 +55,19 @@ def check(sources_dir: Path) -> tuple[Sources | None, Diagnostics]:
 
 def build(opts: BuildOptions) -> BuildResult:
     """Build ``proceedings.pdf`` and ``manifest.json`` from ``opts.sources``."""
-    sources, diags = check(opts.sources)  # read: every problem, with file:line
+    sources, diags = load_sources(opts.sources)  # read: every problem, with file:line
+    if sources is not None:
+        diags.extend(check_sources(sources, GATE))  # ids and files the layout relies on
     result = BuildResult(sources=sources, diagnostics=diags)
-    diags.raise_if_failed(strict=opts.strict)  # gate: a broken book never reaches layout
+    diags.raise_if_failed(strict=False)  # gate: a broken book never reaches layout
     assert sources is not None
-    book = typeset_book(sources, opts)  # render and lay out: one document, or unit by unit
+
+    def check_content() -> None:
+        # The content checks only warn: they run while the units are being laid out.
+        diags.extend(check_sources(sources, [m for m in MODULES if m not in GATE]))
+
+    book = typeset_book(sources, opts, meanwhile=check_content)  # one document, or by units
+    diags.raise_if_failed(strict=opts.strict)
     diags.extend(book.diagnostics)
     diags.raise_if_failed(strict=opts.strict)
     result.manifest = make_manifest(sources, book.spans, book.pages)
@@ -77,9 +86,13 @@ class TypesetBook:
     diagnostics: list[Diagnostic]
 
 
-def typeset_book(sources: Sources, opts: BuildOptions) -> TypesetBook:
-    """Lay out the book with the chosen engine."""
+def typeset_book(
+    sources: Sources, opts: BuildOptions, meanwhile: Callable[[], None] | None = None
+) -> TypesetBook:
+    """Lay out the book with the chosen engine, running ``meanwhile`` while it waits."""
     if opts.engine == "single":
+        if meanwhile:
+            meanwhile()
         return _typeset_single(sources, opts)
     from proceedings.assemble import page_numbers
     from proceedings.parallel import typeset
@@ -87,7 +100,7 @@ def typeset_book(sources: Sources, opts: BuildOptions) -> TypesetBook:
     pool = nullcontext(opts.executor) if opts.executor else ProcessPoolExecutor(opts.jobs)
     with pool as executor:
         done = typeset(sources, styles=opts.styles, fonts=opts.fonts, cache=opts.out / ".cache",
-                       executor=executor, progress=opts.progress)
+                       executor=executor, progress=opts.progress, meanwhile=meanwhile)
     return TypesetBook(done.pdf, _spans(page_numbers(done.placements)), done.pages, done.diagnostics)
 
 

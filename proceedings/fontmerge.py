@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 # The tables WeasyPrint drops from its own subsets; the merged subset matches them.
 DROP_TABLES = ["BASE", "DSIG", "EBDT", "EBLC", "EBSC", "GPOS", "GSUB", "JSTF", "LTSH", "PCLT", "SVG "]
+# Tables fontTools cannot subset and would otherwise keep with a warning on stderr.
+DROP_TABLES += ["FFTM"]
 
 
 def _font_dicts(book: pikepdf.Pdf) -> Iterator[Any]:

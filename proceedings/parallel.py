@@ -8,20 +8,21 @@ numbers move and they are laid out again (rarely more than once).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
 from proceedings.assemble import (
+    FOLIOS_PER_SHEET,
     MM,
     Head,
     Placement,
     Sheets,
     assemble,
-    distinct_heads,
     page_numbers,
     place,
-    stamp_plan,
+    possible_heads,
 )
 from proceedings.diagnostics import Diagnostic
 from proceedings.model import Sources
@@ -38,7 +39,9 @@ from proceedings.units import (
 )
 
 NUMBERED = ("contents", "index")  # units whose text holds other units' page numbers
-FOLIO_SHEET_STEP = 100  # folio sheets are laid out for page counts rounded up to this
+# A measure of a page on the short side (HTML characters per page), so that enough
+# folio sheets are laid out before the book is counted.
+CHARACTERS_PER_PAGE = 3000
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ def typeset(
     cache: Path,
     executor: Executor | None = None,
     progress: Progress | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> Typeset:
     """Lay out every unit (from the cache where nothing changed) and assemble the book."""
     cache.mkdir(parents=True, exist_ok=True)
@@ -86,10 +90,25 @@ def typeset(
         for u in units
         if u.key not in NUMBERED
     ]
-    layouts = lay_out_all(jobs, executor, progress)
+    # The stamp sheets go with the first batch: they do not wait for page numbers.
+    heads = possible_heads(units)
+    estimate = sum(len(j.html) for j in jobs) // CHARACTERS_PER_PAGE + 1
+    sheet_jobs = [_heads_job(ctx, heads), *_folio_jobs(ctx, estimate)]
+    # The contents and the index, with any numbers, tell how long they are.
+    drafts = _numbered_jobs(ctx, units, targets, numbers=None)
+    layouts = lay_out_all(jobs + sheet_jobs + drafts, executor, progress, meanwhile)
     layouts = _number(ctx, units, layouts, targets, executor, progress)
     placements = place(units, layouts, papers_on_recto=sources.book.papers_start_recto)
-    sheets = _sheets(ctx, placements, executor, progress)
+    pages = placements[-1].end if placements else 1
+    missing = [j for j in _folio_jobs(ctx, pages) if j.key not in layouts]
+    layouts.update(lay_out_all(missing, executor, progress))
+    sheets = Sheets(
+        heads_pdf=cache / layouts["stamps:heads"].pdf_name,
+        head_pages={
+            head: int(layouts["stamps:heads"].anchors[f"stamp-{i}"][0]) for i, head in enumerate(heads)
+        },
+        folio_pdfs=[cache / layouts[j.key].pdf_name for j in _folio_jobs(ctx, pages)],
+    )
     geometry = PAGE_GEOMETRY[sources.book.trim]
     shift = (_mm(geometry.margin_outer) - _mm(geometry.margin_inner)) * MM
     size = (_mm(geometry.width) * MM, _mm(geometry.height) * MM)
@@ -115,16 +134,11 @@ def _number(
     numbered = [u for u in units if u.key in NUMBERED]
     if not numbered:
         return layouts
-    guess = {u.key: UnitLayout(u.key, "", 1, {u.anchor: [0, 0.0, 0.0]}) for u in numbered}
-    current = {**layouts, **guess}
+    current = dict(layouts)
     for _ in range(6):
         placements = place(units, current, papers_on_recto=ctx.sources.book.papers_start_recto)
         numbers = page_numbers(placements)
-        jobs = []
-        for unit in numbered:
-            outside = tuple(t for t in targets if t != unit.anchor)
-            html = ctx.renderer.render(unit.key, page_numbers=numbers, link_targets=outside)
-            jobs.append(ctx.job(unit.key, html, unit, ignore=outside))
+        jobs = _numbered_jobs(ctx, units, targets, numbers)
         done = lay_out_all(jobs, executor, progress)
         settled = all(done[u.key].pages == current[u.key].pages for u in numbered)
         current.update(done)
@@ -133,27 +147,33 @@ def _number(
     return current
 
 
-def _sheets(
-    ctx: _Context,
-    placements: list[Placement],
-    executor: Executor | None,
-    progress: Progress | None,
-) -> Sheets:
-    """Lay out (or find in the cache) the sheets of running heads and of folios."""
-    plan = stamp_plan(placements)
-    heads = distinct_heads(plan)
-    pages = placements[-1].end if placements else 1
-    folios = math.ceil(pages / FOLIO_SHEET_STEP) * FOLIO_SHEET_STEP
-    heads_html = ctx.renderer.render_template("stamps.html.j2", heads=heads, folios=0)
-    folios_html = ctx.renderer.render_template("stamps.html.j2", heads=[], folios=folios)
-    jobs = [ctx.job("stamps:heads", heads_html), ctx.job("stamps:folios", folios_html)]
-    done = lay_out_all(jobs, executor, progress)
-    head_layout = done["stamps:heads"]
-    head_pages: dict[Head, int] = {
-        head: int(head_layout.anchors[f"stamp-{i}"][0]) for i, head in enumerate(heads)
-    }
-    return Sheets(
-        heads_pdf=ctx.cache / head_layout.pdf_name,
-        head_pages=head_pages,
-        folios_pdf=ctx.cache / done["stamps:folios"].pdf_name,
-    )
+def _numbered_jobs(
+    ctx: _Context, units: list[Unit], targets: tuple[str, ...], numbers: dict[str, int] | None
+) -> list[Job]:
+    """The contents and the index with ``numbers``; a draft with placeholders when None."""
+    jobs = []
+    for unit in units:
+        if unit.key not in NUMBERED:
+            continue
+        outside = tuple(t for t in targets if t != unit.anchor)
+        written = numbers if numbers is not None else dict.fromkeys(targets, 888)
+        html = ctx.renderer.render(unit.key, page_numbers=written, link_targets=outside)
+        jobs.append(ctx.job(unit.key, html, unit, ignore=outside))
+    return jobs
+
+
+def _heads_job(ctx: _Context, heads: list[Head]) -> Job:
+    html = ctx.renderer.render_template("stamps.html.j2", heads=heads, folios=0, first_folio=1)
+    return ctx.job("stamps:heads", html)
+
+
+def _folio_jobs(ctx: _Context, pages: int) -> list[Job]:
+    """The folio sheets a book of ``pages`` pages needs."""
+    jobs = []
+    for sheet in range(math.ceil(pages / FOLIOS_PER_SHEET)):
+        html = ctx.renderer.render_template(
+            "stamps.html.j2", heads=[], folios=FOLIOS_PER_SHEET,
+            first_folio=sheet * FOLIOS_PER_SHEET + 1,
+        )
+        jobs.append(ctx.job(f"stamps:folios:{sheet}", html))
+    return jobs

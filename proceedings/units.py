@@ -209,9 +209,15 @@ Progress = Callable[[str, int, int], None]  # (unit laid out, how many so far, h
 
 
 def lay_out_all(
-    jobs: list[Job], executor: Executor | None, progress: Progress | None = None
+    jobs: list[Job],
+    executor: Executor | None,
+    progress: Progress | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> dict[str, UnitLayout]:
-    """Lay out the jobs that the cache lacks, the longest first, on ``executor``."""
+    """Lay out the jobs that the cache lacks, the longest first, on ``executor``.
+
+    ``meanwhile`` runs here while the workers lay out.
+    """
     results: dict[str, UnitLayout] = {}
     todo = []
     for job in jobs:
@@ -222,9 +228,16 @@ def lay_out_all(
             todo.append(job)
     todo.sort(key=lambda j: len(j.html), reverse=True)
     # One unit is laid out here: starting a worker would cost more than it saves.
-    laid_out = (
-        map(lay_out, todo) if len(todo) <= 1 or executor is None else executor.map(lay_out, todo)
-    )
+    laid_out: Iterable[UnitLayout]
+    if len(todo) <= 1 or executor is None:
+        if meanwhile:
+            meanwhile()
+        laid_out = map(lay_out, todo)
+    else:
+        futures = [executor.submit(lay_out, job) for job in todo]
+        if meanwhile:
+            meanwhile()
+        laid_out = (future.result() for future in futures)
     for done, (job, layout) in enumerate(zip(todo, laid_out, strict=True), 1):
         if progress:
             progress(job.key, done, len(todo))

@@ -57,16 +57,24 @@ MODULES: tuple[ModuleType, ...] = (
     images,
 )
 
-__all__ = ["MODULES", "Check", "check_sources"]
+__all__ = ["GATE", "MODULES", "Check", "check_sources"]
 
 T = TypeVar("T")
 
 
-def check_sources(sources: Sources) -> list[Diagnostic]:
+# The checks whose errors make a book impossible to lay out (unknown ids, missing
+# files); the others only find defects of the content, so a build can run them while
+# the book is being laid out.
+GATE: tuple[ModuleType, ...] = (records,)
+
+
+def check_sources(
+    sources: Sources, modules: Sequence[ModuleType] = MODULES
+) -> list[Diagnostic]:
     """Every finding for a loaded book; a failing check is reported, never raised."""
     found: list[Diagnostic] = []
     units: Sequence[Unit] = _guarded(found, "text-units", sources.root, partial(all_units, sources)) or []
-    for module in MODULES:
+    for module in modules:
         name = module.__name__.rsplit(".", 1)[-1]
         listed: list[Check] = (
             _guarded(found, name, sources.root, partial(module.checks, sources, units)) or []

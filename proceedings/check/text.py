@@ -106,8 +106,17 @@ def _is_suffixed_loanword(word: str) -> bool:
     return len(runs) == 2 and min(len(runs[0]), len(runs[1])) >= 2
 
 
+# A Latin letter and a Cyrillic one in the same run of letters: most lines have none,
+# and they are skipped without looking at their letters one by one.
+_MIXED_RE = re.compile(
+    r"[a-zA-Z\u00c0-\u024f][^\W\d_]*[\u0400-\u052f]|[\u0400-\u052f][^\W\d_]*[a-zA-Z\u00c0-\u024f]"
+)
+
+
 def mixed_script_words(text: str) -> dict[str, str]:
     """The words of a line that mix scripts → each retyped in one script ("" if unsafe)."""
+    if not _MIXED_RE.search(text):
+        return {}
     prefer = _line_script(text)
     fixes: dict[str, str] = {}
     for match in WORD_RE.finditer(text):
@@ -168,9 +177,17 @@ def _check_characters(units: Iterable[Unit]) -> Iterator[Diagnostic]:
             yield from _check_line_chars(unit.path, line, text, in_body=unit.body)
 
 
+# Every character the loop below looks at; a line with none of them needs no loop.
+_UNUSUAL_RE = re.compile(
+    "[\ue000-\uf8ff\x00-\x08\x0a-\x1f\x7f-\x9f\u2000-\u200b\u2028\u2029\u3000\ufeff\u202f]"
+)
+
+
 def _check_line_chars(path: str, line: int, text: str, *, in_body: bool) -> Iterator[Diagnostic]:
     reported: set[str] = set()
-    for pos, ch in enumerate(text):
+    unusual = _UNUSUAL_RE.search(text)
+    first = unusual.start() if unusual else len(text)
+    for pos, ch in enumerate(text[first:], first):
         code = ord(ch)
         where = context(text, pos, pos + 1)
         if 0xE000 <= code <= 0xF8FF and "private-use" not in reported:
