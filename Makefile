@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: pdf draft check test lint clean print proofs golden fuzz
+.PHONY: pdf draft check test lint clean print proofs golden fuzz bench
 
 pdf: $(STAMP)
 	$(PY) -m proceedings build sources --out build
@@ -30,6 +30,10 @@ fuzz: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check proceedings tests
 	$(PY) -m mypy
+
+bench: $(STAMP)
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) bench/run.py
 
 golden: $(STAMP)
 	UPDATE_GOLDEN=1 $(PY) -m pytest -q tests/test_visual.py

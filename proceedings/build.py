@@ -34,6 +34,7 @@ class BuildOptions:
     engine: Literal["parts", "single"] = "parts"
     jobs: int | None = None  # worker processes for the parts engine; None: one per core
     executor: Executor | None = None  # or any concurrent.futures.Executor, e.g. a cluster's
+    time_limit: float | None = 300.0  # seconds one unit (a paper, say) may take to lay out
     progress: Progress | None = None  # told of each unit laid out
 
 
@@ -100,7 +101,8 @@ def typeset_book(
     pool = nullcontext(opts.executor) if opts.executor else ProcessPoolExecutor(opts.jobs)
     with pool as executor:
         done = typeset(sources, styles=opts.styles, fonts=opts.fonts, cache=opts.out / ".cache",
-                       executor=executor, progress=opts.progress, meanwhile=meanwhile)
+                       executor=executor, progress=opts.progress, meanwhile=meanwhile,
+                       warm=opts.executor is not None, time_limit=opts.time_limit)
     return TypesetBook(done.pdf, _spans(page_numbers(done.placements)), done.pages, done.diagnostics)
 
 

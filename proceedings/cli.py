@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
                        "or the whole book as one document (single)")
     build.add_argument("--jobs", type=int, default=None,
                        help="worker processes for the parts engine (default: one per core)")
+    build.add_argument("--time-limit", type=float, default=300.0, metavar="SECONDS",
+                       help="seconds one paper (or other unit) may take to lay out (default: 300)")
     watch = sub.add_parser("watch", help="build, then rebuild whenever a source or style changes")
     watch.add_argument("sources", nargs="?", default="sources", type=Path,
                        help="the sources folder (default: sources)")
@@ -137,7 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         result = build(BuildOptions(sources=args.sources, out=args.out, strict=args.strict,
-                                    engine=args.engine, jobs=args.jobs, progress=_progress()))
+                                    engine=args.engine, jobs=args.jobs, progress=_progress(),
+                                    time_limit=args.time_limit))
     except BuildError as exc:
         _report(Diagnostics(exc.diagnostics), strict=args.strict)
         return ExitCode.SOURCE_ERRORS

@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from proceedings.assemble import (
@@ -55,8 +56,10 @@ class Typeset:
 
 
 class _Context:
-    def __init__(self, sources: Sources, styles: Path, fonts: Path, cache: Path) -> None:
+    def __init__(self, sources: Sources, styles: Path, fonts: Path, cache: Path,
+                 time_limit: float | None) -> None:
         self.sources = sources
+        self.time_limit = time_limit
         self.styles = styles
         self.cache = cache
         self.renderer = BookRenderer(sources, styles, fonts=fonts)
@@ -67,7 +70,7 @@ class _Context:
     def job(self, key: str, html: str, unit: Unit | None = None, ignore: tuple[str, ...] = ()) -> Job:
         digest = self.fingerprint.of(unit, html) if unit else self.fingerprint.of_text(html)
         return Job(key, digest, html, str(self.styles), self.stylesheets, self.allowed,
-                   str(self.cache), ignore)
+                   str(self.cache), ignore, unit.source if unit else "build", self.time_limit)
 
 
 def typeset(
@@ -79,10 +82,17 @@ def typeset(
     executor: Executor | None = None,
     progress: Progress | None = None,
     meanwhile: Callable[[], None] | None = None,
+    warm: bool = False,
+    time_limit: float | None = None,
 ) -> Typeset:
-    """Lay out every unit (from the cache where nothing changed) and assemble the book."""
+    """Lay out every unit (from the cache where nothing changed) and assemble the book.
+
+    ``warm``: the executor outlives this build, so its workers are ready for any job.
+    ``time_limit``: seconds any one unit may take to lay out.
+    """
     cache.mkdir(parents=True, exist_ok=True)
-    ctx = _Context(sources, styles, fonts, cache)
+    ctx = _Context(sources, styles, fonts, cache, time_limit)
+    run = partial(lay_out_all, executor=executor, progress=progress, warm=warm)
     units = plan_units(sources, ctx.renderer)
     targets = tuple(u.anchor for u in units)
     jobs = [
@@ -96,12 +106,12 @@ def typeset(
     sheet_jobs = [_heads_job(ctx, heads), *_folio_jobs(ctx, estimate)]
     # The contents and the index, with any numbers, tell how long they are.
     drafts = _numbered_jobs(ctx, units, targets, numbers=None)
-    layouts = lay_out_all(jobs + sheet_jobs + drafts, executor, progress, meanwhile)
-    layouts = _number(ctx, units, layouts, targets, executor, progress)
+    layouts = run(jobs + sheet_jobs + drafts, meanwhile=meanwhile)
+    layouts = _number(ctx, units, layouts, targets, run)
     placements = place(units, layouts, papers_on_recto=sources.book.papers_start_recto)
     pages = placements[-1].end if placements else 1
     missing = [j for j in _folio_jobs(ctx, pages) if j.key not in layouts]
-    layouts.update(lay_out_all(missing, executor, progress))
+    layouts.update(run(missing))
     sheets = Sheets(
         heads_pdf=cache / layouts["stamps:heads"].pdf_name,
         head_pages={
@@ -127,8 +137,7 @@ def _number(
     units: list[Unit],
     layouts: dict[str, UnitLayout],
     targets: tuple[str, ...],
-    executor: Executor | None,
-    progress: Progress | None,
+    run: Callable[[list[Job]], dict[str, UnitLayout]],
 ) -> dict[str, UnitLayout]:
     """Lay out the contents and the index with page numbers, until their lengths settle."""
     numbered = [u for u in units if u.key in NUMBERED]
@@ -139,7 +148,7 @@ def _number(
         placements = place(units, current, papers_on_recto=ctx.sources.book.papers_start_recto)
         numbers = page_numbers(placements)
         jobs = _numbered_jobs(ctx, units, targets, numbers)
-        done = lay_out_all(jobs, executor, progress)
+        done = run(jobs)
         settled = all(done[u.key].pages == current[u.key].pages for u in numbered)
         current.update(done)
         if settled:

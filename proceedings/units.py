@@ -16,13 +16,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable
-from concurrent.futures import Executor
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from proceedings.diagnostics import Diagnostic, Severity
+from proceedings.diagnostics import BuildError, Diagnostic, Severity, error
 from proceedings.model import Sources
 from proceedings.render import BookRenderer, participants
 
@@ -42,6 +45,7 @@ class Unit:
     head: str  # the recto running head of its pages
     book_head: str  # the verso running head
     fixed: bool = False  # laid out with the book's own page rules (the title pages)
+    source: str = "build"  # the file that a problem laying it out is reported on
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,16 @@ class Job:
     allowed: tuple[str, ...]
     cache: str
     ignore_anchors: tuple[str, ...] = ()
+    source: str = "build"  # the file a failure of this unit is reported on
+    time_limit: float | None = None  # seconds this unit's layout may take
+
+
+class UnitTimeout(BaseException):
+    """A unit took longer to lay out than its time limit.
+
+    A BaseException, like KeyboardInterrupt: WeasyPrint catches Exception in places
+    and carries on, which would swallow the interruption.
+    """
 
 
 @dataclass
@@ -107,14 +121,14 @@ def plan_units(sources: Sources, renderer: BookRenderer) -> list[Unit]:
         elif part == "papers":
             units += [
                 Unit(f"paper:{view.paper.id}", "papers", view.paper.lang, view.anchor,
-                     view.running_head, book_head(view.paper.lang))
+                     view.running_head, book_head(view.paper.lang), source=view.paper.path)
                 for view in renderer.context.papers
             ]
         elif part == "resolution":
             units += [
                 Unit(f"resolution:{rv.resolution.lang}", "resolution", rv.resolution.lang,
                      f"resolution-{rv.resolution.lang}", t("resolution", rv.resolution.lang),
-                     book_head(rv.resolution.lang))
+                     book_head(rv.resolution.lang), source=rv.resolution.path)
                 for rv in renderer.context.resolutions
             ]
         elif part == "index" and renderer.context.index:
@@ -161,8 +175,36 @@ class Fingerprint:
         return digest.hexdigest()[:40]
 
 
+@contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise UnitTimeout in this process once ``seconds`` have passed.
+
+    A signal can only be delivered to the main thread; elsewhere (a thread of a
+    cluster's worker) the limit is not enforced here.
+    """
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise UnitTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def lay_out(job: Job) -> UnitLayout:
     """Lay out one unit and store its PDF in the cache (runs in a worker process)."""
+    with _time_limit(job.time_limit):
+        return _lay_out(job)
+
+
+def _lay_out(job: Job) -> UnitLayout:
     from proceedings.pdf import paginate, pdf_bytes, write_atomic
 
     layout = paginate(
@@ -206,6 +248,9 @@ def cached(cache: Path, digest: str) -> UnitLayout | None:
 
 
 Progress = Callable[[str, int, int], None]  # (unit laid out, how many so far, how many in all)
+# Less HTML than this is laid out here rather than in fresh workers, which would first
+# have to import WeasyPrint and set up their fonts (about a second each).
+INLINE_HTML = 150_000
 
 
 def lay_out_all(
@@ -213,10 +258,14 @@ def lay_out_all(
     executor: Executor | None,
     progress: Progress | None = None,
     meanwhile: Callable[[], None] | None = None,
+    *,
+    warm: bool = False,
 ) -> dict[str, UnitLayout]:
     """Lay out the jobs that the cache lacks, the longest first, on ``executor``.
 
-    ``meanwhile`` runs here while the workers lay out.
+    ``meanwhile`` runs here while the workers lay out. A ``warm`` executor (kept
+    between builds) is used for any amount of work; a fresh one only for enough of it.
+    A unit that fails or runs out of time is reported, with the others, as a BuildError.
     """
     results: dict[str, UnitLayout] = {}
     todo = []
@@ -228,20 +277,30 @@ def lay_out_all(
             todo.append(job)
     todo.sort(key=lambda j: len(j.html), reverse=True)
     # One unit is laid out here: starting a worker would cost more than it saves.
-    laid_out: Iterable[UnitLayout]
-    if len(todo) <= 1 or executor is None:
-        if meanwhile:
-            meanwhile()
-        laid_out = map(lay_out, todo)
-    else:
+    small = len(todo) <= 1 or sum(len(j.html) for j in todo) < INLINE_HTML
+    futures: list[Future[UnitLayout]] = []
+    if executor is not None and todo and (warm or not small):
         futures = [executor.submit(lay_out, job) for job in todo]
-        if meanwhile:
-            meanwhile()
-        laid_out = (future.result() for future in futures)
-    for done, (job, layout) in enumerate(zip(todo, laid_out, strict=True), 1):
+    if meanwhile:
+        meanwhile()
+    failures: list[Diagnostic] = []
+    for done, job in enumerate(todo, 1):
+        try:
+            layout = futures[done - 1].result() if futures else lay_out(job)
+        except UnitTimeout:
+            failures.append(error(job.source, 0, f"laying out {job.key} took longer than "
+                                  f"{job.time_limit:g} s; look for a huge table or paragraph "
+                                  "there, or raise the limit (--time-limit)", "time-limit"))
+            continue
+        except Exception as exc:  # a fault in layout must name the unit, not end the run
+            failures.append(error(job.source, 0, f"laying out {job.key} failed: "
+                                  f"{type(exc).__name__}: {exc}", "render-failed"))
+            continue
         if progress:
             progress(job.key, done, len(todo))
         results[job.key] = layout
+    if failures:
+        raise BuildError(failures)
     return results
 
 

@@ -173,3 +173,23 @@ def test_an_edit_lays_out_only_its_unit(tmp_path: Path) -> None:
     build(BuildOptions(sources=sources, out=out, progress=lambda key, done, total: laid_out.append(key)))
     assert laid_out == ["paper:kk-digital"]
     assert len({p.name for p in (out / ".cache").glob("*.pdf")} - before) == 1
+
+
+def test_a_unit_over_its_time_limit_is_named(tmp_path: Path) -> None:
+    import shutil
+
+    from proceedings.diagnostics import BuildError
+
+    sources = tmp_path / "sources"
+    shutil.copytree(MINIBOOK, sources)
+    paper = sources / "papers" / "ru-fraud" / "paper.md"
+    long_text = "\n\n".join(["Текст, который долго верстается. " * 100] * 40)
+    paper.write_text(paper.read_text(encoding="utf-8") + "\n\n" + long_text + "\n", encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        build(BuildOptions(sources=sources, out=tmp_path / "out", time_limit=0.2, jobs=1))
+    lines = [str(d) for d in caught.value.diagnostics]
+    assert any(
+        line.endswith("[time-limit]") and "paper:ru-fraud" in line and "ru-fraud/paper.md" in line
+        for line in lines
+    ), lines
+    assert not (tmp_path / "out" / "proceedings.pdf").exists()
