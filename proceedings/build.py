@@ -57,18 +57,19 @@ def check(sources_dir: Path) -> tuple[Sources | None, Diagnostics]:
 def build(opts: BuildOptions) -> BuildResult:
     """Build ``proceedings.pdf`` and ``manifest.json`` from ``opts.sources``."""
     sources, diags = load_sources(opts.sources)  # read: every problem, with file:line
+    # Strict builds check everything first; otherwise only what the layout relies on
+    # (ids, files), and the content checks, which only warn, run during the layout.
+    first = MODULES if opts.strict else GATE
     if sources is not None:
-        diags.extend(check_sources(sources, GATE))  # ids and files the layout relies on
+        diags.extend(check_sources(sources, first))
     result = BuildResult(sources=sources, diagnostics=diags)
-    diags.raise_if_failed(strict=False)  # gate: a broken book never reaches layout
+    diags.raise_if_failed(strict=opts.strict)  # gate: a broken book never reaches layout
     assert sources is not None
 
     def check_content() -> None:
-        # The content checks only warn: they run while the units are being laid out.
-        diags.extend(check_sources(sources, [m for m in MODULES if m not in GATE]))
+        diags.extend(check_sources(sources, [m for m in MODULES if m not in first]))
 
     book = typeset_book(sources, opts, meanwhile=check_content)  # one document, or by units
-    diags.raise_if_failed(strict=opts.strict)
     diags.extend(book.diagnostics)
     diags.raise_if_failed(strict=opts.strict)
     result.manifest = make_manifest(sources, book.spans, book.pages)
