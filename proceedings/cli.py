@@ -19,6 +19,12 @@ if TYPE_CHECKING:
     from proceedings.units import Progress
 
 
+def _sources_and_out(command: argparse.ArgumentParser, out_help: str = "the output folder") -> None:
+    command.add_argument("sources", nargs="?", default="sources", type=Path,
+                         help="the sources folder (default: sources)")
+    command.add_argument("--out", default="build", type=Path, help=f"{out_help} (default: build)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="proceedings",
@@ -26,11 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = sub.add_parser("check", help="validate the sources and report every problem")
-    check.add_argument("sources", nargs="?", default="sources", type=Path,
-                       help="the sources folder (default: sources)")
+    _sources_and_out(check, "the folder for check-report.html")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    check.add_argument("--out", default="build", type=Path,
-                       help="the folder for check-report.html (default: build)")
     fix = sub.add_parser("fix", help="apply safe mechanical fixes to the sources; print the diff")
     fix.add_argument("sources", nargs="?", default="sources", type=Path,
                      help="the sources folder (default: sources)")
@@ -39,39 +42,26 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("--write", action="store_true",
                      help="write the fixed files (without it, only print the diff)")
     build = sub.add_parser("build", help="validate and typeset build/proceedings.pdf")
-    build.add_argument("sources", nargs="?", default="sources", type=Path,
-                       help="the sources folder (default: sources)")
-    build.add_argument("--out", default="build", type=Path,
-                       help="the output folder (default: build)")
+    _sources_and_out(build)
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
     build.add_argument("--engine", choices=("parts", "single"), default="parts",
                        help="lay out unit by unit in parallel, with a cache (parts, the default), "
                        "or the whole book as one document (single)")
-    build.add_argument("--jobs", type=int, default=None,
-                       help="worker processes for the parts engine (default: one per core)")
     build.add_argument("--time-limit", type=float, default=300.0, metavar="SECONDS",
                        help="seconds one paper (or other unit) may take to lay out (default: 300)")
     watch = sub.add_parser("watch", help="build, then rebuild whenever a source or style changes")
-    watch.add_argument("sources", nargs="?", default="sources", type=Path,
-                       help="the sources folder (default: sources)")
-    watch.add_argument("--out", default="build", type=Path,
-                       help="the output folder (default: build)")
-    watch.add_argument("--jobs", type=int, default=None,
-                       help="worker processes (default: one per core)")
+    _sources_and_out(watch)
     watch.add_argument("--interval", type=float, default=0.3,
                        help="seconds between looks at the files (default: 0.3)")
+    for command in (build, watch):
+        command.add_argument("--jobs", type=int, default=None,
+                             help="worker processes (default: one per core)")
     printing = sub.add_parser("print", help="typeset the print-ready build/proceedings-print.pdf")
-    printing.add_argument("sources", nargs="?", default="sources", type=Path,
-                          help="the sources folder (default: sources)")
-    printing.add_argument("--out", default="build", type=Path,
-                          help="the output folder (default: build)")
+    _sources_and_out(printing)
     printing.add_argument("--override-findings", metavar="REASON", default=None,
                           help="print despite warnings (never errors); REASON is recorded in the PDF")
     proofs = sub.add_parser("proofs", help="author proofs, offprints and index.csv from the built book")
-    proofs.add_argument("sources", nargs="?", default="sources", type=Path,
-                        help="the sources folder (default: sources)")
-    proofs.add_argument("--out", default="build", type=Path,
-                        help="the output folder (default: build)")
+    _sources_and_out(proofs)
     preflight = sub.add_parser("preflight", help="check a PDF as a print shop would")
     preflight.add_argument("file", type=Path, help="the PDF to check")
     preflight.add_argument("--signature", type=int, default=None,
