@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: pdf draft check test lint clean print proofs golden fuzz bench
+.PHONY: pdf check test lint clean print proofs golden fuzz bench
 
 pdf: $(STAMP)
 	$(PY) -m proceedings build sources --out build
