@@ -42,6 +42,7 @@ EXPLANATIONS = {
     "font-coverage": "a character the bundled fonts cannot draw",
     "footnote-orphan": "a footnote call or printed mark without footnote text",
     "image-resolution": "a raster figure below 300 dpi at its printed size",
+    "image-too-large": "a raster figure of more than 40 megapixels, too large to lay out",
     "image-unreadable": "a figure file that cannot be decoded as an image",
     "language-mismatch": "a paragraph in another language than the one declared",
     "missing-field": "a required field is missing",
@@ -60,6 +61,8 @@ EXPLANATIONS = {
     "quotes": "unbalanced or mixed quotation marks",
     "rank-conflict": "a person holds two ranks in one language",
     "reference-order": "reference numbering or order of first citation is off",
+    "reference-style": "a reference entry departs from ГОСТ Р 7.0.100-2018 (URL and access date, "
+    "page abbreviation, //, dashes, year, [Текст])",
     "refused-url": "a file or address outside the sources that the book may not read",
     "slot-order": "programme times out of order",
     "stray-url": "a bare URL in the text",

@@ -6,6 +6,7 @@ The modules of this package each look at one theme and return their checks as
 - ``records``: ids that must exist, citations that must resolve, files that must be there;
 - ``text``: characters, scripts, quotes and links;
 - ``citations``: citation form, reference lists, footnotes;
+- ``references``: reference entries against the book's bibliographic style;
 - ``programme``: the programme against the papers;
 - ``translations``: every field the book's languages require, in each of them;
 - ``people``: ranks and names of a person, authors missing from the programme or lists;
@@ -35,6 +36,7 @@ from proceedings.check import (
     people,
     programme,
     records,
+    references,
     tables,
     text,
     translations,
@@ -47,6 +49,7 @@ MODULES: tuple[ModuleType, ...] = (
     records,
     text,
     citations,
+    references,
     programme,
     translations,
     people,
@@ -63,9 +66,9 @@ T = TypeVar("T")
 
 
 # The checks whose errors make a book impossible to lay out (unknown ids, missing
-# files); the others only find defects of the content, so a build can run them while
-# the book is being laid out.
-GATE: tuple[ModuleType, ...] = (records,)
+# files, a figure too large to decode in memory); the others only find defects of the
+# content, so a build can run them while the book is being laid out.
+GATE: tuple[ModuleType, ...] = (records, images)
 
 
 def check_sources(
