@@ -176,7 +176,9 @@ def subset_program(original: Path, glyphs: set[int], cache: Path) -> bytes:
     options.name_languages = ["*"]
     options.layout_features = []
     options.drop_tables += DROP_TABLES
-    with TTFont(original) as font:
+    # Without recalcTimestamp=False the subset records when it was made, and two
+    # builds of the same book would differ.
+    with TTFont(original, recalcTimestamp=False) as font:
         subsetter = subset.Subsetter(options)
         subsetter.populate(gids=sorted(glyphs | {0}))
         subsetter.subset(font)
