@@ -53,7 +53,25 @@ def parse_yaml(text: str, first_line: int = 1) -> Located:
     """Parse one YAML document; raise YamlError with a line on any problem."""
     _check_limits(text, first_line)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        # libyaml is many times faster; on any problem the pure-Python loader reads the
+        # document again, for its messages and marks.
+        node = yaml.compose(text, Loader=_FAST_LOADER)
+    except (yaml.YAMLError, RecursionError):
+        node = _compose_slowly(text, first_line)
+    located = Located(None)
+    if node is None:
+        return located
+    builder = _Builder(located, first_line)
+    located.data = builder.build(node, (), 0)
+    return located
+
+
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _compose_slowly(text: str, first_line: int) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
     except RecursionError:
         # PyYAML's composer recurses once per level; _check_limits should have caught
         # any document this deep, but never let the interpreter's limit escape.
@@ -69,12 +87,6 @@ def parse_yaml(text: str, first_line: int = 1) -> Located:
         raise YamlError(line, f"YAML syntax: {problem}") from None
     except yaml.YAMLError as exc:
         raise YamlError(first_line, f"YAML syntax: {exc}") from None
-    located = Located(None)
-    if node is None:
-        return located
-    builder = _Builder(located, first_line)
-    located.data = builder.build(node, (), 0)
-    return located
 
 
 _LIMIT_MESSAGE = "the document is nested too deeply or is too large"
@@ -105,7 +117,7 @@ def _scan_events(text: str, first_line: int, loader: Any) -> None:
 
 def _check_limits(text: str, first_line: int) -> None:
     try:
-        _scan_events(text, first_line, getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        _scan_events(text, first_line, _FAST_LOADER)
     except yaml.YAMLError:
         # libyaml stops at limits of its own (1000 flow levels) before ours, with no
         # event to point at; the pure-Python parser, iterative too, finds our line.
