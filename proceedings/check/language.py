@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 
 from proceedings.check.base import Check, Unit, body_units, quote, strip_markup
 from proceedings.check.text import URL_RE
@@ -54,6 +54,7 @@ _CYRILLIC_RE = re.compile("[\u0400-\u052f]")
 _KAZAKH_RE = re.compile(f"[{''.join(sorted(_KAZAKH))}]")
 
 
+@lru_cache(maxsize=1 << 14)
 def count_words(text: str) -> WordCounts:
     """Latin, Cyrillic and Kazakh-letter words of a paragraph, spans in other languages removed."""
     text = _SPAN_RE.sub(" ", text)

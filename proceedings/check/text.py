@@ -13,6 +13,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from proceedings.check.base import Check, Unit, context, quote, strip_markup
@@ -113,8 +114,13 @@ _MIXED_RE = re.compile(
 )
 
 
+@lru_cache(maxsize=1 << 16)
 def mixed_script_words(text: str) -> dict[str, str]:
-    """The words of a line that mix scripts → each retyped in one script ("" if unsafe)."""
+    """The words of a line that mix scripts → each retyped in one script ("" if unsafe).
+
+    Cached: a warm process (``proceedings watch``) checks the same lines again and
+    again. Callers must not change the dictionary.
+    """
     if not _MIXED_RE.search(text):
         return {}
     prefer = _line_script(text)
@@ -174,13 +180,19 @@ def _char_name(ch: str) -> str:
 def _check_characters(units: Iterable[Unit]) -> Iterator[Diagnostic]:
     for unit in units:
         for line, text in unit.lines:
-            yield from _check_line_chars(unit.path, line, text, in_body=unit.body)
+            yield from _line_chars(unit.path, line, text, unit.body)
 
 
 # Every character the loop below looks at; a line with none of them needs no loop.
 _UNUSUAL_RE = re.compile(
     "[\ue000-\uf8ff\x00-\x08\x0a-\x1f\x7f-\x9f\u2000-\u200b\u2028\u2029\u3000\ufeff\u202f]"
 )
+
+
+@lru_cache(maxsize=1 << 16)
+def _line_chars(path: str, line: int, text: str, in_body: bool) -> tuple[Diagnostic, ...]:
+    """The findings of one line, cached for a warm process's next build."""
+    return tuple(_check_line_chars(path, line, text, in_body=in_body))
 
 
 def _check_line_chars(path: str, line: int, text: str, *, in_body: bool) -> Iterator[Diagnostic]:
@@ -270,11 +282,15 @@ class _QuoteState:
     guillemets: bool
 
 
+_QUOTE_CHARS = re.compile('[«»"]')
+
+
 def _scan_quotes(unit: Unit) -> _QuoteState:
     state = _QuoteState([], [], None, guillemets=False)
     for line, raw in unit.lines:
         text = _ATTRS_RE.sub("", raw)  # {lang="en"} is markup, not a quotation
-        for pos, ch in enumerate(text):
+        for match in _QUOTE_CHARS.finditer(text):
+            pos, ch = match.start(), match.group()
             if ch == "«":
                 state.guillemets = True
                 state.opened.append((line, text[pos : pos + 40]))
