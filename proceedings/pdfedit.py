@@ -3,7 +3,8 @@
 The print, proof and preflight stages work on PDFs that WeasyPrint has already
 written; what they share lives here. pypdf's own content-stream parser would do,
 but it takes seconds per hundred pages, so content streams are tokenized here with
-one regular expression.
+one regular expression. The proofs' overlays are drawn with pikepdf, which copies
+and writes pages several times faster than pypdf.
 """
 
 from __future__ import annotations
@@ -13,17 +14,13 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pypdf import PageObject, PdfWriter
-from pypdf.generic import (
-    ArrayObject,
-    DecodedStreamObject,
-    DictionaryObject,
-    FloatObject,
-    IndirectObject,
-    NameObject,
-    StreamObject,
-)
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
+
+if TYPE_CHECKING:
+    import pikepdf
 
 _TOKEN = re.compile(
     rb"""
@@ -240,44 +237,46 @@ def retag_subsets(pages: list[PageObject], salt: str) -> None:
 SUBSET = re.compile(r"^/[A-Z]{6}\+")
 
 
-def as_form(writer: PdfWriter, page: PageObject, *, degrees: float = 0) -> IndirectObject:
-    """A page of another PDF as a form XObject of ``writer``, to draw onto its pages.
+def page_form(pdf: pikepdf.Pdf, index: int = 0, *, degrees: float = 0) -> pikepdf.Object:
+    """Page ``index`` of ``pdf`` as a form XObject of the same PDF, to draw onto other pages.
 
-    ``degrees`` turns the form about the page's centre. The turn is the form's matrix,
-    not a CSS transform: poppler draws text that CSS rotated out of place once the
-    page is drawn inside another.
+    Copy it into each target with ``copy_foreign``: the form is an indirect object, so
+    a target that draws it on many pages holds one copy. ``degrees`` turns the form
+    about the page's centre. The turn is the form's matrix, not a CSS transform:
+    poppler draws text that CSS rotated out of place once the page is drawn inside
+    another.
     """
-    contents = page.get_contents()
-    form = DecodedStreamObject()
-    form.set_data(contents.get_data() if contents is not None else b"")
+    import pikepdf
+
+    page = pdf.pages[index]
+    form = page.as_form_xobject()
+    if not form.is_indirect:
+        form = pdf.make_indirect(form)
     box = [float(v) for v in page.mediabox]
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     cos, sin = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
     matrix = (cos, sin, -sin, cos, cx - cx * cos + cy * sin, cy - cx * sin - cy * cos)
-    form.update({
-        NameObject("/Type"): NameObject("/XObject"),
-        NameObject("/Subtype"): NameObject("/Form"),
-        NameObject("/BBox"): ArrayObject(FloatObject(v) for v in box),
-        NameObject("/Matrix"): ArrayObject(FloatObject(round(v, 6)) for v in matrix),
-        NameObject("/Resources"): _resource_dict(page).clone(writer),
-    })
-    return writer._add_object(form)
+    form.BBox = pikepdf.Array(box)
+    form.Matrix = pikepdf.Array([round(v, 6) for v in matrix])
+    return form
 
 
-def stamp(page: PageObject, form: IndirectObject, name: str, *, actual_text: str | None = None) -> None:
-    """Draw ``form`` over ``page``; ``name`` is its resource name, the same on every page.
+def draw_over(page: pikepdf.Page, name: str, form: pikepdf.Object, *, actual_text: str | None = None) -> None:
+    """Draw ``form`` (an object of the page's own PDF) over ``page`` as resource ``name``.
 
-    ``actual_text`` is what the form says, for text extraction and screen readers.
+    ``name`` is fixed, not pikepdf's random overlay name, so that the same inputs give
+    the same bytes. ``actual_text`` is what the form says, for text extraction and
+    screen readers.
     """
-    resources = _resource_dict(page)
-    if "/XObject" not in resources:
-        resources[NameObject("/XObject")] = DictionaryObject()
-    xobjects = resources["/XObject"].get_object()
-    assert isinstance(xobjects, DictionaryObject)
-    xobjects[NameObject(name)] = form
-    contents = page.get_contents()
-    data = contents.get_data() if contents is not None else b""
-    draw = name.encode() + b" Do"
+
+    # Pages laid out together share one resource dictionary: the page gets its own,
+    # so that a form drawn on one page is not listed among its neighbours' resources.
+    resources = _copied(page.obj.get("/Resources"))
+    xobjects = _copied(resources.get("/XObject"))
+    xobjects[f"/{name}"] = form
+    resources.XObject = xobjects
+    page.obj.Resources = resources
+    draw = f"/{name} Do".encode()
     if actual_text:
         # pdftotext and screen readers take a turned word letter by letter, each its own
         # word; ActualText gives them the words as they are meant to be read.
@@ -287,12 +286,41 @@ def stamp(page: PageObject, form: IndirectObject, name: str, *, actual_text: str
     # over and never undo it: drawn after it, the form lands mirrored and mostly off
     # the page. Saving the state before the page's content and restoring it after puts
     # the form back in the page's own coordinates.
-    stream = DecodedStreamObject()
-    stream.set_data(b"q\n" + data + b"\nQ\nq\n" + draw + b"\nQ\n")
-    page.replace_contents(stream)  # type: ignore[arg-type]  # pypdf accepts any stream
+    page.contents_add(b"q\n", prepend=True)
+    page.contents_add(b"\nQ\nq\n" + draw + b"\nQ\n", prepend=False)
 
 
-def _resource_dict(page: PageObject) -> DictionaryObject:
-    resources = page["/Resources"].get_object()
-    assert isinstance(resources, DictionaryObject)
-    return resources
+def _copied(dictionary: object) -> pikepdf.Dictionary:
+    """A new direct dictionary with the entries of ``dictionary`` (none if it is not one)."""
+    import pikepdf
+
+    copy = pikepdf.Dictionary()
+    if isinstance(dictionary, pikepdf.Dictionary):
+        for key, value in dictionary.items():
+            copy[key] = value
+    return copy
+
+
+def retag_fonts(pdf: pikepdf.Pdf, salt: str) -> None:
+    """Give every font subset of ``pdf`` a tag of its own (see ``retag_subsets``)."""
+    import pikepdf
+
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Dictionary):
+            continue
+        kind = obj.get("/Type")
+        key = "/BaseFont" if kind == "/Font" else "/FontName" if kind == "/FontDescriptor" else None
+        if key is None or key not in obj:
+            continue
+        name = str(obj[key])
+        if SUBSET.match(name):
+            obj[key] = pikepdf.Name(_retagged(name, salt))
+
+
+def drop_annotations(page: pikepdf.Page) -> None:
+    """Drop a page's links: they point into the whole book, which a cut-out page leaves.
+
+    Done before the page is copied, so that nothing they refer to is copied with it.
+    """
+    if "/Annots" in page.obj:
+        del page.obj["/Annots"]

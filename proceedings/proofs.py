@@ -3,29 +3,43 @@
 Every paper's pages are taken from the built book itself, so that authors see the
 real folios, running heads and layout. A proof is a cover page (what the author must
 confirm, and what the checker found) followed by the pages under a diagonal
-watermark; an offprint is the same pages clean, with the paper's citation at the foot
-of its first page.
+watermark; an offprint is the same pages clean, with the paper's citation in the head
+margin of its first page.
+
+Proofs are remade often, for one corrected paper at a time, so nothing is done
+twice. The checker's findings are kept under the hash of the sources; every cover,
+watermark and citation line is kept as its own PDF under the hash of its HTML, and
+only the missing ones are laid out (WeasyPrint is not even imported otherwise); a
+file whose bytes come out the same is left untouched; and a run whose inputs all
+match the last run's, with its outputs still in place, ends after hashing them.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import os
+import stat
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pypdf import PageObject, PdfReader, PdfWriter
+from proceedings.diagnostics import Diagnostic, Diagnostics, Severity
+from proceedings.pdf import write_atomic
 
-from proceedings.build import PACKAGE_ROOT, BuildOptions, build, check
-from proceedings.diagnostics import Diagnostic, Diagnostics
-from proceedings.model import Paper, Sources
-from proceedings.pdf import paginate, write_atomic
-from proceedings.pdfedit import as_form, retag_subsets, stamp, strip_annotations
-from proceedings.render import Labels, PaperView, build_context, load_labels, make_environment
+if TYPE_CHECKING:
+    import pikepdf
+    from jinja2 import Environment
+
+    from proceedings.model import Paper, Sources
+    from proceedings.render import Labels, PaperView
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 # Excel opens a UTF-8 CSV as UTF-8 only when it starts with a byte-order mark; without
 # one it reads Cyrillic as the ANSI code page. LibreOffice and mail-merge tools skip it.
@@ -33,6 +47,13 @@ CSV_ENCODING = "utf-8-sig"
 CSV_COLUMNS = ("id", "lang", "title", "authors", "emails", "pages", "file")
 # The watermark runs from the lower left to the upper right, as a rubber stamp would.
 WATERMARK_DEGREES = 50
+# Bump when what is kept in the cache changes in a way the hashed inputs do not show.
+CACHE_VERSION = "1"
+# Inside the build's cache folder; the units' files there are named by bare hashes.
+CACHE_FOLDER = Path(".cache") / "proofs"
+STATE = "state.json"
+# The modules (and the hyphenation data) that lay a stamp's HTML out and keep its PDF.
+STAMP_CODE = ("proofs.py", "pdfedit.py", "pdf.py", "hyphenation.py", "data")
 
 
 @dataclass(frozen=True)
@@ -52,6 +73,10 @@ class ProofResult:
     index: Path | None = None
     rebuilt: bool = False
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
+    # What this run laid out ("cover:p01", "watermark:ru", "citation:p01") and the
+    # files it replaced; both empty when nothing changed.
+    rendered: list[str] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
 
 
 def is_stale(out: Path, *inputs: Path) -> bool:
@@ -60,69 +85,156 @@ def is_stale(out: Path, *inputs: Path) -> bool:
     if not all(p.is_file() for p in built):
         return True
     oldest = min(p.stat().st_mtime for p in built)
-    return any(f.stat().st_mtime > oldest
-               for root in inputs for f in root.rglob("*") if f.is_file())
+    for root in inputs:
+        for folder, _dirs, files in os.walk(root):
+            for name in files:
+                try:
+                    if os.stat(os.path.join(folder, name)).st_mtime > oldest:
+                        return True
+                except OSError:  # a dangling link, or a file removed meanwhile
+                    continue
+    return False
 
 
 def make_proofs(opts: ProofOptions) -> ProofResult:
     """Write ``proofs/<id>.pdf``, ``proofs/index.csv`` and ``offprints/<id>.pdf`` under ``opts.out``."""
-    sources, diags = check(opts.sources)
-    result = ProofResult(diagnostics=diags)
+    cache = opts.out / CACHE_FOLDER
+    date = opts.date or dt.date.today()
+    digests = _Digests(code=_code_digest(), sources=_tree_digest([opts.sources]),
+                       style=_tree_digest([opts.styles, opts.fonts]))
+    stale = is_stale(opts.out, opts.sources, opts.styles)
+    if not stale:
+        done = _unchanged(opts, cache, _state_key(opts, digests, date))
+        if done is not None:
+            return done
+    key = _findings_key(opts.sources, digests.code, digests.sources)
+    result = ProofResult(rebuilt=stale)
+    sources, found = _rebuild(opts) if stale else _checked(opts, key)
+    if stale:
+        record_findings(opts.out, key, found)
+    diags = Diagnostics(found)
+    result.diagnostics = diags
     diags.raise_if_failed()
     assert sources is not None
-    if is_stale(opts.out, opts.sources, opts.styles):
-        build(BuildOptions(sources=opts.sources, out=opts.out, styles=opts.styles, fonts=opts.fonts))
-        result.rebuilt = True
+    _cut(opts, sources, diags, date, cache, digests, result)
+    _record_state(opts, cache, _state_key(opts, digests, date), result, key)
+    for path in cache.glob("findings-*.json"):
+        if path.name != f"findings-{key}.json":
+            path.unlink(missing_ok=True)
+    return result
+
+
+def _checked(opts: ProofOptions, key: str) -> tuple[Sources | None, list[Diagnostic]]:
+    """The sources, and what ``build.check`` finds in them, from the cache when it has them."""
+    from proceedings.load import load_sources
+
+    sources, loaded = load_sources(opts.sources)
+    found = read_findings(opts.out, key)
+    if found is None:
+        found = list(loaded)
+        if sources is not None:
+            from proceedings.check import check_sources
+
+            found += check_sources(sources)
+        record_findings(opts.out, key, found)
+    return sources, found
+
+
+def _rebuild(opts: ProofOptions) -> tuple[Sources | None, list[Diagnostic]]:
+    """Build the book; its findings are the checker's, since a build runs every check."""
+    from proceedings.build import BuildOptions, build, check
+    from proceedings.diagnostics import BuildError
+
+    try:
+        built = build(BuildOptions(sources=opts.sources, out=opts.out, styles=opts.styles, fonts=opts.fonts))
+    except BuildError:
+        # A build stops at the first stage that fails; like `check`, the proofs report
+        # every finding of broken sources, not only the ones that stopped the build.
+        _, diags = check(opts.sources)
+        diags.raise_if_failed()
+        raise
+    return built.sources, list(built.diagnostics)
+
+
+@dataclass(frozen=True)
+class _Digests:
+    code: str  # the package's code and the fonts the checker reads
+    sources: str
+    style: str  # the styles and the fonts of the proofs
+
+
+def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date, cache: Path,
+         digests: _Digests, result: ProofResult) -> None:
+    """Cut every paper's proof and offprint from the book, and write index.csv."""
+    import pikepdf
+
+    from proceedings.pdfedit import draw_over, drop_annotations, page_form
+    from proceedings.render import build_context, load_labels
+
     manifest = json.loads((opts.out / "manifest.json").read_text(encoding="utf-8"))
-    book = PdfReader(opts.out / "proceedings.pdf")
-    box = book.pages[0].mediabox
-    size = (float(box.width), float(box.height))
     labels = load_labels(opts.styles)
     views = {v.paper.id: v for v in build_context(sources, labels).papers}
     entries = [e for e in manifest["papers"] if e["id"] in views]
-    date = opts.date or dt.date.today()
-    stamps = _Stamps(opts, sources, size)
-    watermarks = {lang: stamps.watermark(lang, date) for lang in {e["lang"] for e in entries}}
-    covers = stamps.covers([(views[e["id"]], e, _findings(diags, views[e["id"]].paper)) for e in entries],
-                           date)
-    citations = stamps.citations({e["id"]: citation(sources, views[e["id"]], e, labels)
-                                  for e in entries})
-    rows = []
-    for entry in entries:
-        view = views[entry["id"]]
-        first, last = entry["pdf_pages"]
-        pages = range(first - 1, last)
-        proof = PdfWriter()
-        for page in covers[view.paper.id]:
-            proof.add_page(page)
-        for index in pages:
-            proof.add_page(book.pages[index])
-        watermark, words = watermarks[view.paper.lang]
-        mark = as_form(proof, watermark, degrees=WATERMARK_DEGREES)
-        for page in proof.pages:
-            stamp(page, mark, "/ProofWatermark", actual_text=words)
-        result.proofs.append(_write(proof, opts.out / "proofs" / f"{view.paper.id}.pdf"))
-        offprint = PdfWriter()
-        for index in pages:
-            offprint.add_page(book.pages[index])
-        stamp(offprint.pages[0], as_form(offprint, citations[view.paper.id]), "/OffprintCitation")
-        result.offprints.append(_write(offprint, opts.out / "offprints" / f"{view.paper.id}.pdf"))
-        rows.append({
-            "id": view.paper.id,
-            "lang": view.paper.lang,
-            "title": view.paper.title or "",
-            "authors": "; ".join(_full_name(a.name.surname, a.name.given) for a in view.authors),
-            "emails": "; ".join(a.person.email for a in view.authors if a.person.email),
-            "pages": folio_range(entry["folios"]),
-            "file": f"{view.paper.id}.pdf",
-        })
+    with ExitStack() as stack:
+        # pikepdf reads a copied page's streams from its source only when the copy is
+        # saved: the book and the watermarks stay open until the last proof is written.
+        def open_pdf(path: Path) -> pikepdf.Pdf:
+            return stack.enter_context(pikepdf.open(path))
+
+        book = open_pdf(opts.out / "proceedings.pdf")
+        box = [float(v) for v in book.pages[0].mediabox]
+        stamps = _Stamps(opts, sources, (box[2] - box[0], box[3] - box[1]), cache, labels, digests)
+        shown = date.strftime("%d.%m.%Y")
+        langs = sorted({e["lang"] for e in entries})
+        watermark_files = stamps.watermarks(langs, shown)
+        cover_files = stamps.covers({e["id"]: (views[e["id"]], e, _findings(diags, views[e["id"]].paper))
+                                     for e in entries}, shown)
+        citation_files = stamps.citations({e["id"]: (e["lang"], citation(sources, views[e["id"]], e, labels))
+                                           for e in entries})
+        result.rendered = stamps.rendered
+        watermarks = {}
+        for lang in langs:
+            pdf = open_pdf(watermark_files[lang])
+            words = f"{stamps.t('proof_watermark', lang)} {shown}"
+            watermarks[lang] = (page_form(pdf, degrees=WATERMARK_DEGREES), words)
+        rows = []
+        for entry in entries:
+            view = views[entry["id"]]
+            paper_id = view.paper.id
+            first, last = entry["pdf_pages"]
+            pages = [book.pages[index] for index in range(first - 1, last)]
+            for page in pages:
+                drop_annotations(page)
+            with pikepdf.open(cover_files[paper_id]) as cover, pikepdf.new() as proof:
+                for page in cover.pages:
+                    drop_annotations(page)
+                proof.pages.extend(cover.pages)
+                proof.pages.extend(pages)
+                form, words = watermarks[view.paper.lang]
+                mark = proof.copy_foreign(form)
+                for page in proof.pages:
+                    draw_over(page, "ProofWatermark", mark, actual_text=words)
+                result.proofs.append(_write(proof, opts.out / "proofs" / f"{paper_id}.pdf", result))
+            with pikepdf.open(citation_files[paper_id]) as line, pikepdf.new() as offprint:
+                offprint.pages.extend(pages)
+                draw_over(offprint.pages[0], "OffprintCitation", offprint.copy_foreign(page_form(line)))
+                result.offprints.append(_write(offprint, opts.out / "offprints" / f"{paper_id}.pdf", result))
+            rows.append({
+                "id": paper_id,
+                "lang": view.paper.lang,
+                "title": view.paper.title or "",
+                "authors": "; ".join(_full_name(a.name.surname, a.name.given) for a in view.authors),
+                "emails": "; ".join(a.person.email for a in view.authors if a.person.email),
+                "pages": folio_range(entry["folios"]),
+                "file": f"{paper_id}.pdf",
+            })
+    stamps.prune()
     result.index = opts.out / "proofs" / "index.csv"
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(rows)
-    write_atomic(result.index, text.getvalue().encode(CSV_ENCODING))
-    return result
+    _write_bytes(result.index, text.getvalue().encode(CSV_ENCODING), result)
 
 
 def folio_range(folios: list[str]) -> str:
@@ -140,13 +252,26 @@ def _findings(diags: Diagnostics, paper: Paper) -> list[Diagnostic]:
     return [d for d in diags if d.path == paper.path or d.path.startswith(folder)]
 
 
-def _write(writer: PdfWriter, path: Path) -> Path:
-    # Links point into the whole book, which the cut-out pages no longer hold.
-    strip_annotations(writer)
+def _write(pdf: pikepdf.Pdf, path: Path, result: ProofResult) -> Path:
+    import pikepdf
+
     data = io.BytesIO()
-    writer.write(data)
-    write_atomic(path, data.getvalue())
+    # A fixed identifier and object order: the same pages give the same bytes, so an
+    # unchanged proof is recognised and left as it is.
+    pdf.save(data, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    _write_bytes(path, data.getvalue(), result)
     return path
+
+
+def _write_bytes(path: Path, data: bytes, result: ProofResult) -> None:
+    # An unchanged file keeps its date, so the editor sees which proofs to send again.
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    write_atomic(path, data)
+    result.written.append(path)
 
 
 def _initials(surname: str, given: str | None) -> str:
@@ -184,60 +309,254 @@ def citation(sources: Sources, view: PaperView, entry: dict[str, Any], labels: L
     return f"{head} // {conference}. – {imprint}. – {table['citation_pages']} {pages}."
 
 
-class _Stamps:
-    """Pages laid out with WeasyPrint at the book's page size, to put onto the book's pages."""
+# The cache of findings, and what a build can leave there for the proofs.
 
-    def __init__(self, opts: ProofOptions, sources: Sources, size: tuple[float, float]) -> None:
+
+def _files(roots: Iterable[Path]) -> Iterator[tuple[str, Path]]:
+    """Every file under ``roots`` (or ``roots`` that are files) with a name that says
+    which root, in a stable order."""
+    for number, root in enumerate(roots):
+        if root.is_file():
+            yield f"{number}/{root.name}", root
+            continue
+        for folder, dirs, files in os.walk(root):
+            # Compiled modules are rewritten by the interpreter, not by an edit.
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            # os.walk does not enter linked folders; the links themselves are listed.
+            links = [d for d in dirs if os.path.islink(os.path.join(folder, d))]
+            for name in sorted([*files, *links]):
+                path = Path(folder, name)
+                yield f"{number}/{path.relative_to(root).as_posix()}", path
+
+
+def _tree_digest(roots: Iterable[Path]) -> str:
+    """The hash of the names and contents of every file under ``roots``."""
+    digest = hashlib.sha256()
+    for name, path in _files(roots):
+        try:
+            mode = path.lstat().st_mode
+            # A link is hashed as where it points, never followed: a source may point
+            # anywhere (the layout refuses what lies outside), and is_stale, which
+            # follows links, sees a target that changes.
+            if stat.S_ISLNK(mode):
+                data = os.readlink(path).encode()
+            elif stat.S_ISREG(mode):
+                data = path.read_bytes()
+            else:  # a pipe or a device would block or never end
+                continue
+        except OSError:  # removed meanwhile
+            continue
+        digest.update(f"{name}\0{stat.S_IFMT(mode)}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def _code_digest() -> str:
+    """The checker's and the proofs' own code, and the fonts the checker reads."""
+    return _tree_digest([Path(__file__).resolve().parent, PACKAGE_ROOT / "fonts"])
+
+
+def _hash(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:40]
+
+
+def _findings_key(sources_dir: Path, code: str, sources: str) -> str:
+    # Findings name files relative to the working folder, so it is part of the key.
+    return _hash(CACHE_VERSION, "findings", code, os.getcwd(), str(sources_dir.resolve()), sources)
+
+
+def findings_key(sources_dir: Path) -> str:
+    """The key under which the findings for ``sources_dir`` as it is now are kept.
+
+    A build that has checked the sources can keep its findings for the proofs with
+    ``record_findings``; take the key before reading the sources, so that an edit
+    made while the build runs is not filed under the old text.
+    """
+    return _findings_key(sources_dir, _code_digest(), _tree_digest([sources_dir]))
+
+
+def record_findings(out: Path, key: str, found: Iterable[Diagnostic]) -> None:
+    """Keep what ``build.check`` found (loading included) for the proofs made in ``out``."""
+    rows = [[d.path, d.line, str(d.severity), d.message, d.code] for d in found]
+    write_atomic(out / CACHE_FOLDER / f"findings-{key}.json", json.dumps(rows, ensure_ascii=False).encode())
+
+
+def read_findings(out: Path, key: str) -> list[Diagnostic] | None:
+    """The findings kept under ``key`` in ``out``, or None."""
+    try:
+        rows = json.loads((out / CACHE_FOLDER / f"findings-{key}.json").read_text(encoding="utf-8"))
+        return [Diagnostic(str(p), int(line), Severity(sev), str(msg), str(code))
+                for p, line, sev, msg, code in rows]
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+# The last run's inputs and outputs: when nothing changed, nothing is read but them.
+
+
+def _state_key(opts: ProofOptions, digests: _Digests, date: dt.date) -> str:
+    digest = hashlib.sha256()
+    for name in ("proceedings.pdf", "manifest.json"):
+        try:
+            digest.update((opts.out / name).read_bytes())
+        except OSError:
+            digest.update(b"missing")
+    book = digest.hexdigest()
+    return _hash(CACHE_VERSION, "state", digests.code, os.getcwd(),
+                 *(str(p.resolve()) for p in (opts.sources, opts.styles, opts.fonts, opts.out)),
+                 digests.sources, digests.style, book, date.isoformat())
+
+
+def _outputs_now(out: Path, names: Iterable[str]) -> dict[str, list[int]] | None:
+    stats = {}
+    for name in names:
+        try:
+            info = (out / name).stat()
+        except OSError:
+            return None
+        stats[name] = [info.st_size, info.st_mtime_ns]
+    return stats
+
+
+def _unchanged(opts: ProofOptions, cache: Path, key: str) -> ProofResult | None:
+    """The last run's result, if it had the same inputs and its outputs are untouched."""
+    try:
+        state = json.loads((cache / STATE).read_text(encoding="utf-8"))
+        if state["key"] != key:
+            return None
+        outputs: dict[str, list[int]] = state["outputs"]
+        if _outputs_now(opts.out, outputs) != outputs:
+            return None
+        found = read_findings(opts.out, state["findings"])
+        if found is None:
+            return None
+        return ProofResult(
+            proofs=[opts.out / "proofs" / f"{i}.pdf" for i in state["ids"]],
+            offprints=[opts.out / "offprints" / f"{i}.pdf" for i in state["ids"]],
+            index=opts.out / "proofs" / "index.csv",
+            diagnostics=Diagnostics(found),
+        )
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _record_state(opts: ProofOptions, cache: Path, key: str, result: ProofResult, findings: str) -> None:
+    names = [p.relative_to(opts.out).as_posix() for p in [*result.proofs, *result.offprints]]
+    names.append("proofs/index.csv")
+    outputs = _outputs_now(opts.out, names)
+    if outputs is None:
+        return
+    state = {"key": key, "findings": findings, "ids": [p.stem for p in result.proofs], "outputs": outputs}
+    write_atomic(cache / STATE, json.dumps(state).encode())
+
+
+class _Stamps:
+    """Pages laid out with WeasyPrint at the book's page size, to put onto the book's pages.
+
+    Each stamp is kept in ``cache`` as a PDF of its own, named after the hash of the
+    HTML it was laid out from alone and of everything else its layout depends on (the
+    code, the styles, the fonts, the WeasyPrint version); those the cache lacks are
+    laid out together, one document per kind, and cut apart at their anchors.
+    """
+
+    def __init__(self, opts: ProofOptions, sources: Sources, size: tuple[float, float], cache: Path,
+                 labels: Labels, digests: _Digests) -> None:
+        from importlib.metadata import version
+
+        from proceedings.render import make_environment
+
         self.opts = opts
         self.sources = sources
         self.size = size
-        self.env = make_environment(opts.styles / "templates")
-        self.labels = load_labels(opts.styles)
+        self.cache = cache
+        self.labels = labels
+        self.env: Environment = make_environment(opts.styles / "templates")
+        # The HTML holds everything else; these modules turn it into the kept PDF.
+        here = Path(__file__).resolve().parent
+        code = _tree_digest([here / name for name in STAMP_CODE])
+        self.common = _hash(CACHE_VERSION, "stamps", code, digests.style, version("weasyprint"),
+                            version("pikepdf"), str(Path(sources.root).resolve()))
+        self.used: set[str] = set()
+        self.rendered: list[str] = []
 
-    def _t(self, key: str, lang: str) -> str:
+    def t(self, key: str, lang: str) -> str:
         labels = self.labels
         return labels.get(lang, labels["en"]).get(key) or labels["en"].get(key, key)
 
-    def _render(self, template: str, salt: str, **context: Any) -> tuple[list[PageObject], dict[str, int]]:
-        html = self.env.get_template(template).render(
-            width=f"{self.size[0]:.3f}pt", height=f"{self.size[1]:.3f}pt", t=self._t, **context)
+    def _html(self, template: str, **context: Any) -> str:
+        return self.env.get_template(template).render(
+            width=f"{self.size[0]:.3f}pt", height=f"{self.size[1]:.3f}pt", t=self.t, **context)
+
+    def _file(self, kind: str, html: str) -> Path:
+        name = f"{kind}-{_hash(self.common, kind, html)}.pdf"
+        self.used.add(name)
+        return self.cache / name
+
+    def _lay_out(self, html: str, salt: str) -> tuple[pikepdf.Pdf, dict[str, int]]:
+        import pikepdf
+
+        from proceedings.pdf import paginate
+        from proceedings.pdfedit import retag_fonts
+
         stylesheets = [self.opts.styles / "css" / name for name in ("fonts.css", "proof.css")]
         allowed = [Path(self.sources.root), self.opts.styles, self.opts.fonts]
         layout = paginate(html, styles=self.opts.styles, stylesheets=stylesheets, allowed=allowed)
-        reader = PdfReader(io.BytesIO(layout.document.write_pdf()))
-        pages = list(reader.pages)
+        pdf = pikepdf.open(io.BytesIO(layout.document.write_pdf()))
         # The stamps' font subsets are merged onto pages that carry the book's subsets.
-        retag_subsets(pages, salt)
-        return pages, layout.anchors
+        retag_fonts(pdf, salt)
+        return pdf, layout.anchors
 
-    def watermark(self, lang: str, date: dt.date) -> tuple[PageObject, str]:
-        """The watermark page, and the words it shows."""
-        shown = date.strftime("%d.%m.%Y")
-        pages, _ = self._render("proof_watermark.html.j2", f"watermark-{lang}", lang=lang, date=shown)
-        return pages[0], f"{self._t('proof_watermark', lang)} {shown}"
+    def _each(self, kind: str, template: str, salt: str, key: str,
+              items: dict[str, dict[str, Any]], **context: Any) -> dict[str, Path]:
+        """One stamp per item, the template given a list (``key``) of that item alone."""
+        files = {i: self._file(kind, self._html(template, **{key: [item]}, **context))
+                 for i, item in items.items()}
+        missing = [i for i, path in files.items() if not path.is_file()]
+        if not missing:
+            return files
+        import pikepdf
 
-    def covers(self, papers: list[tuple[PaperView, dict[str, Any], list[Diagnostic]]],
-               date: dt.date) -> dict[str, list[PageObject]]:
-        pages, anchors = self._render(
-            "proof_cover.html.j2", "cover",
-            papers=[{"view": view, "pages": folio_range(entry["folios"]), "findings": found}
-                    for view, entry, found in papers],
-            book=self.sources.book, date=date.strftime("%d.%m.%Y"))
-        return _split(pages, anchors, [view.paper.id for view, _, _ in papers], "cover")
+        pdf, anchors = self._lay_out(self._html(template, **{key: [items[i] for i in missing]}, **context),
+                                     salt)
+        with pdf:
+            starts = [anchors[f"{kind}-{i}"] - 1 for i in missing] + [len(pdf.pages)]
+            for n, i in enumerate(missing):
+                part = pikepdf.new()
+                part.pages.extend(pdf.pages[starts[n]:starts[n + 1]])
+                data = io.BytesIO()
+                part.save(data)
+                write_atomic(files[i], data.getvalue())
+                self.rendered.append(f"{kind}:{i}")
+        return files
 
-    def citations(self, texts: dict[str, str]) -> dict[str, PageObject]:
-        ids = list(texts)
-        pages, anchors = self._render("offprint_citation.html.j2", "citation",
-                                      citations=[{"id": i, "lang": self._lang(i), "text": texts[i]}
-                                                 for i in ids])
-        return {i: found[0] for i, found in _split(pages, anchors, ids, "citation").items()}
+    def watermarks(self, langs: list[str], date: str) -> dict[str, Path]:
+        """The watermark page of each language."""
+        files = {}
+        for lang in langs:
+            html = self._html("proof_watermark.html.j2", lang=lang, date=date)
+            files[lang] = self._file("watermark", html)
+            if not files[lang].is_file():
+                pdf, _ = self._lay_out(html, f"watermark-{lang}")
+                with pdf:
+                    data = io.BytesIO()
+                    pdf.save(data)
+                write_atomic(files[lang], data.getvalue())
+                self.rendered.append(f"watermark:{lang}")
+        return files
 
-    def _lang(self, paper_id: str) -> str:
-        return next(p.lang for p in self.sources.papers if p.id == paper_id)
+    def covers(self, papers: dict[str, tuple[PaperView, dict[str, Any], list[Diagnostic]]],
+               date: str) -> dict[str, Path]:
+        items = {i: {"view": view, "pages": folio_range(entry["folios"]), "findings": found}
+                 for i, (view, entry, found) in papers.items()}
+        return self._each("cover", "proof_cover.html.j2", "cover", "papers", items,
+                          book=self.sources.book, date=date)
 
+    def citations(self, texts: dict[str, tuple[str, str]]) -> dict[str, Path]:
+        items = {i: {"id": i, "lang": lang, "text": text} for i, (lang, text) in texts.items()}
+        return self._each("citation", "offprint_citation.html.j2", "citation", "citations", items)
 
-def _split(pages: list[PageObject], anchors: dict[str, int], ids: list[str],
-           prefix: str) -> dict[str, list[PageObject]]:
-    """One rendered document of many parts, cut at each part's anchor."""
-    starts = [anchors[f"{prefix}-{i}"] for i in ids] + [len(pages) + 1]
-    return {i: pages[starts[n] - 1:starts[n + 1] - 1] for n, i in enumerate(ids)}
+    def prune(self) -> None:
+        """Remove the stamps this run did not use: a corrected paper's old cover, yesterday's date."""
+        for path in self.cache.glob("*.pdf"):
+            if path.name not in self.used:
+                path.unlink(missing_ok=True)

@@ -221,3 +221,72 @@ def test_a_missing_or_older_book_is_stale(tmp_path: Path, minibook_build: Path) 
 
     assert is_stale(tmp_path, MINIBOOK)
     assert not is_stale(minibook_build, MINIBOOK)
+
+
+def _copy_of_proofs(minibook_proofs: Path, tmp_path: Path) -> tuple[Any, Path]:
+    """The proofs fixture's sources and output copied (dates kept), and options to remake them."""
+    import datetime as dt
+    import shutil
+
+    from proceedings.proofs import ProofOptions
+
+    root = tmp_path / "copy"
+    shutil.copytree(minibook_proofs.parent, root)
+    return ProofOptions(sources=root / "sources", out=root / "out", date=dt.date(2025, 4, 1)), root / "out"
+
+
+def _outputs(out: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.relative_to(out).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+            for folder in ("proofs", "offprints") for p in sorted((out / folder).iterdir())}
+
+
+def test_a_rerun_with_nothing_changed_lays_out_and_writes_nothing(minibook_proofs: Path,
+                                                                   tmp_path: Path) -> None:
+    import sys
+
+    from proceedings.proofs import make_proofs
+
+    opts, out = _copy_of_proofs(minibook_proofs, tmp_path)
+    first = make_proofs(opts)  # in the new place, findings name other paths
+    assert not first.rebuilt
+    before = _outputs(out)
+    again = make_proofs(opts)
+    assert (again.rendered, again.written) == ([], [])
+    assert again.proofs == first.proofs
+    assert again.offprints == first.offprints
+    assert list(again.diagnostics) == list(first.diagnostics)
+    assert _outputs(out) == before
+    # Without the record of the last run every stamp still comes from the cache: a fresh
+    # process does not even load WeasyPrint.
+    (out / ".cache" / "proofs" / "state.json").unlink()
+    script = (
+        "import datetime, sys; from pathlib import Path; from proceedings.proofs import ProofOptions, "
+        "make_proofs; r = make_proofs(ProofOptions(sources=Path(sys.argv[1]), out=Path(sys.argv[2]), "
+        "date=datetime.date(2025, 4, 1)))\n"
+        "print(len(r.rendered), len(r.written), 'weasyprint' in sys.modules)"
+    )
+    run = subprocess.run([sys.executable, "-c", script, str(opts.sources), str(out)],
+                         capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["0", "0", "False"]
+    assert _outputs(out) == before
+
+
+def test_an_edit_redoes_only_what_it_touches(minibook_proofs: Path, tmp_path: Path) -> None:
+    """A new e-mail address shows on one cover and in index.csv, and nowhere in the book."""
+    from proceedings.proofs import make_proofs
+
+    opts, out = _copy_of_proofs(minibook_proofs, tmp_path)
+    make_proofs(opts)
+    before = _outputs(out)
+    people = opts.sources / "people.yaml"
+    people.write_text(people.read_text(encoding="utf-8").replace("petrov@example.kz", "petrov@example.org"),
+                      encoding="utf-8")
+    result = make_proofs(opts)
+    assert result.rebuilt
+    assert result.rendered == ["cover:ru-fraud"]
+    assert sorted(p.relative_to(out).as_posix() for p in result.written) == [
+        "proofs/index.csv", "proofs/ru-fraud.pdf"]
+    after = _outputs(out)
+    assert {name for name in before if after[name] != before[name]} == {
+        "proofs/index.csv", "proofs/ru-fraud.pdf"}
+    assert "petrov@example.org" in _pdftotext(out / "proofs" / "ru-fraud.pdf", 1)
