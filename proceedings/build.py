@@ -16,6 +16,7 @@ from proceedings.diagnostics import Diagnostic, Diagnostics
 from proceedings.load import load_sources
 from proceedings.model import Sources
 from proceedings.pdf import paginate, pdf_bytes, write_atomic
+from proceedings.proofs import findings_key, record_findings
 from proceedings.render import participants, render_book
 from proceedings.units import Progress
 
@@ -56,6 +57,7 @@ def check(sources_dir: Path) -> tuple[Sources | None, Diagnostics]:
 
 def build(opts: BuildOptions) -> BuildResult:
     """Build ``proceedings.pdf`` and ``manifest.json`` from ``opts.sources``."""
+    findings_for = findings_key(opts.sources)  # taken first: an edit during the build misses
     sources, diags = load_sources(opts.sources)  # read: every problem, with file:line
     # Strict builds check everything first; otherwise only what the layout relies on
     # (ids, files), and the content checks, which only warn, run during the layout.
@@ -77,6 +79,7 @@ def build(opts: BuildOptions) -> BuildResult:
     write_atomic(result.pdf, book.pdf)
     manifest_text = json.dumps(result.manifest, ensure_ascii=False, indent=1)
     write_atomic(opts.out / "manifest.json", manifest_text.encode())
+    record_findings(opts.out, findings_for, diags)  # the proofs list them without checking again
     return result
 
 

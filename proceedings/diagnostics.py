@@ -65,10 +65,12 @@ class Diagnostics:
 
     def __init__(self, items: Iterable[Diagnostic] = ()) -> None:
         self._items: list[Diagnostic] = []
+        self._seen: set[Diagnostic] = set()
         self.extend(items)
 
     def add(self, item: Diagnostic) -> None:
-        if item not in self._items:
+        if item not in self._seen:
+            self._seen.add(item)
             self._items.append(item)
 
     def extend(self, items: Iterable[Diagnostic]) -> None:
