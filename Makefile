@@ -28,7 +28,7 @@ fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q tests/test_fuzz.py --hypothesis-profile=fuzz
 
 lint: $(STAMP)
-	$(PY) -m ruff check proceedings tests
+	$(PY) -m ruff check proceedings tests bench
 	$(PY) -m mypy
 
 bench: $(STAMP)

@@ -194,3 +194,18 @@ def test_a_unit_over_its_time_limit_is_named(tmp_path: Path) -> None:
         for line in lines
     ), lines
     assert not (tmp_path / "out" / "proceedings.pdf").exists()
+
+
+def test_a_programme_edit_lays_out_only_the_programme(tmp_path: Path) -> None:
+    import shutil
+
+    sources = tmp_path / "sources"
+    shutil.copytree(MINIBOOK, sources)
+    out = tmp_path / "out"
+    build(BuildOptions(sources=sources, out=out))
+    programme = sources / "programme.yaml"
+    programme.write_text(programme.read_text(encoding="utf-8").replace("Кіріспе сөз", "Ашылу сөзі"),
+                         encoding="utf-8")
+    laid_out: list[str] = []
+    build(BuildOptions(sources=sources, out=out, progress=lambda key, done, total: laid_out.append(key)))
+    assert laid_out == ["programme:kk"]
