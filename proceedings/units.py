@@ -18,10 +18,12 @@ import json
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -200,8 +202,22 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
 
 def lay_out(job: Job) -> UnitLayout:
     """Lay out one unit and store its PDF in the cache (runs in a worker process)."""
+    _warm_up()  # outside the time limit: it counts the layout, not a new worker's start
+    started = time.monotonic()
     with _time_limit(job.time_limit):
-        return _lay_out(job)
+        layout = _lay_out(job)
+    # The alarm can be lost where WeasyPrint calls back from C code; the clock cannot.
+    if job.time_limit and time.monotonic() - started > job.time_limit:
+        raise UnitTimeout
+    return layout
+
+
+@cache
+def _warm_up() -> None:
+    """Import WeasyPrint and let fontconfig read its cache, once per process."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    FontConfiguration()
 
 
 def _lay_out(job: Job) -> UnitLayout:
