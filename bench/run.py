@@ -64,6 +64,7 @@ class Editor:
         papers = sorted((sources / "papers").glob("*/paper.md"))
         self.paper = papers[len(papers) // 2]
         self.count = 0
+        self.added = ""
 
     def paragraph(self) -> None:
         text = self.paper.read_text(encoding="utf-8")
@@ -73,11 +74,14 @@ class Editor:
         self.paper.write_text(text, encoding="utf-8")
 
     def add_page(self) -> None:
-        self.paper.write_text(self.paper.read_text(encoding="utf-8").rstrip() + f"\n\n{EXTRA}\n",
+        # A new word each time: the same text again would be found in the layout cache.
+        self.count += 1
+        self.added = f"\n\nДобавка{self.count}.{EXTRA}\n"
+        self.paper.write_text(self.paper.read_text(encoding="utf-8").rstrip() + self.added,
                               encoding="utf-8")
 
     def remove_page(self) -> None:
-        self.paper.write_text(self.paper.read_text(encoding="utf-8").replace(f"\n\n{EXTRA}\n", "\n"),
+        self.paper.write_text(self.paper.read_text(encoding="utf-8").replace(self.added, "\n"),
                               encoding="utf-8")
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import nullcontext
-from dataclasses import dataclass, field
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -16,7 +16,7 @@ from proceedings.diagnostics import Diagnostic, Diagnostics
 from proceedings.load import load_sources
 from proceedings.model import Sources
 from proceedings.pdf import paginate, pdf_bytes, write_atomic
-from proceedings.proofs import findings_key, record_findings
+from proceedings.proofs import findings_key, read_findings, record_findings
 from proceedings.render import participants, render_book
 from proceedings.units import Progress
 
@@ -57,21 +57,48 @@ def check(sources_dir: Path) -> tuple[Sources | None, Diagnostics]:
 
 def build(opts: BuildOptions) -> BuildResult:
     """Build ``proceedings.pdf`` and ``manifest.json`` from ``opts.sources``."""
+    with _workers(opts) as executor:
+        return _build(replace(opts, executor=executor), warm=opts.executor is not None)
+
+
+@contextmanager
+def _workers(opts: BuildOptions) -> Iterator[Executor | None]:
+    """The caller's executor, or a process pool forked now, before the sources are read.
+
+    Forked workers start as copies of this process: forked first, they stay small
+    however large the book this process then holds.
+    """
+    if opts.executor is not None or opts.engine == "single":
+        yield opts.executor
+        return
+    with ProcessPoolExecutor(opts.jobs) as pool:
+        pool.submit(int).result()  # forks every worker at once
+        yield pool
+
+
+def _build(opts: BuildOptions, *, warm: bool) -> BuildResult:
     findings_for = findings_key(opts.sources)  # taken first: an edit during the build misses
     sources, diags = load_sources(opts.sources)  # read: every problem, with file:line
+    # Sources and code as they were at the last successful build: its findings stand.
+    known = read_findings(opts.out, findings_for) if sources is not None else None
     # Strict builds check everything first; otherwise only what the layout relies on
     # (ids, files), and the content checks, which only warn, run during the layout.
     first = MODULES if opts.strict else GATE
-    if sources is not None:
+    if known is not None:
+        diags.extend(known)
+        first = MODULES
+    elif sources is not None:
         diags.extend(check_sources(sources, first))
     result = BuildResult(sources=sources, diagnostics=diags)
     diags.raise_if_failed(strict=opts.strict)  # gate: a broken book never reaches layout
     assert sources is not None
 
     def check_content() -> None:
-        diags.extend(check_sources(sources, [m for m in MODULES if m not in first]))
+        rest = [m for m in MODULES if m not in first]
+        if rest:
+            diags.extend(check_sources(sources, rest))
 
-    book = typeset_book(sources, opts, meanwhile=check_content)  # one document, or by units
+    book = typeset_book(sources, opts, meanwhile=check_content, warm=warm)  # one doc, or by units
     diags.extend(book.diagnostics)
     diags.raise_if_failed(strict=opts.strict)
     result.manifest = make_manifest(sources, book.spans, book.pages)
@@ -92,7 +119,11 @@ class TypesetBook:
 
 
 def typeset_book(
-    sources: Sources, opts: BuildOptions, meanwhile: Callable[[], None] | None = None
+    sources: Sources,
+    opts: BuildOptions,
+    meanwhile: Callable[[], None] | None = None,
+    *,
+    warm: bool = True,
 ) -> TypesetBook:
     """Lay out the book with the chosen engine, running ``meanwhile`` while it waits."""
     if opts.engine == "single":
@@ -106,7 +137,7 @@ def typeset_book(
     with pool as executor:
         done = typeset(sources, styles=opts.styles, fonts=opts.fonts, cache=opts.out / ".cache",
                        executor=executor, progress=opts.progress, meanwhile=meanwhile,
-                       warm=opts.executor is not None, time_limit=opts.time_limit)
+                       warm=warm and opts.executor is not None, time_limit=opts.time_limit)
     return TypesetBook(done.pdf, _spans(page_numbers(done.placements)), done.pages, done.diagnostics)
 
 

@@ -7,6 +7,8 @@ numbers move and they are laid out again (rarely more than once).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -27,6 +29,7 @@ from proceedings.assemble import (
 )
 from proceedings.diagnostics import Diagnostic
 from proceedings.model import Sources
+from proceedings.pdf import write_atomic
 from proceedings.render import PAGE_GEOMETRY, BookRenderer
 from proceedings.units import (
     STYLESHEETS,
@@ -60,6 +63,7 @@ class _Context:
                  time_limit: float | None) -> None:
         self.sources = sources
         self.time_limit = time_limit
+        self.fonts = fonts
         self.styles = styles
         self.cache = cache
         self.renderer = BookRenderer(sources, styles, fonts=fonts)
@@ -122,10 +126,31 @@ def typeset(
     geometry = PAGE_GEOMETRY[sources.book.trim]
     shift = (_mm(geometry.margin_outer) - _mm(geometry.margin_inner)) * MM
     size = (_mm(geometry.width) * MM, _mm(geometry.height) * MM)
-    pdf = assemble(placements, cache, sheets, verso_shift=shift, page_size=size, fonts=fonts)
+    pdf = _assembled(ctx, placements, sheets, shift, size)
     diagnostics = [d for layout in layouts.values() for d in layout.diagnostic_objects()]
     pages = placements[-1].end if placements else 0
     return Typeset(pdf, placements, pages, diagnostics)
+
+
+def _assembled(
+    ctx: _Context, placements: list[Placement], sheets: Sheets, shift: float, size: tuple[float, float]
+) -> bytes:
+    """The assembled book, from the cache when no unit, place or stamp changed."""
+    recipe = json.dumps([
+        ctx.fingerprint.common, shift, size,
+        [(p.layout.digest, p.start, p.blanks_before) for p in placements],
+        sheets.heads_pdf.name, sorted((h.side, h.lang, h.text, i) for h, i in sheets.head_pages.items()),
+        [path.name for path in sheets.folio_pdfs],
+    ])
+    stored = ctx.cache / f"book-{hashlib.sha256(recipe.encode()).hexdigest()[:40]}.pdf"
+    if stored.is_file():
+        return stored.read_bytes()
+    pdf = assemble(placements, ctx.cache, sheets, verso_shift=shift, page_size=size,
+                   fonts=ctx.fonts)
+    for old in ctx.cache.glob("book-*.pdf"):  # one assembled book is enough to keep
+        old.unlink(missing_ok=True)
+    write_atomic(stored, pdf)
+    return pdf
 
 
 def _mm(value: str) -> float:
