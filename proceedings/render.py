@@ -8,6 +8,7 @@ Markdown once; every piece of markup comes from the templates in ``styles/``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,15 @@ def _author_view(sources: Sources, ref_person: str, lang: str, override: Affilia
     return AuthorView(person, name, override or name, from_programme)
 
 
+@lru_cache(maxsize=4096)
+def _rendered(body: str, anchor_prefix: str, references: frozenset[int]) -> list[Segment]:
+    """A body converted once per process: a warm rebuild converts only what changed.
+
+    Callers must not change the list.
+    """
+    return render_body(body, anchor_prefix=anchor_prefix, references=set(references))
+
+
 def _paper_view(sources: Sources, paper: Paper) -> PaperView:
     authors = [
         _author_view(sources, a.person, paper.lang, a.affiliation, a.source == "programme")
@@ -137,7 +147,7 @@ def _paper_view(sources: Sources, paper: Paper) -> PaperView:
     ]
     numbers = {r.number for r in paper.references if r.number is not None}
     anchor = f"paper-{paper.id}"
-    segments = render_body(paper.body, anchor_prefix=f"{anchor}-ref", references=numbers)
+    segments = _rendered(paper.body, f"{anchor}-ref", frozenset(numbers))
     short = paper.short_title or _shorten(paper.title or "", RUNNING_HEAD_CHARS)
     names = ", ".join(_initials(a.name) for a in authors)
     return PaperView(
@@ -220,7 +230,7 @@ def build_context(sources: Sources, labels: Labels) -> Context:
         key=lambda r: langs.index(r.lang) if r.lang in langs else len(langs),
     )
     context.resolutions = [
-        ResolutionView(r, render_body(r.body, anchor_prefix=f"resolution-{r.lang}", references=set()))
+        ResolutionView(r, _rendered(r.body, f"resolution-{r.lang}", frozenset()))
         for r in by_lang
     ]
     context.index = _index(sources, context.papers)
@@ -259,6 +269,7 @@ class BookRenderer:
         self.labels = load_labels(styles)
         self.context = build_context(sources, self.labels)
         self.env = make_environment(styles / "templates", self.labels)
+        self._by_id: dict[str, PaperView] | None = None
         self.common: dict[str, Any] = {
             "ctx": self.context,
             "book": sources.book,
@@ -293,11 +304,23 @@ class BookRenderer:
         return template.render(
             **self.common,
             unit=unit,
+            # A paper's unit renders its own paper only, without walking all the others.
+            unit_papers=self._papers_of(unit),
             part_mode=unit is not None and unit != "title",
             want=lambda key: unit is None or unit == key,
             page_attr=page_attr,
             link_targets=link_targets,
         )
+
+    def _papers_of(self, unit: str | None) -> list[PaperView]:
+        if unit is None:
+            return self.context.papers
+        if not unit.startswith("paper:"):
+            return []
+        if self._by_id is None:
+            self._by_id = {view.paper.id: view for view in self.context.papers}
+        view = self._by_id.get(unit.removeprefix("paper:"))
+        return [view] if view else []
 
     def render_template(self, name: str, **values: Any) -> str:
         """Render another template of the style with the book's common values."""
