@@ -58,7 +58,9 @@ def check(sources_dir: Path) -> tuple[Sources | None, Diagnostics]:
 def build(opts: BuildOptions) -> BuildResult:
     """Build ``proceedings.pdf`` and ``manifest.json`` from ``opts.sources``."""
     with _workers(opts) as executor:
-        return _build(replace(opts, executor=executor), warm=opts.executor is not None)
+        # Workers forked at the start are ready by the time there is work: use them for
+        # any amount of it, while this process goes on checking.
+        return _build(replace(opts, executor=executor), warm=True)
 
 
 @contextmanager

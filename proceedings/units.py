@@ -212,6 +212,11 @@ def lay_out(job: Job) -> UnitLayout:
     return layout
 
 
+def warm_up() -> None:
+    """A task for a fresh worker: get ready to lay out (cheap when already done)."""
+    _warm_up()
+
+
 @cache
 def _warm_up() -> None:
     """Import WeasyPrint and let fontconfig read its cache, once per process."""
@@ -296,6 +301,10 @@ def lay_out_all(
     small = len(todo) <= 1 or sum(len(j.html) for j in todo) < INLINE_HTML
     futures: list[Future[UnitLayout]] = []
     if executor is not None and todo and (warm or not small):
+        # Every worker first gets ready (imports, fonts) in parallel with the others,
+        # so that no job waits for a worker that starts cold after the first one.
+        for _ in range(getattr(executor, "_max_workers", 0)):
+            executor.submit(warm_up)
         futures = [executor.submit(lay_out, job) for job in todo]
     if meanwhile:
         meanwhile()
