@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,7 +18,7 @@ from proceedings.model import Sources
 from proceedings.pdf import paginate, pdf_bytes, write_atomic
 from proceedings.proofs import findings_key, read_findings, record_findings
 from proceedings.render import participants, render_book
-from proceedings.units import Progress
+from proceedings.units import Progress, worker_pool
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,7 +73,7 @@ def _workers(opts: BuildOptions) -> Iterator[Executor | None]:
     if opts.executor is not None or opts.engine == "single":
         yield opts.executor
         return
-    with ProcessPoolExecutor(opts.jobs) as pool:
+    with worker_pool(opts.jobs) as pool:
         pool.submit(int).result()  # forks every worker at once
         yield pool
 
@@ -135,7 +135,7 @@ def typeset_book(
     from proceedings.assemble import page_numbers
     from proceedings.parallel import typeset
 
-    pool = nullcontext(opts.executor) if opts.executor else ProcessPoolExecutor(opts.jobs)
+    pool = nullcontext(opts.executor) if opts.executor else worker_pool(opts.jobs)
     with pool as executor:
         done = typeset(sources, styles=opts.styles, fonts=opts.fonts, cache=opts.out / ".cache",
                        executor=executor, progress=opts.progress, meanwhile=meanwhile,

@@ -17,10 +17,11 @@ import hashlib
 import json
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -210,6 +211,25 @@ def lay_out(job: Job) -> UnitLayout:
     if job.time_limit and time.monotonic() - started > job.time_limit:
         raise UnitTimeout
     return layout
+
+
+def worker_pool(workers: int | None = None) -> ProcessPoolExecutor:
+    """A process pool whose workers end with the process that made it.
+
+    A build killed outright (SIGKILL: no cleanup runs) would otherwise leave its
+    workers waiting for work forever.
+    """
+    return ProcessPoolExecutor(workers, initializer=_die_with_parent, initargs=(os.getpid(),))
+
+
+def _die_with_parent(parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
 
 
 def warm_up() -> None:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 from proceedings.build import BuildOptions, BuildResult, build
 from proceedings.diagnostics import BuildError
+from proceedings.units import worker_pool
 
 Snapshot = dict[str, tuple[int, int]]
 
@@ -45,7 +45,7 @@ def watch(
 ) -> None:
     """Build now, then again after every change, until ``stop()`` says so."""
     folders = [opts.sources, opts.styles]
-    with ProcessPoolExecutor(opts.jobs) as executor:
+    with worker_pool(opts.jobs) as executor:
         warm = replace(opts, executor=executor)
         seen: Snapshot | None = None
         while not stop():

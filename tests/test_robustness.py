@@ -60,10 +60,29 @@ def test_killed_build_leaves_the_previous_pdf(delay: float, tmp_path: Path) -> N
     for name, data in before.items():
         assert (out / name).read_bytes() == data
     assert len(PdfReader(out / "proceedings.pdf").pages) > 0
+    # Its workers end with it instead of waiting for work forever.
+    assert _survivors(str(out)) == []
     # The unit cache is written file by file, atomically too; the report may be new.
     leftovers = {p.name for p in out.iterdir()} - set(before) - {".cache", "check-report.html"}
     assert all(n.startswith((".proceedings.pdf.", ".manifest.json.")) and n.endswith(".tmp")
                for n in leftovers), leftovers
+
+
+def _survivors(marker: str, wait: float = 10.0) -> list[int]:
+    """Processes whose command line names ``marker``, once they have had ``wait`` s to end."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                        found.append(int(entry.name))
+                except OSError:
+                    continue
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
 
 
 def test_failed_write_keeps_the_old_file_and_removes_the_temporary(
