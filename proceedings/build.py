@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -18,7 +18,7 @@ from proceedings.model import Sources
 from proceedings.pdf import paginate, pdf_bytes, write_atomic
 from proceedings.proofs import findings_key, read_findings, record_findings
 from proceedings.render import participants, render_book
-from proceedings.units import Progress, worker_pool
+from proceedings.units import STYLESHEETS, Progress, worker_pool
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,9 +58,7 @@ def check(sources_dir: Path) -> tuple[Sources | None, Diagnostics]:
 def build(opts: BuildOptions) -> BuildResult:
     """Build ``proceedings.pdf`` and ``manifest.json`` from ``opts.sources``."""
     with _workers(opts) as executor:
-        # Workers forked at the start are ready by the time there is work: use them for
-        # any amount of it, while this process goes on checking.
-        return _build(replace(opts, executor=executor), warm=True)
+        return _build(replace(opts, executor=executor))
 
 
 @contextmanager
@@ -78,7 +76,7 @@ def _workers(opts: BuildOptions) -> Iterator[Executor | None]:
         yield pool
 
 
-def _build(opts: BuildOptions, *, warm: bool) -> BuildResult:
+def _build(opts: BuildOptions) -> BuildResult:
     findings_for = findings_key(opts.sources)  # taken first: an edit during the build misses
     sources, diags = load_sources(opts.sources)  # read: every problem, with file:line
     # Sources and code as they were at the last successful build: its findings stand.
@@ -100,7 +98,7 @@ def _build(opts: BuildOptions, *, warm: bool) -> BuildResult:
         if rest:
             diags.extend(check_sources(sources, rest))
 
-    book = typeset_book(sources, opts, meanwhile=check_content, warm=warm)  # one doc, or by units
+    book = typeset_book(sources, opts, meanwhile=check_content)  # one document, or by units
     diags.extend(book.diagnostics)
     diags.raise_if_failed(strict=opts.strict)
     result.manifest = make_manifest(sources, book.spans, book.pages)
@@ -121,13 +119,12 @@ class TypesetBook:
 
 
 def typeset_book(
-    sources: Sources,
-    opts: BuildOptions,
-    meanwhile: Callable[[], None] | None = None,
-    *,
-    warm: bool = True,
+    sources: Sources, opts: BuildOptions, meanwhile: Callable[[], None] | None = None
 ) -> TypesetBook:
-    """Lay out the book with the chosen engine, running ``meanwhile`` while it waits."""
+    """Lay out the book with the chosen engine, running ``meanwhile`` while it waits.
+
+    The parts engine lays out on ``opts.executor``, or here when there is none.
+    """
     if opts.engine == "single":
         if meanwhile:
             meanwhile()
@@ -135,17 +132,15 @@ def typeset_book(
     from proceedings.assemble import page_numbers
     from proceedings.parallel import typeset
 
-    pool = nullcontext(opts.executor) if opts.executor else worker_pool(opts.jobs)
-    with pool as executor:
-        done = typeset(sources, styles=opts.styles, fonts=opts.fonts, cache=opts.out / ".cache",
-                       executor=executor, progress=opts.progress, meanwhile=meanwhile,
-                       warm=warm and opts.executor is not None, time_limit=opts.time_limit)
+    done = typeset(sources, styles=opts.styles, fonts=opts.fonts, cache=opts.out / ".cache",
+                   executor=opts.executor, progress=opts.progress, meanwhile=meanwhile,
+                   time_limit=opts.time_limit)
     return TypesetBook(done.pdf, _spans(page_numbers(done.placements)), done.pages, done.diagnostics)
 
 
 def _typeset_single(sources: Sources, opts: BuildOptions) -> TypesetBook:
     html = render_book(sources, opts.styles, fonts=opts.fonts)  # pure: models in, HTML out
-    stylesheets = [opts.styles / "css" / name for name in ("fonts.css", "page.css", "book.css")]
+    stylesheets = [opts.styles / "css" / name for name in STYLESHEETS]
     allowed = [Path(sources.root), opts.styles, opts.fonts]
     layout = paginate(html, styles=opts.styles, stylesheets=stylesheets, allowed=allowed)
     identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
@@ -185,15 +180,10 @@ def make_manifest(sources: Sources, spans: dict[str, tuple[int, int]], pages: in
             "lang": paper.lang,
             "title": paper.title or "",
             "authors": [
-                _full_name(sources, a.person, paper.lang)
+                sources.people[a.person].name(paper.lang).full
                 for a in paper.authors if a.person in sources.people
             ],
             "pdf_pages": span,
             "folios": [str(n) for n in span],
         })
     return {"pages": pages, "parts": parts, "papers": papers}
-
-
-def _full_name(sources: Sources, person: str, lang: str) -> str:
-    name = sources.people[person].name(lang)
-    return f"{name.surname} {name.given}" if name.given else name.surname

@@ -180,6 +180,11 @@ class PersonName(Affiliation):
     surname: NonEmpty
     given: str | None = None
 
+    @property
+    def full(self) -> str:
+        """Surname and given names, as lists and manifests give them."""
+        return f"{self.surname} {self.given}" if self.given else self.surname
+
 
 class Person(Record):
     id: Id

@@ -86,17 +86,15 @@ def typeset(
     executor: Executor | None = None,
     progress: Progress | None = None,
     meanwhile: Callable[[], None] | None = None,
-    warm: bool = False,
     time_limit: float | None = None,
 ) -> Typeset:
     """Lay out every unit (from the cache where nothing changed) and assemble the book.
 
-    ``warm``: the executor outlives this build, so its workers are ready for any job.
     ``time_limit``: seconds any one unit may take to lay out.
     """
     cache.mkdir(parents=True, exist_ok=True)
     ctx = _Context(sources, styles, fonts, cache, time_limit)
-    run = partial(lay_out_all, executor=executor, progress=progress, warm=warm)
+    run = partial(lay_out_all, executor=executor, progress=progress)
     units = plan_units(sources, ctx.renderer)
     targets = tuple(u.anchor for u in units)
     jobs = [

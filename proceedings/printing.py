@@ -23,6 +23,7 @@ from proceedings.model import Sources, TrimName
 from proceedings.pdf import Layout, paginate, write_atomic
 from proceedings.pdfedit import retag_subsets, strip_annotations, to_gray
 from proceedings.render import PAGE_GEOMETRY, load_labels, make_environment, render_book
+from proceedings.units import STYLESHEETS
 
 PRINT_NAME = "proceedings-print.pdf"
 PDF_VARIANT = "pdf/x-4"
@@ -102,7 +103,7 @@ def print_book(opts: PrintOptions) -> PrintResult:
     settings = sources.book.print
     page_css = env.get_template("print_page.css.j2").render(settings=settings)
     stylesheets = [opts.styles / "css" / name
-                   for name in ("fonts.css", "page.css", "book.css", "print.css")]
+                   for name in (*STYLESHEETS, "print.css")]
     allowed = [Path(sources.root), opts.styles, opts.fonts]
 
     def lay_out(text: str) -> Layout:

@@ -223,7 +223,7 @@ def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date
                 "id": paper_id,
                 "lang": view.paper.lang,
                 "title": view.paper.title or "",
-                "authors": "; ".join(_full_name(a.name.surname, a.name.given) for a in view.authors),
+                "authors": "; ".join(a.name.full for a in view.authors),
                 "emails": "; ".join(a.person.email for a in view.authors if a.person.email),
                 "pages": folio_range(entry["folios"]),
                 "file": f"{paper_id}.pdf",
@@ -240,10 +240,6 @@ def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date
 def folio_range(folios: list[str]) -> str:
     first, last = folios[0], folios[-1]
     return first if first == last else f"{first}–{last}"
-
-
-def _full_name(surname: str, given: str | None) -> str:
-    return f"{surname} {given}" if given else surname
 
 
 def _findings(diags: Diagnostics, paper: Paper) -> list[Diagnostic]:

@@ -289,9 +289,6 @@ def cached(cache: Path, digest: str) -> UnitLayout | None:
 
 
 Progress = Callable[[str, int, int], None]  # (unit laid out, how many so far, how many in all)
-# Less HTML than this is laid out here rather than in fresh workers, which would first
-# have to import WeasyPrint and set up their fonts (about a second each).
-INLINE_HTML = 150_000
 
 
 def lay_out_all(
@@ -299,13 +296,11 @@ def lay_out_all(
     executor: Executor | None,
     progress: Progress | None = None,
     meanwhile: Callable[[], None] | None = None,
-    *,
-    warm: bool = False,
 ) -> dict[str, UnitLayout]:
-    """Lay out the jobs that the cache lacks, the longest first, on ``executor``.
+    """Lay out the jobs that the cache lacks, the longest first, on ``executor`` (or here).
 
-    ``meanwhile`` runs here while the workers lay out. A ``warm`` executor (kept
-    between builds) is used for any amount of work; a fresh one only for enough of it.
+    ``meanwhile`` runs here while the workers lay out. The executor's workers are
+    started before there is work (see build.py), so it takes any amount of it.
     A unit that fails or runs out of time is reported, with the others, as a BuildError.
     """
     results: dict[str, UnitLayout] = {}
@@ -317,10 +312,8 @@ def lay_out_all(
         else:
             todo.append(job)
     todo.sort(key=lambda j: len(j.html), reverse=True)
-    # One unit is laid out here: starting a worker would cost more than it saves.
-    small = len(todo) <= 1 or sum(len(j.html) for j in todo) < INLINE_HTML
     futures: list[Future[UnitLayout]] = []
-    if executor is not None and todo and (warm or not small):
+    if executor is not None and todo:
         # Every worker first gets ready (imports, fonts) in parallel with the others,
         # so that no job waits for a worker that starts cold after the first one.
         for _ in range(getattr(executor, "_max_workers", 0)):
