@@ -33,8 +33,9 @@ from proceedings.model import Sources
 from proceedings.render import BookRenderer, participants
 
 # Bump when the layout of units changes in a way their inputs do not show.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 STYLESHEETS = ("fonts.css", "page.css", "book.css")
+UNIT_COMPRESSION = 6  # zlib level of the units' streams, kept as they are in the book
 
 
 @dataclass(frozen=True)
@@ -246,7 +247,7 @@ def _warm_up() -> None:
 
 
 def _lay_out(job: Job) -> UnitLayout:
-    from proceedings.pdf import paginate, pdf_bytes, write_atomic
+    from proceedings.pdf import compression_level, paginate, pdf_bytes, write_atomic
 
     layout = paginate(
         job.html,
@@ -271,7 +272,10 @@ def _lay_out(job: Job) -> UnitLayout:
     result.diagnostics = [
         [d.path, d.line, str(d.severity), d.message, d.code] for d in layout.diagnostics
     ]
-    data = pdf_bytes(layout, identifier=job.digest.encode())
+    # Level 6 instead of pydyf's 9: a quarter of the time for 2 % larger streams,
+    # and compressing is a tenth of a unit's layout.
+    with compression_level(UNIT_COMPRESSION):
+        data = pdf_bytes(layout, identifier=job.digest.encode())
     write_atomic(Path(job.cache) / result.pdf_name, data)
     write_atomic(Path(job.cache) / f"{job.digest}.json", json.dumps(asdict(result)).encode())
     return result
