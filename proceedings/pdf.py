@@ -237,7 +237,7 @@ def compression_level(level: int) -> Iterator[None]:
     import pydyf
 
     if not isinstance(pydyf.zlib, _Zlib):
-        pydyf.zlib = _Zlib()  # type: ignore[assignment]
+        pydyf.zlib = _Zlib()
     token = _LEVEL.set(level)
     try:
         yield
