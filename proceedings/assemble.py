@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -110,15 +110,135 @@ def possible_heads(units: list[Unit]) -> list[Head]:
 
 
 FOLIOS_PER_SHEET = 100
+# Every pair of digits, 10 11 … 99 00 … 09, as one number: if no pair is kerned and
+# each digit is always the same glyph, any folio can be made from the templates.
+ALL_DIGIT_PAIRS = int("".join(f"{n % 100:02d}" for n in range(10, 110)))
+# The folio template sheet: recto 1, verso 1, recto 10, verso 10, all digit pairs.
+TEMPLATE_FOLIOS = (1, 1, 10, 10, ALL_DIGIT_PAIRS)
 
 
 @dataclass(frozen=True)
 class Sheets:
-    """The laid-out stamp sheets: the heads, and folios in sheets of a hundred pages."""
+    """The laid-out stamp sheets: the heads, and the folios.
+
+    Folios come from the template sheet when it can make any number (see
+    ``FolioTemplates``), otherwise from full sheets of a hundred folios each.
+    """
 
     heads_pdf: Path
     head_pages: dict[Head, int]  # head → 0-based page of the head sheet
-    folio_pdfs: list[Path]  # sheet k holds folios 100k+1 … 100k+100
+    folio_templates: Path | None = None
+    folio_pdfs: list[Path] = field(default_factory=list)  # sheet k: folios 100k+1 … 100k+100
+
+
+class FolioTemplates:
+    """Any folio, made from the folios 1 and 10 of each side and the digits' glyphs.
+
+    Only for unkerned digits with one glyph each (``read`` checks on every pair).
+
+    Laying out a folio page costs as much as a short page of text, and a book has a
+    folio on nearly every page. A folio is one run of digit glyphs placed in the
+    foot's margin box, so the folio N is the template of its side with N's glyphs
+    in the run, moved by how much wider N is than 1 times how the box aligns (0 at
+    the start, ½ centred, 1 at the end), which the folios 1 and 10 measure.
+    """
+
+    def __init__(self, content: dict[str, list[Any]], run: dict[str, int], x: dict[str, float],
+                 place: dict[str, int], align: dict[str, float], glyphs: dict[str, bytes],
+                 advance: dict[bytes, float]) -> None:
+        # By side: the folio 1's drawing, where its run and its text matrix are in it,
+        # the run's x and how the box aligns.
+        self.content, self.run, self.x, self.place, self.align = content, run, x, place, align
+        self.glyphs, self.advance = glyphs, advance
+
+    @classmethod
+    def read(cls, sheet: pikepdf.Pdf) -> FolioTemplates | None:
+        """The templates of a sheet laid out with ``TEMPLATE_FOLIOS``; None if it cannot serve."""
+        import pikepdf
+
+        pages = []
+        for page in sheet.pages:
+            instructions = list(pikepdf.parse_content_stream(page))
+            runs = [i for i, ins in enumerate(instructions) if str(ins.operator) in ("TJ", "Tj")]
+            places = [i for i, ins in enumerate(instructions) if str(ins.operator) == "Tm"]
+            fonts = [ins for ins in instructions if str(ins.operator) == "Tf"]
+            if len(runs) != 1 or len(places) != 1 or len(fonts) != 1:
+                return None
+            run_glyphs = _glyphs(instructions[runs[0]])
+            name, font_size = fonts[0].operands
+            font = page.obj.Resources.Font.get(str(name))
+            if run_glyphs is None or font is None or "/DescendantFonts" not in font:
+                return None
+            pages.append((instructions, runs[0], places[0], run_glyphs, font, float(font_size)))
+        if len(pages) != len(TEMPLATE_FOLIOS):
+            return None
+        from proceedings.fontmerge import parse_widths
+
+        run_of_all = pages[-1][3]
+        if len(run_of_all) != len(str(ALL_DIGIT_PAIRS)):
+            return None
+        glyphs = dict(zip(str(ALL_DIGIT_PAIRS), run_of_all, strict=True))
+        if [glyphs[c] for c in str(ALL_DIGIT_PAIRS)] != run_of_all or len(set(glyphs.values())) != 10:
+            return None  # a digit drawn with more than one glyph (contextual forms)
+        digits = list(glyphs.values())
+        widths = parse_widths(pages[-1][4].DescendantFonts[0].W)
+        size = pages[-1][5]
+        advance = {g: float(widths.get(int.from_bytes(g, "big"), 0)) * size / 1000 for g in digits}
+        content: dict[str, list[Any]] = {}
+        run: dict[str, int] = {}
+        x: dict[str, float] = {}
+        place: dict[str, int] = {}
+        align: dict[str, float] = {}
+        for side, one, ten in (("recto", 0, 2), ("verso", 1, 3)):
+            ins1, run1, place1, glyphs1 = pages[one][:4]
+            ins10, _run10, place10, glyphs10 = pages[ten][:4]
+            if glyphs1 != [glyphs["1"]] or glyphs10 != [glyphs["1"], glyphs["0"]]:
+                return None
+            x1 = float(ins1[place1].operands[4])
+            wider = advance[glyphs["0"]]  # how much wider 10 is than 1
+            content[side], run[side], x[side], place[side] = ins1, run1, x1, place1
+            align[side] = (x1 - float(ins10[place10].operands[4])) / wider if wider else 0.0
+        return cls(content, run, x, place, align, glyphs, advance)
+
+    def form(self, book: pikepdf.Pdf, template: Any, number: int) -> Any:
+        """The folio ``number`` as a form like ``template`` (the side's folio 1, in the book)."""
+        import pikepdf
+
+        side = "recto" if number % 2 else "verso"
+        glyphs = [self.glyphs[c] for c in str(number)]
+        extra = sum(self.advance[g] for g in glyphs) - self.advance[self.glyphs["1"]]
+        instructions = list(self.content[side])
+        matrix = list(instructions[self.place[side]].operands)
+        matrix[4] = round(self.x[side] - self.align[side] * extra, 6)
+        instructions[self.place[side]] = pikepdf.ContentStreamInstruction(matrix, pikepdf.Operator("Tm"))
+        items: list[Any] = []
+        for glyph in glyphs:
+            items += [pikepdf.String(glyph), 0]
+        instructions[self.run[side]] = pikepdf.ContentStreamInstruction(
+            [pikepdf.Array(items)], pikepdf.Operator("TJ"))
+        form = pikepdf.Stream(book, pikepdf.unparse_content_stream(instructions))
+        for key, value in template.items():
+            if key not in ("/Length", "/Filter", "/DecodeParms"):
+                form[key] = value
+        return form
+
+
+def _glyphs(instruction: Any) -> list[bytes] | None:
+    """The two-byte glyph ids of a text run without kerning; None for anything else."""
+    import pikepdf
+
+    operand = instruction.operands[0]
+    items = list(operand) if isinstance(operand, pikepdf.Array) else [operand]
+    glyphs: list[bytes] = []
+    for item in items:
+        if isinstance(item, pikepdf.String):
+            data = bytes(item)
+            if len(data) % 2:
+                return None
+            glyphs += [data[i:i + 2] for i in range(0, len(data), 2)]
+        elif float(item) != 0:
+            return None
+    return glyphs
 
 
 def assemble(
@@ -189,7 +309,6 @@ def _stamp(
     sheets: Sheets,
     open_pdf: Any,
 ) -> None:
-    folio_sheets = [open_pdf(path) for path in sheets.folio_pdfs]
     heads = open_pdf(sheets.heads_pdf)
     forms: dict[tuple[str, int], Any] = {}
 
@@ -201,12 +320,27 @@ def _stamp(
             forms[kind, index] = book.copy_foreign(source)
         return forms[kind, index]
 
-    for number, (folio, head) in sorted(plan.items()):
+    if sheets.folio_templates is not None:
+        template_sheet = open_pdf(sheets.folio_templates)
+        templates = FolioTemplates.read(template_sheet)
+        if templates is None:
+            raise ValueError("the folio template sheet cannot make folios")
+
+        def folio(number: int) -> Any:
+            side = 1 if number % 2 == 0 else 0  # the sheet's verso and recto folio 1
+            return book.make_indirect(templates.form(book, form("templates", template_sheet, side), number))
+    else:
+        folio_sheets = [open_pdf(path) for path in sheets.folio_pdfs]
+
+        def folio(number: int) -> Any:
+            sheet, index = divmod(number - 1, FOLIOS_PER_SHEET)
+            return form(f"folio{sheet}", folio_sheets[sheet], index)
+
+    for number, (has_folio, head) in sorted(plan.items()):
         overlays = []
         # Names carry the sheet page: pages of one unit may share one resource dictionary.
-        if folio:
-            sheet, index = divmod(number - 1, FOLIOS_PER_SHEET)
-            overlays.append((f"StampFolio{number}", form(f"folio{sheet}", folio_sheets[sheet], index)))
+        if has_folio:
+            overlays.append((f"StampFolio{number}", folio(number)))
         if head is not None:
             index = sheets.head_pages[head]
             overlays.append((f"StampHead{index}", form("head", heads, index)))

@@ -12,13 +12,15 @@ import json
 import math
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
 from proceedings.assemble import (
     FOLIOS_PER_SHEET,
     MM,
+    TEMPLATE_FOLIOS,
+    FolioTemplates,
     Head,
     Placement,
     Sheets,
@@ -43,9 +45,6 @@ from proceedings.units import (
 )
 
 NUMBERED = ("contents", "index")  # units whose text holds other units' page numbers
-# A measure of a page on the short side (HTML characters per page), so that enough
-# folio sheets are laid out before the book is counted.
-CHARACTERS_PER_PAGE = 3000
 
 
 @dataclass(frozen=True)
@@ -104,23 +103,26 @@ def typeset(
     ]
     # The stamp sheets go with the first batch: they do not wait for page numbers.
     heads = possible_heads(units)
-    estimate = sum(len(j.html) for j in jobs) // CHARACTERS_PER_PAGE + 1
-    sheet_jobs = [_heads_job(ctx, heads), *_folio_jobs(ctx, estimate)]
+    sheet_jobs = [_heads_job(ctx, heads), _folio_templates_job(ctx)]
     # The contents and the index, with any numbers, tell how long they are.
     drafts = _numbered_jobs(ctx, units, targets, numbers=None)
     layouts = run(jobs + sheet_jobs + drafts, meanwhile=meanwhile)
     layouts = _number(ctx, units, layouts, targets, run)
     placements = place(units, layouts, papers_on_recto=sources.book.papers_start_recto)
     pages = placements[-1].end if placements else 1
-    missing = [j for j in _folio_jobs(ctx, pages) if j.key not in layouts]
-    layouts.update(run(missing))
     sheets = Sheets(
         heads_pdf=cache / layouts["stamps:heads"].pdf_name,
         head_pages={
             head: int(layouts["stamps:heads"].anchors[f"stamp-{i}"][0]) for i, head in enumerate(heads)
         },
-        folio_pdfs=[cache / layouts[j.key].pdf_name for j in _folio_jobs(ctx, pages)],
     )
+    templates = cache / layouts["stamps:folio-templates"].pdf_name
+    if _templates_serve(templates):
+        sheets = replace(sheets, folio_templates=templates)
+    else:  # a style whose folios are not plain numbers
+        folio_jobs = _folio_jobs(ctx, pages)
+        layouts.update(run(folio_jobs))
+        sheets = replace(sheets, folio_pdfs=[cache / layouts[j.key].pdf_name for j in folio_jobs])
     geometry = PAGE_GEOMETRY[sources.book.trim]
     shift = (_mm(geometry.margin_outer) - _mm(geometry.margin_inner)) * MM
     size = (_mm(geometry.width) * MM, _mm(geometry.height) * MM)
@@ -138,6 +140,7 @@ def _assembled(
         ctx.fingerprint.common, shift, size,
         [(p.layout.digest, p.start, p.blanks_before) for p in placements],
         sheets.heads_pdf.name, sorted((h.side, h.lang, h.text, i) for h, i in sheets.head_pages.items()),
+        sheets.folio_templates.name if sheets.folio_templates else None,
         [path.name for path in sheets.folio_pdfs],
     ])
     stored = ctx.cache / f"book-{hashlib.sha256(recipe.encode()).hexdigest()[:40]}.pdf"
@@ -195,17 +198,28 @@ def _numbered_jobs(
 
 
 def _heads_job(ctx: _Context, heads: list[Head]) -> Job:
-    html = ctx.renderer.render_template("stamps.html.j2", heads=heads, folios=0, first_folio=1)
+    html = ctx.renderer.render_template("stamps.html.j2", heads=heads, folios=[])
     return ctx.job("stamps:heads", html)
 
 
+def _folio_templates_job(ctx: _Context) -> Job:
+    html = ctx.renderer.render_template("stamps.html.j2", heads=[], folios=TEMPLATE_FOLIOS)
+    return ctx.job("stamps:folio-templates", html)
+
+
+def _templates_serve(path: Path) -> bool:
+    import pikepdf
+
+    with pikepdf.open(path) as sheet:
+        return FolioTemplates.read(sheet) is not None
+
+
 def _folio_jobs(ctx: _Context, pages: int) -> list[Job]:
-    """The folio sheets a book of ``pages`` pages needs."""
+    """The full folio sheets a book of ``pages`` pages needs when templates cannot serve."""
     jobs = []
     for sheet in range(math.ceil(pages / FOLIOS_PER_SHEET)):
+        first = sheet * FOLIOS_PER_SHEET + 1
         html = ctx.renderer.render_template(
-            "stamps.html.j2", heads=[], folios=FOLIOS_PER_SHEET,
-            first_folio=sheet * FOLIOS_PER_SHEET + 1,
-        )
+            "stamps.html.j2", heads=[], folios=list(range(first, first + FOLIOS_PER_SHEET)))
         jobs.append(ctx.job(f"stamps:folios:{sheet}", html))
     return jobs

@@ -85,7 +85,35 @@ def _unit_pdfs(out: Path) -> set[str]:
 def test_minibook_parts_equal_single(tmp_path: Path) -> None:
     single, parts = tmp_path / "single", tmp_path / "parts"
     build(BuildOptions(sources=MINIBOOK, out=single, engine="single"))
-    build(BuildOptions(sources=MINIBOOK, out=parts, engine="parts", jobs=2))
+    laid_out: list[str] = []
+    build(BuildOptions(sources=MINIBOOK, out=parts, engine="parts", jobs=2,
+                       progress=lambda key, done, total: laid_out.append(key)))
+    pages = len(PdfReader(single / "proceedings.pdf").pages)
+    _same_book(single, parts, tmp_path, list(range(1, pages + 1)))
+    # Every folio was made from the template sheet: no page of folios was laid out.
+    assert "stamps:folio-templates" in laid_out
+    assert not [key for key in laid_out if key.startswith("stamps:folios")]
+
+
+def test_kerned_folios_are_laid_out_in_full(tmp_path: Path) -> None:
+    """A style whose folios are kerned ("11" is, in Liberation Serif) cannot use the
+    folio templates: the parts engine lays the folios out in full, and the book is
+    still the one-document book."""
+    import shutil
+
+    styles, fonts = tmp_path / "styles", tmp_path / "fonts"
+    shutil.copytree(REPO / "styles", styles)
+    shutil.copytree(REPO / "fonts", fonts)  # where the stylesheets look for them
+    page_css = styles / "css" / "page.css"
+    page_css.write_text(page_css.read_text(encoding="utf-8").replace(" font-kerning: none;", ""),
+                        encoding="utf-8")
+    single, parts = tmp_path / "single", tmp_path / "parts"
+    build(BuildOptions(sources=MINIBOOK, out=single, engine="single", styles=styles,
+                       fonts=fonts))
+    laid_out: list[str] = []
+    build(BuildOptions(sources=MINIBOOK, out=parts, engine="parts", jobs=2, styles=styles, fonts=fonts,
+                       progress=lambda key, done, total: laid_out.append(key)))
+    assert "stamps:folios:0" in laid_out
     pages = len(PdfReader(single / "proceedings.pdf").pages)
     _same_book(single, parts, tmp_path, list(range(1, pages + 1)))
 
