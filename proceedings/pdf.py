@@ -6,8 +6,11 @@ importing it costs about a second.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import hashlib
 import logging
+import multiprocessing.util
 import os
 import re
 import tempfile
@@ -112,6 +115,29 @@ class _Style:
 # text and the files they refer to, so an edited style or font is read again.
 _STYLES: OrderedDict[str, _Style] = OrderedDict()
 _STYLES_KEPT = 4
+
+
+def _forget_styles() -> None:
+    _STYLES.clear()
+    gc.collect()  # WeasyPrint's objects hold the fonts in reference cycles
+
+
+_forgets_in: set[int] = set()  # the processes where _forget_styles will run at exit
+
+
+def _forget_at_exit() -> None:
+    """Let the kept styles go before this process ends.
+
+    A FontConfiguration deletes its temporary font folder when it is collected;
+    kept until the end, it must be let go while the interpreter still works: at
+    exit, or in a pool worker (which ends without running atexit) by the exit hook
+    multiprocessing runs there, registered in that process itself.
+    """
+    if os.getpid() in _forgets_in:
+        return
+    _forgets_in.add(os.getpid())
+    atexit.register(_forget_styles)
+    multiprocessing.util.Finalize(None, _forget_styles, exitpriority=0)
 _URL = re.compile(r"""url\(\s*["']?([^"')]+)""")
 
 
@@ -143,6 +169,7 @@ def _style(stylesheets: list[Path], css_strings: tuple[str, ...], allowed: list[
         css = [CSS(filename=str(p), font_config=fonts, url_fetcher=fetcher) for p in stylesheets]
         css += [CSS(string=text, font_config=fonts, url_fetcher=fetcher) for text in css_strings]
     style = _Style(fonts, css, tuple(refused), tuple(r.getMessage() for r in capture.records))
+    _forget_at_exit()
     _STYLES[key] = style
     while len(_STYLES) > _STYLES_KEPT:
         _STYLES.popitem(last=False)

@@ -242,3 +242,22 @@ def test_a_programme_edit_lays_out_only_the_programme(tmp_path: Path) -> None:
     laid_out: list[str] = []
     build(BuildOptions(sources=sources, out=out, progress=lambda key, done, total: laid_out.append(key)))
     assert laid_out == ["programme:kk"]
+
+
+def test_a_build_leaves_no_temporary_font_folders(tmp_path: Path) -> None:
+    """Each process keeps its parsed stylesheets and their fonts for the whole build;
+    the parent and every pool worker must still remove the fonts' temporary folders,
+    and say nothing on the way out."""
+    import os
+    import sys
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "proceedings", "build", str(MINIBOOK), "--out", str(tmp_path / "out"),
+         "--jobs", "2"],
+        capture_output=True, text=True, env={**os.environ, "TMPDIR": str(temporary)}, cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Exception ignored" not in done.stderr
+    assert list(temporary.iterdir()) == []
