@@ -63,16 +63,14 @@ def build(opts: BuildOptions) -> BuildResult:
 
 @contextmanager
 def _workers(opts: BuildOptions) -> Iterator[Executor | None]:
-    """The caller's executor, or a process pool forked now, before the sources are read.
+    """The caller's executor, or a process pool of this build's own.
 
-    Forked workers start as copies of this process: forked first, they stay small
-    however large the book this process then holds.
+    Made before the sources are read: the workers' server gets ready meanwhile.
     """
     if opts.executor is not None or opts.engine == "single":
         yield opts.executor
         return
     with worker_pool(opts.jobs) as pool:
-        pool.submit(int).result()  # forks every worker at once
         yield pool
 
 

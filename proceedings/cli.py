@@ -107,6 +107,10 @@ def _report(diagnostics: Diagnostics, *, strict: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     args = _parser().parse_args(argv)
+    if args.command in ("build", "watch", "print", "proofs") and getattr(args, "engine", "") != "single":
+        from proceedings.units import start_workers
+
+        start_workers()  # the workers' server imports WeasyPrint while this process goes on
     if args.command == "check":
         from proceedings.build import check
 

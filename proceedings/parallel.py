@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from functools import partial
@@ -32,16 +32,15 @@ from proceedings.assemble import (
 from proceedings.diagnostics import Diagnostic
 from proceedings.model import Sources
 from proceedings.pdf import write_atomic
-from proceedings.render import PAGE_GEOMETRY, BookRenderer
+from proceedings.render import PAGE_GEOMETRY, BookRenderer, participants
 from proceedings.units import (
+    ENGINE_VERSION,
     STYLESHEETS,
-    Fingerprint,
     Job,
     Progress,
     Unit,
     UnitLayout,
     lay_out_all,
-    plan_units,
 )
 
 NUMBERED = ("contents", "index")  # units whose text holds other units' page numbers
@@ -223,3 +222,85 @@ def _folio_jobs(ctx: _Context, pages: int) -> list[Job]:
             "stamps.html.j2", heads=[], folios=list(range(first, first + FOLIOS_PER_SHEET)))
         jobs.append(ctx.job(f"stamps:folios:{sheet}", html))
     return jobs
+
+
+def plan_units(sources: Sources, renderer: BookRenderer) -> list[Unit]:
+    """The book's units in reading order, exactly as the templates will print them."""
+    book = sources.book
+    t = renderer.common["t"]
+    book_head = renderer.common["book_head"]
+    first = book.languages[0]
+    units: list[Unit] = []
+    for part in book.parts:
+        if part == "title":
+            units.append(Unit("title", "title", None, "part-title", "", "", fixed=True))
+        elif part == "contents":
+            units.append(Unit("contents", "contents", None, "part-contents", t("contents", first),
+                              book_head(first)))
+        elif part == "programme" and sources.programme is not None:
+            units += [
+                Unit(f"programme:{lang}", "programme", lang, f"programme-{lang}",
+                     t("programme", lang), book_head(lang))
+                for lang in book.languages if lang in sources.programme.header
+            ]
+        elif part == "participants" and participants(sources):
+            units += [
+                Unit(f"participants:{lang}", "participants", lang, f"participants-{lang}",
+                     t("participants", lang), book_head(lang))
+                for lang in book.languages
+            ]
+        elif part == "papers":
+            units += [
+                Unit(f"paper:{view.paper.id}", "papers", view.paper.lang, view.anchor,
+                     view.running_head, book_head(view.paper.lang), source=view.paper.path)
+                for view in renderer.context.papers
+            ]
+        elif part == "resolution":
+            units += [
+                Unit(f"resolution:{rv.resolution.lang}", "resolution", rv.resolution.lang,
+                     f"resolution-{rv.resolution.lang}", t("resolution", rv.resolution.lang),
+                     book_head(rv.resolution.lang), source=rv.resolution.path)
+                for rv in renderer.context.resolutions
+            ]
+        elif part == "index" and renderer.context.index:
+            units.append(Unit("index", "index", None, "part-index", t("author_index", first),
+                              book_head(first)))
+    return units
+
+
+def _file_digest(paths: Iterable[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class Fingerprint:
+    """The hash of what every unit's layout depends on besides its own HTML."""
+
+    def __init__(self, styles: Path, fonts: Path, sources_root: Path) -> None:
+        from importlib.metadata import version
+
+        from proceedings import hyphenation
+
+        shared = [styles / "css" / name for name in STYLESHEETS]
+        shared += sorted(fonts.glob("*.ttf"))
+        shared.append(Path(hyphenation.__file__).parent / "data" / "hyph_kk.dic")
+        self.common = hashlib.sha256(
+            f"{ENGINE_VERSION} {version('weasyprint')} {_file_digest(shared)}".encode()
+        ).hexdigest()
+        self.sources_root = sources_root
+
+    def of_text(self, html: str) -> str:
+        """The digest of a document that depends on nothing but its HTML and the style."""
+        return hashlib.sha256(f"{self.common} {html}".encode()).hexdigest()[:40]
+
+    def of(self, unit: Unit, html: str) -> str:
+        digest = hashlib.sha256(self.common.encode())
+        digest.update(html.encode())
+        if unit.kind == "papers":
+            # Images are fetched at layout time, so they are part of the unit too.
+            folder = self.sources_root / "papers" / unit.key.split(":", 1)[1]
+            digest.update(_file_digest(p for p in folder.iterdir() if p.is_file()).encode())
+        return digest.hexdigest()[:40]

@@ -8,19 +8,21 @@ folios afterwards, so an edit re-lays out only the unit it touches, and a unit
 that gains a page moves the others without laying them out again.
 
 A unit's PDF is cached under the hash of everything its layout depends on: its
-HTML, the stylesheets, the fonts, the hyphenation dictionary and its images.
+HTML, the stylesheets, the fonts, the hyphenation dictionary and its images
+(``parallel.Fingerprint``). This module is what a worker runs: it imports little,
+so that workers start fast.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import multiprocessing
 import os
+import select
 import signal
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -29,8 +31,6 @@ from pathlib import Path
 from typing import Any
 
 from proceedings.diagnostics import BuildError, Diagnostic, Severity, error
-from proceedings.model import Sources
-from proceedings.render import BookRenderer, participants
 
 # Bump when the layout of units changes in a way their inputs do not show.
 ENGINE_VERSION = "2"
@@ -97,88 +97,6 @@ class UnitLayout:
         return [Diagnostic(p, line, Severity(sev), msg, code) for p, line, sev, msg, code in self.diagnostics]
 
 
-def plan_units(sources: Sources, renderer: BookRenderer) -> list[Unit]:
-    """The book's units in reading order, exactly as the templates will print them."""
-    book = sources.book
-    t = renderer.common["t"]
-    book_head = renderer.common["book_head"]
-    first = book.languages[0]
-    units: list[Unit] = []
-    for part in book.parts:
-        if part == "title":
-            units.append(Unit("title", "title", None, "part-title", "", "", fixed=True))
-        elif part == "contents":
-            units.append(Unit("contents", "contents", None, "part-contents", t("contents", first),
-                              book_head(first)))
-        elif part == "programme" and sources.programme is not None:
-            units += [
-                Unit(f"programme:{lang}", "programme", lang, f"programme-{lang}",
-                     t("programme", lang), book_head(lang))
-                for lang in book.languages if lang in sources.programme.header
-            ]
-        elif part == "participants" and participants(sources):
-            units += [
-                Unit(f"participants:{lang}", "participants", lang, f"participants-{lang}",
-                     t("participants", lang), book_head(lang))
-                for lang in book.languages
-            ]
-        elif part == "papers":
-            units += [
-                Unit(f"paper:{view.paper.id}", "papers", view.paper.lang, view.anchor,
-                     view.running_head, book_head(view.paper.lang), source=view.paper.path)
-                for view in renderer.context.papers
-            ]
-        elif part == "resolution":
-            units += [
-                Unit(f"resolution:{rv.resolution.lang}", "resolution", rv.resolution.lang,
-                     f"resolution-{rv.resolution.lang}", t("resolution", rv.resolution.lang),
-                     book_head(rv.resolution.lang), source=rv.resolution.path)
-                for rv in renderer.context.resolutions
-            ]
-        elif part == "index" and renderer.context.index:
-            units.append(Unit("index", "index", None, "part-index", t("author_index", first),
-                              book_head(first)))
-    return units
-
-
-def _file_digest(paths: Iterable[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-class Fingerprint:
-    """The hash of what every unit's layout depends on besides its own HTML."""
-
-    def __init__(self, styles: Path, fonts: Path, sources_root: Path) -> None:
-        from importlib.metadata import version
-
-        from proceedings import hyphenation
-
-        shared = [styles / "css" / name for name in STYLESHEETS]
-        shared += sorted(fonts.glob("*.ttf"))
-        shared.append(Path(hyphenation.__file__).parent / "data" / "hyph_kk.dic")
-        self.common = hashlib.sha256(
-            f"{ENGINE_VERSION} {version('weasyprint')} {_file_digest(shared)}".encode()
-        ).hexdigest()
-        self.sources_root = sources_root
-
-    def of_text(self, html: str) -> str:
-        """The digest of a document that depends on nothing but its HTML and the style."""
-        return hashlib.sha256(f"{self.common} {html}".encode()).hexdigest()[:40]
-
-    def of(self, unit: Unit, html: str) -> str:
-        digest = hashlib.sha256(self.common.encode())
-        digest.update(html.encode())
-        if unit.kind == "papers":
-            # Images are fetched at layout time, so they are part of the unit too.
-            folder = self.sources_root / "papers" / unit.key.split(":", 1)[1]
-            digest.update(_file_digest(p for p in folder.iterdir() if p.is_file()).encode())
-        return digest.hexdigest()[:40]
-
-
 @contextmanager
 def _time_limit(seconds: float | None) -> Iterator[None]:
     """Raise UnitTimeout in this process once ``seconds`` have passed.
@@ -214,23 +132,68 @@ def lay_out(job: Job) -> UnitLayout:
     return layout
 
 
+# What a worker needs, imported once by the process workers are forked from.
+WORKER_MODULES = ["proceedings.units", "proceedings.pdf", "proceedings.hyphenation", "pydyf",
+                  "weasyprint", "weasyprint.text.fonts"]
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Workers forked from a server that has imported WeasyPrint, where there is one.
+
+    Importing WeasyPrint takes about half a second: the server does it once, while
+    the build reads and checks the sources, instead of every worker after it.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context()
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(WORKER_MODULES)
+    return context
+
+
+def start_workers() -> None:
+    """Have the server that workers are forked from start importing now (returns at once)."""
+    if _context().get_start_method() == "forkserver":
+        import multiprocessing.forkserver
+
+        multiprocessing.forkserver.ensure_running()
+
+
 def worker_pool(workers: int | None = None) -> ProcessPoolExecutor:
     """A process pool whose workers end with the process that made it.
 
     A build killed outright (SIGKILL: no cleanup runs) would otherwise leave its
-    workers waiting for work forever.
+    workers waiting for work forever. Workers start when work is first submitted.
     """
-    return ProcessPoolExecutor(workers, initializer=_die_with_parent, initargs=(os.getpid(),))
+    start_workers()
+    return ProcessPoolExecutor(workers, mp_context=_context(), initializer=_die_with_build,
+                               initargs=(os.getpid(),))
 
 
-def _die_with_parent(parent: int) -> None:
-    if sys.platform.startswith("linux"):
-        import ctypes
+def _die_with_build(build: int) -> None:
+    """End this worker as soon as the build that started it ends.
 
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before the line above took effect
+    A worker waits for work on a pipe it also holds the other end of, and the fork
+    server waits for its workers: neither would notice a build killed outright.
+    """
+    try:
+        handle: int | None = os.pidfd_open(build)
+    except ProcessLookupError:  # the build ended already
         os._exit(1)
+    except (AttributeError, OSError):  # no pidfd here: look every second instead
+        handle = None
+    threading.Thread(target=_watch_build, args=(build, handle), daemon=True).start()
+
+
+def _watch_build(build: int, handle: int | None) -> None:
+    if handle is not None:
+        select.select([handle], [], [])  # readable once the build has ended
+        os._exit(1)
+    while True:
+        time.sleep(1)
+        try:
+            os.kill(build, 0)
+        except ProcessLookupError:
+            os._exit(1)
 
 
 def warm_up() -> None:

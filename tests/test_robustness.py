@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,9 @@ def test_killed_build_leaves_the_previous_pdf(delay: float, tmp_path: Path) -> N
     out = tmp_path / "out"
     build(BuildOptions(sources=MINIBOOK, out=out))
     before = {name: (out / name).read_bytes() for name in ("proceedings.pdf", "manifest.json")}
-    process = _run_build(_slow_book(tmp_path), out, tmp_path)
+    tag = uuid.uuid4().hex
+    marker = f"PROCEEDINGS_TEST_BUILD={tag}"
+    process = _run_build(_slow_book(tmp_path), out, tmp_path, PROCEEDINGS_TEST_BUILD=tag)
     try:
         time.sleep(delay)
         assert process.poll() is None, "the build ended before it could be killed"
@@ -60,8 +63,9 @@ def test_killed_build_leaves_the_previous_pdf(delay: float, tmp_path: Path) -> N
     for name, data in before.items():
         assert (out / name).read_bytes() == data
     assert len(PdfReader(out / "proceedings.pdf").pages) > 0
-    # Its workers end with it instead of waiting for work forever.
-    assert _survivors(str(out)) == []
+    # Its workers (and the server they are forked from) end with it instead of
+    # waiting for work forever: no process with its environment is left.
+    assert _survivors(marker) == []
     # The unit cache is written file by file, atomically too; the report may be new.
     leftovers = {p.name for p in out.iterdir()} - set(before) - {".cache", "check-report.html"}
     assert all(n.startswith((".proceedings.pdf.", ".manifest.json.")) and n.endswith(".tmp")
@@ -69,14 +73,14 @@ def test_killed_build_leaves_the_previous_pdf(delay: float, tmp_path: Path) -> N
 
 
 def _survivors(marker: str, wait: float = 10.0) -> list[int]:
-    """Processes whose command line names ``marker``, once they have had ``wait`` s to end."""
+    """Processes whose environment holds ``marker``, once they have had ``wait`` s to end."""
     deadline = time.monotonic() + wait
     while True:
         found = []
         for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
+            if entry.name.isdigit() and int(entry.name) != os.getpid():
                 try:
-                    if marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    if marker.encode() in (entry / "environ").read_bytes().split(b"\0"):
                         found.append(int(entry.name))
                 except OSError:
                     continue
