@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -96,7 +96,19 @@ def _build(opts: BuildOptions) -> BuildResult:
         if rest:
             diags.extend(check_sources(sources, rest))
 
-    book = typeset_book(sources, opts, meanwhile=check_content)  # one document, or by units
+    # The content checks only warn: they run beside the layout, on a thread started
+    # once the workers have their work (before that, this process prepares it, and a
+    # thread would slow it down), on the core this process leaves free as it waits.
+    with ThreadPoolExecutor(1, thread_name_prefix="check") as beside:
+        checking: list[Future[None]] = []
+
+        def start_checks() -> None:
+            if not checking:
+                checking.append(beside.submit(check_content))
+
+        book = typeset_book(sources, opts, start_checks)  # one document, or by units
+        start_checks()  # if nothing had to be laid out
+        checking[0].result()
     diags.extend(book.diagnostics)
     diags.raise_if_failed(strict=opts.strict)
     result.manifest = make_manifest(sources, book.spans, book.pages)
@@ -117,21 +129,21 @@ class TypesetBook:
 
 
 def typeset_book(
-    sources: Sources, opts: BuildOptions, meanwhile: Callable[[], None] | None = None
+    sources: Sources, opts: BuildOptions, submitted: Callable[[], None] | None = None
 ) -> TypesetBook:
-    """Lay out the book with the chosen engine, running ``meanwhile`` while it waits.
+    """Lay out the book with the chosen engine; call ``submitted`` once layout is under way.
 
     The parts engine lays out on ``opts.executor``, or here when there is none.
     """
     if opts.engine == "single":
-        if meanwhile:
-            meanwhile()
+        if submitted:
+            submitted()
         return _typeset_single(sources, opts)
     from proceedings.assemble import page_numbers
     from proceedings.parallel import typeset
 
     done = typeset(sources, styles=opts.styles, fonts=opts.fonts, cache=opts.out / ".cache",
-                   executor=opts.executor, progress=opts.progress, meanwhile=meanwhile,
+                   executor=opts.executor, progress=opts.progress, submitted=submitted,
                    time_limit=opts.time_limit)
     return TypesetBook(done.pdf, _spans(page_numbers(done.placements)), done.pages, done.diagnostics)
 

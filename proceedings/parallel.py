@@ -83,12 +83,13 @@ def typeset(
     cache: Path,
     executor: Executor | None = None,
     progress: Progress | None = None,
-    meanwhile: Callable[[], None] | None = None,
+    submitted: Callable[[], None] | None = None,
     time_limit: float | None = None,
 ) -> Typeset:
     """Lay out every unit (from the cache where nothing changed) and assemble the book.
 
-    ``time_limit``: seconds any one unit may take to lay out.
+    ``time_limit``: seconds any one unit may take to lay out. ``submitted`` is called
+    once the first units are with the workers.
     """
     cache.mkdir(parents=True, exist_ok=True)
     ctx = _Context(sources, styles, fonts, cache, time_limit)
@@ -105,7 +106,7 @@ def typeset(
     sheet_jobs = [_heads_job(ctx, heads), _folio_templates_job(ctx)]
     # The contents and the index, with any numbers, tell how long they are.
     drafts = _numbered_jobs(ctx, units, targets, numbers=None)
-    layouts = run(jobs + sheet_jobs + drafts, meanwhile=meanwhile)
+    layouts = run(jobs + sheet_jobs + drafts, submitted=submitted)
     layouts = _number(ctx, units, layouts, targets, run)
     placements = place(units, layouts, papers_on_recto=sources.book.papers_start_recto)
     pages = placements[-1].end if placements else 1

@@ -262,12 +262,12 @@ def lay_out_all(
     jobs: list[Job],
     executor: Executor | None,
     progress: Progress | None = None,
-    meanwhile: Callable[[], None] | None = None,
+    submitted: Callable[[], None] | None = None,
 ) -> dict[str, UnitLayout]:
     """Lay out the jobs that the cache lacks, the longest first, on ``executor`` (or here).
 
-    ``meanwhile`` runs here while the workers lay out. The executor's workers are
-    started before there is work (see build.py), so it takes any amount of it.
+    ``submitted`` is called once the jobs are with the executor (or before laying
+    them out here).
     A unit that fails or runs out of time is reported, with the others, as a BuildError.
     """
     results: dict[str, UnitLayout] = {}
@@ -286,8 +286,8 @@ def lay_out_all(
         for _ in range(getattr(executor, "_max_workers", 0)):
             executor.submit(warm_up)
         futures = [executor.submit(lay_out, job) for job in todo]
-    if meanwhile:
-        meanwhile()
+    if submitted:
+        submitted()
     failures: list[Diagnostic] = []
     for done, job in enumerate(todo, 1):
         try:
