@@ -104,8 +104,9 @@ def typeset(
     # The stamp sheets go with the first batch: they do not wait for page numbers.
     heads = possible_heads(units)
     sheet_jobs = [_heads_job(ctx, heads), _folio_templates_job(ctx)]
-    # The contents and the index, with any numbers, tell how long they are.
-    drafts = _numbered_jobs(ctx, units, targets, numbers=None)
+    # The contents, with any numbers, tells how long it is, which moves the units
+    # after it. The index, last in the book, moves nothing: it needs no draft.
+    drafts = _numbered_jobs(ctx, units, targets, numbers=None, only=_moving(units))
     layouts = run(jobs + sheet_jobs + drafts, submitted=submitted)
     layouts = _number(ctx, units, layouts, targets, run)
     placements = place(units, layouts, papers_on_recto=sources.book.papers_start_recto)
@@ -169,26 +170,38 @@ def _number(
     numbered = [u for u in units if u.key in NUMBERED]
     if not numbered:
         return layouts
+    moving = _moving(units)
     current = dict(layouts)
+    for unit in numbered:  # one without a draft: its length moves nothing, it starts on its first page
+        current.setdefault(unit.key, UnitLayout(unit.key, "", 1, anchors={unit.anchor: [0, 0.0, 0.0]}))
     for _ in range(6):
         placements = place(units, current, papers_on_recto=ctx.sources.book.papers_start_recto)
         numbers = page_numbers(placements)
         jobs = _numbered_jobs(ctx, units, targets, numbers)
         done = run(jobs)
-        settled = all(done[u.key].pages == current[u.key].pages for u in numbered)
+        settled = all(done[key].pages == current[key].pages for key in moving)
         current.update(done)
         if settled:
             return current
     return current
 
 
+def _moving(units: list[Unit]) -> set[str]:
+    """The numbered units whose length moves other units: all but the book's last."""
+    return {u.key for u in units[:-1] if u.key in NUMBERED}
+
+
 def _numbered_jobs(
-    ctx: _Context, units: list[Unit], targets: tuple[str, ...], numbers: dict[str, int] | None
+    ctx: _Context, units: list[Unit], targets: tuple[str, ...], numbers: dict[str, int] | None,
+    only: set[str] | None = None,
 ) -> list[Job]:
-    """The contents and the index with ``numbers``; a draft with placeholders when None."""
+    """The contents and the index with ``numbers``; a draft with placeholders when None.
+
+    ``only``: these of them.
+    """
     jobs = []
     for unit in units:
-        if unit.key not in NUMBERED:
+        if unit.key not in NUMBERED or (only is not None and unit.key not in only):
             continue
         outside = tuple(t for t in targets if t != unit.anchor)
         written = numbers if numbers is not None else dict.fromkeys(targets, 888)
