@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from proceedings.check import GATE, MODULES, check_sources
+from proceedings.check import GATE, MODULES, FindingsCache, check_sources
 from proceedings.diagnostics import Diagnostic, Diagnostics
 from proceedings.load import load_sources
 from proceedings.model import Sources
@@ -82,11 +82,12 @@ def _build(opts: BuildOptions) -> BuildResult:
     # Strict builds check everything first; otherwise only what the layout relies on
     # (ids, files), and the content checks, which only warn, run during the layout.
     first = MODULES if opts.strict else GATE
+    checked = FindingsCache(opts.out / ".cache" / "checks.json")
     if known is not None:
         diags.extend(known)
         first = MODULES
     elif sources is not None:
-        diags.extend(check_sources(sources, first))
+        diags.extend(check_sources(sources, first, checked))
     result = BuildResult(sources=sources, diagnostics=diags)
     diags.raise_if_failed(strict=opts.strict)  # gate: a broken book never reaches layout
     assert sources is not None
@@ -94,7 +95,7 @@ def _build(opts: BuildOptions) -> BuildResult:
     def check_content() -> None:
         rest = [m for m in MODULES if m not in first]
         if rest:
-            diags.extend(check_sources(sources, rest))
+            diags.extend(check_sources(sources, rest, checked))
 
     # The content checks only warn: they run beside the layout, on a thread started
     # once the workers have their work (before that, this process prepares it, and a
@@ -117,6 +118,8 @@ def _build(opts: BuildOptions) -> BuildResult:
     manifest_text = json.dumps(result.manifest, ensure_ascii=False, indent=1)
     write_atomic(opts.out / "manifest.json", manifest_text.encode())
     record_findings(opts.out, findings_for, diags)  # the proofs list them without checking again
+    if known is None:
+        checked.save()
     return result
 
 

@@ -22,10 +22,15 @@ error, because the fault is the tool's, not the book's: the editor can still bui
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+import os
 from collections.abc import Callable, Sequence
 from functools import partial
+from pathlib import Path
 from types import ModuleType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from proceedings.check import (
     citations,
@@ -42,7 +47,7 @@ from proceedings.check import (
     translations,
 )
 from proceedings.check.base import Check, Unit, all_units
-from proceedings.diagnostics import Diagnostic, warning
+from proceedings.diagnostics import Diagnostic, Severity, warning
 from proceedings.model import Sources
 
 MODULES: tuple[ModuleType, ...] = (
@@ -60,7 +65,7 @@ MODULES: tuple[ModuleType, ...] = (
     images,
 )
 
-__all__ = ["GATE", "MODULES", "Check", "check_sources"]
+__all__ = ["GATE", "MODULES", "Check", "FindingsCache", "check_sources"]
 
 T = TypeVar("T")
 
@@ -71,10 +76,63 @@ T = TypeVar("T")
 GATE: tuple[ModuleType, ...] = (records, images)
 
 
+class FindingsCache:
+    """The findings of checks that say what they read (``Check.depends``), kept in a
+    file between builds: a rebuild after an edit to one paper checks that paper again
+    and takes the other papers' findings from here."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.kept: dict[str, list[list[Any]]] | None = None  # read when first asked
+        self.used: dict[str, list[list[Any]]] = {}
+
+    def get(self, key: str) -> list[Diagnostic] | None:
+        if self.kept is None:
+            self.kept = self._read()
+        rows = self.kept.get(key)
+        if rows is None:
+            return None
+        self.used[key] = rows
+        return [Diagnostic(str(p), int(line), Severity(sev), str(msg), str(code))
+                for p, line, sev, msg, code in rows]
+
+    def _read(self) -> dict[str, list[list[Any]]]:
+        try:
+            stored = json.loads(self.path.read_text(encoding="utf-8"))
+            if stored.get("stamp") == _code_stamp():
+                return dict(stored["findings"])
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            pass  # none yet, or unreadable: check everything
+        return {}
+
+    def put(self, key: str, found: list[Diagnostic]) -> None:
+        self.used[key] = [[d.path, d.line, str(d.severity), d.message, d.code] for d in found]
+
+    def save(self) -> None:
+        """Keep what this run used or found, and nothing older."""
+        from proceedings.pdf import write_atomic
+
+        data = {"stamp": _code_stamp(), "findings": self.used}
+        write_atomic(self.path, json.dumps(data, ensure_ascii=False).encode())
+
+
+@functools.cache
+def _code_stamp() -> str:
+    """The checker's code and the fonts it reads, and the folder paths are relative to."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(os.getcwd().encode())
+    for path in [*sorted(package.rglob("*.py")), *sorted(fonts.FONTS.glob("*"))]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
 def check_sources(
-    sources: Sources, modules: Sequence[ModuleType] = MODULES
+    sources: Sources, modules: Sequence[ModuleType] = MODULES, cache: FindingsCache | None = None
 ) -> list[Diagnostic]:
-    """Every finding for a loaded book; a failing check is reported, never raised."""
+    """Every finding for a loaded book; a failing check is reported, never raised.
+
+    With a ``cache``, checks whose inputs are as they were take their findings from it.
+    """
     found: list[Diagnostic] = []
     units: Sequence[Unit] = _guarded(found, "text-units", sources.root, partial(all_units, sources)) or []
     for module in modules:
@@ -83,7 +141,16 @@ def check_sources(
             _guarded(found, name, sources.root, partial(module.checks, sources, units)) or []
         )
         for check in listed:
-            found += _guarded(found, check.name, check.path, partial(_collect, check)) or []
+            key = f"{check.name}\0{check.path}\0{check.depends}" if cache and check.depends else None
+            kept = cache.get(key) if cache and key else None
+            if kept is not None:
+                found += kept
+                continue
+            result = _guarded(found, check.name, check.path, partial(_collect, check))
+            if result is not None:
+                found += result
+                if cache and key:
+                    cache.put(key, result)
     return found
 
 

@@ -6,6 +6,7 @@ with the source line of each of its lines, so that a finding can point at the li
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -27,6 +28,62 @@ class Check:
     # The file a failure of this check is reported against.
     path: str
     run: Callable[[], Iterable[Diagnostic]]
+    # The digest of everything ``run`` reads, for a check that reads less than the
+    # whole book (see ``digest``): its findings are then kept, and a rebuild after an
+    # edit elsewhere takes them instead of checking again. None: always run.
+    depends: str | None = None
+
+
+def digest(*parts: object) -> str:
+    """A digest of records (models, units, text) for ``Check.depends``."""
+    hasher = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, list) and part and isinstance(part[0], Unit):
+            part = [(u.path, u.lines, u.body) for u in part]  # faster than their repr
+        dump = getattr(part, "model_dump_json", None)
+        hasher.update((dump() if dump else repr(part)).encode())
+        hasher.update(b"\0")
+    return hasher.hexdigest()[:32]
+
+
+# Digests of the book being checked, made once for all its checks.
+_memo: dict[object, str] = {}
+_memo_of: list[Sources] = []
+
+
+def _remembered(sources: Sources, key: object, make: Callable[[], str]) -> str:
+    if not _memo_of or _memo_of[0] is not sources:
+        _memo.clear()
+        _memo_of[:] = [sources]
+    if key not in _memo:
+        _memo[key] = make()
+    return _memo[key]
+
+
+def book_digest(sources: Sources) -> str:
+    """The digest of everything in the book but its papers, for a check of one paper that
+    also looks at the people, the programme or book.yaml."""
+
+    def make() -> str:
+        papers = {p.path for p in sources.papers}
+        lines = {path: table for path, table in sources.lines.items() if path not in papers}
+        return digest(sources.model_dump_json(exclude={"papers", "lines"}), sorted(lines.items()))
+
+    return _remembered(sources, "book", make)
+
+
+def paper_digest(sources: Sources, paper: Paper) -> str:
+    """The digest of one paper, its lines and everything else but the other papers."""
+    return _remembered(sources, paper.path, lambda: digest(
+        paper, sorted(sources.lines.get(paper.path, {}).items()), book_digest(sources)))
+
+
+def by_path(units: Iterable[Unit]) -> dict[str, list[Unit]]:
+    """Units grouped by their file, in their order."""
+    groups: dict[str, list[Unit]] = {}
+    for unit in units:
+        groups.setdefault(unit.path, []).append(unit)
+    return groups
 
 
 @dataclass(frozen=True)

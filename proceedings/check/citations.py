@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from proceedings.check.base import Check, Unit, quote
+from proceedings.check.base import Check, Unit, digest, quote
 from proceedings.diagnostics import Diagnostic, warning
 from proceedings.markup import CITATION_RE
 
@@ -24,10 +24,11 @@ if TYPE_CHECKING:
 def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
     found = []
     for paper in sources.papers:
+        own = digest(paper)  # these read the paper only
         found += [
-            Check("citation-form", paper.path, partial(_check_citation_form, paper)),
-            Check("reference-list", paper.path, partial(_check_reference_list, paper)),
-            Check("footnotes", paper.path, partial(_check_footnotes, paper)),
+            Check("citation-form", paper.path, partial(_check_citation_form, paper), own),
+            Check("reference-list", paper.path, partial(_check_reference_list, paper), own),
+            Check("footnotes", paper.path, partial(_check_footnotes, paper), own),
         ]
     return found
 

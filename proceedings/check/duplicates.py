@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from proceedings.check.base import Check, Unit, body_units, quote, strip_markup
+from proceedings.check.base import Check, Unit, body_units, digest, quote, strip_markup
 from proceedings.diagnostics import Diagnostic, warning
 
 if TYPE_CHECKING:
@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 
 def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
-    return [Check("duplicates", sources.root, lambda: _check_duplicate_paragraphs(sources))]
+    bodies = [(p.path, p.body, p.body_line) for p in sources.ordered_papers()]
+    return [Check("duplicates", sources.root, lambda: _check_duplicate_paragraphs(sources), digest(bodies))]
 
 
 # --- 6. duplicate paragraphs ----------------------------------------------------------

@@ -11,11 +11,12 @@ from __future__ import annotations
 import functools
 import unicodedata
 from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 
 from fontTools.ttLib import TTFont
 
-from proceedings.check.base import Check, Unit, context, programme_path
+from proceedings.check.base import Check, Unit, by_path, context, digest, programme_path
 from proceedings.diagnostics import Diagnostic, warning
 from proceedings.load import display_path
 from proceedings.model import Sources
@@ -111,12 +112,16 @@ def _check_coverage(units: Sequence[Unit], faces: dict[str, frozenset[int]]) -> 
         )
 
 
-def _check_fonts(sources: Sources, units: Sequence[Unit]) -> Iterator[Diagnostic]:
+def _check_fonts(units: Sequence[Unit]) -> Iterator[Diagnostic]:
     files = font_files()
     if not files:
         return  # no bundled fonts here: the build reports that, not the checker
-    yield from _check_coverage([*units, *_extra_units(sources)], coverage(files))
+    yield from _check_coverage(units, coverage(files))
 
 
 def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
-    return [Check("font-coverage", sources.root, lambda: _check_fonts(sources, units))]
+    # File by file, as the findings are (one per character and file).
+    return [
+        Check("font-coverage", path, partial(_check_fonts, own), digest(own))
+        for path, own in by_path([*units, *_extra_units(sources)]).items()
+    ]

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 
-from proceedings.check.base import Check, Unit, body_units, quote, strip_markup
+from proceedings.check.base import Check, Unit, body_units, digest, paper_digest, quote, strip_markup
 from proceedings.check.text import URL_RE
 from proceedings.diagnostics import Diagnostic, warning
 from proceedings.markup import CITATION_RE
@@ -130,6 +130,8 @@ def _check_resolution(resolution: Resolution) -> Iterator[Diagnostic]:
 
 
 def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
-    found = [Check("language", p.path, partial(_check_paper, sources, p)) for p in sources.papers]
-    found += [Check("language", r.path, partial(_check_resolution, r)) for r in sources.resolutions]
+    found = [Check("language", p.path, partial(_check_paper, sources, p), paper_digest(sources, p))
+             for p in sources.papers]
+    found += [Check("language", r.path, partial(_check_resolution, r), digest(r))
+              for r in sources.resolutions]
     return found

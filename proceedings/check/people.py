@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
-from proceedings.check.base import Check, Unit
+from proceedings.check.base import Check, Unit, paper_digest
 from proceedings.diagnostics import Diagnostic, note, warning
 from proceedings.load import display_path
 from proceedings.model import Paper, Sources
@@ -171,5 +171,6 @@ def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
         Check("ranks", people_path, lambda: _check_ranks(sources)),
         Check("surnames", people_path, lambda: _check_surnames(sources)),
     ]
-    found += [Check("authors", p.path, partial(_check_authors, sources, p)) for p in sources.papers]
+    found += [Check("authors", p.path, partial(_check_authors, sources, p), paper_digest(sources, p))
+              for p in sources.papers]
     return found

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from proceedings.check.base import Check, Unit, quote
+from proceedings.check.base import Check, Unit, digest, quote
 from proceedings.diagnostics import Diagnostic, Severity, note, warning
 
 if TYPE_CHECKING:
@@ -263,7 +263,7 @@ def _check_paper(paper: Paper) -> Iterator[Diagnostic]:
 
 def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
     return [
-        Check(CODE, paper.path, partial(_check_paper, paper))
+        Check(CODE, paper.path, partial(_check_paper, paper), digest(paper))
         for paper in sources.papers
         if paper.lang in LANGUAGES and paper.references
     ]

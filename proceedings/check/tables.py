@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
-from proceedings.check.base import Check, Unit
+from proceedings.check.base import Check, Unit, paper_digest
 from proceedings.diagnostics import Diagnostic, warning
 
 if TYPE_CHECKING:
@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
     return [
-        Check("tables", paper.path, partial(_check_tables, sources, paper)) for paper in sources.papers
+        Check("tables", paper.path, partial(_check_tables, sources, paper), paper_digest(sources, paper))
+        for paper in sources.papers
     ]
 
 

@@ -13,10 +13,10 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
-from proceedings.check.base import Check, Unit, context, quote, strip_markup
+from proceedings.check.base import Check, Unit, by_path, context, digest, quote, strip_markup
 from proceedings.diagnostics import Diagnostic, note, warning
 
 if TYPE_CHECKING:
@@ -24,13 +24,18 @@ if TYPE_CHECKING:
 
 
 def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
-    path = sources.root
-    return [
-        Check("mixed-script", path, lambda: _check_mixed_script(units)),
-        Check("characters", path, lambda: _check_characters(units)),
-        Check("quotes", path, lambda: _check_quotes(list(units))),
-        Check("links", path, lambda: _check_links(units)),
-    ]
+    # Each file's text on its own: these look at nothing else, so an edit to one
+    # paper checks that paper again, and takes the others' findings as they were.
+    found = []
+    for path, own in by_path(units).items():
+        depends = digest(own)
+        found += [
+            Check("mixed-script", path, partial(_check_mixed_script, own), depends),
+            Check("characters", path, partial(_check_characters, own), depends),
+            Check("quotes", path, partial(_check_quotes, own), depends),
+            Check("links", path, partial(_check_links, own), depends),
+        ]
+    return found
 
 
 # --- 1. mixed scripts ----------------------------------------------------------------

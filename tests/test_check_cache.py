@@ -1,0 +1,77 @@
+"""Rebuilds check again only what changed, and find what a full check finds."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from proceedings.build import BuildOptions, build, check
+from proceedings.check import references
+
+from .conftest import MINIBOOK
+
+
+def _edit(paper: Path, old: str, new: str) -> None:
+    text = paper.read_text(encoding="utf-8")
+    assert old in text
+    paper.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_an_edit_checks_its_paper_again_and_finds_what_a_full_check_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(MINIBOOK, sources)
+    out = tmp_path / "out"
+    build(BuildOptions(sources=sources, out=out))
+
+    checked: list[str] = []
+    original = references._check_paper
+
+    def counting(paper):  # type: ignore[no-untyped-def]
+        checked.append(paper.id)
+        return original(paper)
+
+    monkeypatch.setattr(references, "_check_paper", counting)
+    paper = sources / "papers" / "ru-fraud" / "paper.md"
+    # A Latin "o" in a Cyrillic word: a finding in the edited paper only.
+    _edit(paper, "латентность", "лaтентность")
+    result = build(BuildOptions(sources=sources, out=out))
+    assert checked == ["ru-fraud"]  # the other papers' reference lists were not read again
+    found = {str(d) for d in result.diagnostics}
+    assert any("mixed-script" in line and "ru-fraud/paper.md" in line for line in found)
+    _sources, full = check(sources)
+    assert found == {str(d) for d in full}
+
+
+def test_a_change_to_shared_records_checks_every_paper_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A paper's author check reads people.yaml: editing it must not leave stale findings."""
+    from proceedings.check import people
+
+    sources = tmp_path / "sources"
+    shutil.copytree(MINIBOOK, sources)
+    out = tmp_path / "out"
+    build(BuildOptions(sources=sources, out=out))
+    checked: list[str] = []
+    original = people._check_authors
+
+    def counting(sources_, paper):  # type: ignore[no-untyped-def]
+        checked.append(paper.id)
+        return original(sources_, paper)
+
+    monkeypatch.setattr(people, "_check_authors", counting)
+    registry = sources / "people.yaml"
+    registry.write_text(registry.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    _edit(registry, "\n# edited\n", "\n")  # the same records, on the same lines
+    build(BuildOptions(sources=sources, out=out))
+    assert checked == []  # nothing the checks read changed
+    text = registry.read_text(encoding="utf-8")
+    registry.write_text("# a comment first: every line moves\n" + text, encoding="utf-8")
+    result = build(BuildOptions(sources=sources, out=out))
+    assert sorted(checked) == sorted(p.name for p in (sources / "papers").iterdir())
+    _sources, full = check(sources)
+    assert {str(d) for d in result.diagnostics} == {str(d) for d in full}
