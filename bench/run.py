@@ -18,7 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from synth import make_volume  # noqa: E402
 
 from proceedings.build import BuildOptions, build  # noqa: E402
+from proceedings.units import start_all, worker_pool  # noqa: E402
 
 OUT = REPO / "build" / "bench"
 PY = sys.executable
@@ -58,13 +59,19 @@ def pages(out: Path) -> int:
 
 
 class Editor:
-    """Edits one paper of the middle of a volume: a word changed, a page added or removed."""
+    """Edits papers of the middle of a volume: a word changed, a page added or removed.
+
+    Each page is added to the next paper along, so that every such edit gives the
+    contents and the index page numbers no earlier edit gave (the layout cache would
+    otherwise have them already).
+    """
 
     def __init__(self, sources: Path) -> None:
-        papers = sorted((sources / "papers").glob("*/paper.md"))
-        self.paper = papers[len(papers) // 2]
+        self.papers = sorted((sources / "papers").glob("*/paper.md"))
+        self.paper = self.papers[len(self.papers) // 2]
         self.count = 0
         self.added = ""
+        self.grown = self.paper
 
     def paragraph(self) -> None:
         text = self.paper.read_text(encoding="utf-8")
@@ -74,14 +81,14 @@ class Editor:
         self.paper.write_text(text, encoding="utf-8")
 
     def add_page(self) -> None:
-        # A new word each time: the same text again would be found in the layout cache.
         self.count += 1
+        self.grown = self.papers[(len(self.papers) // 2 + self.count) % len(self.papers)]
         self.added = f"\n\nДобавка{self.count}.{EXTRA}\n"
-        self.paper.write_text(self.paper.read_text(encoding="utf-8").rstrip() + self.added,
+        self.grown.write_text(self.grown.read_text(encoding="utf-8").rstrip() + self.added,
                               encoding="utf-8")
 
     def remove_page(self) -> None:
-        self.paper.write_text(self.paper.read_text(encoding="utf-8").replace(self.added, "\n"),
+        self.grown.write_text(self.grown.read_text(encoding="utf-8").replace(self.added, "\n"),
                               encoding="utf-8")
 
 
@@ -100,10 +107,17 @@ def bench_volume(papers: int, repeat: int) -> dict[str, Any]:
     make_volume(sources, papers)
     single, parts = root / "single", root / "parts"
     row: dict[str, Any] = {"papers": papers}
-    row["single_cold_s"], row["peak_rss_single_mb"] = measured(
-        "build", str(sources), "--out", str(single), "--engine", "single"
-    )
-    row["parts_cold_s"], row["peak_rss_parts_mb"] = measured("build", str(sources), "--out", str(parts))
+    # Cold builds of both engines in turn, so that a slower spell of the machine falls
+    # on both; medians (the largest volumes once: they take minutes).
+    colds: dict[str, list[tuple[float, float]]] = {"single": [], "parts": []}
+    for _ in range(repeat if papers <= 100 else 1):
+        for engine, out in (("single", single), ("parts", parts)):
+            shutil.rmtree(out, ignore_errors=True)
+            colds[engine].append(measured("build", str(sources), "--out", str(out), "--engine", engine))
+    row["single_cold_s"] = statistics.median(t for t, _ in colds["single"])
+    row["parts_cold_s"] = statistics.median(t for t, _ in colds["parts"])
+    row["peak_rss_single_mb"] = max(m for _, m in colds["single"])
+    row["peak_rss_parts_mb"] = max(m for _, m in colds["parts"])
     row["pages"] = pages(parts)
     assert row["pages"] == pages(single)
     row["speedup_cold"] = row["single_cold_s"] / row["parts_cold_s"]
@@ -138,7 +152,8 @@ def bench_volume(papers: int, repeat: int) -> dict[str, Any]:
 
 def bench_warm(sources: Path, out: Path, editor: Editor, repeat: int) -> dict[str, float]:
     """The same edits in one warm process with a live pool, as ``proceedings watch`` runs them."""
-    with ProcessPoolExecutor(2) as pool:
+    with worker_pool(2) as pool:  # as proceedings watch makes it
+        start_all(pool)
         opts = BuildOptions(sources=sources, out=out, executor=pool)
         build(opts)
         found: dict[str, list[float]] = {"edit_paragraph_watch_s": [], "edit_page_watch_s": []}

@@ -201,6 +201,16 @@ def warm_up() -> None:
     _warm_up()
 
 
+def start_all(pool: ProcessPoolExecutor) -> None:
+    """Start every worker of ``pool`` now and wait until each is ready to lay out.
+
+    For a process that keeps its pool (``proceedings watch``): its first rebuild
+    then finds the workers waiting instead of starting them.
+    """
+    for task in [pool.submit(warm_up) for _ in range(getattr(pool, "_max_workers", 1))]:
+        task.result()
+
+
 @cache
 def _warm_up() -> None:
     """Import WeasyPrint and let fontconfig read its cache, once per process."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from proceedings.build import BuildOptions, BuildResult, build
 from proceedings.diagnostics import BuildError
-from proceedings.units import worker_pool
+from proceedings.units import start_all, worker_pool
 
 Snapshot = dict[str, tuple[int, int]]
 
@@ -46,6 +46,7 @@ def watch(
     """Build now, then again after every change, until ``stop()`` says so."""
     folders = [opts.sources, opts.styles]
     with worker_pool(opts.jobs) as executor:
+        start_all(executor)
         warm = replace(opts, executor=executor)
         seen: Snapshot | None = None
         while not stop():
