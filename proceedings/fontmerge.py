@@ -219,8 +219,8 @@ def unify_fonts(book: pikepdf.Pdf, fonts: Path, cache: Path) -> None:
                 fonts_.append(font)
                 for cid, width in font_widths.items():
                     widths.setdefault(cid, width)
-        if len(fonts_) < 2:
-            continue
+        if not fonts_:
+            continue  # even one unit's font is rebuilt: units embed stubs (pdf.font_stubs)
         first = fonts_[0]
         to_unicode: dict[int, str] = {}
         for font in fonts_:

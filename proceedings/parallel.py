@@ -72,7 +72,8 @@ class _Context:
     def job(self, key: str, html: str, unit: Unit | None = None, ignore: tuple[str, ...] = ()) -> Job:
         digest = self.fingerprint.of(unit, html) if unit else self.fingerprint.of_text(html)
         return Job(key, digest, html, str(self.styles), self.stylesheets, self.allowed,
-                   str(self.cache), ignore, unit.source if unit else "build", self.time_limit)
+                   str(self.cache), ignore, unit.source if unit else "build", self.time_limit,
+                   fonts=str(self.fonts))
 
 
 def typeset(

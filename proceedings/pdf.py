@@ -7,6 +7,7 @@ importing it costs about a second.
 from __future__ import annotations
 
 import atexit
+import functools
 import gc
 import hashlib
 import logging
@@ -270,3 +271,67 @@ def compression_level(level: int) -> Iterator[None]:
         yield
     finally:
         _LEVEL.reset(token)
+
+
+# Whether fonts are embedded as stubs in this context (see ``font_stubs``).
+_STUBS: ContextVar[str | None] = ContextVar("font_stubs", default=None)
+_stub_of: dict[str, bytes] = {}  # a font file's digest and index → its stub
+
+
+@contextmanager
+def font_stubs(bundled: Path) -> Iterator[None]:
+    """Embed a stub of each of the ``bundled`` fonts, not a subset, in the PDFs written
+    in this context.
+
+    For the parts engine's units: the assembler replaces every unit's bundled fonts
+    with one subset per face cut from the font file (fontmerge), so cutting a subset
+    in every unit, a tenth of its layout time, is wasted. The stub keeps the font's
+    names, by which the assembler finds the file. Other fonts (a system font drawing
+    a character the bundled ones lack), and fonts WeasyPrint had to patch (glyphs
+    missing, colour or variable fonts), keep their own subsets.
+    """
+    from weasyprint.pdf import fonts
+
+    if not getattr(fonts.Font.clean, "_stubs", False):
+        original = fonts.Font.clean
+
+        def clean(self: Any, to_unicode: Any, hinting: Any) -> None:
+            folder = _STUBS.get()
+            plain = not (self.missing or self.png or self.svg or self.colr or "fvar" in self.tables)
+            if folder is not None and plain and self.type == "ttf":
+                digest = hashlib.sha1(self.file_content).hexdigest()
+                if digest in _bundled(folder):
+                    self.file_content = _stub(digest, self.file_content, self.index)
+                    return
+            original(self, to_unicode, hinting)
+
+        clean._stubs = True  # type: ignore[attr-defined]
+        fonts.Font.clean = clean
+    token = _STUBS.set(str(bundled))
+    try:
+        yield
+    finally:
+        _STUBS.reset(token)
+
+
+@functools.cache
+def _bundled(folder: str) -> frozenset[str]:
+    """The digests of the font files in ``folder``."""
+    return frozenset(hashlib.sha1(p.read_bytes()).hexdigest() for p in Path(folder).glob("*.[ot]tf"))
+
+
+def _stub(digest: str, content: bytes, index: int) -> bytes:
+    """A font program holding only the font's name table."""
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    key = f"{digest} {index}"
+    if key not in _stub_of:
+        with TTFont(io.BytesIO(content), fontNumber=index, lazy=True) as font:
+            stub = TTFont()
+            stub["name"] = font["name"]
+            out = io.BytesIO()
+            stub.save(out)
+        _stub_of[key] = out.getvalue()
+    return _stub_of[key]

@@ -261,3 +261,21 @@ def test_a_build_leaves_no_temporary_font_folders(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Exception ignored" not in done.stderr
     assert list(temporary.iterdir()) == []
+
+
+def test_a_character_the_bundled_fonts_lack_prints_as_in_the_one_document_book(tmp_path: Path) -> None:
+    """Units embed stubs of the bundled fonts for the assembler to replace; a font from
+    the system (drawing ⊕, which the bundled fonts lack) must keep its own glyphs."""
+    import shutil
+
+    sources = tmp_path / "sources"
+    shutil.copytree(MINIBOOK, sources)
+    paper = sources / "papers" / "ru-fraud" / "paper.md"
+    paper.write_text(paper.read_text(encoding="utf-8").replace("латентность", "латентность ⊕ ∰", 1),
+                     encoding="utf-8")
+    single, parts = tmp_path / "single", tmp_path / "parts"
+    build(BuildOptions(sources=sources, out=single, engine="single"))
+    build(BuildOptions(sources=sources, out=parts, engine="parts", jobs=2))
+    texts = _page_texts(single / "proceedings.pdf", len(PdfReader(single / "proceedings.pdf").pages))
+    page = next(n for n, text in enumerate(texts, 1) if "латентность" in text)
+    _same_book(single, parts, tmp_path, [page])
