@@ -108,7 +108,8 @@ def typeset(
     # The contents, with any numbers, tells how long it is, which moves the units
     # after it. The index, last in the book, moves nothing: it needs no draft.
     drafts = _numbered_jobs(ctx, units, targets, numbers=None, only=_moving(units))
-    layouts = run(jobs + sheet_jobs + drafts, submitted=submitted)
+    early = [replace(j, first=True) for j in (*drafts, *sheet_jobs)]
+    layouts = run(jobs + early, submitted=submitted)
     layouts = _number(ctx, units, layouts, targets, run)
     placements = place(units, layouts, papers_on_recto=sources.book.papers_start_recto)
     pages = placements[-1].end if placements else 1

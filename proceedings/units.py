@@ -67,6 +67,9 @@ class Job:
     source: str = "build"  # the file a failure of this unit is reported on
     time_limit: float | None = None  # seconds this unit's layout may take
     fonts: str = ""  # the bundled fonts, embedded as stubs (the assembler merges them)
+    # Laid out before the others, whatever their length: jobs that do not hold up the
+    # units' page counts but would hold up the end of the batch if left until last.
+    first: bool = False
 
 
 class UnitTimeout(BaseException):
@@ -276,7 +279,8 @@ def lay_out_all(
     progress: Progress | None = None,
     submitted: Callable[[], None] | None = None,
 ) -> dict[str, UnitLayout]:
-    """Lay out the jobs that the cache lacks, the longest first, on ``executor`` (or here).
+    """Lay out the jobs that the cache lacks, ``first`` ones then the longest, on
+    ``executor`` (or here).
 
     ``submitted`` is called once the jobs are with the executor (or before laying
     them out here).
@@ -290,7 +294,8 @@ def lay_out_all(
             results[job.key] = hit
         else:
             todo.append(job)
-    todo.sort(key=lambda j: len(j.html), reverse=True)
+    # The longest first: the batch ends with short units, and the workers together.
+    todo.sort(key=lambda j: (not j.first, -len(j.html)))
     futures: list[Future[UnitLayout]] = []
     if executor is not None and todo:
         # Every worker first gets ready (imports, fonts) in parallel with the others,
