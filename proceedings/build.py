@@ -15,7 +15,7 @@ from proceedings.check import GATE, MODULES, FindingsCache, check_sources
 from proceedings.diagnostics import Diagnostic, Diagnostics
 from proceedings.load import load_sources
 from proceedings.model import Sources
-from proceedings.pdf import paginate, pdf_bytes, write_atomic
+from proceedings.pdf import paginate, pdf_bytes, release_memory, write_atomic
 from proceedings.proofs import findings_key, read_findings, record_findings
 from proceedings.render import participants, render_book
 from proceedings.units import STYLESHEETS, Progress, worker_pool
@@ -96,6 +96,7 @@ def _build(opts: BuildOptions) -> BuildResult:
         rest = [m for m in MODULES if m not in first]
         if rest:
             diags.extend(check_sources(sources, rest, checked))
+            release_memory()  # what the checks held, before the assembler needs its own
 
     # The content checks only warn: they run beside the layout, on a thread started
     # once the workers have their work (before that, this process prepares it, and a

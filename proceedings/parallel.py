@@ -31,7 +31,7 @@ from proceedings.assemble import (
 )
 from proceedings.diagnostics import Diagnostic
 from proceedings.model import Sources
-from proceedings.pdf import write_atomic
+from proceedings.pdf import release_memory, write_atomic
 from proceedings.render import PAGE_GEOMETRY, BookRenderer, participants
 from proceedings.units import (
     ENGINE_VERSION,
@@ -129,6 +129,8 @@ def typeset(
     geometry = PAGE_GEOMETRY[sources.book.trim]
     shift = (_mm(geometry.margin_outer) - _mm(geometry.margin_inner)) * MM
     size = (_mm(geometry.width) * MM, _mm(geometry.height) * MM)
+    del jobs, early
+    release_memory()  # the units' HTML and what laying them out left behind
     pdf = _assembled(ctx, placements, sheets, shift, size)
     diagnostics = [d for layout in layouts.values() for d in layout.diagnostic_objects()]
     pages = placements[-1].end if placements else 0
