@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -314,6 +315,12 @@ def lay_out_all(
                                   f"{job.time_limit:g} s; look for a huge table or paragraph "
                                   "there, or raise the limit (--time-limit)", "time-limit"))
             continue
+        except BrokenProcessPool:
+            # Not this unit's fault, and the same for all: say it once, with the usual cause.
+            failures.append(error("build", 0, "the worker processes ended before laying out the "
+                                  "book (out of memory? a script that calls build() must do so "
+                                  "under if __name__ == '__main__')", "workers-failed"))
+            break
         except Exception as exc:  # a fault in layout must name the unit, not end the run
             failures.append(error(job.source, 0, f"laying out {job.key} failed: "
                                   f"{type(exc).__name__}: {exc}", "render-failed"))

@@ -302,3 +302,26 @@ def test_source_that_is_not_a_regular_file_is_refused(kind: str, tmp_path: Path)
         "sources/people.yaml: error: not a regular file (a folder, pipe or device) [io]\n"
         "proceedings: 1 error, 0 warnings\n"
     )
+
+
+def test_a_script_without_the_main_guard_is_told_why_the_workers_ended(tmp_path: Path) -> None:
+    """Workers start from a server and import the calling script: one that calls build()
+    at its top level breaks them, and must be told so, once, not with a fault per paper."""
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from proceedings.build import BuildOptions, build\n"
+        "from proceedings.diagnostics import BuildError\n"
+        "try:\n"
+        f"    build(BuildOptions(sources=Path({str(MINIBOOK)!r}), out=Path({str(tmp_path / 'out')!r})))\n"
+        "except BuildError as exc:\n"
+        "    print(*exc.diagnostics, sep='\\n')\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=REPO,
+                          timeout=120)
+    lines = [line for line in done.stdout.splitlines() if line.endswith("]")]
+    assert lines == [
+        "build: error: the worker processes ended before laying out the book (out of memory? "
+        "a script that calls build() must do so under if __name__ == '__main__') [workers-failed]"
+    ]
