@@ -290,8 +290,21 @@ def _file_digest(paths: Iterable[Path]) -> str:
     digest = hashlib.sha256()
     for path in sorted(paths):
         digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+        digest.update(_content_digest(path))
     return digest.hexdigest()
+
+
+# A file's digest by its path, size and modification time: the fonts and stylesheets
+# are read once per process, not at every rebuild of proceedings watch.
+_digests: dict[tuple[str, int, int], bytes] = {}
+
+
+def _content_digest(path: Path) -> bytes:
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _digests:
+        _digests[key] = hashlib.sha256(path.read_bytes()).digest()
+    return _digests[key]
 
 
 class Fingerprint:

@@ -7,6 +7,7 @@ Markdown once; every piece of markup comes from the templates in ``styles/``.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -237,8 +238,23 @@ def build_context(sources: Sources, labels: Labels) -> Context:
     return context
 
 
+# Environments by templates folder and labels: a process that builds again
+# (proceedings watch) compiles the templates once, and again only those edited
+# since (Jinja looks at their modification times).
+_ENVIRONMENTS: dict[tuple[str, str], Environment] = {}
+
+
 def make_environment(templates: Path, labels: Labels | None = None) -> Environment:
     """The Jinja environment: strict about undefined names, escaping by default."""
+    key = (str(templates.resolve()), json.dumps(labels, sort_keys=True, default=str))
+    if key not in _ENVIRONMENTS:
+        if len(_ENVIRONMENTS) >= 8:
+            _ENVIRONMENTS.clear()
+        _ENVIRONMENTS[key] = _environment(templates, labels)
+    return _ENVIRONMENTS[key]
+
+
+def _environment(templates: Path, labels: Labels | None) -> Environment:
     env = Environment(
         loader=FileSystemLoader(templates),
         undefined=StrictUndefined,
