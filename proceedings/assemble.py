@@ -369,17 +369,18 @@ def _overlay(page: pikepdf.Page, forms: list[tuple[str, Any]]) -> None:
     page.contents_add(b"\nQ\n" + drawing, prepend=False)
 
 
-def _destination(book: pikepdf.Pdf, page: int, x: float, y: float) -> Any:
-    import pikepdf
-
-    target = book.pages[page - 1]
-    height = float(target.mediabox[3])
-    return pikepdf.Array([target.obj, pikepdf.Name.XYZ, x, height - y, 0])
-
-
 def _destinations(book: pikepdf.Pdf, placements: list[Placement], dx: float) -> None:
     """Named destinations for every anchor, so that links across units resolve."""
     import pikepdf
+
+    pages: dict[int, tuple[Any, float]] = {}  # a page's object and height, looked up once
+
+    def destination(page: int, x: float, y: float) -> Any:
+        if page not in pages:
+            target = book.pages[page - 1]
+            pages[page] = (target.obj, float(target.mediabox[3]))
+        obj, height = pages[page]
+        return pikepdf.Array([obj, pikepdf.Name.XYZ, x, height - y, 0])
 
     names: dict[str, Any] = {}
     for placement in placements:
@@ -388,7 +389,7 @@ def _destinations(book: pikepdf.Pdf, placements: list[Placement], dx: float) -> 
                 continue
             page = placement.start + int(index)
             shift = dx if page % 2 == 0 and not placement.unit.fixed else 0
-            names[name] = _destination(book, page, x + shift, y)
+            names[name] = destination(page, x + shift, y)
     tree = pikepdf.NameTree.new(book)
     for name in sorted(names):
         tree[name] = names[name]
