@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
+from typing import Any
 
 
 class Severity(StrEnum):
@@ -37,6 +38,16 @@ class Diagnostic:
         # editor's terminal as one (an escape sequence could rewrite the screen).
         message = "".join(_printable(ch) for ch in self.message)
         return f"{where}: {self.severity}: {message} [{self.code}]"
+
+    def row(self) -> list[Any]:
+        """The finding as a JSON row, for the caches that keep findings between runs."""
+        return [self.path, self.line, str(self.severity), self.message, self.code]
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Diagnostic:
+        """A finding kept by ``row``; raises ValueError or TypeError for a damaged one."""
+        path, line, severity, message, code = row
+        return cls(str(path), int(line), Severity(severity), str(message), str(code))
 
 
 def _printable(ch: str) -> str:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from proceedings.diagnostics import Diagnostic, Diagnostics, Severity
+from proceedings.diagnostics import Diagnostic, Diagnostics
 from proceedings.pdf import write_atomic
 
 if TYPE_CHECKING:
@@ -373,7 +373,7 @@ def findings_key(sources_dir: Path) -> str:
 
 def record_findings(out: Path, key: str, found: Iterable[Diagnostic]) -> None:
     """Keep what ``build.check`` found (loading included) for the proofs made in ``out``."""
-    rows = [[d.path, d.line, str(d.severity), d.message, d.code] for d in found]
+    rows = [d.row() for d in found]
     write_atomic(out / CACHE_FOLDER / f"findings-{key}.json", json.dumps(rows, ensure_ascii=False).encode())
 
 
@@ -381,8 +381,7 @@ def read_findings(out: Path, key: str) -> list[Diagnostic] | None:
     """The findings kept under ``key`` in ``out``, or None."""
     try:
         rows = json.loads((out / CACHE_FOLDER / f"findings-{key}.json").read_text(encoding="utf-8"))
-        return [Diagnostic(str(p), int(line), Severity(sev), str(msg), str(code))
-                for p, line, sev, msg, code in rows]
+        return [Diagnostic.from_row(row) for row in rows]
     except (OSError, ValueError, TypeError):
         return None
 

@@ -31,7 +31,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from proceedings.diagnostics import BuildError, Diagnostic, Severity, error
+from proceedings.diagnostics import BuildError, Diagnostic, error
 
 # Bump when the layout of units changes in a way their inputs do not show.
 ENGINE_VERSION = "3"
@@ -99,7 +99,7 @@ class UnitLayout:
         return f"{self.digest}.pdf"
 
     def diagnostic_objects(self) -> list[Diagnostic]:
-        return [Diagnostic(p, line, Severity(sev), msg, code) for p, line, sev, msg, code in self.diagnostics]
+        return [Diagnostic.from_row(row) for row in self.diagnostics]
 
 
 @contextmanager
@@ -247,9 +247,7 @@ def _lay_out(job: Job) -> UnitLayout:
         for index, page in enumerate(document.pages)
         for level, label, (_x, y), _state in page.bookmarks
     ]
-    result.diagnostics = [
-        [d.path, d.line, str(d.severity), d.message, d.code] for d in layout.diagnostics
-    ]
+    result.diagnostics = [d.row() for d in layout.diagnostics]
     # Level 6 instead of pydyf's 9: a quarter of the time for 2 % larger streams,
     # and compressing is a tenth of a unit's layout.
     stubs = font_stubs(Path(job.fonts)) if job.fonts else nullcontext()

@@ -47,7 +47,7 @@ from proceedings.check import (
     translations,
 )
 from proceedings.check.base import Check, Unit, all_units
-from proceedings.diagnostics import Diagnostic, Severity, warning
+from proceedings.diagnostics import Diagnostic, warning
 from proceedings.model import Sources
 
 MODULES: tuple[ModuleType, ...] = (
@@ -93,8 +93,7 @@ class FindingsCache:
         if rows is None:
             return None
         self.used[key] = rows
-        return [Diagnostic(str(p), int(line), Severity(sev), str(msg), str(code))
-                for p, line, sev, msg, code in rows]
+        return [Diagnostic.from_row(row) for row in rows]
 
     def _read(self) -> dict[str, list[list[Any]]]:
         try:
@@ -106,7 +105,7 @@ class FindingsCache:
         return {}
 
     def put(self, key: str, found: list[Diagnostic]) -> None:
-        self.used[key] = [[d.path, d.line, str(d.severity), d.message, d.code] for d in found]
+        self.used[key] = [d.row() for d in found]
 
     def save(self) -> None:
         """Keep what this run used or found, and nothing older."""
