@@ -131,6 +131,21 @@ class Sheets:
     folio_pdfs: list[Path] = field(default_factory=list)  # sheet k: folios 100k+1 … 100k+100
 
 
+@dataclass(frozen=True)
+class _FolioSide:
+    """The folio 1 of one side: its drawing, where its run and its text matrix are in
+    it, and how its box aligns (0 at the start, ½ centred, 1 at the end)."""
+
+    instructions: list[Any]
+    run: int
+    place: int
+    align: float
+
+    @property
+    def x(self) -> float:
+        return float(self.instructions[self.place].operands[4])
+
+
 class FolioTemplates:
     """Any folio, made from the folios 1 and 10 of each side and the digits' glyphs.
 
@@ -139,17 +154,13 @@ class FolioTemplates:
     Laying out a folio page costs as much as a short page of text, and a book has a
     folio on nearly every page. A folio is one run of digit glyphs placed in the
     foot's margin box, so the folio N is the template of its side with N's glyphs
-    in the run, moved by how much wider N is than 1 times how the box aligns (0 at
-    the start, ½ centred, 1 at the end), which the folios 1 and 10 measure.
+    in the run, moved by how much wider N is than 1 times how the box aligns, which
+    the folios 1 and 10 measure.
     """
 
-    def __init__(self, content: dict[str, list[Any]], run: dict[str, int], x: dict[str, float],
-                 place: dict[str, int], align: dict[str, float], glyphs: dict[str, bytes],
+    def __init__(self, sides: dict[str, _FolioSide], glyphs: dict[str, bytes],
                  advance: dict[bytes, float]) -> None:
-        # By side: the folio 1's drawing, where its run and its text matrix are in it,
-        # the run's x and how the box aligns.
-        self.content, self.run, self.x, self.place, self.align = content, run, x, place, align
-        self.glyphs, self.advance = glyphs, advance
+        self.sides, self.glyphs, self.advance = sides, glyphs, advance
 
     @classmethod
     def read(cls, sheet: pikepdf.Pdf) -> FolioTemplates | None:
@@ -174,47 +185,40 @@ class FolioTemplates:
             return None
         from proceedings.fontmerge import parse_widths
 
-        run_of_all = pages[-1][3]
+        _ins, _run, _place, run_of_all, font, size = pages[-1]
         if len(run_of_all) != len(str(ALL_DIGIT_PAIRS)):
             return None
         glyphs = dict(zip(str(ALL_DIGIT_PAIRS), run_of_all, strict=True))
         if [glyphs[c] for c in str(ALL_DIGIT_PAIRS)] != run_of_all or len(set(glyphs.values())) != 10:
             return None  # a digit drawn with more than one glyph (contextual forms)
-        digits = list(glyphs.values())
-        widths = parse_widths(pages[-1][4].DescendantFonts[0].W)
-        size = pages[-1][5]
-        advance = {g: float(widths.get(int.from_bytes(g, "big"), 0)) * size / 1000 for g in digits}
-        content: dict[str, list[Any]] = {}
-        run: dict[str, int] = {}
-        x: dict[str, float] = {}
-        place: dict[str, int] = {}
-        align: dict[str, float] = {}
+        widths = parse_widths(font.DescendantFonts[0].W)
+        advance = {g: float(widths.get(int.from_bytes(g, "big"), 0)) * size / 1000 for g in glyphs.values()}
+        sides: dict[str, _FolioSide] = {}
         for side, one, ten in (("recto", 0, 2), ("verso", 1, 3)):
             ins1, run1, place1, glyphs1 = pages[one][:4]
             ins10, _run10, place10, glyphs10 = pages[ten][:4]
             if glyphs1 != [glyphs["1"]] or glyphs10 != [glyphs["1"], glyphs["0"]]:
                 return None
-            x1 = float(ins1[place1].operands[4])
             wider = advance[glyphs["0"]]  # how much wider 10 is than 1
-            content[side], run[side], x[side], place[side] = ins1, run1, x1, place1
-            align[side] = (x1 - float(ins10[place10].operands[4])) / wider if wider else 0.0
-        return cls(content, run, x, place, align, glyphs, advance)
+            shift = float(ins1[place1].operands[4]) - float(ins10[place10].operands[4])
+            sides[side] = _FolioSide(ins1, run1, place1, shift / wider if wider else 0.0)
+        return cls(sides, glyphs, advance)
 
     def form(self, book: pikepdf.Pdf, template: Any, number: int) -> Any:
         """The folio ``number`` as a form like ``template`` (the side's folio 1, in the book)."""
         import pikepdf
 
-        side = "recto" if number % 2 else "verso"
+        side = self.sides["recto" if number % 2 else "verso"]
         glyphs = [self.glyphs[c] for c in str(number)]
         extra = sum(self.advance[g] for g in glyphs) - self.advance[self.glyphs["1"]]
-        instructions = list(self.content[side])
-        matrix = list(instructions[self.place[side]].operands)
-        matrix[4] = round(self.x[side] - self.align[side] * extra, 6)
-        instructions[self.place[side]] = pikepdf.ContentStreamInstruction(matrix, pikepdf.Operator("Tm"))
+        instructions = list(side.instructions)
+        matrix = list(instructions[side.place].operands)
+        matrix[4] = round(side.x - side.align * extra, 6)
+        instructions[side.place] = pikepdf.ContentStreamInstruction(matrix, pikepdf.Operator("Tm"))
         items: list[Any] = []
         for glyph in glyphs:
             items += [pikepdf.String(glyph), 0]
-        instructions[self.run[side]] = pikepdf.ContentStreamInstruction(
+        instructions[side.run] = pikepdf.ContentStreamInstruction(
             [pikepdf.Array(items)], pikepdf.Operator("TJ"))
         form = pikepdf.Stream(book, pikepdf.unparse_content_stream(instructions))
         for key, value in template.items():
