@@ -212,8 +212,14 @@ def start_all(pool: ProcessPoolExecutor) -> None:
     For a process that keeps its pool (``proceedings watch``): its first rebuild
     then finds the workers waiting instead of starting them.
     """
-    for task in [pool.submit(warm_up) for _ in range(getattr(pool, "_max_workers", 1))]:
+    for task in _warm_ups(pool):
         task.result()
+
+
+def _warm_ups(executor: Executor) -> list[Future[None]]:
+    """A warm-up task for each worker of a process pool (none for another executor),
+    so that all of them get ready at once."""
+    return [executor.submit(warm_up) for _ in range(getattr(executor, "_max_workers", 0))]
 
 
 @cache
@@ -299,8 +305,7 @@ def lay_out_all(
     if executor is not None and todo:
         # Every worker first gets ready (imports, fonts) in parallel with the others,
         # so that no job waits for a worker that starts cold after the first one.
-        for _ in range(getattr(executor, "_max_workers", 0)):
-            executor.submit(warm_up)
+        _warm_ups(executor)
         futures = [executor.submit(lay_out, job) for job in todo]
     if submitted:
         submitted()
