@@ -112,7 +112,7 @@ def typeset(
     layouts = run(jobs + early, submitted=submitted)
     layouts = _number(ctx, units, layouts, targets, run)
     placements = place(units, layouts, papers_on_recto=sources.book.papers_start_recto)
-    pages = placements[-1].end if placements else 1
+    pages = placements[-1].end if placements else 0
     sheets = Sheets(
         heads_pdf=cache / layouts["stamps:heads"].pdf_name,
         head_pages={
@@ -133,7 +133,6 @@ def typeset(
     release_memory()  # the units' HTML and what laying them out left behind
     pdf = _assembled(ctx, placements, sheets, shift, size)
     diagnostics = [d for layout in layouts.values() for d in layout.diagnostic_objects()]
-    pages = placements[-1].end if placements else 0
     return Typeset(pdf, placements, pages, diagnostics)
 
 

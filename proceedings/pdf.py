@@ -141,6 +141,8 @@ def _forget_at_exit() -> None:
     _forgets_in.add(os.getpid())
     atexit.register(_forget_styles)
     multiprocessing.util.Finalize(None, _forget_styles, exitpriority=0)
+
+
 _URL = re.compile(r"""url\(\s*["']?([^"')]+)""")
 
 
