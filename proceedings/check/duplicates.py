@@ -41,6 +41,7 @@ def near_duplicates(paragraphs: list[list[str]], ratio: float = NEAR_RATIO) -> l
     """
     index: dict[tuple[str, ...], list[int]] = defaultdict(list)
     exact: dict[tuple[str, ...], int] = {}
+    counts: dict[int, Counter[str]] = {}  # paragraph → its words, counted
     found: list[tuple[int, int, float]] = []
     for k, words in enumerate(paragraphs):
         if len(words) < MIN_WORDS:
@@ -50,6 +51,7 @@ def near_duplicates(paragraphs: list[list[str]], ratio: float = NEAR_RATIO) -> l
             found.append((exact[key], k, 1.0))
             continue
         exact[key] = k
+        counts[k] = Counter(words)
         shared: dict[int, int] = defaultdict(int)
         shingles = {tuple(words[j : j + _SHINGLE]) for j in range(len(words) - _SHINGLE + 1)}
         for shingle in shingles:
@@ -67,26 +69,14 @@ def near_duplicates(paragraphs: list[list[str]], ratio: float = NEAR_RATIO) -> l
                 continue
             # difflib's quick_ratio (the words both have, counted), from counts made once
             # per paragraph instead of an index of b per pair: most candidates stop here.
-            common = sum((_counts(other, a) & _counts(k, b)).values())
+            common = sum((counts[other] & counts[k]).values())
             if 2 * common / (len(a) + len(b)) < ratio:
                 continue
             r = difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
             if r >= ratio:
                 found.append((other, k, r))
                 break
-    _counted.clear()
     return found
-
-
-_counted: dict[int, Counter[str]] = {}  # paragraph index → its words, counted
-
-
-def _counts(index: int, words: list[str]) -> Counter[str]:
-    if index not in _counted:
-        _counted[index] = Counter(words)
-    return _counted[index]
-
-
 
 
 def _check_duplicate_paragraphs(sources: Sources) -> Iterator[Diagnostic]:
