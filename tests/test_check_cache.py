@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 
 from proceedings.build import BuildOptions, build, check
-from proceedings.check import references
+from proceedings.check import people, references
 
 from .conftest import MINIBOOK
 
@@ -19,22 +21,32 @@ def _edit(paper: Path, old: str, new: str) -> None:
     paper.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def _built_minibook(tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the minibook, built once: (sources, out)."""
+    sources, out = tmp_path / "sources", tmp_path / "out"
+    shutil.copytree(MINIBOOK, sources)
+    build(BuildOptions(sources=sources, out=out))
+    return sources, out
+
+
+def _papers_checked(monkeypatch: pytest.MonkeyPatch, module: ModuleType, name: str) -> list[str]:
+    """The ids of the papers ``module.name(..., paper)`` is called on from now on."""
+    checked: list[str] = []
+    original = getattr(module, name)
+
+    def counting(*args: Any) -> Any:
+        checked.append(args[-1].id)
+        return original(*args)
+
+    monkeypatch.setattr(module, name, counting)
+    return checked
+
+
 def test_an_edit_checks_its_paper_again_and_finds_what_a_full_check_finds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sources = tmp_path / "sources"
-    shutil.copytree(MINIBOOK, sources)
-    out = tmp_path / "out"
-    build(BuildOptions(sources=sources, out=out))
-
-    checked: list[str] = []
-    original = references._check_paper
-
-    def counting(paper):  # type: ignore[no-untyped-def]
-        checked.append(paper.id)
-        return original(paper)
-
-    monkeypatch.setattr(references, "_check_paper", counting)
+    sources, out = _built_minibook(tmp_path)
+    checked = _papers_checked(monkeypatch, references, "_check_paper")
     paper = sources / "papers" / "ru-fraud" / "paper.md"
     # A Latin "o" in a Cyrillic word: a finding in the edited paper only.
     _edit(paper, "латентность", "лaтентность")
@@ -50,20 +62,8 @@ def test_a_change_to_shared_records_checks_every_paper_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A paper's author check reads people.yaml: editing it must not leave stale findings."""
-    from proceedings.check import people
-
-    sources = tmp_path / "sources"
-    shutil.copytree(MINIBOOK, sources)
-    out = tmp_path / "out"
-    build(BuildOptions(sources=sources, out=out))
-    checked: list[str] = []
-    original = people._check_authors
-
-    def counting(sources_, paper):  # type: ignore[no-untyped-def]
-        checked.append(paper.id)
-        return original(sources_, paper)
-
-    monkeypatch.setattr(people, "_check_authors", counting)
+    sources, out = _built_minibook(tmp_path)
+    checked = _papers_checked(monkeypatch, people, "_check_authors")
     registry = sources / "people.yaml"
     registry.write_text(registry.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     _edit(registry, "\n# edited\n", "\n")  # the same records, on the same lines
