@@ -75,3 +75,19 @@ def test_a_change_to_shared_records_checks_every_paper_again(
     assert sorted(checked) == sorted(p.name for p in (sources / "papers").iterdir())
     _sources, full = check(sources)
     assert {str(d) for d in result.diagnostics} == {str(d) for d in full}
+
+
+def test_a_damaged_checks_cache_is_checked_again(tmp_path: Path) -> None:
+    import json
+
+    sources, out = _built_minibook(tmp_path)
+    kept = out / ".cache" / "checks.json"
+    stored = json.loads(kept.read_text(encoding="utf-8"))
+    assert stored["findings"]
+    stored["findings"] = {key: [["only", "three", "fields"]] for key in stored["findings"]}
+    kept.write_text(json.dumps(stored), encoding="utf-8")
+    (sources / "people.yaml").write_text(  # a change, so that the build checks at all
+        (sources / "people.yaml").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    result = build(BuildOptions(sources=sources, out=out))
+    _sources, full = check(sources)
+    assert {str(d) for d in result.diagnostics} == {str(d) for d in full}

@@ -92,8 +92,12 @@ class FindingsCache:
         rows = self.kept.get(key)
         if rows is None:
             return None
+        try:
+            found = [Diagnostic.from_row(row) for row in rows]
+        except (ValueError, TypeError):  # a damaged entry: check again
+            return None
         self.used[key] = rows
-        return [Diagnostic.from_row(row) for row in rows]
+        return found
 
     def _read(self) -> dict[str, list[list[Any]]]:
         try:
