@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -129,6 +130,8 @@ class Sheets:
     head_pages: dict[Head, int]  # head → 0-based page of the head sheet
     folio_templates: Path | None = None
     folio_pdfs: list[Path] = field(default_factory=list)  # sheet k: folios 100k+1 … 100k+100
+    # How the contents and the index print page numbers, when those can be written in.
+    number_templates: NumberTemplates | None = None
 
 
 @dataclass(frozen=True)
@@ -227,6 +230,165 @@ class FolioTemplates:
         return form
 
 
+# Every pair of digits again, in runs short enough for one line: how the contents and
+# the index print page numbers, probed on a sheet of their own.
+NUMBER_PROBES = tuple(str(ALL_DIGIT_PAIRS)[i:i + 20] for i in range(0, len(str(ALL_DIGIT_PAIRS)), 20))
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """How one face prints page numbers: each digit's glyph and width, and what may
+    come before the digits in their run (the space after a contents line's leader)."""
+
+    glyphs: dict[str, bytes]
+    width: float  # in the font's /W units, the same for every digit
+    prefixes: tuple[tuple[bytes, ...], ...]
+
+    def slot(self, glyphs: list[bytes] | None) -> tuple[tuple[bytes, ...], int] | None:
+        """A run of zeros, the place of a number: its prefix and count of digits."""
+        if not glyphs:
+            return None
+        for prefix in self.prefixes:
+            zeros = glyphs[len(prefix):]
+            if tuple(glyphs[:len(prefix)]) == prefix and zeros and set(zeros) == {self.glyphs["0"]}:
+                return prefix, len(zeros)
+        return None
+
+
+class NumberTemplates:
+    """Page numbers written into the laid-out contents and index.
+
+    The contents and the index print other units' page numbers, which change whenever
+    a unit before them gains or loses a page. When digits are unkerned and one glyph
+    of one width each, a number's layout depends on its count of digits only: these
+    units are laid out with zeros for numbers (``000`` for 123), and the numbers are
+    written into the zeros' runs here. An edit then lays them out again only when a
+    count of digits changes. ``read`` checks this on a sheet where each style prints
+    every pair of digits; the glyphs written in are added to the unit's font, which
+    is rebuilt from the font file (fontmerge), so only bundled fonts serve.
+    """
+
+    def __init__(self, faces: dict[str, _Figures]) -> None:
+        self.faces = faces
+
+    @classmethod
+    def read(cls, sheet: pikepdf.Pdf, fonts: Path) -> NumberTemplates | None:
+        """The templates of a sheet laid out with ``NUMBER_PROBES``; None if they cannot serve."""
+        from proceedings.fontmerge import FontFiles, parse_widths
+
+        length = len(NUMBER_PROBES[0])
+        runs = [(font, glyphs) for page in sheet.pages
+                for _i, font, glyphs in _text_runs(page, _instructions(page))
+                if glyphs is None or len(glyphs) >= length]
+        if len(runs) != 2 * len(NUMBER_PROBES):  # the contents', then the index's
+            return None
+        files = FontFiles(fonts)
+        found: dict[str, tuple[Any, dict[str, bytes], set[tuple[bytes, ...]]]] = {}
+        for (font, glyphs), probe in zip(runs, NUMBER_PROBES * 2, strict=True):
+            if glyphs is None or font is None or "/DescendantFonts" not in font:
+                return None  # kerned, or not a font the assembler rebuilds
+            face = str(font.BaseFont)
+            if face not in found:
+                if files.original(font.DescendantFonts[0].FontDescriptor.FontFile2.read_bytes()) is None:
+                    return None
+                found[face] = (font, {}, set())
+            digits = found[face][1]
+            for char, glyph in zip(probe, glyphs[-length:], strict=True):
+                if digits.setdefault(char, glyph) != glyph:
+                    return None  # a digit drawn with more than one glyph
+            found[face][2].add(tuple(glyphs[:-length]))
+        faces = {}
+        for face, (font, digits, prefixes) in found.items():
+            widths = parse_widths(font.DescendantFonts[0].W)
+            digit_widths = {widths.get(int.from_bytes(g, "big")) for g in digits.values()}
+            if len(digits) != 10 or len(set(digits.values())) != 10 or len(digit_widths) != 1:
+                return None
+            width = digit_widths.pop()
+            if width is None:
+                return None
+            # The longest prefix first: the index's numbers have none.
+            ordered = tuple(sorted(prefixes, key=len, reverse=True))
+            faces[face] = _Figures(digits, width, ordered)
+        return cls(faces)
+
+    def slots(self, pdf: pikepdf.Pdf) -> list[int]:
+        """The counts of digits of the numbers to write into ``pdf``, in its order."""
+        return [count for page in pdf.pages
+                for _i, _font, _figures, _prefix, count in self._slots(page, _instructions(page))]
+
+    def write(self, book: pikepdf.Pdf, pages: list[pikepdf.Page], numbers: list[int]) -> None:
+        """Write ``numbers`` into the zeros' runs of ``pages`` (of ``book``), in order."""
+        import pikepdf
+
+        queue = iter(numbers)
+        used: dict[tuple[int, int], tuple[Any, _Figures, set[str]]] = {}
+        for page in pages:
+            instructions = _instructions(page)
+            for index, font, figures, prefix, count in self._slots(page, instructions):
+                number = str(next(queue))
+                if len(number) != count:
+                    raise ValueError(f"{number} written where {count} digits were laid out")
+                items: list[Any] = []
+                for glyph in (*prefix, *(figures.glyphs[c] for c in number)):
+                    items += [pikepdf.String(glyph), 0]
+                instructions[index] = pikepdf.ContentStreamInstruction(
+                    [pikepdf.Array(items)], pikepdf.Operator("TJ"))
+                used.setdefault(font.objgen, (font, figures, set()))[2].update(number)
+            page.obj.Contents = book.make_stream(pikepdf.unparse_content_stream(instructions))
+        if next(queue, None) is not None:
+            raise ValueError("more page numbers than places to write them")
+        for font, figures, digits in used.values():
+            _add_glyphs(book, font, figures, digits)
+
+    def _slots(self, page: pikepdf.Page, instructions: list[Any]) -> Iterator[
+            tuple[int, Any, _Figures, tuple[bytes, ...], int]]:
+        for index, font, glyphs in _text_runs(page, instructions):
+            figures = self.faces.get(str(font.get("/BaseFont"))) if font is not None else None
+            slot = figures.slot(glyphs) if figures is not None else None
+            if figures is not None and slot is not None:
+                yield index, font, figures, *slot
+
+
+def _add_glyphs(book: pikepdf.Pdf, font: Any, figures: _Figures, digits: set[str]) -> None:
+    """Give a unit's font the widths and characters of the digits written with it."""
+    from proceedings.fontmerge import build_to_unicode, build_widths, parse_to_unicode, parse_widths
+
+    descendant = font.DescendantFonts[0]
+    widths = parse_widths(descendant.W)
+    mapping = parse_to_unicode(font.ToUnicode.read_bytes()) if "/ToUnicode" in font else {}
+    for digit in sorted(digits):
+        cid = int.from_bytes(figures.glyphs[digit], "big")
+        widths[cid] = figures.width
+        mapping[cid] = f"{ord(digit):04x}"
+    descendant.W = build_widths(widths)
+    font.ToUnicode = book.make_stream(build_to_unicode(mapping))
+
+
+def _instructions(page: pikepdf.Page) -> list[Any]:
+    import pikepdf
+
+    return list(pikepdf.parse_content_stream(page))
+
+
+def _text_runs(page: pikepdf.Page, instructions: list[Any]) -> Iterator[tuple[int, Any, list[bytes] | None]]:
+    """Each text run of a page's drawing: its place in ``instructions``, its font
+    dictionary, and its glyphs (None when kerned)."""
+    resources = page.obj.get("/Resources")
+    fonts: Any = resources.get("/Font", {}) if resources is not None else {}
+    font: Any = None
+    saved: list[Any] = []
+    for index, instruction in enumerate(instructions):
+        operator = str(instruction.operator)
+        if operator == "q":
+            saved.append(font)
+        elif operator == "Q" and saved:
+            font = saved.pop()
+        elif operator == "Tf":
+            font = fonts.get(str(instruction.operands[0]))
+        elif operator in ("TJ", "Tj"):
+            yield index, font, _glyphs(instruction)
+
+
 def _glyphs(instruction: Any) -> list[bytes] | None:
     """The two-byte glyph ids of a text run without kerning; None for anything else."""
     import pikepdf
@@ -253,8 +415,14 @@ def assemble(
     verso_shift: float,
     page_size: tuple[float, float],
     fonts: Path,
+    numbers: dict[str, list[int]] | None = None,
 ) -> bytes:
-    """The book as one PDF: pages in place, versos shifted, stamps laid over, structure rebuilt."""
+    """The book as one PDF: pages in place, numbers written in, versos shifted, stamps
+    laid over, structure rebuilt.
+
+    ``numbers``: for a unit laid out with zeros for its page numbers (see
+    ``NumberTemplates``), the numbers to write in, in its order.
+    """
     import pikepdf
 
     book = pikepdf.new()
@@ -276,6 +444,12 @@ def assemble(
                 # Named destinations are rebuilt for the whole book below.
                 warnings.simplefilter("ignore", pikepdf.exceptions.PageCopyWarning)
                 book.pages.extend(pdf.pages)
+        for placement in placements:
+            if numbers and placement.unit.key in numbers:
+                if sheets.number_templates is None:
+                    raise ValueError("page numbers to write in, without number templates")
+                sheets.number_templates.write(
+                    book, list(book.pages[placement.start - 1:placement.end]), numbers[placement.unit.key])
         for placement in placements:
             if placement.unit.fixed:
                 continue

@@ -1,8 +1,12 @@
 """Typeset the book unit by unit: plan, lay out what changed, number, stamp, assemble.
 
 The contents and the index print page numbers, so they are laid out after the
-other units, with the numbers written in; if that changes their own length, the
-numbers move and they are laid out again (rarely more than once).
+other units, with zeros where the numbers go (``000`` for 123), which the
+assembler replaces by the numbers (``assemble.NumberTemplates``): a unit that
+gains a page changes the numbers, rarely their counts of digits, so the contents
+and the index are seldom laid out again. If their own length moves the numbers,
+they are laid out again until it settles (rarely more than once). A style whose
+numbers cannot be written in gets them in the layout instead.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from pathlib import Path
 from proceedings.assemble import (
     FOLIOS_PER_SHEET,
     MM,
+    NUMBER_PROBES,
     TEMPLATE_FOLIOS,
     FolioTemplates,
     Head,
+    NumberTemplates,
     Placement,
     Sheets,
     assemble,
@@ -104,13 +110,14 @@ def typeset(
     ]
     # The stamp sheets go with the first batch: they do not wait for page numbers.
     heads = possible_heads(units)
-    sheet_jobs = [_heads_job(ctx, heads), _folio_templates_job(ctx)]
+    sheet_jobs = [_heads_job(ctx, heads), _folio_templates_job(ctx), _number_templates_job(ctx)]
     # The contents, with any numbers, tells how long it is, which moves the units
     # after it. The index, last in the book, moves nothing: it needs no draft.
-    drafts = _numbered_jobs(ctx, units, targets, numbers=None, only=_moving(units))
+    drafts, _orders = _numbered_jobs(ctx, units, targets, numbers=None, only=_moving(units))
     early = [replace(j, first=True) for j in (*drafts, *sheet_jobs)]
     layouts = run(jobs + early, submitted=submitted)
-    layouts = _number(ctx, units, layouts, targets, run)
+    figures = _number_templates(cache / layouts["stamps:number-templates"].pdf_name, fonts)
+    layouts, written = _number(ctx, units, layouts, targets, run, figures)
     placements = place(units, layouts, papers_on_recto=sources.book.papers_start_recto)
     pages = placements[-1].end if placements else 0
     sheets = Sheets(
@@ -118,6 +125,7 @@ def typeset(
         head_pages={
             head: int(layouts["stamps:heads"].anchors[f"stamp-{i}"][0]) for i, head in enumerate(heads)
         },
+        number_templates=figures if written else None,
     )
     templates = cache / layouts["stamps:folio-templates"].pdf_name
     if _templates_serve(templates):
@@ -131,17 +139,18 @@ def typeset(
     size = (_mm(geometry.width) * MM, _mm(geometry.height) * MM)
     del jobs, early
     release_memory()  # the units' HTML and what laying them out left behind
-    pdf = _assembled(ctx, placements, sheets, shift, size)
+    pdf = _assembled(ctx, placements, sheets, shift, size, written)
     diagnostics = [d for layout in layouts.values() for d in layout.diagnostic_objects()]
     return Typeset(pdf, placements, pages, diagnostics)
 
 
 def _assembled(
-    ctx: _Context, placements: list[Placement], sheets: Sheets, shift: float, size: tuple[float, float]
+    ctx: _Context, placements: list[Placement], sheets: Sheets, shift: float, size: tuple[float, float],
+    numbers: dict[str, list[int]],
 ) -> bytes:
-    """The assembled book, from the cache when no unit, place or stamp changed."""
+    """The assembled book, from the cache when no unit, place, number or stamp changed."""
     recipe = json.dumps([
-        ctx.fingerprint.common, shift, size,
+        ctx.fingerprint.common, shift, size, sorted(numbers.items()),
         [(p.layout.digest, p.start, p.blanks_before) for p in placements],
         sheets.heads_pdf.name, sorted((h.side, h.lang, h.text, i) for h, i in sheets.head_pages.items()),
         sheets.folio_templates.name if sheets.folio_templates else None,
@@ -151,7 +160,7 @@ def _assembled(
     if stored.is_file():
         return stored.read_bytes()
     pdf = assemble(placements, ctx.cache, sheets, verso_shift=shift, page_size=size,
-                   fonts=ctx.fonts)
+                   fonts=ctx.fonts, numbers=numbers)
     for old in ctx.cache.glob("book-*.pdf"):  # one assembled book is enough to keep
         old.unlink(missing_ok=True)
     write_atomic(stored, pdf)
@@ -168,25 +177,47 @@ def _number(
     layouts: dict[str, UnitLayout],
     targets: tuple[str, ...],
     run: Callable[[list[Job]], dict[str, UnitLayout]],
-) -> dict[str, UnitLayout]:
-    """Lay out the contents and the index with page numbers, until their lengths settle."""
+    figures: NumberTemplates | None,
+) -> tuple[dict[str, UnitLayout], dict[str, list[int]]]:
+    """Lay out the contents and the index for the book's page numbers, until their
+    lengths settle; with ``figures``, as zeros, and also the numbers to write in."""
     numbered = [u for u in units if u.key in NUMBERED]
     if not numbered:
-        return layouts
+        return layouts, {}
     moving = _moving(units)
     current = dict(layouts)
     for unit in numbered:  # one without a draft: its length moves nothing, it starts on its first page
         current.setdefault(unit.key, UnitLayout(unit.key, "", 1, anchors={unit.anchor: [0, 0.0, 0.0]}))
+    orders: dict[str, list[str]] = {}
     for _ in range(6):
-        placements = place(units, current, papers_on_recto=ctx.sources.book.papers_start_recto)
-        numbers = page_numbers(placements)
-        jobs = _numbered_jobs(ctx, units, targets, numbers)
+        numbers = _numbers(ctx, units, current)
+        jobs, orders = _numbered_jobs(ctx, units, targets, numbers, zeros=figures is not None)
         done = run(jobs)
         settled = all(done[key].pages == current[key].pages for key in moving)
         current.update(done)
         if settled:
-            return current
-    return current
+            break
+    if figures is None:
+        return current, {}
+    numbers = _numbers(ctx, units, current)
+    written = {key: [numbers[anchor] for anchor in order] for key, order in orders.items()}
+    if all(_slots(figures, ctx.cache / current[key].pdf_name) == [len(str(n)) for n in values]
+           for key, values in written.items()):
+        return current, written
+    # Zeros the templates cannot find, or find elsewhere too (a title of zeros): the
+    # numbers go into the layout.
+    return _number(ctx, units, layouts, targets, run, None)
+
+
+def _numbers(ctx: _Context, units: list[Unit], layouts: dict[str, UnitLayout]) -> dict[str, int]:
+    return page_numbers(place(units, layouts, papers_on_recto=ctx.sources.book.papers_start_recto))
+
+
+def _slots(figures: NumberTemplates, path: Path) -> list[int]:
+    import pikepdf
+
+    with pikepdf.open(path) as pdf:
+        return figures.slots(pdf)
 
 
 def _moving(units: list[Unit]) -> set[str]:
@@ -196,21 +227,29 @@ def _moving(units: list[Unit]) -> set[str]:
 
 def _numbered_jobs(
     ctx: _Context, units: list[Unit], targets: tuple[str, ...], numbers: dict[str, int] | None,
-    only: set[str] | None = None,
-) -> list[Job]:
-    """The contents and the index with ``numbers``; a draft with placeholders when None.
-
-    ``only``: these of them.
+    only: set[str] | None = None, zeros: bool = True,
+) -> tuple[list[Job], dict[str, list[str]]]:
+    """The contents and the index with ``numbers``, as zeros of their counts of digits
+    with ``zeros``; a draft with three zeros for every number when None. ``only``: these
+    of them. Also, for each, the anchors whose numbers it prints, in its order.
     """
-    jobs = []
+    jobs, orders = [], {}
     for unit in units:
         if unit.key not in NUMBERED or (only is not None and unit.key not in only):
             continue
         outside = tuple(t for t in targets if t != unit.anchor)
-        written = numbers if numbers is not None else dict.fromkeys(targets, 888)
-        html = ctx.renderer.render(unit.key, page_numbers=written, link_targets=outside)
+        written: dict[str, int | str]
+        if numbers is None:
+            written = dict.fromkeys(targets, "000")
+        elif zeros:
+            written = {anchor: "0" * len(str(n)) for anchor, n in numbers.items()}
+        else:
+            written = dict(numbers)
+        order: list[str] = []
+        html = ctx.renderer.render(unit.key, page_numbers=written, link_targets=outside, written=order)
         jobs.append(ctx.job(unit.key, html, unit, ignore=outside))
-    return jobs
+        orders[unit.key] = order
+    return jobs, orders
 
 
 def _heads_job(ctx: _Context, heads: list[Head]) -> Job:
@@ -221,6 +260,18 @@ def _heads_job(ctx: _Context, heads: list[Head]) -> Job:
 def _folio_templates_job(ctx: _Context) -> Job:
     html = ctx.renderer.render_template("stamps.html.j2", heads=[], folios=TEMPLATE_FOLIOS)
     return ctx.job("stamps:folio-templates", html)
+
+
+def _number_templates_job(ctx: _Context) -> Job:
+    html = ctx.renderer.render_template("stamps.html.j2", heads=[], folios=[], numbers=NUMBER_PROBES)
+    return ctx.job("stamps:number-templates", html)
+
+
+def _number_templates(path: Path, fonts: Path) -> NumberTemplates | None:
+    import pikepdf
+
+    with pikepdf.open(path) as sheet:
+        return NumberTemplates.read(sheet, fonts)
 
 
 def _templates_serve(path: Path) -> bool:

@@ -8,6 +8,7 @@ Markdown once; every piece of markup comes from the templates in ``styles/``.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -306,14 +307,20 @@ class BookRenderer:
         self,
         unit: str | None = None,
         *,
-        page_numbers: dict[str, int] | None = None,
+        page_numbers: Mapping[str, int | str] | None = None,
         link_targets: tuple[str, ...] = (),
+        written: list[str] | None = None,
     ) -> str:
-        """The HTML of the whole book, or of one unit with its page numbers written in."""
+        """The HTML of the whole book, or of one unit with its page numbers written in.
+
+        ``written`` gets the anchors whose numbers the unit prints, in its order.
+        """
 
         def page_attr(anchor: str) -> Markup:
             if page_numbers is None or anchor not in page_numbers:
                 return Markup("")
+            if written is not None:
+                written.append(anchor)
             return Markup(' data-page="{}"').format(page_numbers[anchor])
 
         template = self.env.get_template("book.html.j2")

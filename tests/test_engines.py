@@ -95,18 +95,34 @@ def test_minibook_parts_equal_single(tmp_path: Path) -> None:
     assert not [key for key in laid_out if key.startswith("stamps:folios")]
 
 
-def test_kerned_folios_are_laid_out_in_full(tmp_path: Path) -> None:
-    """A style whose folios are kerned ("11" is, in Liberation Serif) cannot use the
-    folio templates: the parts engine lays the folios out in full, and the book is
-    still the one-document book."""
+def _unit_texts(out: Path, key: str) -> list[str]:
+    """The text of every laid-out unit in the cache for ``key``."""
+    import json
+
+    return [
+        subprocess.run(["pdftotext", "-layout", str(meta.with_suffix(".pdf")), "-"],
+                       check=True, capture_output=True, text=True).stdout
+        for meta in sorted((out / ".cache").glob("*.json"))
+        if json.loads(meta.read_text(encoding="utf-8")).get("key") == key
+    ]
+
+
+def test_kerned_folios_and_page_numbers_are_laid_out_in_full(tmp_path: Path) -> None:
+    """A style whose folios and page numbers are kerned ("11" is, in Liberation Serif)
+    cannot use the folio templates nor write numbers into the contents and the index:
+    the parts engine lays the folios out in full and the numbers in the contents, and
+    the book is still the one-document book."""
     import shutil
 
     styles, fonts = tmp_path / "styles", tmp_path / "fonts"
     shutil.copytree(REPO / "styles", styles)
     shutil.copytree(REPO / "fonts", fonts)  # where the stylesheets look for them
-    page_css = styles / "css" / "page.css"
-    page_css.write_text(page_css.read_text(encoding="utf-8").replace(" font-kerning: none;", ""),
-                        encoding="utf-8")
+    for name, rule in (("page.css", " font-kerning: none;"),
+                       ("book.css", ".toc a::after, .index-page::after { font-kerning: none; }")):
+        css = styles / "css" / name
+        text = css.read_text(encoding="utf-8")
+        assert rule in text
+        css.write_text(text.replace(rule, ""), encoding="utf-8")
     single, parts = tmp_path / "single", tmp_path / "parts"
     build(BuildOptions(sources=MINIBOOK, out=single, engine="single", styles=styles,
                        fonts=fonts))
@@ -114,6 +130,8 @@ def test_kerned_folios_are_laid_out_in_full(tmp_path: Path) -> None:
     build(BuildOptions(sources=MINIBOOK, out=parts, engine="parts", jobs=2, styles=styles, fonts=fonts,
                        progress=lambda key, done, total: laid_out.append(key)))
     assert "stamps:folios:0" in laid_out
+    # The contents laid out with its numbers: the draft's zeros, then the numbers.
+    assert [" 11\n" in text for text in _unit_texts(parts, "contents")].count(True) == 1
     pages = len(PdfReader(single / "proceedings.pdf").pages)
     _same_book(single, parts, tmp_path, list(range(1, pages + 1)))
 
@@ -279,3 +297,61 @@ def test_a_character_the_bundled_fonts_lack_prints_as_in_the_one_document_book(t
     texts = _page_texts(single / "proceedings.pdf", len(PdfReader(single / "proceedings.pdf").pages))
     page = next(n for n, text in enumerate(texts, 1) if "латентность" in text)
     _same_book(single, parts, tmp_path, [page])
+
+
+def _grow(paper: Path) -> None:
+    """Give a paper one more page of text."""
+    text = paper.read_text(encoding="utf-8")
+    paragraph = "Меры профилактики должны учитывать особенности личности потерпевшего. " * 12
+    paper.write_text(text.replace("[^lat]:", "\n\n".join([paragraph] * 6) + "\n\n[^lat]:"), encoding="utf-8")
+
+
+def _contents_line(pdf: Path, page: int, title: str) -> str:
+    text = _page_texts(pdf, page)[page - 1]
+    return next(line for line in text.splitlines() if title in line)
+
+
+def test_a_paper_that_gains_a_page_renumbers_the_contents_without_laying_it_out(tmp_path: Path) -> None:
+    """The contents and the index are laid out with zeros for their page numbers and the
+    numbers are written in: a paper that gains a page moves every number after it, and
+    only the paper is laid out again. The book is the one a fresh build makes, byte for
+    byte, and the one-document book page by page."""
+    import shutil
+
+    sources = tmp_path / "sources"
+    shutil.copytree(MINIBOOK, sources)
+    out = tmp_path / "out"
+    build(BuildOptions(sources=sources, out=out))
+    before = _contents_line(out / "proceedings.pdf", 3, "Violation of flight safety")
+    pages = len(PdfReader(out / "proceedings.pdf").pages)
+    _grow(sources / "papers" / "ru-fraud" / "paper.md")
+    laid_out: list[str] = []
+    build(BuildOptions(sources=sources, out=out, progress=lambda key, done, total: laid_out.append(key)))
+    assert laid_out == ["paper:ru-fraud"]
+    assert len(PdfReader(out / "proceedings.pdf").pages) == pages + 1
+    after = _contents_line(out / "proceedings.pdf", 3, "Violation of flight safety")
+    assert int(after.split()[-1]) == int(before.split()[-1]) + 1
+    fresh = tmp_path / "fresh"
+    build(BuildOptions(sources=sources, out=fresh))
+    assert (out / "proceedings.pdf").read_bytes() == (fresh / "proceedings.pdf").read_bytes()
+    single = tmp_path / "single"
+    build(BuildOptions(sources=sources, out=single, engine="single"))
+    _same_book(single, out, tmp_path, [3, pages + 1])
+
+
+def test_a_title_of_zeros_is_not_taken_for_a_page_number(tmp_path: Path) -> None:
+    """A run of zeros in the contents that is not a number's place: the numbers cannot
+    be written into the zeros unambiguously, so they are laid out, and the title stays."""
+    import shutil
+
+    sources = tmp_path / "sources"
+    shutil.copytree(MINIBOOK, sources)
+    paper = sources / "papers" / "en-aviation" / "paper.md"
+    text = paper.read_text(encoding="utf-8")
+    title = next(line for line in text.splitlines() if line.startswith("title:"))
+    paper.write_text(text.replace(title, "title: '000'"), encoding="utf-8")
+    single, parts = tmp_path / "single", tmp_path / "parts"
+    build(BuildOptions(sources=sources, out=single, engine="single"))
+    build(BuildOptions(sources=sources, out=parts))
+    assert _contents_line(parts / "proceedings.pdf", 3, "000").split()[0] == "000"
+    _same_book(single, parts, tmp_path, [3])
