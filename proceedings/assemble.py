@@ -12,6 +12,7 @@ document page by page.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -274,15 +275,15 @@ class NumberTemplates:
     @classmethod
     def read(cls, sheet: pikepdf.Pdf, fonts: Path) -> NumberTemplates | None:
         """The templates of a sheet laid out with ``NUMBER_PROBES``; None if they cannot serve."""
-        from proceedings.fontmerge import FontFiles, parse_widths
+        from proceedings.fontmerge import font_files, parse_widths
 
         length = len(NUMBER_PROBES[0])
         runs = [(font, glyphs) for page in sheet.pages
-                for _i, font, glyphs in _text_runs(page, _instructions(page))
-                if glyphs is None or len(glyphs) >= length]
+                for _span, font, run in _text_runs(page, _drawing(page))
+                if (glyphs := _run_glyphs(run)) is None or len(glyphs) >= length]
         if len(runs) != 2 * len(NUMBER_PROBES):  # the contents', then the index's
             return None
-        files = FontFiles(fonts)
+        files = font_files(fonts)
         found: dict[str, tuple[Any, dict[str, bytes], set[tuple[bytes, ...]]]] = {}
         for (font, glyphs), probe in zip(runs, NUMBER_PROBES * 2, strict=True):
             if glyphs is None or font is None or "/DescendantFonts" not in font:
@@ -314,39 +315,41 @@ class NumberTemplates:
     def slots(self, pdf: pikepdf.Pdf) -> list[int]:
         """The counts of digits of the numbers to write into ``pdf``, in its order."""
         return [count for page in pdf.pages
-                for _i, _font, _figures, _prefix, count in self._slots(page, _instructions(page))]
+                for _span, _font, _figures, _prefix, count in self._slots(page, _drawing(page))]
 
     def write(self, book: pikepdf.Pdf, pages: list[pikepdf.Page], numbers: list[int]) -> None:
         """Write ``numbers`` into the zeros' runs of ``pages`` (of ``book``), in order."""
-        import pikepdf
-
         queue = iter(numbers)
         used: dict[tuple[int, int], tuple[Any, _Figures, set[str]]] = {}
         for page in pages:
-            instructions = _instructions(page)
-            for index, font, figures, prefix, count in self._slots(page, instructions):
+            drawing = _drawing(page)
+            parts, last = [], 0
+            for (start, end), font, figures, prefix, count in self._slots(page, drawing):
                 number = str(next(queue))
                 if len(number) != count:
                     raise ValueError(f"{number} written where {count} digits were laid out")
-                items: list[Any] = []
-                for glyph in (*prefix, *(figures.glyphs[c] for c in number)):
-                    items += [pikepdf.String(glyph), 0]
-                instructions[index] = pikepdf.ContentStreamInstruction(
-                    [pikepdf.Array(items)], pikepdf.Operator("TJ"))
+                glyphs = (*prefix, *(figures.glyphs[c] for c in number))
+                parts += [drawing[last:start], b"[", b"".join(b"<%s>0" % g.hex().encode() for g in glyphs),
+                          b"] TJ"]
+                last = end
                 used.setdefault(font.objgen, (font, figures, set()))[2].update(number)
-            page.obj.Contents = book.make_stream(pikepdf.unparse_content_stream(instructions))
+            if parts:
+                page.obj.Contents = book.make_stream(b"".join([*parts, drawing[last:]]))
         if next(queue, None) is not None:
             raise ValueError("more page numbers than places to write them")
         for font, figures, digits in used.values():
             _add_glyphs(book, font, figures, digits)
 
-    def _slots(self, page: pikepdf.Page, instructions: list[Any]) -> Iterator[
-            tuple[int, Any, _Figures, tuple[bytes, ...], int]]:
-        for index, font, glyphs in _text_runs(page, instructions):
+    def _slots(self, page: pikepdf.Page, drawing: bytes) -> Iterator[
+            tuple[tuple[int, int], Any, _Figures, tuple[bytes, ...], int]]:
+        for span, font, run in _text_runs(page, drawing):
             figures = self.faces.get(str(font.get("/BaseFont"))) if font is not None else None
-            slot = figures.slot(glyphs) if figures is not None else None
-            if figures is not None and slot is not None:
-                yield index, font, figures, *slot
+            # Most runs are a leader's dots: only a run with a zero can be a number's place.
+            if figures is None or figures.glyphs["0"].hex().encode() not in run.lower():
+                continue
+            slot = figures.slot(_run_glyphs(run))
+            if slot is not None:
+                yield span, font, figures, *slot
 
 
 def _add_glyphs(book: pikepdf.Pdf, font: Any, figures: _Figures, digits: set[str]) -> None:
@@ -364,29 +367,58 @@ def _add_glyphs(book: pikepdf.Pdf, font: Any, figures: _Figures, digits: set[str
     font.ToUnicode = book.make_stream(build_to_unicode(mapping))
 
 
-def _instructions(page: pikepdf.Page) -> list[Any]:
+# What a number's place depends on in a content stream as WeasyPrint writes it (hex
+# glyph ids, no literal strings): the font set, the graphics state saved and restored,
+# and the text runs, found with one expression instead of parsing every operand.
+_TEXT = re.compile(
+    rb"(?<!\S)(?:/(?P<font>[^\s/\[\]<>()]+)\s+[-+\d.]+\s+Tf|(?P<save>q)|(?P<restore>Q)"
+    rb"|\[(?P<run>[^\]]*)\]\s*TJ)(?!\S)"
+)
+_RUN_ITEM = re.compile(rb"<([0-9A-Fa-f]*)>|([-+]?[\d.]+)")
+
+
+def _drawing(page: pikepdf.Page) -> bytes:
     import pikepdf
 
-    return list(pikepdf.parse_content_stream(page))
+    contents = page.obj.get("/Contents")
+    if contents is None:
+        return b""
+    if isinstance(contents, pikepdf.Array):
+        return b"\n".join(part.read_bytes() for part in contents)
+    return bytes(contents.read_bytes())
 
 
-def _text_runs(page: pikepdf.Page, instructions: list[Any]) -> Iterator[tuple[int, Any, list[bytes] | None]]:
-    """Each text run of a page's drawing: its place in ``instructions``, its font
-    dictionary, and its glyphs (None when kerned)."""
+def _text_runs(page: pikepdf.Page, drawing: bytes) -> Iterator[tuple[tuple[int, int], Any, bytes]]:
+    """Each text run of a page's ``drawing``: its span, its font dictionary, and what
+    its TJ array holds."""
     resources = page.obj.get("/Resources")
     fonts: Any = resources.get("/Font", {}) if resources is not None else {}
     font: Any = None
     saved: list[Any] = []
-    for index, instruction in enumerate(instructions):
-        operator = str(instruction.operator)
-        if operator == "q":
+    for match in _TEXT.finditer(drawing):
+        if match["font"] is not None:
+            font = fonts.get("/" + match["font"].decode("latin-1"))
+        elif match["save"] is not None:
             saved.append(font)
-        elif operator == "Q" and saved:
-            font = saved.pop()
-        elif operator == "Tf":
-            font = fonts.get(str(instruction.operands[0]))
-        elif operator in ("TJ", "Tj"):
-            yield index, font, _glyphs(instruction)
+        elif match["restore"] is not None:
+            font = saved.pop() if saved else font
+        else:
+            yield match.span(), font, match["run"]
+
+
+def _run_glyphs(run: bytes) -> list[bytes] | None:
+    """The two-byte glyph ids of a TJ array without kerning; None for anything else."""
+    glyphs: list[bytes] = []
+    for hexadecimal, number in _RUN_ITEM.findall(run):
+        if number:
+            if float(number) != 0:
+                return None
+            continue
+        data = bytes.fromhex(hexadecimal.decode("ascii"))
+        if len(data) % 2:
+            return None
+        glyphs += [data[i:i + 2] for i in range(0, len(data), 2)]
+    return glyphs
 
 
 def _glyphs(instruction: Any) -> list[bytes] | None:

@@ -143,6 +143,7 @@ class FontFiles:
         from fontTools.ttLib import TTFont
 
         self.by_name: dict[str, Path] = {}
+        self._counts: dict[Path, int] = {}
         for path in sorted(folder.glob("*.ttf")):
             with TTFont(path, lazy=True) as font:
                 self.by_name[str(font["name"].getDebugName(6))] = path
@@ -150,14 +151,28 @@ class FontFiles:
     def glyph_count(self, path: Path) -> int:
         from fontTools.ttLib import TTFont
 
-        with TTFont(path, lazy=True) as font:
-            return int(font["maxp"].numGlyphs)
+        if path not in self._counts:
+            with TTFont(path, lazy=True) as font:
+                self._counts[path] = int(font["maxp"].numGlyphs)
+        return self._counts[path]
 
     def original(self, subset_program: bytes) -> Path | None:
         from fontTools.ttLib import TTFont
 
         with TTFont(io.BytesIO(subset_program), lazy=True) as font:
             return self.by_name.get(str(font["name"].getDebugName(6)))
+
+
+def font_files(folder: Path) -> FontFiles:
+    """The bundled font files of ``folder``, read once per process while they stay the same
+    (``proceedings watch`` assembles the book at every save)."""
+    stamp = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.ttf")))
+    return _font_files(str(folder), stamp)
+
+
+@functools.lru_cache(maxsize=4)
+def _font_files(folder: str, stamp: tuple[tuple[str, int, int], ...]) -> FontFiles:
+    return FontFiles(Path(folder))
 
 
 def subset_program(original: Path, glyphs: set[int], cache: Path) -> bytes:
@@ -288,7 +303,7 @@ def unify_fonts(book: pikepdf.Pdf, fonts: Path, cache: Path) -> None:
                 face = str(font.BaseFont)
                 uses.setdefault(face, []).append((font_dict, name))
                 objects.setdefault(face, {})[font.objgen] = font
-    files = FontFiles(fonts)
+    files = font_files(fonts)
     for face, variants in objects.items():
         first = next(iter(variants.values()))
         original = files.original(first.DescendantFonts[0].FontDescriptor.FontFile2.read_bytes())
