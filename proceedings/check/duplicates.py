@@ -6,6 +6,7 @@ import difflib
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
+from itertools import chain
 from typing import TYPE_CHECKING
 
 from proceedings.check.base import Check, Unit, body_units, digest, quote, strip_markup
@@ -33,7 +34,10 @@ def paragraph_words(text: str) -> list[str]:
 
 
 def near_duplicates(paragraphs: list[list[str]], ratio: float = NEAR_RATIO) -> list[tuple[int, int, float]]:
-    """Pairs (earlier, later, ratio) of paragraphs that are equal or nearly so.
+    """Pairs (earlier, later, ratio) of paragraphs that are equal or nearly so; a later
+    paragraph is paired with the first paragraph it equals, else with the earliest it
+    nearly repeats (not with whichever the shingles' order, which follows the hash seed,
+    finds first).
 
     Candidates are found through shared word shingles, so the cost grows with the text,
     not with the square of the number of paragraphs; only candidates are compared with
@@ -42,6 +46,7 @@ def near_duplicates(paragraphs: list[list[str]], ratio: float = NEAR_RATIO) -> l
     index: dict[tuple[str, ...], list[int]] = defaultdict(list)
     exact: dict[tuple[str, ...], int] = {}
     counts: dict[int, Counter[str]] = {}  # paragraph → its words, counted
+    distinct: dict[int, set[str]] = {}  # paragraph → its words, once each
     found: list[tuple[int, int, float]] = []
     for k, words in enumerate(paragraphs):
         if len(words) < MIN_WORDS:
@@ -52,23 +57,26 @@ def near_duplicates(paragraphs: list[list[str]], ratio: float = NEAR_RATIO) -> l
             continue
         exact[key] = k
         counts[k] = Counter(words)
-        shared: dict[int, int] = defaultdict(int)
-        shingles = {tuple(words[j : j + _SHINGLE]) for j in range(len(words) - _SHINGLE + 1)}
-        for shingle in shingles:
-            postings = index[shingle]
-            for other in postings:
-                shared[other] += 1
-            postings.append(k)
+        distinct[k] = set(words)
+        # Each run of _SHINGLE words: the shorter slices end it.
+        shingles = set(zip(*(words[j:] for j in range(_SHINGLE)), strict=False))
+        postings = [index[shingle] for shingle in shingles]
+        shared = Counter(chain.from_iterable(postings))  # earlier paragraph → shingles in common
+        for posting in postings:
+            posting.append(k)
         # A 0.9 match shares most shingles; a quarter is a safe lower bound to compare.
         need = max(2, len(shingles) // 4)
-        for other, count in shared.items():
-            if count < need:
-                continue
+        for other in sorted(o for o, count in shared.items() if count >= need):
             a, b = paragraphs[other], words
             if min(len(a), len(b)) / max(len(a), len(b)) < ratio:
                 continue
-            # difflib's quick_ratio (the words both have, counted), from counts made once
-            # per paragraph instead of an index of b per pair: most candidates stop here.
+            # difflib's quick_ratio is the words both have, counted. At most the distinct
+            # words both have plus the repeats of the paragraph with fewer: a bound made
+            # of sets, which stops most candidates before counting.
+            bound = len(distinct[other] & distinct[k]) + min(len(a) - len(distinct[other]),
+                                                              len(b) - len(distinct[k]))
+            if 2 * bound / (len(a) + len(b)) < ratio:
+                continue
             common = sum((counts[other] & counts[k]).values())
             if 2 * common / (len(a) + len(b)) < ratio:
                 continue
