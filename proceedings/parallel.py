@@ -75,11 +75,14 @@ class _Context:
         self.stylesheets = tuple(str(styles / "css" / name) for name in STYLESHEETS)
         self.allowed = (str(Path(sources.root)), str(styles), str(fonts))
 
-    def job(self, key: str, html: str, unit: Unit | None = None, ignore: tuple[str, ...] = ()) -> Job:
+    def job(self, key: str, html: str, unit: Unit | None = None, ignore: tuple[str, ...] = (),
+            draft: bool = False) -> Job:
         digest = self.fingerprint.of(unit, html) if unit else self.fingerprint.of_text(html)
+        if draft:  # not the laid-out unit of the same HTML, which has a PDF
+            digest = hashlib.sha256(f"draft {digest}".encode()).hexdigest()[:40]
         return Job(key, digest, html, str(self.styles), self.stylesheets, self.allowed,
                    str(self.cache), ignore, unit.source if unit else "build", self.time_limit,
-                   fonts=str(self.fonts))
+                   fonts=str(self.fonts), draft=draft)
 
 
 def typeset(
@@ -247,7 +250,7 @@ def _numbered_jobs(
             written = dict(numbers)
         order: list[str] = []
         html = ctx.renderer.render(unit.key, page_numbers=written, link_targets=outside, written=order)
-        jobs.append(ctx.job(unit.key, html, unit, ignore=outside))
+        jobs.append(ctx.job(unit.key, html, unit, ignore=outside, draft=numbers is None))
         orders[unit.key] = order
     return jobs, orders
 
