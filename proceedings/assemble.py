@@ -11,6 +11,7 @@ document page by page.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import warnings
@@ -271,6 +272,9 @@ class NumberTemplates:
 
     def __init__(self, faces: dict[str, _Figures]) -> None:
         self.faces = faces
+        # The places found in a page's drawing, by its bytes and fonts: a unit's pages
+        # are looked at to check its numbers' places, then again in the book to write them.
+        self._found: dict[tuple[bytes, tuple[tuple[str, str], ...]], list[_Slot]] = {}
 
     @classmethod
     def read(cls, sheet: pikepdf.Pdf, fonts: Path) -> NumberTemplates | None:
@@ -278,8 +282,9 @@ class NumberTemplates:
         from proceedings.fontmerge import font_files, parse_widths
 
         length = len(NUMBER_PROBES[0])
-        runs = [(font, glyphs) for page in sheet.pages
-                for _span, font, run in _text_runs(page, _drawing(page))
+        runs = [(fonts.get(name), glyphs) for page in sheet.pages
+                for fonts in [_page_fonts(page)]
+                for _span, name, run in _text_runs(_drawing(page))
                 if (glyphs := _run_glyphs(run)) is None or len(glyphs) >= length]
         if len(runs) != 2 * len(NUMBER_PROBES):  # the contents', then the index's
             return None
@@ -314,8 +319,7 @@ class NumberTemplates:
 
     def slots(self, pdf: pikepdf.Pdf) -> list[int]:
         """The counts of digits of the numbers to write into ``pdf``, in its order."""
-        return [count for page in pdf.pages
-                for _span, _font, _figures, _prefix, count in self._slots(page, _drawing(page))]
+        return [slot.count for page in pdf.pages for slot in self._slots(page, _drawing(page))]
 
     def write(self, book: pikepdf.Pdf, pages: list[pikepdf.Page], numbers: list[int]) -> None:
         """Write ``numbers`` into the zeros' runs of ``pages`` (of ``book``), in order."""
@@ -323,15 +327,18 @@ class NumberTemplates:
         used: dict[tuple[int, int], tuple[Any, _Figures, set[str]]] = {}
         for page in pages:
             drawing = _drawing(page)
+            fonts = _page_fonts(page)
             parts, last = [], 0
-            for (start, end), font, figures, prefix, count in self._slots(page, drawing):
+            for slot in self._slots(page, drawing):
                 number = str(next(queue))
-                if len(number) != count:
-                    raise ValueError(f"{number} written where {count} digits were laid out")
-                glyphs = (*prefix, *(figures.glyphs[c] for c in number))
-                parts += [drawing[last:start], b"[", b"".join(b"<%s>0" % g.hex().encode() for g in glyphs),
-                          b"] TJ"]
-                last = end
+                if len(number) != slot.count:
+                    raise ValueError(f"{number} written where {slot.count} digits were laid out")
+                figures = self.faces[slot.face]
+                glyphs = (*slot.prefix, *(figures.glyphs[c] for c in number))
+                parts += [drawing[last:slot.start], b"[",
+                          b"".join(b"<%s>0" % g.hex().encode() for g in glyphs), b"] TJ"]
+                last = slot.end
+                font = fonts[slot.font]
                 used.setdefault(font.objgen, (font, figures, set()))[2].update(number)
             if parts:
                 page.obj.Contents = book.make_stream(b"".join([*parts, drawing[last:]]))
@@ -340,16 +347,36 @@ class NumberTemplates:
         for font, figures, digits in used.values():
             _add_glyphs(book, font, figures, digits)
 
-    def _slots(self, page: pikepdf.Page, drawing: bytes) -> Iterator[
-            tuple[tuple[int, int], Any, _Figures, tuple[bytes, ...], int]]:
-        for span, font, run in _text_runs(page, drawing):
-            figures = self.faces.get(str(font.get("/BaseFont"))) if font is not None else None
+    def _slots(self, page: pikepdf.Page, drawing: bytes) -> list[_Slot]:
+        faces = {name: str(font.get("/BaseFont")) for name, font in _page_fonts(page).items()}
+        key = (hashlib.sha1(drawing).digest(), tuple(sorted(faces.items())))
+        if key not in self._found:
+            self._found[key] = list(self._find(drawing, faces))
+        return self._found[key]
+
+    def _find(self, drawing: bytes, faces: dict[str, str]) -> Iterator[_Slot]:
+        for (start, end), name, run in _text_runs(drawing):
+            face = faces.get(name)
+            figures = self.faces.get(face) if face is not None else None
             # Most runs are a leader's dots: only a run with a zero can be a number's place.
-            if figures is None or figures.glyphs["0"].hex().encode() not in run.lower():
+            if face is None or figures is None or figures.glyphs["0"].hex().encode() not in run.lower():
                 continue
             slot = figures.slot(_run_glyphs(run))
             if slot is not None:
-                yield span, font, figures, *slot
+                yield _Slot(start, end, name, face, *slot)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """The place of a number in a page's drawing: the span of its run, the font
+    resource and face it is set in, what precedes its digits, and how many there are."""
+
+    start: int
+    end: int
+    font: str
+    face: str
+    prefix: tuple[bytes, ...]
+    count: int
 
 
 def _add_glyphs(book: pikepdf.Pdf, font: Any, figures: _Figures, digits: set[str]) -> None:
@@ -388,16 +415,21 @@ def _drawing(page: pikepdf.Page) -> bytes:
     return bytes(contents.read_bytes())
 
 
-def _text_runs(page: pikepdf.Page, drawing: bytes) -> Iterator[tuple[tuple[int, int], Any, bytes]]:
-    """Each text run of a page's ``drawing``: its span, its font dictionary, and what
-    its TJ array holds."""
+def _page_fonts(page: pikepdf.Page) -> dict[str, Any]:
+    """A page's font resources by name."""
     resources = page.obj.get("/Resources")
-    fonts: Any = resources.get("/Font", {}) if resources is not None else {}
-    font: Any = None
-    saved: list[Any] = []
+    fonts = resources.get("/Font") if resources is not None else None
+    return {str(name): font for name, font in fonts.items()} if fonts is not None else {}
+
+
+def _text_runs(drawing: bytes) -> Iterator[tuple[tuple[int, int], str, bytes]]:
+    """Each text run of a page's ``drawing``: its span, the name of its font resource
+    ("" before any), and what its TJ array holds."""
+    font = ""
+    saved: list[str] = []
     for match in _TEXT.finditer(drawing):
         if match["font"] is not None:
-            font = fonts.get("/" + match["font"].decode("latin-1"))
+            font = "/" + match["font"].decode("latin-1")
         elif match["save"] is not None:
             saved.append(font)
         elif match["restore"] is not None:
