@@ -356,3 +356,22 @@ def test_a_title_of_zeros_is_not_taken_for_a_page_number(tmp_path: Path) -> None
     build(BuildOptions(sources=sources, out=parts))
     assert _contents_line(parts / "proceedings.pdf", 3, "000").split()[0] == "000"
     _same_book(single, parts, tmp_path, [3])
+
+
+def test_page_numbers_in_a_font_not_bundled_are_laid_out(tmp_path: Path) -> None:
+    """The assembler can only write digits into a font it rebuilds from a bundled file:
+    numbers set in a system font are laid out, and the book is the one-document book."""
+    import shutil
+
+    styles, fonts = tmp_path / "styles", tmp_path / "fonts"
+    shutil.copytree(REPO / "styles", styles)
+    shutil.copytree(REPO / "fonts", fonts)
+    book_css = styles / "css" / "book.css"
+    book_css.write_text(book_css.read_text(encoding="utf-8") + (
+        "\n.toc a::after, .index-page::after "
+        "{ font-family: 'DejaVu Sans Mono', 'Liberation Mono', monospace; }\n"), encoding="utf-8")
+    single, parts = tmp_path / "single", tmp_path / "parts"
+    build(BuildOptions(sources=MINIBOOK, out=single, engine="single", styles=styles, fonts=fonts))
+    build(BuildOptions(sources=MINIBOOK, out=parts, engine="parts", jobs=2, styles=styles, fonts=fonts))
+    assert [" 11\n" in text for text in _unit_texts(parts, "contents")] == [True]
+    _same_book(single, parts, tmp_path, [3, len(PdfReader(single / "proceedings.pdf").pages)])
