@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import os
 import re
 import zlib
 from collections.abc import Iterator
@@ -181,6 +182,7 @@ def subset_program(original: Path, glyphs: set[int], cache: Path) -> bytes:
     key = hashlib.sha256(data + repr(sorted(glyphs)).encode()).hexdigest()[:32]
     stored = cache / f"font-{key}.ttf"
     if stored.is_file():
+        os.utime(stored)  # used: the cache keeps what was used last (parallel.prune_cache)
         return stored.read_bytes()
     program = _harfbuzz_subset(data, glyphs | {0})
     if program is None:

@@ -11,9 +11,13 @@ numbers cannot be written in gets them in the layout instead.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
+import os
+import re
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
@@ -105,6 +109,7 @@ def typeset(
     ``time_limit``: seconds any one unit may take to lay out. ``submitted`` is called
     once the first units are with the workers.
     """
+    began = time.time() - 1  # a file's time can lag the clock (coarse file system timestamps)
     cache.mkdir(parents=True, exist_ok=True)
     ctx = _Context(sources, styles, fonts, cache, time_limit)
     run = partial(lay_out_all, executor=executor, progress=progress)
@@ -148,8 +153,45 @@ def typeset(
     if pages > RELEASE_FROM:
         release_memory()  # the units' HTML and what laying them out left behind
     pdf = _assembled(ctx, placements, sheets, shift, size, written)
+    prune_cache(cache, {layout.digest for layout in layouts.values()}, since=began)
     diagnostics = [d for layout in layouts.values() for d in layout.diagnostic_objects()]
     return Typeset(pdf, placements, pages, diagnostics)
+
+
+# What the cache holds besides the checks' findings: laid-out units (a PDF and its page
+# map, or a draft's page map alone), font subsets and the assembled book.
+_CACHED = re.compile(r"(?:[0-9a-f]{40}\.(?:pdf|json)|font-[0-9a-f]{32}\.ttf|book-[0-9a-f]{40}\.pdf)")
+CACHE_FLOOR = 64 * 1024 * 1024  # bytes the cache may always hold
+
+
+def prune_cache(cache: Path, used: set[str], since: float) -> None:
+    """Keep the cache in bounds: four times what the book uses (at least ``CACHE_FLOOR``).
+
+    Every save in ``proceedings watch`` leaves a layout of the edited paper behind; the
+    ones used longest ago go first, so that undoing an edit still finds the layout it
+    had. What the build that began at ``since`` used is never removed: the units of the
+    ``used`` digests (touched here), and the font subsets and the book (touched or
+    written during the build).
+    """
+    now = time.time()
+    for digest in used:
+        for path in (cache / f"{digest}.pdf", cache / f"{digest}.json"):
+            with contextlib.suppress(FileNotFoundError):
+                os.utime(path, (now, now))
+    entries = []
+    for path in cache.iterdir():
+        if _CACHED.fullmatch(path.name):
+            with contextlib.suppress(FileNotFoundError):
+                stat = path.stat()
+                entries.append((stat.st_mtime, stat.st_size, path))
+    in_use = sum(size for mtime, size, _path in entries if mtime >= since)
+    total = sum(size for _mtime, size, _path in entries)
+    limit = max(4 * in_use, CACHE_FLOOR)
+    for mtime, size, path in sorted(entries):  # oldest first
+        if total <= limit or mtime >= since:
+            break
+        path.unlink(missing_ok=True)
+        total -= size
 
 
 def _assembled(
@@ -166,6 +208,7 @@ def _assembled(
     ])
     stored = ctx.cache / f"book-{hashlib.sha256(recipe.encode()).hexdigest()[:40]}.pdf"
     if stored.is_file():
+        os.utime(stored)  # used: kept by prune_cache
         return stored.read_bytes()
     pdf = assemble(placements, ctx.cache, sheets, verso_shift=shift, page_size=size,
                    fonts=ctx.fonts, numbers=numbers)

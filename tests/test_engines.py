@@ -153,11 +153,12 @@ def test_rebuild_uses_the_cache_and_gives_the_same_bytes(tmp_path: Path) -> None
     out = tmp_path / "out"
     build(BuildOptions(sources=MINIBOOK, out=out))
     first = (out / "proceedings.pdf").read_bytes()
-    cached = {name: (out / ".cache" / name).stat().st_mtime_ns for name in _unit_pdfs(out)}
+    cached = {name: (out / ".cache" / name).stat().st_ino for name in _unit_pdfs(out)}
     build(BuildOptions(sources=MINIBOOK, out=out))
     assert (out / "proceedings.pdf").read_bytes() == first
-    # No unit was laid out again: every cached unit PDF is the one written the first time.
-    assert {name: (out / ".cache" / name).stat().st_mtime_ns for name in _unit_pdfs(out)} == cached
+    # No unit was laid out again: every cached unit PDF is the file written the first time
+    # (a file is written anew and renamed into place, so a new one has a new inode).
+    assert {name: (out / ".cache" / name).stat().st_ino for name in _unit_pdfs(out)} == cached
 
 
 @pytest.mark.slow
@@ -375,3 +376,48 @@ def test_page_numbers_in_a_font_not_bundled_are_laid_out(tmp_path: Path) -> None
     build(BuildOptions(sources=MINIBOOK, out=parts, engine="parts", jobs=2, styles=styles, fonts=fonts))
     assert [" 11\n" in text for text in _unit_texts(parts, "contents")] == [True]
     _same_book(single, parts, tmp_path, [3, len(PdfReader(single / "proceedings.pdf").pages)])
+
+
+def test_the_cache_keeps_in_bounds_and_keeps_what_the_book_uses(tmp_path: Path) -> None:
+    """Layouts left by earlier edits go, the oldest first, once the cache holds more than
+    four times what the book uses (and at least the floor); the book's own stay, and
+    a layout the book no longer uses stays while there is room (an edit undone finds it)."""
+    import os
+    import shutil
+
+    from proceedings import parallel
+
+    sources = tmp_path / "sources"
+    shutil.copytree(MINIBOOK, sources)
+    out = tmp_path / "out"
+    build(BuildOptions(sources=sources, out=out))
+    cache = out / ".cache"
+    paper = sources / "papers" / "kk-digital" / "paper.md"
+    original = paper.read_text(encoding="utf-8")
+    paper.write_text(original.replace("басты шарт", "негізгі шарт"), encoding="utf-8")
+    build(BuildOptions(sources=sources, out=out))
+    paper.write_text(original, encoding="utf-8")
+    laid_out: list[str] = []
+    build(BuildOptions(sources=sources, out=out, progress=lambda key, done, total: laid_out.append(key)))
+    assert laid_out == []  # the undone edit's layout was still there
+    kept = {p.name for p in cache.iterdir()}
+    # Layouts of long ago, and more of them than the floor allows.
+    old = [cache / f"{n:040x}.pdf" for n in range(12)]
+    for path in old:
+        path.write_bytes(b"%PDF" + bytes(1024 * 1024))
+        os.utime(path, (1_000_000_000, 1_000_000_000 + old.index(path)))
+    floor = parallel.CACHE_FLOOR
+    # Room for the book's files and some, not all, of the old ones.
+    book_size = sum((cache / name).stat().st_size for name in kept)
+    parallel.CACHE_FLOOR = 4 * book_size + 5 * 1024 * 1024
+    try:
+        build(BuildOptions(sources=sources, out=out, progress=lambda key, done, total: laid_out.append(key)))
+    finally:
+        parallel.CACHE_FLOOR = floor
+    assert laid_out == []
+    assert kept <= {p.name for p in cache.iterdir()}
+    assert sum(p.stat().st_size for p in cache.iterdir() if p.name != "checks.json") <= (
+        4 * book_size + 5 * 1024 * 1024)
+    present = [path.exists() for path in old]
+    assert 0 < sum(present) < len(old)
+    assert present == sorted(present)  # the oldest went first
