@@ -277,7 +277,7 @@ def cached(cache: Path, digest: str, draft: bool = False) -> UnitLayout | None:
         return None
     try:
         return UnitLayout(**json.loads(meta.read_text(encoding="utf-8")))
-    except (ValueError, TypeError):
+    except (OSError, ValueError, TypeError):  # gone meanwhile (another build's pruning), or damaged
         return None
 
 
