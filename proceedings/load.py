@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import stat
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -89,11 +90,11 @@ class _Reader:
 
     def parse(self, path: Path, text: str, first_line: int = 1) -> Located | None:
         try:
-            located = parse_yaml(text, first_line)
+            located, lines = _parsed(text, first_line)
         except YamlError as exc:
             self.error(path, exc.line, exc.message, exc.code)
             return None
-        self.lines[display_path(path)] = {format_loc(k): v for k, v in located.lines.items()}
+        self.lines[display_path(path)] = dict(lines)
         return located
 
     def validate(
@@ -105,6 +106,18 @@ class _Reader:
             for diag in schema_diagnostics(exc, model, display_path(path), located, prefix):
                 self.diags.add(diag)
             return None
+
+
+@lru_cache(maxsize=2048)
+def _parsed(text: str, first_line: int) -> tuple[Located, dict[str, int]]:
+    """A YAML document and the line of each of its values by their dotted place.
+
+    Kept for the texts seen last: ``proceedings watch`` reads every file at every save,
+    and most are as they were. Nothing that reads them changes them (the loader copies
+    what it normalises).
+    """
+    located = parse_yaml(text, first_line)
+    return located, {format_loc(k): v for k, v in located.lines.items()}
 
 
 def schema_diagnostics(
