@@ -9,9 +9,9 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from proceedings.check import GATE, MODULES, FindingsCache, check_sources
+from proceedings.check import GATE, MODULES, FindingsCache, check_in_worker, check_sources
 from proceedings.diagnostics import Diagnostic, Diagnostics
 from proceedings.load import load_sources
 from proceedings.model import Sources
@@ -92,25 +92,43 @@ def _build(opts: BuildOptions) -> BuildResult:
     diags.raise_if_failed(strict=opts.strict)  # gate: a broken book never reaches layout
     assert sources is not None
 
+    rest = [m for m in MODULES if m not in first]
+
     def check_content() -> None:
-        rest = [m for m in MODULES if m not in first]
         if rest:
             diags.extend(check_sources(sources, rest, checked))
             release_memory()  # what the checks held, before the assembler needs its own
 
-    # The content checks only warn: they run beside the layout, on a thread started
-    # once the workers have their work (before that, this process prepares it, and a
-    # thread would slow it down), on the core this process leaves free as it waits.
+    # The content checks only warn: they run beside the layout. With workers laying out,
+    # in one of them, as the first of its tasks: in this process they would hold the
+    # interpreter the assembler needs (a large book's checks take seconds). Otherwise
+    # on a thread started once layout starts (before that, this process prepares it),
+    # on the core this process leaves free as it waits.
     with ThreadPoolExecutor(1, thread_name_prefix="check") as beside:
         checking: list[Future[None]] = []
+        remote: list[Future[tuple[list[list[Any]], dict[str, list[list[Any]]]]]] = []
 
-        def start_checks() -> None:
-            if not checking:
+        def start_checks(executor: Executor | None = None) -> None:
+            if checking or remote:
+                return
+            if executor is not None and rest:
+                remote.append(executor.submit(
+                    check_in_worker, sources, [m.__name__ for m in rest], str(checked.path)))
+            else:
                 checking.append(beside.submit(check_content))
 
         book = typeset_book(sources, opts, start_checks)  # one document, or by units
         start_checks()  # if nothing had to be laid out
-        checking[0].result()
+        if remote:
+            try:
+                rows, used = remote[0].result()
+            except Exception:  # the workers failed (the layout says so): check here
+                check_content()
+            else:
+                diags.extend(Diagnostic.from_row(row) for row in rows)
+                checked.used.update(used)
+        else:
+            checking[0].result()
     diags.extend(book.diagnostics)
     diags.raise_if_failed(strict=opts.strict)
     result.manifest = make_manifest(sources, book.spans, book.pages)
@@ -133,21 +151,22 @@ class TypesetBook:
 
 
 def typeset_book(
-    sources: Sources, opts: BuildOptions, submitted: Callable[[], None] | None = None
+    sources: Sources, opts: BuildOptions, started: Callable[[Executor | None], None] | None = None
 ) -> TypesetBook:
-    """Lay out the book with the chosen engine; call ``submitted`` once layout is under way.
+    """Lay out the book with the chosen engine; call ``started`` as layout starts, with
+    the executor the units go to, if any.
 
     The parts engine lays out on ``opts.executor``, or here when there is none.
     """
     if opts.engine == "single":
-        if submitted:
-            submitted()
+        if started:
+            started(None)
         return _typeset_single(sources, opts)
     from proceedings.assemble import page_numbers
     from proceedings.parallel import typeset
 
     done = typeset(sources, styles=opts.styles, fonts=opts.fonts, cache=opts.out / ".cache",
-                   executor=opts.executor, progress=opts.progress, submitted=submitted,
+                   executor=opts.executor, progress=opts.progress, started=started,
                    time_limit=opts.time_limit)
     return TypesetBook(done.pdf, _spans(page_numbers(done.placements)), done.pages, done.diagnostics)
 

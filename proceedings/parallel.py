@@ -101,13 +101,14 @@ def typeset(
     cache: Path,
     executor: Executor | None = None,
     progress: Progress | None = None,
-    submitted: Callable[[], None] | None = None,
+    started: Callable[[Executor | None], None] | None = None,
     time_limit: float | None = None,
 ) -> Typeset:
     """Lay out every unit (from the cache where nothing changed) and assemble the book.
 
-    ``time_limit``: seconds any one unit may take to lay out. ``submitted`` is called
-    once the first units are with the workers.
+    ``time_limit``: seconds any one unit may take to lay out. ``started`` is called as
+    the first units are laid out, with the executor they go to (None if laid out here
+    or not at all).
     """
     began = time.time() - 1  # a file's time can lag the clock (coarse file system timestamps)
     cache.mkdir(parents=True, exist_ok=True)
@@ -127,7 +128,7 @@ def typeset(
     # after it. The index, last in the book, moves nothing: it needs no draft.
     drafts, _orders = _numbered_jobs(ctx, units, targets, numbers=None, only=_moving(units))
     early = [replace(j, first=True) for j in (*drafts, *sheet_jobs)]
-    layouts = run(jobs + early, submitted=submitted)
+    layouts = run(jobs + early, started=started)
     figures = _number_templates(cache / layouts["stamps:number-templates"].pdf_name, fonts)
     layouts, written = _number(ctx, units, layouts, targets, run, figures)
     placements = place(units, layouts, papers_on_recto=sources.book.papers_start_recto)

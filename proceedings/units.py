@@ -288,13 +288,14 @@ def lay_out_all(
     jobs: list[Job],
     executor: Executor | None,
     progress: Progress | None = None,
-    submitted: Callable[[], None] | None = None,
+    started: Callable[[Executor | None], None] | None = None,
 ) -> dict[str, UnitLayout]:
     """Lay out the jobs that the cache lacks, ``first`` ones then the longest, on
     ``executor`` (or here).
 
-    ``submitted`` is called once the jobs are with the executor (or before laying
-    them out here).
+    ``started`` is called as the layout starts, with the executor when the jobs go to
+    it (work it submits then goes ahead of all but a first job per worker), else with
+    None.
     A unit that fails or runs out of time is reported, with the others, as a BuildError.
     """
     results: dict[str, UnitLayout] = {}
@@ -312,9 +313,15 @@ def lay_out_all(
         # Every worker first gets ready (imports, fonts) in parallel with the others,
         # so that no job waits for a worker that starts cold after the first one.
         _warm_ups(executor)
-        futures = [executor.submit(lay_out, job) for job in todo]
-    if submitted:
-        submitted()
+        # Work ``started`` submits follows a first job for each worker: handing it over
+        # (a large book's sources, say) would hold up those jobs, and goes ahead of the rest.
+        ahead = max(1, getattr(executor, "_max_workers", 1))
+        futures = [executor.submit(lay_out, job) for job in todo[:ahead]]
+        if started:
+            started(executor)
+        futures += [executor.submit(lay_out, job) for job in todo[ahead:]]
+    elif started:
+        started(None)
     failures: list[Diagnostic] = []
     for done, job in enumerate(todo, 1):
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -21,11 +21,16 @@ def _edit(paper: Path, old: str, new: str) -> None:
     paper.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def _built_minibook(tmp_path: Path) -> tuple[Path, Path]:
+# With the one-document engine the content checks run in this process, where a test can
+# count what they read; with the parts engine they run in a worker of the pool.
+SINGLE: Literal["single"] = "single"
+
+
+def _built_minibook(tmp_path: Path, engine: Literal["parts", "single"] = SINGLE) -> tuple[Path, Path]:
     """A copy of the minibook, built once: (sources, out)."""
     sources, out = tmp_path / "sources", tmp_path / "out"
     shutil.copytree(MINIBOOK, sources)
-    build(BuildOptions(sources=sources, out=out))
+    build(BuildOptions(sources=sources, out=out, engine=engine))
     return sources, out
 
 
@@ -50,7 +55,7 @@ def test_an_edit_checks_its_paper_again_and_finds_what_a_full_check_finds(
     paper = sources / "papers" / "ru-fraud" / "paper.md"
     # A Latin "o" in a Cyrillic word: a finding in the edited paper only.
     _edit(paper, "латентность", "лaтентность")
-    result = build(BuildOptions(sources=sources, out=out))
+    result = build(BuildOptions(sources=sources, out=out, engine=SINGLE))
     assert checked == ["ru-fraud"]  # the other papers' reference lists were not read again
     found = {str(d) for d in result.diagnostics}
     assert any("mixed-script" in line and "ru-fraud/paper.md" in line for line in found)
@@ -67,11 +72,11 @@ def test_a_change_to_shared_records_checks_every_paper_again(
     registry = sources / "people.yaml"
     registry.write_text(registry.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     _edit(registry, "\n# edited\n", "\n")  # the same records, on the same lines
-    build(BuildOptions(sources=sources, out=out))
+    build(BuildOptions(sources=sources, out=out, engine=SINGLE))
     assert checked == []  # nothing the checks read changed
     text = registry.read_text(encoding="utf-8")
     registry.write_text("# a comment first: every line moves\n" + text, encoding="utf-8")
-    result = build(BuildOptions(sources=sources, out=out))
+    result = build(BuildOptions(sources=sources, out=out, engine=SINGLE))
     assert sorted(checked) == sorted(p.name for p in (sources / "papers").iterdir())
     _sources, full = check(sources)
     assert {str(d) for d in result.diagnostics} == {str(d) for d in full}
@@ -91,3 +96,23 @@ def test_a_damaged_checks_cache_is_checked_again(tmp_path: Path) -> None:
     result = build(BuildOptions(sources=sources, out=out))
     _sources, full = check(sources)
     assert {str(d) for d in result.diagnostics} == {str(d) for d in full}
+
+
+def test_checks_in_a_worker_find_and_keep_what_checks_here_do(tmp_path: Path) -> None:
+    """With the parts engine the content checks run in a worker of the pool: after an
+    edit, its findings are a full check's, and the checks' cache keeps the same entries
+    as when the checks run in this process."""
+    import json
+
+    sources, out = _built_minibook(tmp_path, engine="parts")
+    _edit(sources / "papers" / "ru-fraud" / "paper.md", "латентность", "лaтентность")
+    result = build(BuildOptions(sources=sources, out=out, engine="parts"))
+    _sources, full = check(sources)
+    assert {str(d) for d in result.diagnostics} == {str(d) for d in full}
+    assert any("mixed-script" in str(d) for d in result.diagnostics)
+    here = tmp_path / "here"
+    build(BuildOptions(sources=sources, out=here, engine=SINGLE))
+    kept = json.loads((out / ".cache" / "checks.json").read_text(encoding="utf-8"))["findings"]
+    kept_here = json.loads((here / ".cache" / "checks.json").read_text(encoding="utf-8"))["findings"]
+    assert kept == kept_here
+    assert any(key.startswith("mixed-script") for key in kept)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -65,7 +66,7 @@ MODULES: tuple[ModuleType, ...] = (
     images,
 )
 
-__all__ = ["GATE", "MODULES", "Check", "FindingsCache", "check_sources"]
+__all__ = ["GATE", "MODULES", "Check", "FindingsCache", "check_in_worker", "check_sources"]
 
 T = TypeVar("T")
 
@@ -155,6 +156,19 @@ def check_sources(
                 if cache and key:
                     cache.put(key, result)
     return found
+
+
+def check_in_worker(
+    sources: Sources, modules: Sequence[str], cache: str
+) -> tuple[list[list[Any]], dict[str, list[list[Any]]]]:
+    """``check_sources`` as a task for a worker of the layout's pool: the findings as
+    rows, and the cache's entries this run used, for the build's own cache to keep."""
+    from proceedings.pdf import release_memory
+
+    kept = FindingsCache(Path(cache))
+    found = check_sources(sources, [importlib.import_module(name) for name in modules], kept)
+    release_memory()  # what the checks held: the worker goes on to lay out units
+    return [d.row() for d in found], kept.used
 
 
 def _collect(check: Check) -> list[Diagnostic]:
