@@ -99,11 +99,11 @@ def _build(opts: BuildOptions) -> BuildResult:
             diags.extend(check_sources(sources, rest, checked))
             release_memory()  # what the checks held, before the assembler needs its own
 
-    # The content checks only warn: they run beside the layout. With workers laying out,
-    # in one of them, as the first of its tasks: in this process they would hold the
-    # interpreter the assembler needs (a large book's checks take seconds). Otherwise
-    # on a thread started once layout starts (before that, this process prepares it),
-    # on the core this process leaves free as it waits.
+    # The content checks only warn: they run beside the layout. On a worker the layout
+    # leaves idle (an edit lays out one paper), which imports the checker once: in this
+    # process they would hold the interpreter the assembler needs, and a large book's
+    # checks take seconds. Otherwise on a thread started once layout starts (before
+    # that, this process prepares it), on the core this process leaves free as it waits.
     with ThreadPoolExecutor(1, thread_name_prefix="check") as beside:
         checking: list[Future[None]] = []
         remote: list[Future[tuple[list[list[Any]], dict[str, list[list[Any]]]]]] = []

@@ -294,8 +294,7 @@ def lay_out_all(
     ``executor`` (or here).
 
     ``started`` is called as the layout starts, with the executor when the jobs go to
-    it (work it submits then goes ahead of all but a first job per worker), else with
-    None.
+    it and leave one of its workers idle, else with None.
     A unit that fails or runs out of time is reported, with the others, as a BuildError.
     """
     results: dict[str, UnitLayout] = {}
@@ -313,13 +312,11 @@ def lay_out_all(
         # Every worker first gets ready (imports, fonts) in parallel with the others,
         # so that no job waits for a worker that starts cold after the first one.
         _warm_ups(executor)
-        # Work ``started`` submits follows a first job for each worker: handing it over
-        # (a large book's sources, say) would hold up those jobs, and goes ahead of the rest.
-        ahead = max(1, getattr(executor, "_max_workers", 1))
-        futures = [executor.submit(lay_out, job) for job in todo[:ahead]]
+        workers = max(1, getattr(executor, "_max_workers", 1))
+        futures = [executor.submit(lay_out, job) for job in todo]
         if started:
-            started(executor)
-        futures += [executor.submit(lay_out, job) for job in todo[ahead:]]
+            # A worker these jobs leave idle can take other work; else it is done here.
+            started(executor if len(todo) < workers else None)
     elif started:
         started(None)
     failures: list[Diagnostic] = []

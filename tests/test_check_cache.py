@@ -98,15 +98,19 @@ def test_a_damaged_checks_cache_is_checked_again(tmp_path: Path) -> None:
     assert {str(d) for d in result.diagnostics} == {str(d) for d in full}
 
 
-def test_checks_in_a_worker_find_and_keep_what_checks_here_do(tmp_path: Path) -> None:
-    """With the parts engine the content checks run in a worker of the pool: after an
-    edit, its findings are a full check's, and the checks' cache keeps the same entries
-    as when the checks run in this process."""
+def test_checks_in_a_worker_find_and_keep_what_checks_here_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit lays out one paper: the content checks run on the worker it leaves idle.
+    Their findings are a full check's, and the checks' cache keeps the same entries as
+    when the checks run in this process."""
     import json
 
     sources, out = _built_minibook(tmp_path, engine="parts")
+    checked_here = _papers_checked(monkeypatch, references, "_check_paper")
     _edit(sources / "papers" / "ru-fraud" / "paper.md", "латентность", "лaтентность")
-    result = build(BuildOptions(sources=sources, out=out, engine="parts"))
+    result = build(BuildOptions(sources=sources, out=out, engine="parts", jobs=2))
+    assert checked_here == []  # the edited paper was checked, but not in this process
     _sources, full = check(sources)
     assert {str(d) for d in result.diagnostics} == {str(d) for d in full}
     assert any("mixed-script" in str(d) for d in result.diagnostics)
