@@ -9,13 +9,13 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from proceedings.check import GATE, MODULES, FindingsCache, check_in_worker, check_sources
+from proceedings.check import GATE, MODULES, Checked, FindingsCache, check_sources, check_task
 from proceedings.diagnostics import Diagnostic, Diagnostics
 from proceedings.load import load_sources
 from proceedings.model import Sources
-from proceedings.pdf import paginate, pdf_bytes, release_memory, write_atomic
+from proceedings.pdf import paginate, pdf_bytes, write_atomic
 from proceedings.proofs import findings_key, read_findings, record_findings
 from proceedings.render import participants, render_book
 from proceedings.units import STYLESHEETS, Progress, worker_pool
@@ -92,12 +92,7 @@ def _build(opts: BuildOptions) -> BuildResult:
     diags.raise_if_failed(strict=opts.strict)  # gate: a broken book never reaches layout
     assert sources is not None
 
-    rest = [m for m in MODULES if m not in first]
-
-    def check_content() -> None:
-        if rest:
-            diags.extend(check_sources(sources, rest, checked))
-            release_memory()  # what the checks held, before the assembler needs its own
+    rest = [m.__name__ for m in MODULES if m not in first]
 
     # The content checks only warn: they run beside the layout. On a worker the layout
     # leaves idle (an edit lays out one paper), which imports the checker once: in this
@@ -105,30 +100,21 @@ def _build(opts: BuildOptions) -> BuildResult:
     # checks take seconds. Otherwise on a thread started once layout starts (before
     # that, this process prepares it), on the core this process leaves free as it waits.
     with ThreadPoolExecutor(1, thread_name_prefix="check") as beside:
-        checking: list[Future[None]] = []
-        remote: list[Future[tuple[list[list[Any]], dict[str, list[list[Any]]]]]] = []
+        checking: list[Future[Checked]] = []
 
         def start_checks(executor: Executor | None = None) -> None:
-            if checking or remote:
-                return
-            if executor is not None and rest:
-                remote.append(executor.submit(
-                    check_in_worker, sources, [m.__name__ for m in rest], str(checked.path)))
-            else:
-                checking.append(beside.submit(check_content))
+            if rest and not checking:
+                checking.append((executor or beside).submit(check_task, sources, rest, str(checked.path)))
 
         book = typeset_book(sources, opts, start_checks)  # one document, or by units
         start_checks()  # if nothing had to be laid out
-        if remote:
+        if checking:
             try:
-                rows, used = remote[0].result()
+                rows, used = checking[0].result()
             except Exception:  # the workers failed (the layout says so): check here
-                check_content()
-            else:
-                diags.extend(Diagnostic.from_row(row) for row in rows)
-                checked.used.update(used)
-        else:
-            checking[0].result()
+                rows, used = check_task(sources, rest, str(checked.path))
+            diags.extend(Diagnostic.from_row(row) for row in rows)
+            checked.used.update(used)
     diags.extend(book.diagnostics)
     diags.raise_if_failed(strict=opts.strict)
     result.manifest = make_manifest(sources, book.spans, book.pages)

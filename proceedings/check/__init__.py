@@ -66,7 +66,7 @@ MODULES: tuple[ModuleType, ...] = (
     images,
 )
 
-__all__ = ["GATE", "MODULES", "Check", "FindingsCache", "check_in_worker", "check_sources"]
+__all__ = ["GATE", "MODULES", "Check", "Checked", "FindingsCache", "check_sources", "check_task"]
 
 T = TypeVar("T")
 
@@ -158,16 +158,18 @@ def check_sources(
     return found
 
 
-def check_in_worker(
-    sources: Sources, modules: Sequence[str], cache: str
-) -> tuple[list[list[Any]], dict[str, list[list[Any]]]]:
-    """``check_sources`` as a task for a worker of the layout's pool: the findings as
-    rows, and the cache's entries this run used, for the build's own cache to keep."""
+# What a check task returns: the findings as rows, and the checks' cache entries it used.
+Checked = tuple[list[list[Any]], dict[str, list[list[Any]]]]
+
+
+def check_task(sources: Sources, modules: Sequence[str], cache: str) -> Checked:
+    """``check_sources`` as a task for a thread or a worker process (``modules`` by name,
+    the cache by its file): what it found, and the cache entries for the build to keep."""
     from proceedings.pdf import release_memory
 
     kept = FindingsCache(Path(cache))
     found = check_sources(sources, [importlib.import_module(name) for name in modules], kept)
-    release_memory()  # what the checks held: the worker goes on to lay out units
+    release_memory()  # what the checks held, before the assembler or the next unit needs it
     return [d.row() for d in found], kept.used
 
 
