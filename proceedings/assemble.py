@@ -15,7 +15,7 @@ import hashlib
 import io
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -439,35 +439,39 @@ def _text_runs(drawing: bytes) -> Iterator[tuple[tuple[int, int], str, bytes]]:
 
 
 def _run_glyphs(run: bytes) -> list[bytes] | None:
-    """The two-byte glyph ids of a TJ array without kerning; None for anything else."""
-    glyphs: list[bytes] = []
-    for hexadecimal, number in _RUN_ITEM.findall(run):
-        if number:
-            if float(number) != 0:
-                return None
-            continue
-        data = bytes.fromhex(hexadecimal.decode("ascii"))
-        if len(data) % 2:
-            return None
-        glyphs += [data[i:i + 2] for i in range(0, len(data), 2)]
-    return glyphs
+    """The glyphs of a TJ array as written in a content stream (see ``_unkerned``)."""
+    return _unkerned(float(number) if number else _hex(hexadecimal)
+                     for hexadecimal, number in _RUN_ITEM.findall(run))
+
+
+def _hex(digits: bytes) -> bytes:
+    try:
+        return bytes.fromhex(digits.decode("ascii"))
+    except ValueError:  # an odd count of digits: not a run of two-byte glyph ids
+        return b"\0"
 
 
 def _glyphs(instruction: Any) -> list[bytes] | None:
-    """The two-byte glyph ids of a text run without kerning; None for anything else."""
+    """The glyphs of a parsed text-showing instruction (see ``_unkerned``)."""
     import pikepdf
 
     operand = instruction.operands[0]
     items = list(operand) if isinstance(operand, pikepdf.Array) else [operand]
+    return _unkerned(bytes(item) if isinstance(item, pikepdf.String) else float(item) for item in items)
+
+
+def _unkerned(items: Iterable[bytes | float]) -> list[bytes] | None:
+    """The two-byte glyph ids of a text run's strings, if no number between them moves a
+    glyph; None for anything else."""
     glyphs: list[bytes] = []
     for item in items:
-        if isinstance(item, pikepdf.String):
-            data = bytes(item)
-            if len(data) % 2:
+        if isinstance(item, float):
+            if item != 0:
                 return None
-            glyphs += [data[i:i + 2] for i in range(0, len(data), 2)]
-        elif float(item) != 0:
+        elif len(item) % 2:
             return None
+        else:
+            glyphs += [item[i:i + 2] for i in range(0, len(item), 2)]
     return glyphs
 
 
