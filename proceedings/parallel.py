@@ -23,6 +23,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from proceedings.assemble import (
     FOLIOS_PER_SHEET,
@@ -52,6 +53,11 @@ from proceedings.units import (
     UnitLayout,
     lay_out_all,
 )
+
+if TYPE_CHECKING:
+    import pikepdf
+
+T = TypeVar("T")
 
 NUMBERED = ("contents", "index")  # units whose text holds other units' page numbers
 # Pages from which the memory freed before assembling is given back to the system: it
@@ -129,7 +135,8 @@ def typeset(
     drafts, _orders = _numbered_jobs(ctx, units, targets, numbers=None, only=_moving(units))
     early = [replace(j, first=True) for j in (*drafts, *sheet_jobs)]
     layouts = run(jobs + early, started=started)
-    figures = _number_templates(cache / layouts["stamps:number-templates"].pdf_name, fonts)
+    figures = _read(cache / layouts["stamps:number-templates"].pdf_name,
+                    partial(NumberTemplates.read, fonts=fonts))
     layouts, written = _number(ctx, units, layouts, targets, run, figures)
     placements = place(units, layouts, papers_on_recto=sources.book.papers_start_recto)
     pages = placements[-1].end if placements else 0
@@ -141,7 +148,7 @@ def typeset(
         number_templates=figures if written else None,
     )
     templates = cache / layouts["stamps:folio-templates"].pdf_name
-    if _templates_serve(templates):
+    if _read(templates, FolioTemplates.read) is not None:
         sheets = replace(sheets, folio_templates=templates)
     else:  # a style whose folios are not plain numbers
         folio_jobs = _folio_jobs(ctx, pages)
@@ -253,7 +260,7 @@ def _number(
         return current, {}
     numbers = _numbers(ctx, units, current)
     written = {key: [numbers[anchor] for anchor in order] for key, order in orders.items()}
-    if all(_slots(figures, ctx.cache / current[key].pdf_name) == [len(str(n)) for n in values]
+    if all(_read(ctx.cache / current[key].pdf_name, figures.slots) == [len(str(n)) for n in values]
            for key, values in written.items()):
         return current, written
     # Zeros the templates cannot find, or find elsewhere too (a title of zeros): the
@@ -263,13 +270,6 @@ def _number(
 
 def _numbers(ctx: _Context, units: list[Unit], layouts: dict[str, UnitLayout]) -> dict[str, int]:
     return page_numbers(place(units, layouts, papers_on_recto=ctx.sources.book.papers_start_recto))
-
-
-def _slots(figures: NumberTemplates, path: Path) -> list[int]:
-    import pikepdf
-
-    with pikepdf.open(path) as pdf:
-        return figures.slots(pdf)
 
 
 def _moving(units: list[Unit]) -> set[str]:
@@ -285,18 +285,18 @@ def _numbered_jobs(
     with ``zeros``; a draft with three zeros for every number when None. ``only``: these
     of them. Also, for each, the anchors whose numbers it prints, in its order.
     """
+    written: dict[str, int | str]
+    if numbers is None:
+        written = dict.fromkeys(targets, "000")
+    elif zeros:
+        written = {anchor: "0" * len(str(n)) for anchor, n in numbers.items()}
+    else:
+        written = dict(numbers)
     jobs, orders = [], {}
     for unit in units:
         if unit.key not in NUMBERED or (only is not None and unit.key not in only):
             continue
         outside = tuple(t for t in targets if t != unit.anchor)
-        written: dict[str, int | str]
-        if numbers is None:
-            written = dict.fromkeys(targets, "000")
-        elif zeros:
-            written = {anchor: "0" * len(str(n)) for anchor, n in numbers.items()}
-        else:
-            written = dict(numbers)
         order: list[str] = []
         html = ctx.renderer.render(unit.key, page_numbers=written, link_targets=outside, written=order)
         jobs.append(ctx.job(unit.key, html, unit, ignore=outside, draft=numbers is None))
@@ -319,18 +319,12 @@ def _number_templates_job(ctx: _Context) -> Job:
     return ctx.job("stamps:number-templates", html)
 
 
-def _number_templates(path: Path, fonts: Path) -> NumberTemplates | None:
+def _read(path: Path, read: Callable[[pikepdf.Pdf], T]) -> T:
+    """What ``read`` makes of the laid-out PDF at ``path``."""
     import pikepdf
 
-    with pikepdf.open(path) as sheet:
-        return NumberTemplates.read(sheet, fonts)
-
-
-def _templates_serve(path: Path) -> bool:
-    import pikepdf
-
-    with pikepdf.open(path) as sheet:
-        return FolioTemplates.read(sheet) is not None
+    with pikepdf.open(path) as pdf:
+        return read(pdf)
 
 
 def _folio_jobs(ctx: _Context, pages: int) -> list[Job]:
