@@ -178,16 +178,16 @@ def _font_files(folder: str, stamp: tuple[tuple[str, int, int], ...]) -> FontFil
 
 def subset_program(original: Path, glyphs: set[int], cache: Path) -> bytes:
     """The bundled font cut down to ``glyphs``, glyph ids kept; cached by its inputs."""
-    data = original.read_bytes()
-    key = hashlib.sha256(data + repr(sorted(glyphs)).encode()).hexdigest()[:32]
+    from proceedings.pdf import file_digest, write_atomic
+
+    key = hashlib.sha256(file_digest(original) + repr(sorted(glyphs)).encode()).hexdigest()[:32]
     stored = cache / f"font-{key}.ttf"
     if stored.is_file():
         os.utime(stored)  # used: the cache keeps what was used last (parallel.prune_cache)
         return stored.read_bytes()
-    program = _harfbuzz_subset(data, glyphs | {0})
+    program = _harfbuzz_subset(original.read_bytes(), glyphs | {0})
     if program is None:
         program = _fonttools_subset(original, glyphs | {0})
-    from proceedings.pdf import write_atomic
 
     write_atomic(stored, program)
     return program

@@ -42,7 +42,7 @@ from proceedings.assemble import (
 )
 from proceedings.diagnostics import Diagnostic
 from proceedings.model import Sources
-from proceedings.pdf import release_memory, write_atomic
+from proceedings.pdf import file_digest, release_memory, write_atomic
 from proceedings.render import PAGE_GEOMETRY, BookRenderer, participants
 from proceedings.units import (
     ENGINE_VERSION,
@@ -386,21 +386,8 @@ def _file_digest(paths: Iterable[Path]) -> str:
     digest = hashlib.sha256()
     for path in sorted(paths):
         digest.update(path.name.encode())
-        digest.update(_content_digest(path))
+        digest.update(file_digest(path))
     return digest.hexdigest()
-
-
-# A file's digest by its path, size and modification time: the fonts and stylesheets
-# are read once per process, not at every rebuild of proceedings watch.
-_digests: dict[tuple[str, int, int], bytes] = {}
-
-
-def _content_digest(path: Path) -> bytes:
-    stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
-    if key not in _digests:
-        _digests[key] = hashlib.sha256(path.read_bytes()).digest()
-    return _digests[key]
 
 
 class Fingerprint:

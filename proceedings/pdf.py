@@ -233,6 +233,20 @@ def release_memory() -> None:
             ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+# A file's digest by its path, size and modification time: the fonts and stylesheets
+# are read once per process, not at every rebuild of proceedings watch.
+_digests: dict[tuple[str, int, int], bytes] = {}
+
+
+def file_digest(path: Path) -> bytes:
+    """The SHA-256 of a file's content, read again only when it changes."""
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _digests:
+        _digests[key] = hashlib.sha256(path.read_bytes()).digest()
+    return _digests[key]
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
