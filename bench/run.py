@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from synth import make_volume  # noqa: E402
 
 from proceedings.build import BuildOptions, build  # noqa: E402
-from proceedings.units import start_all, worker_pool  # noqa: E402
+from proceedings.layout.workers import start_all, worker_pool  # noqa: E402
 
 OUT = REPO / "build" / "bench"
 PY = sys.executable

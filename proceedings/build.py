@@ -1,24 +1,25 @@
-"""The whole pipeline, in order: load, check, render, lay out, write."""
+"""The whole pipeline, in order: load, check, lay out, write."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from proceedings.check import GATE, MODULES, Checked, FindingsCache, check_sources, check_task
-from proceedings.diagnostics import Diagnostic, Diagnostics
+from proceedings.check import check_sources
+from proceedings.check.findings import BuildChecks
+from proceedings.diagnostics import Diagnostics
+from proceedings.files import write_atomic
+from proceedings.layout import Settings, Typeset, typeset, typeset_single
+from proceedings.layout.records import Progress
+from proceedings.layout.workers import worker_pool
 from proceedings.load import load_sources
 from proceedings.model import Sources
-from proceedings.pdf import paginate, pdf_bytes, write_atomic
-from proceedings.proofs import findings_key, read_findings, record_findings
-from proceedings.render import participants, render_book
-from proceedings.units import STYLESHEETS, Progress, worker_pool
+from proceedings.render import participants
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,13 +31,13 @@ class BuildOptions:
     styles: Path = PACKAGE_ROOT / "styles"
     fonts: Path = PACKAGE_ROOT / "fonts"
     strict: bool = False
-    # "parts": units laid out separately, in parallel and cached; "single": the whole
+    # "parts": parts laid out separately, in parallel and cached; "single": the whole
     # book as one WeasyPrint document (the reference the parts engine is tested against).
     engine: Literal["parts", "single"] = "parts"
     jobs: int | None = None  # worker processes for the parts engine; None: one per core
     executor: Executor | None = None  # or any concurrent.futures.Executor, e.g. a cluster's
-    time_limit: float | None = 300.0  # seconds one unit (a paper, say) may take to lay out
-    progress: Progress | None = None  # told of each unit laid out
+    time_limit: float | None = 300.0  # seconds one part (a paper, say) may take to lay out
+    progress: Progress | None = None  # told of each part laid out
 
 
 @dataclass
@@ -56,9 +57,26 @@ def check(sources_dir: Path) -> tuple[Sources | None, Diagnostics]:
 
 
 def build(opts: BuildOptions) -> BuildResult:
-    """Build ``proceedings.pdf`` and ``manifest.json`` from ``opts.sources``."""
+    """Build ``proceedings.pdf`` and ``manifest.json`` from ``opts.sources``.
+
+    A broken book stops at the first stage that finds it broken, with every problem
+    that stage found (``BuildError``).
+    """
     with _workers(opts) as executor:
-        return _build(replace(opts, executor=executor))
+        checks = BuildChecks(opts.sources, opts.out, strict=opts.strict)
+        sources, diags = load_sources(opts.sources)  # load: every problem, with file:line
+        if sources is not None:
+            diags.extend(checks.gate(sources))  # check what the layout relies on
+        diags.raise_if_failed(strict=opts.strict)  # a broken book never reaches layout
+        assert sources is not None
+        with checks:  # the content checks, which only warn, run beside the layout
+            book = _typeset(sources, replace(opts, executor=executor), checks.start)
+        diags.extend(checks.findings)
+        diags.extend(book.diagnostics)
+        diags.raise_if_failed(strict=opts.strict)
+        result = _write(opts, sources, book, diags)
+        checks.keep(diags)
+        return result
 
 
 @contextmanager
@@ -74,97 +92,25 @@ def _workers(opts: BuildOptions) -> Iterator[Executor | None]:
         yield pool
 
 
-def _build(opts: BuildOptions) -> BuildResult:
-    findings_for = findings_key(opts.sources)  # taken first: an edit during the build misses
-    sources, diags = load_sources(opts.sources)  # read: every problem, with file:line
-    # Sources and code as they were at the last successful build: its findings stand.
-    known = read_findings(opts.out, findings_for) if sources is not None else None
-    # Strict builds check everything first; otherwise only what the layout relies on
-    # (ids, files), and the content checks, which only warn, run during the layout.
-    first = MODULES if opts.strict else GATE
-    checked = FindingsCache(opts.out / ".cache" / "checks.json")
-    if known is not None:
-        diags.extend(known)
-        first = MODULES
-    elif sources is not None:
-        diags.extend(check_sources(sources, first, checked))
+def _typeset(sources: Sources, opts: BuildOptions, started: Callable[[Executor | None], None]) -> Typeset:
+    """Lay out the book with the chosen engine; ``started`` is told as layout starts."""
+    settings = Settings(styles=opts.styles, fonts=opts.fonts, cache=opts.out / ".cache",
+                        executor=opts.executor, progress=opts.progress, time_limit=opts.time_limit)
+    if opts.engine == "single":
+        started(None)
+        return typeset_single(sources, settings)
+    return typeset(sources, settings, started)
+
+
+def _write(opts: BuildOptions, sources: Sources, book: Typeset, diags: Diagnostics) -> BuildResult:
+    """Write the book and its manifest, each whole or not at all."""
     result = BuildResult(sources=sources, diagnostics=diags)
-    diags.raise_if_failed(strict=opts.strict)  # gate: a broken book never reaches layout
-    assert sources is not None
-
-    rest = [m.__name__ for m in MODULES if m not in first]
-
-    # The content checks only warn: they run beside the layout. On a worker the layout
-    # leaves idle (an edit lays out one paper), which imports the checker once: in this
-    # process they would hold the interpreter the assembler needs, and a large book's
-    # checks take seconds. Otherwise on a thread started once layout starts (before
-    # that, this process prepares it), on the core this process leaves free as it waits.
-    with ThreadPoolExecutor(1, thread_name_prefix="check") as beside:
-        checking: list[Future[Checked]] = []
-
-        def start_checks(executor: Executor | None = None) -> None:
-            if rest and not checking:
-                checking.append((executor or beside).submit(check_task, sources, rest, str(checked.path)))
-
-        book = typeset_book(sources, opts, start_checks)  # one document, or by units
-        start_checks()  # if nothing had to be laid out
-        if checking:
-            try:
-                rows, used = checking[0].result()
-            except Exception:  # the workers failed (the layout says so): check here
-                rows, used = check_task(sources, rest, str(checked.path))
-            diags.extend(Diagnostic.from_row(row) for row in rows)
-            checked.used.update(used)
-    diags.extend(book.diagnostics)
-    diags.raise_if_failed(strict=opts.strict)
-    result.manifest = make_manifest(sources, book.spans, book.pages)
+    result.manifest = make_manifest(sources, _spans(book.anchors), book.pages)
     result.pdf = opts.out / "proceedings.pdf"
     write_atomic(result.pdf, book.pdf)
     manifest_text = json.dumps(result.manifest, ensure_ascii=False, indent=1)
     write_atomic(opts.out / "manifest.json", manifest_text.encode())
-    record_findings(opts.out, findings_for, diags)  # the proofs list them without checking again
-    if known is None:
-        checked.save()
     return result
-
-
-@dataclass(frozen=True)
-class TypesetBook:
-    pdf: bytes
-    spans: dict[str, tuple[int, int]]  # a part's or paper's anchor → first and last page
-    pages: int
-    diagnostics: list[Diagnostic]
-
-
-def typeset_book(
-    sources: Sources, opts: BuildOptions, started: Callable[[Executor | None], None] | None = None
-) -> TypesetBook:
-    """Lay out the book with the chosen engine; call ``started`` as layout starts, with
-    the executor the units go to, if any.
-
-    The parts engine lays out on ``opts.executor``, or here when there is none.
-    """
-    if opts.engine == "single":
-        if started:
-            started(None)
-        return _typeset_single(sources, opts)
-    from proceedings.assemble import page_numbers
-    from proceedings.parallel import typeset
-
-    done = typeset(sources, styles=opts.styles, fonts=opts.fonts, cache=opts.out / ".cache",
-                   executor=opts.executor, progress=opts.progress, started=started,
-                   time_limit=opts.time_limit)
-    return TypesetBook(done.pdf, _spans(page_numbers(done.placements)), done.pages, done.diagnostics)
-
-
-def _typeset_single(sources: Sources, opts: BuildOptions) -> TypesetBook:
-    html = render_book(sources, opts.styles, fonts=opts.fonts)  # pure: models in, HTML out
-    stylesheets = [opts.styles / "css" / name for name in STYLESHEETS]
-    allowed = [Path(sources.root), opts.styles, opts.fonts]
-    layout = paginate(html, styles=opts.styles, stylesheets=stylesheets, allowed=allowed)
-    identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
-    return TypesetBook(pdf_bytes(layout, identifier=identifier), _spans(layout.anchors),
-                       layout.pages, layout.diagnostics)
 
 
 def _spans(anchors: dict[str, int]) -> dict[str, tuple[int, int]]:

@@ -15,8 +15,8 @@ from proceedings.diagnostics import BuildError, Diagnostics, ExitCode
 
 if TYPE_CHECKING:
     from proceedings.build import BuildResult
+    from proceedings.layout.records import Progress
     from proceedings.model import Sources
-    from proceedings.units import Progress
 
 
 def _sources_and_out(command: argparse.ArgumentParser, out_help: str = "the output folder") -> None:
@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     args = _parser().parse_args(argv)
     if args.command in ("build", "watch", "print", "proofs") and getattr(args, "engine", "") != "single":
-        from proceedings.units import start_workers
+        from proceedings.layout.workers import start_workers
 
         start_workers()  # the workers' server imports WeasyPrint while this process goes on
     if args.command == "check":

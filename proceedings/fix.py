@@ -29,9 +29,9 @@ from proceedings.check import check_sources
 from proceedings.check.base import all_units
 from proceedings.check.text import DIGIT_GROUPING, ODD_SPACES, WORD_RE, mixed_script_words
 from proceedings.diagnostics import Diagnostics
+from proceedings.files import write_atomic
 from proceedings.load import load_sources
 from proceedings.model import Sources
-from proceedings.pdf import write_atomic
 
 FIXABLE = ("mixed-script", "private-use", "odd-space")
 _ZERO_WIDTH = {"\u200b", "\ufeff"}

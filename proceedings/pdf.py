@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import functools
 import gc
 import hashlib
 import logging
@@ -16,13 +15,10 @@ import multiprocessing.util
 import os
 import re
 import sys
-import tempfile
 import urllib.parse
-import zlib
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -233,138 +229,6 @@ def release_memory() -> None:
             ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-# A file's digest by its path, size and modification time: the fonts and stylesheets
-# are read once per process, not at every rebuild of proceedings watch.
-_digests: dict[tuple[str, int, int], bytes] = {}
-
-
-def file_digest(path: Path) -> bytes:
-    """The SHA-256 of a file's content, read again only when it changes."""
-    stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
-    if key not in _digests:
-        _digests[key] = hashlib.sha256(path.read_bytes()).digest()
-    return _digests[key]
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # mkstemp makes the file 0600; give the output the mode open() would (0644 under
-        # the usual umask), so that the editor's group or a web server can read the book.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(fd, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def pdf_bytes(layout: Layout, *, identifier: bytes) -> bytes:
     """The PDF of a laid-out book, with a fixed identifier so builds are reproducible."""
     return bytes(layout.document.write_pdf(pdf_identifier=identifier))
-
-
-# The zlib level pydyf compresses streams with in this context; None: its own (9).
-_LEVEL: ContextVar[int | None] = ContextVar("zlib_level", default=None)
-
-
-class _Zlib:
-    """The zlib module as pydyf sees it, with the level of the current context."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(zlib, name)
-
-    def compressobj(self, level: int = -1, *args: Any, **kwargs: Any) -> Any:
-        chosen = _LEVEL.get()
-        return zlib.compressobj(level if chosen is None else chosen, *args, **kwargs)
-
-
-@contextmanager
-def compression_level(level: int) -> Iterator[None]:
-    """Have pydyf compress the streams written in this context at zlib ``level``.
-
-    pydyf always uses level 9, which costs four times level 6 for 2 % smaller
-    streams. A context variable, not a setting: threads laying out other documents
-    at the same time keep their own level, so every output stays reproducible.
-    """
-    import pydyf
-
-    if not isinstance(pydyf.zlib, _Zlib):
-        pydyf.zlib = _Zlib()
-    token = _LEVEL.set(level)
-    try:
-        yield
-    finally:
-        _LEVEL.reset(token)
-
-
-# Whether fonts are embedded as stubs in this context (see ``font_stubs``).
-_STUBS: ContextVar[str | None] = ContextVar("font_stubs", default=None)
-_stub_of: dict[str, bytes] = {}  # a font file's digest and index → its stub
-
-
-@contextmanager
-def font_stubs(bundled: Path) -> Iterator[None]:
-    """Embed a stub of each of the ``bundled`` fonts, not a subset, in the PDFs written
-    in this context.
-
-    For the parts engine's units: the assembler replaces every unit's bundled fonts
-    with one subset per face cut from the font file (fontmerge), so cutting a subset
-    in every unit, a tenth of its layout time, is wasted. The stub keeps the font's
-    names, by which the assembler finds the file. Other fonts (a system font drawing
-    a character the bundled ones lack), and fonts WeasyPrint had to patch (glyphs
-    missing, colour or variable fonts), keep their own subsets.
-    """
-    from weasyprint.pdf import fonts
-
-    if not getattr(fonts.Font.clean, "_stubs", False):
-        original = fonts.Font.clean
-
-        def clean(self: Any, to_unicode: Any, hinting: Any) -> None:
-            folder = _STUBS.get()
-            plain = not (self.missing or self.png or self.svg or self.colr or "fvar" in self.tables)
-            if folder is not None and plain and self.type == "ttf":
-                digest = hashlib.sha1(self.file_content).hexdigest()
-                if digest in _bundled(folder):
-                    self.file_content = _stub(digest, self.file_content, self.index)
-                    return
-            original(self, to_unicode, hinting)
-
-        clean._stubs = True  # type: ignore[attr-defined]
-        fonts.Font.clean = clean
-    token = _STUBS.set(str(bundled))
-    try:
-        yield
-    finally:
-        _STUBS.reset(token)
-
-
-@functools.cache
-def _bundled(folder: str) -> frozenset[str]:
-    """The digests of the font files in ``folder``."""
-    return frozenset(hashlib.sha1(p.read_bytes()).hexdigest() for p in Path(folder).glob("*.[ot]tf"))
-
-
-def _stub(digest: str, content: bytes, index: int) -> bytes:
-    """A font program holding only the font's name table."""
-    import io
-
-    from fontTools.ttLib import TTFont
-
-    key = f"{digest} {index}"
-    if key not in _stub_of:
-        with TTFont(io.BytesIO(content), fontNumber=index, lazy=True) as font:
-            stub = TTFont()
-            stub["name"] = font["name"]
-            out = io.BytesIO()
-            stub.save(out)
-        _stub_of[key] = out.getvalue()
-    return _stub_of[key]

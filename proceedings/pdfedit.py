@@ -1,7 +1,8 @@
-"""Reading and editing finished PDFs: content-stream tokens, colours, annotations.
+"""Reading and editing finished PDFs: content-stream tokens and text runs, font
+widths and Unicode maps, colours, overlays, annotations.
 
-The print, proof and preflight stages work on PDFs that WeasyPrint has already
-written; what they share lives here. pypdf's own content-stream parser would do,
+The engine's assembler, and the print, proof and preflight stages, work on PDFs
+that WeasyPrint has already written; what they share lives here. pypdf's own content-stream parser would do,
 but it takes seconds per hundred pages, so content streams are tokenized here with
 one regular expression. The proofs' overlays are drawn with pikepdf, which copies
 and writes pages several times faster than pypdf.
@@ -12,15 +13,17 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from pypdf import PageObject, PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     import pikepdf
+    from pypdf import PageObject, PdfWriter
+    from pypdf.generic import DictionaryObject, StreamObject
+
+T = TypeVar("T")
 
 _TOKEN = re.compile(
     rb"""
@@ -137,6 +140,8 @@ def neutral_rgb_to_gray(data: bytes) -> bytes:
 
 def content_streams(page: PageObject) -> Iterator[StreamObject]:
     """The page's content streams and those of every form XObject it can draw."""
+    from pypdf.generic import ArrayObject
+
     contents = page.get("/Contents")
     if contents is not None:
         contents = contents.get_object()
@@ -148,6 +153,8 @@ def content_streams(page: PageObject) -> Iterator[StreamObject]:
 
 
 def _form_streams(resources: object, seen: set[int]) -> Iterator[StreamObject]:
+    from pypdf.generic import DictionaryObject, StreamObject
+
     if resources is None:
         return
     resources = resources.get_object()  # type: ignore[attr-defined]
@@ -187,6 +194,8 @@ def to_gray(writer: PdfWriter) -> None:
 def _gray_group(holder: DictionaryObject) -> None:
     # WeasyPrint wraps every page in a transparency group that blends in RGB; with
     # nothing but greys inside, blending in grey gives the same page.
+    from pypdf.generic import NameObject
+
     group = holder.get("/Group")
     if group is not None and group.get_object().get("/CS") == "/DeviceRGB":
         group.get_object()[NameObject("/CS")] = NameObject("/DeviceGray")
@@ -212,6 +221,8 @@ def retag_subsets(pages: list[PageObject], salt: str) -> None:
     second pass carry a different subset under the same name; a RIP that caches fonts
     by name would then print the second part with the first part's glyphs.
     """
+    from pypdf.generic import NameObject
+
     done: set[int] = set()
     for page in pages:
         resources = page.get("/Resources")
@@ -324,3 +335,171 @@ def drop_annotations(page: pikepdf.Page) -> None:
     """
     if "/Annots" in page.obj:
         del page.obj["/Annots"]
+
+
+def read_pdf(path: Path, read: Callable[[pikepdf.Pdf], T]) -> T:
+    """What ``read`` makes of the PDF at ``path``."""
+    import pikepdf
+
+    with pikepdf.open(path) as pdf:
+        return read(pdf)
+
+
+# What a number's place depends on in a content stream as WeasyPrint writes it (hex
+# glyph ids, no literal strings): the font set, the graphics state saved and restored,
+# and the text runs, found with one expression instead of parsing every operand.
+_TEXT = re.compile(
+    rb"(?<!\S)(?:/(?P<font>[^\s/\[\]<>()]+)\s+[-+\d.]+\s+Tf|(?P<save>q)|(?P<restore>Q)"
+    rb"|\[(?P<run>[^\]]*)\]\s*TJ)(?!\S)"
+)
+_RUN_ITEM = re.compile(rb"<([0-9A-Fa-f]*)>|([-+]?[\d.]+)")
+
+
+def drawing(page: pikepdf.Page) -> bytes:
+    """A page's content streams, as one."""
+    import pikepdf
+
+    contents = page.obj.get("/Contents")
+    if contents is None:
+        return b""
+    if isinstance(contents, pikepdf.Array):
+        return b"\n".join(part.read_bytes() for part in contents)
+    return bytes(contents.read_bytes())
+
+
+def page_fonts(page: pikepdf.Page) -> dict[str, Any]:
+    """A page's font resources by name."""
+    resources = page.obj.get("/Resources")
+    fonts = resources.get("/Font") if resources is not None else None
+    return {str(name): font for name, font in fonts.items()} if fonts is not None else {}
+
+
+def text_runs(drawing: bytes) -> Iterator[tuple[tuple[int, int], str, bytes]]:
+    """Each text run of a page's ``drawing``: its span, the name of its font resource
+    ("" before any), and what its TJ array holds."""
+    font = ""
+    saved: list[str] = []
+    for match in _TEXT.finditer(drawing):
+        if match["font"] is not None:
+            font = "/" + match["font"].decode("latin-1")
+        elif match["save"] is not None:
+            saved.append(font)
+        elif match["restore"] is not None:
+            font = saved.pop() if saved else font
+        else:
+            yield match.span(), font, match["run"]
+
+
+def run_glyphs(run: bytes) -> list[bytes] | None:
+    """The glyphs of a TJ array as written in a content stream (see ``unkerned``)."""
+    return unkerned(float(number) if number else _hex(hexadecimal)
+                    for hexadecimal, number in _RUN_ITEM.findall(run))
+
+
+def _hex(digits: bytes) -> bytes:
+    try:
+        return bytes.fromhex(digits.decode("ascii"))
+    except ValueError:  # an odd count of digits: not a run of two-byte glyph ids
+        return b"\0"
+
+
+def instruction_glyphs(instruction: Any) -> list[bytes] | None:
+    """The glyphs of a parsed text-showing instruction (see ``unkerned``)."""
+    import pikepdf
+
+    operand = instruction.operands[0]
+    items = list(operand) if isinstance(operand, pikepdf.Array) else [operand]
+    return unkerned(bytes(item) if isinstance(item, pikepdf.String) else float(item) for item in items)
+
+
+def unkerned(items: Iterable[bytes | float]) -> list[bytes] | None:
+    """The two-byte glyph ids of a text run's strings, if no number between them moves a
+    glyph; None for anything else."""
+    glyphs: list[bytes] = []
+    for item in items:
+        if isinstance(item, float):
+            if item != 0:
+                return None
+        elif len(item) % 2:
+            return None
+        else:
+            glyphs += [item[i:i + 2] for i in range(0, len(item), 2)]
+    return glyphs
+
+
+def parse_widths(array: Any) -> dict[int, float]:
+    """A CID font's /W array as CID → width."""
+    widths: dict[int, float] = {}
+    items = list(array)
+    i = 0
+    while i < len(items):
+        first = int(items[i])
+        following = items[i + 1]
+        if isinstance(following, int) or not hasattr(following, "__iter__"):
+            last, width = int(following), float(items[i + 2])
+            for cid in range(first, last + 1):
+                widths[cid] = width
+            i += 3
+        else:
+            for offset, width in enumerate(following):
+                widths[first + offset] = float(width)
+            i += 2
+    return widths
+
+
+def build_widths(widths: dict[int, float]) -> list[Any]:
+    """CID → width as a /W array of runs of consecutive CIDs."""
+    result: list[Any] = []
+    run: list[float] = []
+    start = previous = -2
+    for cid in sorted(widths):
+        if cid != previous + 1 and run:
+            result += [start, run]
+            run = []
+        if not run:
+            start = cid
+        run.append(_width(widths[cid]))
+        previous = cid
+    if run:
+        result += [start, run]
+    return result
+
+
+def _width(value: float) -> float | int:
+    return int(value) if value == int(value) else value
+
+
+_BFCHAR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
+_BFRANGE = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
+
+
+def parse_to_unicode(data: bytes) -> dict[int, str]:
+    """A ToUnicode CMap's bfchar and bfrange entries as CID → hex of UTF-16BE."""
+    mapping: dict[int, str] = {}
+    for block in re.findall(rb"beginbfrange(.*?)endbfrange", data, re.DOTALL):
+        for first, last, target in _BFRANGE.findall(block):
+            base = int(target, 16)
+            for offset, cid in enumerate(range(int(first, 16), int(last, 16) + 1)):
+                mapping.setdefault(cid, f"{base + offset:0{len(target)}x}")
+    for block in re.findall(rb"beginbfchar(.*?)endbfchar", data, re.DOTALL):
+        for cid, target in _BFCHAR.findall(block):
+            mapping.setdefault(int(cid, 16), target.decode().lower())
+    return mapping
+
+
+def build_to_unicode(mapping: dict[int, str]) -> bytes:
+    """A ToUnicode CMap for CID → hex of UTF-16BE."""
+    lines = [
+        "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
+        "/CIDSystemInfo", "<< /Registry (Adobe)", "/Ordering (UCS)", "/Supplement 0", ">> def",
+        "/CMapName /Adobe-Identity-UCS def", "/CMapType 2 def",
+        "1 begincodespacerange", "<0000> <ffff>", "endcodespacerange",
+    ]
+    items = sorted(mapping.items())
+    for start in range(0, len(items), 100):
+        chunk = items[start : start + 100]
+        lines.append(f"{len(chunk)} beginbfchar")
+        lines += [f"<{cid:04x}> <{target}>" for cid, target in chunk]
+        lines.append("endbfchar")
+    lines += ["endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"]
+    return "\n".join(lines).encode()

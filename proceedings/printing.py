@@ -19,11 +19,11 @@ from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringO
 
 from proceedings.build import PACKAGE_ROOT, check
 from proceedings.diagnostics import Diagnostics, Severity
+from proceedings.files import write_atomic
 from proceedings.model import Sources, TrimName
-from proceedings.pdf import Layout, paginate, write_atomic
+from proceedings.pdf import Layout, paginate
 from proceedings.pdfedit import retag_subsets, strip_annotations, to_gray
-from proceedings.render import PAGE_GEOMETRY, load_labels, make_environment, render_book
-from proceedings.units import STYLESHEETS
+from proceedings.render import PAGE_GEOMETRY, STYLESHEETS, load_labels, make_environment, render_book
 
 PRINT_NAME = "proceedings-print.pdf"
 PDF_VARIANT = "pdf/x-4"

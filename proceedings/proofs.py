@@ -22,15 +22,15 @@ import hashlib
 import io
 import json
 import os
-import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from proceedings.check.findings import findings_key, read_findings, record_findings
 from proceedings.diagnostics import Diagnostic, Diagnostics
-from proceedings.pdf import write_atomic
+from proceedings.files import code_version, tree_digest, write_atomic
 
 if TYPE_CHECKING:
     import pikepdf
@@ -52,8 +52,6 @@ CACHE_VERSION = "1"
 # Inside the build's cache folder; the units' files there are named by bare hashes.
 CACHE_FOLDER = Path(".cache") / "proofs"
 STATE = "state.json"
-# The modules (and the hyphenation data) that lay a stamp's HTML out and keep its PDF.
-STAMP_CODE = ("proofs.py", "pdfedit.py", "pdf.py", "hyphenation.py", "data")
 
 
 @dataclass(frozen=True)
@@ -100,14 +98,14 @@ def make_proofs(opts: ProofOptions) -> ProofResult:
     """Write ``proofs/<id>.pdf``, ``proofs/index.csv`` and ``offprints/<id>.pdf`` under ``opts.out``."""
     cache = opts.out / CACHE_FOLDER
     date = opts.date or dt.date.today()
-    digests = _Digests(code=_code_digest(), sources=_tree_digest([opts.sources]),
-                       style=_tree_digest([opts.styles, opts.fonts]))
+    digests = _Digests(code=code_version(), sources=tree_digest([opts.sources]),
+                       style=tree_digest([opts.styles, opts.fonts]))
     stale = is_stale(opts.out, opts.sources, opts.styles)
     if not stale:
         done = _unchanged(opts, cache, _state_key(opts, digests, date))
         if done is not None:
             return done
-    key = _findings_key(opts.sources, digests.code, digests.sources)
+    key = findings_key(opts.sources)
     result = ProofResult(rebuilt=stale)
     sources, found = _rebuild(opts) if stale else _checked(opts, key)
     if stale:
@@ -305,85 +303,8 @@ def citation(sources: Sources, view: PaperView, entry: dict[str, Any], labels: L
     return f"{head} // {conference}. – {imprint}. – {table['citation_pages']} {pages}."
 
 
-# The cache of findings, and what a build can leave there for the proofs.
-
-
-def _files(roots: Iterable[Path]) -> Iterator[tuple[str, Path]]:
-    """Every file under ``roots`` (or ``roots`` that are files) with a name that says
-    which root, in a stable order."""
-    for number, root in enumerate(roots):
-        if root.is_file():
-            yield f"{number}/{root.name}", root
-            continue
-        for folder, dirs, files in os.walk(root):
-            # Compiled modules are rewritten by the interpreter, not by an edit.
-            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-            # os.walk does not enter linked folders; the links themselves are listed.
-            links = [d for d in dirs if os.path.islink(os.path.join(folder, d))]
-            for name in sorted([*files, *links]):
-                path = Path(folder, name)
-                yield f"{number}/{path.relative_to(root).as_posix()}", path
-
-
-def _tree_digest(roots: Iterable[Path]) -> str:
-    """The hash of the names and contents of every file under ``roots``."""
-    digest = hashlib.sha256()
-    for name, path in _files(roots):
-        try:
-            mode = path.lstat().st_mode
-            # A link is hashed as where it points, never followed: a source may point
-            # anywhere (the layout refuses what lies outside), and is_stale, which
-            # follows links, sees a target that changes.
-            if stat.S_ISLNK(mode):
-                data = os.readlink(path).encode()
-            elif stat.S_ISREG(mode):
-                data = path.read_bytes()
-            else:  # a pipe or a device would block or never end
-                continue
-        except OSError:  # removed meanwhile
-            continue
-        digest.update(f"{name}\0{stat.S_IFMT(mode)}\0{len(data)}\0".encode())
-        digest.update(data)
-    return digest.hexdigest()
-
-
-def _code_digest() -> str:
-    """The checker's and the proofs' own code, and the fonts the checker reads."""
-    return _tree_digest([Path(__file__).resolve().parent, PACKAGE_ROOT / "fonts"])
-
-
 def _hash(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:40]
-
-
-def _findings_key(sources_dir: Path, code: str, sources: str) -> str:
-    # Findings name files relative to the working folder, so it is part of the key.
-    return _hash(CACHE_VERSION, "findings", code, os.getcwd(), str(sources_dir.resolve()), sources)
-
-
-def findings_key(sources_dir: Path) -> str:
-    """The key under which the findings for ``sources_dir`` as it is now are kept.
-
-    A build that has checked the sources can keep its findings for the proofs with
-    ``record_findings``; take the key before reading the sources, so that an edit
-    made while the build runs is not filed under the old text.
-    """
-    return _findings_key(sources_dir, _code_digest(), _tree_digest([sources_dir]))
-
-
-def record_findings(out: Path, key: str, found: Iterable[Diagnostic]) -> None:
-    """Keep what ``build.check`` found (loading included) for the proofs made in ``out``."""
-    rows = [d.row() for d in found]
-    write_atomic(out / CACHE_FOLDER / f"findings-{key}.json", json.dumps(rows, ensure_ascii=False).encode())
-
-
-def read_findings(out: Path, key: str) -> list[Diagnostic] | None:
-    """The findings kept under ``key`` in ``out``, or None."""
-    try:
-        rows = json.loads((out / CACHE_FOLDER / f"findings-{key}.json").read_text(encoding="utf-8"))
-        return [Diagnostic.from_row(row) for row in rows]
-    except (OSError, ValueError, TypeError):
-        return None
 
 
 # The last run's inputs and outputs: when nothing changed, nothing is read but them.
@@ -456,8 +377,6 @@ class _Stamps:
 
     def __init__(self, opts: ProofOptions, sources: Sources, size: tuple[float, float], cache: Path,
                  labels: Labels, digests: _Digests) -> None:
-        from importlib.metadata import version
-
         from proceedings.render import make_environment
 
         self.opts = opts
@@ -466,11 +385,9 @@ class _Stamps:
         self.cache = cache
         self.labels = labels
         self.env: Environment = make_environment(opts.styles / "templates")
-        # The HTML holds everything else; these modules turn it into the kept PDF.
-        here = Path(__file__).resolve().parent
-        code = _tree_digest([here / name for name in STAMP_CODE])
-        self.common = _hash(CACHE_VERSION, "stamps", code, digests.style, version("weasyprint"),
-                            version("pikepdf"), str(Path(sources.root).resolve()))
+        # The HTML holds everything else; the code turns it into the kept PDF.
+        self.common = _hash(CACHE_VERSION, "stamps", digests.code, digests.style,
+                            str(Path(sources.root).resolve()))
         self.used: set[str] = set()
         self.rendered: list[str] = []
 

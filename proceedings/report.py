@@ -17,9 +17,9 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from proceedings.diagnostics import Diagnostic, Severity
+from proceedings.files import write_atomic
 from proceedings.load import MAX_SOURCE_BYTES
 from proceedings.model import Sources
-from proceedings.pdf import write_atomic
 
 STYLES = Path(__file__).resolve().parent.parent / "styles"
 REPORT_NAME = "check-report.html"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from proceedings.build import BuildOptions, BuildResult, build
 from proceedings.diagnostics import BuildError
-from proceedings.units import start_all, worker_pool
+from proceedings.layout.workers import start_all, worker_pool
 
 Snapshot = dict[str, tuple[int, int]]
 

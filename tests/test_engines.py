@@ -385,7 +385,7 @@ def test_the_cache_keeps_in_bounds_and_keeps_what_the_book_uses(tmp_path: Path) 
     import os
     import shutil
 
-    from proceedings import parallel
+    from proceedings.layout import cache as layout_cache
 
     sources = tmp_path / "sources"
     shutil.copytree(MINIBOOK, sources)
@@ -406,14 +406,14 @@ def test_the_cache_keeps_in_bounds_and_keeps_what_the_book_uses(tmp_path: Path) 
     for path in old:
         path.write_bytes(b"%PDF" + bytes(1024 * 1024))
         os.utime(path, (1_000_000_000, 1_000_000_000 + old.index(path)))
-    floor = parallel.CACHE_FLOOR
+    floor = layout_cache.CACHE_FLOOR
     # Room for the book's files and some, not all, of the old ones.
     book_size = sum((cache / name).stat().st_size for name in kept)
-    parallel.CACHE_FLOOR = 4 * book_size + 5 * 1024 * 1024
+    layout_cache.CACHE_FLOOR = 4 * book_size + 5 * 1024 * 1024
     try:
         build(BuildOptions(sources=sources, out=out, progress=lambda key, done, total: laid_out.append(key)))
     finally:
-        parallel.CACHE_FLOOR = floor
+        layout_cache.CACHE_FLOOR = floor
     assert laid_out == []
     assert kept <= {p.name for p in cache.iterdir()}
     assert sum(p.stat().st_size for p in cache.iterdir() if p.name != "checks.json") <= (

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fontTools.ttLib import TTFont
 
-from proceedings import fontmerge
+from proceedings.layout import fonts as fontmerge
 
 from .conftest import REPO
 

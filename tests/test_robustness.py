@@ -17,8 +17,8 @@ from pypdf import PdfReader
 
 from proceedings.build import BuildOptions, build
 from proceedings.cli import main
+from proceedings.files import write_atomic
 from proceedings.load import MAX_PARAGRAPH_CHARS, MAX_SOURCE_BYTES
-from proceedings.pdf import write_atomic
 
 from .conftest import MINIBOOK, REPO, make_case
 

@@ -13,6 +13,9 @@ The modules of this package each look at one theme and return their checks as
 - ``language``: paragraphs written in another language than their paper's;
 - ``duplicates``, ``tables``, ``fonts``, ``images``.
 
+``findings`` says when a build runs them (``BuildChecks``: the gate before the
+layout, the rest beside it) and keeps what they found.
+
 Failure policy: a check that raises loses only its own findings; the others still
 run. The failure is not swallowed: it becomes a ``check-failed`` warning that names
 the check and the exception, on the file it was checking. A warning rather than an
@@ -49,6 +52,7 @@ from proceedings.check import (
 )
 from proceedings.check.base import Check, Unit, all_units
 from proceedings.diagnostics import Diagnostic, warning
+from proceedings.files import code_version, files_digest, write_atomic
 from proceedings.model import Sources
 
 MODULES: tuple[ModuleType, ...] = (
@@ -114,20 +118,15 @@ class FindingsCache:
 
     def save(self) -> None:
         """Keep what this run used or found, and nothing older."""
-        from proceedings.pdf import write_atomic
-
         data = {"stamp": _code_stamp(), "findings": self.used}
         write_atomic(self.path, json.dumps(data, ensure_ascii=False).encode())
 
 
 @functools.cache
 def _code_stamp() -> str:
-    """The checker's code and the fonts it reads, and the folder paths are relative to."""
-    package = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256(os.getcwd().encode())
-    for path in [*sorted(package.rglob("*.py")), *sorted(fonts.FONTS.glob("*"))]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:32]
+    """The code, the fonts the checker reads, and the folder paths are relative to."""
+    return hashlib.sha256(f"{code_version()} {files_digest(fonts.FONTS.glob('*'))} {os.getcwd()}".encode()
+                          ).hexdigest()[:32]
 
 
 def check_sources(

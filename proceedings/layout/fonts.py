@@ -1,11 +1,12 @@
-"""One embedded font per face in an assembled book, instead of one per unit.
+"""Fonts: one embedded font per face in the assembled book, instead of one per part.
 
-Every unit's PDF embeds its own subset of each face it uses. WeasyPrint keeps the
+Every part's PDF embeds its own subset (or a stub, see ``patches``) of each face it
+uses. WeasyPrint keeps the
 original glyph ids in its subsets (CID = GID), so the subsets of one face are
 interchangeable once a single subset holds the union of their glyphs: that subset
-is made from the bundled font file, and every unit's font resource is pointed at
+is made from the bundled font file, and every part's font resource is pointed at
 one font object with the merged widths and Unicode map. Without this, a book made
-of many units is much larger than the same book laid out as one document.
+of many parts is much larger than the same book laid out as one document.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import functools
 import hashlib
 import io
 import os
-import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from proceedings.files import file_digest, write_atomic
+from proceedings.pdfedit import build_to_unicode, build_widths, parse_to_unicode, parse_widths
 
 if TYPE_CHECKING:
     import pikepdf
@@ -57,84 +60,6 @@ def _is_mergeable(font: Any) -> bool:
         and descendant.get("/CIDToGIDMap") == "/Identity"
         and "/FontFile2" in descendant.FontDescriptor
     )
-
-
-def parse_widths(array: Any) -> dict[int, float]:
-    """A CID font's /W array as CID → width."""
-    widths: dict[int, float] = {}
-    items = list(array)
-    i = 0
-    while i < len(items):
-        first = int(items[i])
-        following = items[i + 1]
-        if isinstance(following, int) or not hasattr(following, "__iter__"):
-            last, width = int(following), float(items[i + 2])
-            for cid in range(first, last + 1):
-                widths[cid] = width
-            i += 3
-        else:
-            for offset, width in enumerate(following):
-                widths[first + offset] = float(width)
-            i += 2
-    return widths
-
-
-def build_widths(widths: dict[int, float]) -> list[Any]:
-    """CID → width as a /W array of runs of consecutive CIDs."""
-    result: list[Any] = []
-    run: list[float] = []
-    start = previous = -2
-    for cid in sorted(widths):
-        if cid != previous + 1 and run:
-            result += [start, run]
-            run = []
-        if not run:
-            start = cid
-        run.append(_number(widths[cid]))
-        previous = cid
-    if run:
-        result += [start, run]
-    return result
-
-
-def _number(value: float) -> float | int:
-    return int(value) if value == int(value) else value
-
-
-_BFCHAR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
-_BFRANGE = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
-
-
-def parse_to_unicode(data: bytes) -> dict[int, str]:
-    """A ToUnicode CMap's bfchar and bfrange entries as CID → hex of UTF-16BE."""
-    mapping: dict[int, str] = {}
-    for block in re.findall(rb"beginbfrange(.*?)endbfrange", data, re.DOTALL):
-        for first, last, target in _BFRANGE.findall(block):
-            base = int(target, 16)
-            for offset, cid in enumerate(range(int(first, 16), int(last, 16) + 1)):
-                mapping.setdefault(cid, f"{base + offset:0{len(target)}x}")
-    for block in re.findall(rb"beginbfchar(.*?)endbfchar", data, re.DOTALL):
-        for cid, target in _BFCHAR.findall(block):
-            mapping.setdefault(int(cid, 16), target.decode().lower())
-    return mapping
-
-
-def build_to_unicode(mapping: dict[int, str]) -> bytes:
-    """A ToUnicode CMap for CID → hex of UTF-16BE."""
-    lines = [
-        "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
-        "/CIDSystemInfo", "<< /Registry (Adobe)", "/Ordering (UCS)", "/Supplement 0", ">> def",
-        "/CMapName /Adobe-Identity-UCS def", "/CMapType 2 def",
-        "1 begincodespacerange", "<0000> <ffff>", "endcodespacerange",
-    ]
-    items = sorted(mapping.items())
-    for start in range(0, len(items), 100):
-        chunk = items[start : start + 100]
-        lines.append(f"{len(chunk)} beginbfchar")
-        lines += [f"<{cid:04x}> <{target}>" for cid, target in chunk]
-        lines.append("endbfchar")
-    lines += ["endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"]
-    return "\n".join(lines).encode()
 
 
 class FontFiles:
@@ -178,12 +103,10 @@ def _font_files(folder: str, stamp: tuple[tuple[str, int, int], ...]) -> FontFil
 
 def subset_program(original: Path, glyphs: set[int], cache: Path) -> bytes:
     """The bundled font cut down to ``glyphs``, glyph ids kept; cached by its inputs."""
-    from proceedings.pdf import file_digest, write_atomic
-
     key = hashlib.sha256(file_digest(original) + repr(sorted(glyphs)).encode()).hexdigest()[:32]
     stored = cache / f"font-{key}.ttf"
     if stored.is_file():
-        os.utime(stored)  # used: the cache keeps what was used last (parallel.prune_cache)
+        os.utime(stored)  # used: the cache keeps what was used last (cache.prune)
         return stored.read_bytes()
     program = _harfbuzz_subset(original.read_bytes(), glyphs | {0})
     if program is None:
@@ -294,7 +217,7 @@ def _harfbuzz_subset(data: bytes, glyphs: set[int]) -> bytes | None:
 
 
 def unify_fonts(book: pikepdf.Pdf, fonts: Path, cache: Path) -> None:
-    """Point every unit's resource for one face at a single, merged font object."""
+    """Point every part's resource for one face at a single, merged font object."""
     import pikepdf
 
     uses: dict[str, list[tuple[Any, str]]] = {}  # face → (resource dict, resource name)
@@ -323,7 +246,7 @@ def unify_fonts(book: pikepdf.Pdf, fonts: Path, cache: Path) -> None:
                 for cid, width in font_widths.items():
                     widths.setdefault(cid, width)
         if not fonts_:
-            continue  # even one unit's font is rebuilt: units embed stubs (pdf.font_stubs)
+            continue  # even one part's font is rebuilt: parts embed stubs (patches.font_stubs)
         first = fonts_[0]
         to_unicode: dict[int, str] = {}
         for font in fonts_:

@@ -1,16 +1,10 @@
-"""The book cut into units laid out separately, in parallel, and cached.
+"""Lay out: the jobs the cache lacks, in a pool of worker processes (or here).
 
-Each unit (the title pages, the contents, a programme, a paper, a resolution, the
-index) is laid out as its own WeasyPrint document whose pages do not depend on
-where the unit lands in the book: every page has the recto's margins, and running
-heads and folios are left out. The assembler shifts versos and stamps heads and
-folios afterwards, so an edit re-lays out only the unit it touches, and a unit
-that gains a page moves the others without laying them out again.
-
-A unit's PDF is cached under the hash of everything its layout depends on: its
-HTML, the stylesheets, the fonts, the hyphenation dictionary and its images
-(``parallel.Fingerprint``). This module is what a worker runs: it imports little,
-so that workers start fast.
+Each part of the book is laid out as its own WeasyPrint document whose pages do not
+depend on where the part lands: every page has the recto's margins, and running
+heads and folios are left out (the assembler stamps them). Its PDF and page map go
+to the cache under the job's digest. This module is what a worker runs: it imports
+little, so that workers start fast.
 """
 
 from __future__ import annotations
@@ -26,87 +20,28 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from proceedings.diagnostics import BuildError, Diagnostic, error
+from proceedings.layout.cache import stored
+from proceedings.layout.records import Job, PartLayout, Progress
 
-# Bump when the layout of units changes in a way their inputs do not show.
-ENGINE_VERSION = "3"
-STYLESHEETS = ("fonts.css", "page.css", "book.css")
-UNIT_COMPRESSION = 6  # zlib level of the units' streams, kept as they are in the book
-
-
-@dataclass(frozen=True)
-class Unit:
-    """One separately laid-out part of the book."""
-
-    key: str  # "title", "contents", "programme:kk", "paper:p01", "index"
-    kind: str  # the book.yaml part it belongs to
-    lang: str | None
-    anchor: str  # the id of its first element
-    head: str  # the recto running head of its pages
-    book_head: str  # the verso running head
-    fixed: bool = False  # laid out with the book's own page rules (the title pages)
-    source: str = "build"  # the file that a problem laying it out is reported on
+UNIT_COMPRESSION = 6  # zlib level of the parts' streams, kept as they are in the book
 
 
-@dataclass(frozen=True)
-class Job:
-    """What a worker needs to lay out one unit; everything in it pickles."""
-
-    key: str
-    digest: str
-    html: str
-    styles: str
-    stylesheets: tuple[str, ...]
-    allowed: tuple[str, ...]
-    cache: str
-    ignore_anchors: tuple[str, ...] = ()
-    source: str = "build"  # the file a failure of this unit is reported on
-    time_limit: float | None = None  # seconds this unit's layout may take
-    fonts: str = ""  # the bundled fonts, embedded as stubs (the assembler merges them)
-    # Laid out before the others, whatever their length: jobs that do not hold up the
-    # units' page counts but would hold up the end of the batch if left until last.
-    first: bool = False
-    # Laid out for its length and anchors only: no PDF is drawn or kept.
-    draft: bool = False
-
-
-class UnitTimeout(BaseException):
-    """A unit took longer to lay out than its time limit.
+class PartTimeout(BaseException):
+    """A job took longer to lay out than its time limit.
 
     A BaseException, like KeyboardInterrupt: WeasyPrint catches Exception in places
     and carries on, which would swallow the interruption.
     """
 
 
-@dataclass
-class UnitLayout:
-    """A laid-out unit: its page count, anchors, links' targets and bookmarks."""
-
-    key: str
-    digest: str
-    pages: int
-    # anchor → [page index from 0, x, y] with x, y in points from the page's top left
-    anchors: dict[str, list[float]] = field(default_factory=dict)
-    # [level, label, page index, y in points from the top]
-    bookmarks: list[list[Any]] = field(default_factory=list)
-    diagnostics: list[list[Any]] = field(default_factory=list)
-
-    @property
-    def pdf_name(self) -> str:
-        return f"{self.digest}.pdf"
-
-    def diagnostic_objects(self) -> list[Diagnostic]:
-        return [Diagnostic.from_row(row) for row in self.diagnostics]
-
-
 @contextmanager
 def _time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise UnitTimeout in this process once ``seconds`` have passed.
+    """Raise PartTimeout in this process once ``seconds`` have passed.
 
     A signal can only be delivered to the main thread; elsewhere (a thread of a
     cluster's worker) the limit is not enforced here.
@@ -116,7 +51,7 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
         return
 
     def expire(signum: int, frame: object) -> None:
-        raise UnitTimeout
+        raise PartTimeout
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -127,21 +62,21 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def lay_out(job: Job) -> UnitLayout:
-    """Lay out one unit and store its PDF in the cache (runs in a worker process)."""
+def lay_out(job: Job) -> PartLayout:
+    """Lay out one part and store its PDF in the cache (runs in a worker process)."""
     _warm_up()  # outside the time limit: it counts the layout, not a new worker's start
     started = time.monotonic()
     with _time_limit(job.time_limit):
         layout = _lay_out(job)
     # The alarm can be lost where WeasyPrint calls back from C code; the clock cannot.
     if job.time_limit and time.monotonic() - started > job.time_limit:
-        raise UnitTimeout
+        raise PartTimeout
     return layout
 
 
 # What a worker needs, imported once by the process workers are forked from.
-WORKER_MODULES = ["proceedings.units", "proceedings.pdf", "proceedings.hyphenation", "pydyf",
-                  "weasyprint", "weasyprint.text.fonts"]
+WORKER_MODULES = ["proceedings.layout.workers", "proceedings.layout.patches", "proceedings.pdf",
+                  "proceedings.hyphenation", "pydyf", "weasyprint", "weasyprint.text.fonts"]
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -165,15 +100,28 @@ def start_workers() -> None:
         multiprocessing.forkserver.ensure_running()
 
 
-def worker_pool(workers: int | None = None) -> ProcessPoolExecutor:
+class WorkerPool(ProcessPoolExecutor):
+    """A process pool that says how many workers it has."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or default_workers()
+        super().__init__(self.workers, mp_context=_context(), initializer=_die_with_build,
+                         initargs=(os.getpid(),))
+
+
+def worker_pool(workers: int | None = None) -> WorkerPool:
     """A process pool whose workers end with the process that made it.
 
     A build killed outright (SIGKILL: no cleanup runs) would otherwise leave its
     workers waiting for work forever. Workers start when work is first submitted.
     """
     start_workers()
-    return ProcessPoolExecutor(workers, mp_context=_context(), initializer=_die_with_build,
-                               initargs=(os.getpid(),))
+    return WorkerPool(workers)
+
+
+def workers_of(executor: Executor) -> int:
+    """How many workers ``executor`` has, if it says (0: another kind of executor)."""
+    return executor.workers if isinstance(executor, WorkerPool) else 0
 
 
 def _die_with_build(build: int) -> None:
@@ -208,7 +156,7 @@ def warm_up() -> None:
     _warm_up()
 
 
-def start_all(pool: ProcessPoolExecutor) -> None:
+def start_all(pool: WorkerPool) -> None:
     """Start every worker of ``pool`` now and wait until each is ready to lay out.
 
     For a process that keeps its pool (``proceedings watch``): its first rebuild
@@ -221,7 +169,7 @@ def start_all(pool: ProcessPoolExecutor) -> None:
 def _warm_ups(executor: Executor) -> list[Future[None]]:
     """A warm-up task for each worker of a process pool (none for another executor),
     so that all of them get ready at once."""
-    return [executor.submit(warm_up) for _ in range(getattr(executor, "_max_workers", 0))]
+    return [executor.submit(warm_up) for _ in range(workers_of(executor))]
 
 
 @cache
@@ -232,8 +180,10 @@ def _warm_up() -> None:
     FontConfiguration()
 
 
-def _lay_out(job: Job) -> UnitLayout:
-    from proceedings.pdf import compression_level, font_stubs, paginate, pdf_bytes, write_atomic
+def _lay_out(job: Job) -> PartLayout:
+    from proceedings.files import write_atomic
+    from proceedings.layout.patches import compression_level, font_stubs
+    from proceedings.pdf import paginate, pdf_bytes
 
     layout = paginate(
         job.html,
@@ -242,14 +192,14 @@ def _lay_out(job: Job) -> UnitLayout:
         allowed=[Path(p) for p in job.allowed],
     )
     document = layout.document
-    result = UnitLayout(job.key, job.digest, len(document.pages))
+    result = PartLayout(job.key, job.digest, len(document.pages))
     px = 0.75  # CSS pixels to points
     for index, page in enumerate(document.pages):
         for name, (x, y, *_rest) in page.anchors.items():
             if name not in result.anchors and name not in job.ignore_anchors:
                 result.anchors[name] = [index, x * px, y * px]
     # The CSS levels as written, not WeasyPrint's per-document normalised depths: a
-    # paper's title is level 2 under the papers' level-1 entry in another unit.
+    # paper's title is level 2 under the papers' level-1 entry in another part.
     result.bookmarks = [
         [level, label, index, y * px]
         for index, page in enumerate(document.pages)
@@ -259,8 +209,8 @@ def _lay_out(job: Job) -> UnitLayout:
     if job.draft:  # drawing the pages is half of a contents' layout (a box per leader dot)
         write_atomic(Path(job.cache) / f"{job.digest}.json", json.dumps(asdict(result)).encode())
         return result
-    # Level 6 instead of pydyf's 9: a quarter of the time for 2 % larger streams,
-    # and compressing is a tenth of a unit's layout.
+    # The parts' streams are compressed less than pydyf's own: the assembler keeps
+    # them as they are, and a build compresses every page it lays out.
     stubs = font_stubs(Path(job.fonts)) if job.fonts else nullcontext()
     with compression_level(UNIT_COMPRESSION), stubs:
         data = pdf_bytes(layout, identifier=job.digest.encode())
@@ -269,50 +219,35 @@ def _lay_out(job: Job) -> UnitLayout:
     return result
 
 
-def cached(cache: Path, digest: str, draft: bool = False) -> UnitLayout | None:
-    """A unit laid out before with the same inputs, if its files are still there (a
-    draft has no PDF)."""
-    meta = cache / f"{digest}.json"
-    if not (meta.is_file() and (draft or (cache / f"{digest}.pdf").is_file())):
-        return None
-    try:
-        return UnitLayout(**json.loads(meta.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError):  # gone meanwhile (another build's pruning), or damaged
-        return None
-
-
-Progress = Callable[[str, int, int], None]  # (unit laid out, how many so far, how many in all)
-
-
 def lay_out_all(
     jobs: list[Job],
     executor: Executor | None,
     progress: Progress | None = None,
     started: Callable[[Executor | None], None] | None = None,
-) -> dict[str, UnitLayout]:
+) -> dict[str, PartLayout]:
     """Lay out the jobs that the cache lacks, ``first`` ones then the longest, on
     ``executor`` (or here).
 
     ``started`` is called as the layout starts, with the executor when the jobs go to
     it and leave one of its workers idle, else with None.
-    A unit that fails or runs out of time is reported, with the others, as a BuildError.
+    A job that fails or runs out of time is reported, with the others, as a BuildError.
     """
-    results: dict[str, UnitLayout] = {}
+    results: dict[str, PartLayout] = {}
     todo = []
     for job in jobs:
-        hit = cached(Path(job.cache), job.digest, job.draft)
+        hit = stored(Path(job.cache), job.digest, job.draft)
         if hit is not None:
             results[job.key] = hit
         else:
             todo.append(job)
-    # The longest first: the batch ends with short units, and the workers together.
+    # The longest first: the batch ends with short jobs, and the workers together.
     todo.sort(key=lambda j: (not j.first, -len(j.html)))
-    futures: list[Future[UnitLayout]] = []
+    futures: list[Future[PartLayout]] = []
     if executor is not None and todo:
         # Every worker first gets ready (imports, fonts) in parallel with the others,
         # so that no job waits for a worker that starts cold after the first one.
         _warm_ups(executor)
-        workers = max(1, getattr(executor, "_max_workers", 1))
+        workers = max(1, workers_of(executor))
         futures = [executor.submit(lay_out, job) for job in todo]
         if started:
             # A worker these jobs leave idle can take other work; else it is done here.
@@ -323,18 +258,18 @@ def lay_out_all(
     for done, job in enumerate(todo, 1):
         try:
             layout = futures[done - 1].result() if futures else lay_out(job)
-        except UnitTimeout:
+        except PartTimeout:
             failures.append(error(job.source, 0, f"laying out {job.key} took longer than "
                                   f"{job.time_limit:g} s; look for a huge table or paragraph "
                                   "there, or raise the limit (--time-limit)", "time-limit"))
             continue
         except BrokenProcessPool:
-            # Not this unit's fault, and the same for all: say it once, with the usual cause.
+            # Not this job's fault, and the same for all: say it once, with the usual cause.
             failures.append(error("build", 0, "the worker processes ended before laying out the "
                                   "book (out of memory? a script that calls build() must do so "
                                   "under if __name__ == '__main__')", "workers-failed"))
             break
-        except Exception as exc:  # a fault in layout must name the unit, not end the run
+        except Exception as exc:  # a fault in layout must name the part, not end the run
             failures.append(error(job.source, 0, f"laying out {job.key} failed: "
                                   f"{type(exc).__name__}: {exc}", "render-failed"))
             continue

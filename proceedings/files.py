@@ -1,0 +1,114 @@
+"""Files: written whole or not at all, and known by their digests.
+
+Every output goes through ``write_atomic``; every cache of the build is keyed by
+digests made here, and by one ``code_version``, so that a change to the code, to
+WeasyPrint or to pikepdf invalidates what they made.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        # mkstemp makes the file 0600; give the output the mode open() would (0644 under
+        # the usual umask), so that the editor's group or a web server can read the book.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(fd, 0o666 & ~umask)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# A file's digest by its path, size and modification time: the fonts and stylesheets
+# are read once per process, not at every rebuild of proceedings watch.
+_digests: dict[tuple[str, int, int], bytes] = {}
+
+
+def file_digest(path: Path) -> bytes:
+    """The SHA-256 of a file's content, read again only when it changes."""
+    info = path.stat()
+    key = (str(path), info.st_size, info.st_mtime_ns)
+    if key not in _digests:
+        _digests[key] = hashlib.sha256(path.read_bytes()).digest()
+    return _digests[key]
+
+
+def files_digest(paths: Iterable[Path]) -> str:
+    """The hash of the names and contents of ``paths``, in any order."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode())
+        digest.update(file_digest(path))
+    return digest.hexdigest()
+
+
+def _tree(roots: Iterable[Path]) -> Iterator[tuple[str, Path]]:
+    """Every file under ``roots`` (or ``roots`` that are files) with a name that says
+    which root, in a stable order."""
+    for number, root in enumerate(roots):
+        if root.is_file():
+            yield f"{number}/{root.name}", root
+            continue
+        for folder, dirs, files in os.walk(root):
+            # Compiled modules are rewritten by the interpreter, not by an edit.
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            # os.walk does not enter linked folders; the links themselves are listed.
+            links = [d for d in dirs if os.path.islink(os.path.join(folder, d))]
+            for name in sorted([*files, *links]):
+                path = Path(folder, name)
+                yield f"{number}/{path.relative_to(root).as_posix()}", path
+
+
+def tree_digest(roots: Iterable[Path]) -> str:
+    """The hash of the names and contents of every file under ``roots``."""
+    digest = hashlib.sha256()
+    for name, path in _tree(roots):
+        try:
+            mode = path.lstat().st_mode
+            # A link is hashed as where it points, never followed: a source may point
+            # anywhere (the layout refuses what lies outside), and a change of its
+            # target is seen by the look at modification times that comes first.
+            if stat.S_ISLNK(mode):
+                data = os.readlink(path).encode()
+            elif stat.S_ISREG(mode):
+                data = path.read_bytes()
+            else:  # a pipe or a device would block or never end
+                continue
+        except OSError:  # removed meanwhile
+            continue
+        digest.update(f"{name}\0{stat.S_IFMT(mode)}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+@functools.cache
+def code_version() -> str:
+    """One key for the code that makes every cached file: this package (its modules and
+    data) and the versions of the libraries that lay out and write PDFs.
+
+    Every cache of the build is keyed by it, so that no cached layout, finding or
+    stamp outlives the code that made it.
+    """
+    from importlib.metadata import version
+
+    libraries = " ".join(f"{name} {version(name)}" for name in ("weasyprint", "pydyf", "pikepdf", "pypdf"))
+    return hashlib.sha256(f"{libraries} {tree_digest([PACKAGE])}".encode()).hexdigest()[:32]
