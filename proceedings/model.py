@@ -185,6 +185,14 @@ class PersonName(Affiliation):
         """Surname and given names, as lists and manifests give them."""
         return f"{self.surname} {self.given}" if self.given else self.surname
 
+    @property
+    def initials(self) -> str:
+        """The given names as initials: «А.М.» for «Алма Маратовна», «Ж.-П.» for «Жан-Поль»."""
+        return "".join(
+            "-".join(f"{piece[0]}." for piece in part.split("-") if piece)
+            for part in (self.given or "").split()
+        )
+
 
 class Person(Record):
     id: Id

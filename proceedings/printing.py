@@ -23,7 +23,14 @@ from proceedings.files import write_atomic
 from proceedings.model import Sources, TrimName
 from proceedings.pdf import Layout, paginate
 from proceedings.pdfedit import retag_subsets, strip_annotations, to_gray
-from proceedings.render import PAGE_GEOMETRY, STYLESHEETS, load_labels, make_environment, render_book
+from proceedings.render import (
+    PAGE_GEOMETRY,
+    STYLESHEETS,
+    load_labels,
+    make_environment,
+    render_book,
+    translator,
+)
 
 PRINT_NAME = "proceedings-print.pdf"
 PDF_VARIANT = "pdf/x-4"
@@ -160,10 +167,7 @@ def final_imprint(sources: Sources, pages: int) -> FinalImprint:
 def _tail_html(sources: Sources, styles: Path, *, blanks: int, total: int, first_verso: bool) -> str:
     env = make_environment(styles / "templates")
     book = sources.book
-    labels = load_labels(styles)
-
-    def t(key: str, lang: str) -> str:
-        return labels.get(lang, labels["en"]).get(key) or labels["en"].get(key, key)
+    t = translator(load_labels(styles))
 
     def number(value: float, lang: str) -> str:
         return f"{value:.2f}".replace(".", t("decimal_separator", lang) or ".")

@@ -268,39 +268,36 @@ def _write_bytes(path: Path, data: bytes, result: ProofResult) -> None:
     result.written.append(path)
 
 
-def _initials(surname: str, given: str | None) -> str:
-    initials = "".join(f"{part[0]}." for part in (given or "").replace("-", " ").split() if part)
-    return f"{surname} {initials}" if initials else surname
-
-
 def citation(sources: Sources, view: PaperView, entry: dict[str, Any], labels: Labels) -> str:
     """The paper's reference in its own language, in the form of GOST 7.0.100:
 
     Author I.O. Title // Book title : materials of the conf. (City, date). – City, year. – P. X–Y.
     """
+    from proceedings.render import translator
+
     lang = view.paper.lang
-    table = {**labels.get("en", {}), **labels.get(lang, {})}
+    t = translator(labels)
     book = sources.book
     first = book.languages[0]
 
     def local(values: dict[str, str]) -> str:
         return values.get(lang) or values.get(first) or next(iter(values.values()), "")
 
-    authors = ", ".join(_initials(a.name.surname, a.name.given) for a in view.authors)
+    authors = ", ".join(f"{a.name.surname} {a.name.initials}".rstrip() for a in view.authors)
     title = (view.paper.title or "").rstrip(".")
-    months = table["months"].split()
-    held = table["citation_date"].format(day=book.date.day, month=months[book.date.month - 1],
+    months = t("months", lang).split()
+    held = t("citation_date", lang).format(day=book.date.day, month=months[book.date.month - 1],
                                          year=book.date.year)
     city = local(book.city)
     place = local(book.imprint.city) or city
     publisher = local(book.imprint.publisher)
     year = book.imprint.year or book.date.year
     where_when = ", ".join(p for p in (city, held) if p)
-    conference = f"{local(book.title)} : {table['citation_materials']} ({where_when})"
+    conference = f"{local(book.title)} : {t('citation_materials', lang)} ({where_when})"
     imprint = ", ".join(p for p in (f"{place} : {publisher}" if publisher else place, str(year)) if p)
     pages = folio_range(entry["folios"])
     head = f"{authors} {title}" if authors else title
-    return f"{head} // {conference}. – {imprint}. – {table['citation_pages']} {pages}."
+    return f"{head} // {conference}. – {imprint}. – {t('citation_pages', lang)} {pages}."
 
 
 def _hash(*parts: str) -> str:
@@ -377,23 +374,20 @@ class _Stamps:
 
     def __init__(self, opts: ProofOptions, sources: Sources, size: tuple[float, float], cache: Path,
                  labels: Labels, digests: _Digests) -> None:
-        from proceedings.render import make_environment
+        from proceedings.render import make_environment, translator
 
         self.opts = opts
         self.sources = sources
         self.size = size
         self.cache = cache
         self.labels = labels
+        self.t = translator(labels)
         self.env: Environment = make_environment(opts.styles / "templates")
         # The HTML holds everything else; the code turns it into the kept PDF.
         self.common = _hash(CACHE_VERSION, "stamps", digests.code, digests.style,
                             str(Path(sources.root).resolve()))
         self.used: set[str] = set()
         self.rendered: list[str] = []
-
-    def t(self, key: str, lang: str) -> str:
-        labels = self.labels
-        return labels.get(lang, labels["en"]).get(key) or labels["en"].get(key, key)
 
     def _html(self, template: str, **context: Any) -> str:
         return self.env.get_template(template).render(

@@ -8,7 +8,7 @@ Markdown once; every piece of markup comes from the templates in ``styles/``.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -179,8 +179,8 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def _initials(name: PersonName) -> str:
-    initials = "".join(f"{part[0]}." for part in (name.given or "").split() if part)
-    return f"{initials}\u00a0{name.surname}" if initials else name.surname
+    """«А.М. Тургунбаева», as bylines in the contents and heads print a name."""
+    return f"{name.initials}\u00a0{name.surname}" if name.initials else name.surname
 
 
 def collation_key(text: str) -> tuple[int, list[int]]:
@@ -271,7 +271,7 @@ def _environment(templates: Path, labels: Labels | None) -> Environment:
     env.filters["markup"] = Markup
     env.filters["typo"] = typeset_spaces
     if labels is not None:
-        translate = _translator(labels)
+        translate = translator(labels)
         env.filters["t_label"] = lambda lang, key: translate(key, lang)
     env.filters["clock"] = lambda value: str(value).replace(":", ".")
     return env
@@ -301,7 +301,7 @@ class BookRenderer:
             "styles_url": styles.resolve().as_uri(),
             "sources_url": Path(sources.root).resolve().as_uri(),
             "fonts_url": fonts.resolve().as_uri(),
-            "t": _translator(self.labels),
+            "t": translator(self.labels),
             "page": PAGE_GEOMETRY[sources.book.trim],
             "book_head": lambda lang: _book_head(sources, lang),
         }
@@ -368,7 +368,9 @@ def _book_head(sources: Sources, lang: str) -> str:
     return book.short_title.get(first) or book.title.get(first, "")
 
 
-def _translator(labels: Labels) -> Any:
+def translator(labels: Labels) -> Callable[[str, str], str]:
+    """``t(key, lang)``: the generated word ``key`` in ``lang``, else in English, else the key."""
+
     def t(key: str, lang: str) -> str:
         return labels.get(lang, labels["en"]).get(key) or labels["en"].get(key, key)
 

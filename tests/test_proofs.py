@@ -290,3 +290,19 @@ def test_an_edit_redoes_only_what_it_touches(minibook_proofs: Path, tmp_path: Pa
     assert {name for name in before if after[name] != before[name]} == {
         "proofs/index.csv", "proofs/ru-fraud.pdf"}
     assert "petrov@example.org" in _pdftotext(out / "proofs" / "ru-fraud.pdf", 1)
+
+
+def test_one_rule_makes_initials_for_bylines_and_citations() -> None:
+    """The contents' byline («И.О. Фамилия») and the offprint's citation («Фамилия И.О.»)
+    take their initials from the same rule; a hyphenated given name keeps its hyphen."""
+    from proceedings.model import PersonName
+    from proceedings.render import make_environment
+
+    from .conftest import REPO
+
+    initials = make_environment(REPO / "styles" / "templates").filters["initials"]
+    name = PersonName(surname="Сартр", given="Жан-Поль Шарль")
+    assert name.initials == "Ж.-П.Ш."
+    assert initials(name) == "Ж.-П.Ш.\u00a0Сартр"
+    assert initials(PersonName(surname="Петров")) == "Петров"
+    assert PersonName(surname="Петров", given="Иван  Сергеевич").initials == "И.С."
