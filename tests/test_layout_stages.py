@@ -260,6 +260,21 @@ def test_a_fingerprint_changes_with_what_the_layout_reads_and_nothing_else(
     assert digests()[0] != after_image[0]
 
 
+def test_a_fingerprint_sees_an_image_in_a_folder_of_the_papers_folder(
+    style_tree: tuple[Path, Path, Path],
+) -> None:
+    """A figure may live in a folder inside the paper's (``file: img/fig.png``); the
+    layout fetches it like any other, so a new image must lay the paper out again."""
+    styles, fonts, root = style_tree
+    paper = Part("paper:p1", "papers", "ru", "paper-p1", "head", "book head")
+    image = root / "papers" / "p1" / "img" / "fig.png"
+    image.parent.mkdir()
+    image.write_bytes(b"red pixels")
+    before = Fingerprint(styles, fonts, root).of(paper, "<p>text</p>")
+    image.write_bytes(b"blue pixels, more")
+    assert Fingerprint(styles, fonts, root).of(paper, "<p>text</p>") != before
+
+
 def test_stored_gives_a_complete_layout_or_none(tmp_path: Path) -> None:
     layout = PartLayout("paper:p1", "a" * 40, 3, anchors={"paper-p1": [0, 1.5, 2.5]},
                         bookmarks=[[2, "Title", 0, 2.5]], diagnostics=[["p.md", 0, "warning", "m", "c"]])
