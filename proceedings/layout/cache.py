@@ -18,7 +18,7 @@ import re
 import time
 from pathlib import Path
 
-from proceedings.files import code_version, files_digest
+from proceedings.files import code_version, file_digest, files_digest
 from proceedings.layout.records import Part, PartLayout
 from proceedings.render import STYLESHEETS
 
@@ -45,9 +45,13 @@ class Fingerprint:
         digest = hashlib.sha256(self.common.encode())
         digest.update(html.encode())
         if part.kind == "papers":
-            # Images are fetched at layout time, so they are part of the paper too.
+            # Images are fetched at layout time, so they are part of the paper too: every
+            # file under its folder, since a figure may be in a folder of its own there.
             folder = self.sources_root / "papers" / part.key.split(":", 1)[1]
-            digest.update(files_digest(p for p in folder.iterdir() if p.is_file()).encode())
+            files = sorted(p for p in folder.rglob("*") if p.is_file())
+            for path in files:
+                digest.update(f"{path.relative_to(folder).as_posix()}\0".encode())
+                digest.update(file_digest(path))
         return digest.hexdigest()[:40]
 
 
