@@ -239,7 +239,7 @@ def run_check(root: Path, *, cli: bool = True) -> Diagnostics:
         return diags
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
-        code = main(["check", str(root)])
+        code = main(["check", str(root), "--out", str(root.parent / "out")])
     assert code == (1 if diags.failed() else 0)
     lines = err.getvalue().split("\n")[:-1]  # a diagnostic ends at "\\n" only
     if lines:
