@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 def _sources_and_out(command: argparse.ArgumentParser, out_help: str = "the output folder") -> None:
     command.add_argument("sources", nargs="?", default="sources", type=Path,
                          help="the sources folder (default: sources)")
-    command.add_argument("--out", default="build", type=Path, help=f"{out_help} (default: build)")
+    command.add_argument("--out", default=None, type=Path, metavar="DIR",
+                         help=f"{out_help} (default: build beside the sources folder, SOURCES/../build)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -107,6 +108,10 @@ def _report(diagnostics: Diagnostics, *, strict: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     args = _parser().parse_args(argv)
+    if getattr(args, "out", "") is None:  # without --out: the book's own build/, beside its sources
+        from proceedings.build import default_out
+
+        args.out = default_out(args.sources)
     if args.command in ("build", "watch", "print", "proofs") and getattr(args, "engine", "") != "single":
         from proceedings.units import start_workers
 

@@ -1,10 +1,87 @@
-"""Outputs only where asked: the guard that keeps the suite out of the working tree."""
+"""Outputs only where asked: a book's outputs go beside its sources (or to --out), and
+the suite keeps out of the working tree."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
-from .conftest import GUARDED, REPO, tree_changes, tree_state
+import pytest
+
+from proceedings.build import default_out
+from proceedings.cli import main
+from proceedings.printing import PRINT_NAME
+
+from .conftest import GUARDED, MINIBOOK, REPO, tree_changes, tree_state
+
+# --- where a command writes ------------------------------------------------------------------
+
+
+def test_default_out_is_build_beside_the_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert default_out(Path("sources")) == Path("build")
+    assert default_out(Path("other-book/sources")) == Path("other-book/build")
+    assert default_out(Path("../other-book/sources/")) == Path("../other-book/build")
+    assert default_out(Path("/srv/books/2025")) == Path("/srv/books/build")
+    # Named "." or "..": the folder is made absolute, its build/ is beside it, not in it.
+    (tmp_path / "book" / "sources").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "book" / "sources")
+    assert default_out(Path(".")) == tmp_path / "book" / "build"
+    assert default_out(Path("..")) == tmp_path / "build"
+    assert default_out(Path("../sources/..")) == tmp_path / "build"
+
+
+@pytest.fixture
+def two_books(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The minibook as ``other-book/sources``; the current folder is ``here``, whose
+    ``build/`` holds the outputs of its own book. Returns ``tmp_path``."""
+    shutil.copytree(MINIBOOK, tmp_path / "other-book" / "sources")
+    (tmp_path / "here" / "build").mkdir(parents=True)
+    (tmp_path / "here" / "build" / "check-report.html").write_text("this book's report", encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "here")
+    return tmp_path
+
+
+def _run(root: Path, *argv: str) -> None:
+    """Run the command line, which must succeed and change nothing in ``here/`` nor in
+    the other book's sources."""
+    before = tree_state(root, ("here", "other-book/sources"))
+    assert main(list(argv)) == 0
+    assert tree_changes(before, tree_state(root, ("here", "other-book/sources"))) == []
+
+
+def test_check_writes_its_report_beside_the_book_it_checks(two_books: Path) -> None:
+    report = two_books / "other-book" / "build" / "check-report.html"
+    _run(two_books, "check", "../other-book/sources")
+    assert report.is_file()
+    report.unlink()
+    _run(two_books, "check", str(two_books / "other-book" / "sources"))
+    assert report.is_file()
+    report.unlink()
+    os.chdir(two_books / "other-book" / "sources")  # restored by the fixture's monkeypatch
+    _run(two_books, "check", ".")
+    assert report.is_file()
+    assert not (two_books / "other-book" / "sources" / "build").exists()
+
+
+def test_check_writes_where_out_says(two_books: Path) -> None:
+    _run(two_books, "check", "../other-book/sources", "--out", "../reports")
+    assert (two_books / "reports" / "check-report.html").is_file()
+    assert not (two_books / "other-book" / "build").exists()
+
+
+def test_build_proofs_and_print_write_beside_the_book(two_books: Path) -> None:
+    out = two_books / "other-book" / "build"
+    _run(two_books, "build", "../other-book/sources")
+    assert {p.name for p in out.iterdir()} == {
+        "proceedings.pdf", "manifest.json", "check-report.html", ".cache"}
+    _run(two_books, "proofs", "../other-book/sources")
+    assert (out / "proofs" / "index.csv").is_file()
+    assert len(list((out / "offprints").glob("*.pdf"))) == 3
+    _run(two_books, "print", "../other-book/sources")
+    assert (out / PRINT_NAME).is_file()
+    assert sorted(p.name for p in two_books.iterdir()) == ["here", "other-book"]
+
 
 # --- the guard of the working tree -----------------------------------------------------------
 
