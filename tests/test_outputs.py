@@ -13,7 +13,7 @@ from proceedings.build import default_out
 from proceedings.cli import main
 from proceedings.printing import PRINT_NAME
 
-from .conftest import GUARDED, MINIBOOK, REPO, tree_changes, tree_state
+from .conftest import FIXTURES, GUARDED, MINIBOOK, REPO, make_case, tree_changes, tree_state
 
 # --- where a command writes ------------------------------------------------------------------
 
@@ -42,45 +42,90 @@ def two_books(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _run(root: Path, *argv: str) -> None:
+def _run(root: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> list[str]:
     """Run the command line, which must succeed and change nothing in ``here/`` nor in
-    the other book's sources."""
+    the other book's sources; return what it printed on stderr, line by line."""
     before = tree_state(root, ("here", "other-book/sources"))
+    capsys.readouterr()
     assert main(list(argv)) == 0
     assert tree_changes(before, tree_state(root, ("here", "other-book/sources"))) == []
+    return capsys.readouterr().err.splitlines()
 
 
-def test_check_writes_its_report_beside_the_book_it_checks(two_books: Path) -> None:
+def test_check_writes_its_report_beside_the_book_it_checks(
+    two_books: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     report = two_books / "other-book" / "build" / "check-report.html"
-    _run(two_books, "check", "../other-book/sources")
+    # The minibook has no findings: the one line says where the report went.
+    assert _run(two_books, capsys, "check", "../other-book/sources") == [
+        "proceedings: wrote ../other-book/build/check-report.html"
+    ]
     assert report.is_file()
     report.unlink()
-    _run(two_books, "check", str(two_books / "other-book" / "sources"))
+    assert _run(two_books, capsys, "check", str(two_books / "other-book" / "sources")) == [
+        f"proceedings: wrote {report}"
+    ]
     assert report.is_file()
     report.unlink()
     os.chdir(two_books / "other-book" / "sources")  # restored by the fixture's monkeypatch
-    _run(two_books, "check", ".")
+    assert _run(two_books, capsys, "check", ".") == [f"proceedings: wrote {report}"]
     assert report.is_file()
     assert not (two_books / "other-book" / "sources" / "build").exists()
 
 
-def test_check_writes_where_out_says(two_books: Path) -> None:
-    _run(two_books, "check", "../other-book/sources", "--out", "../reports")
+def test_check_writes_where_out_says(two_books: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(two_books, capsys, "check", "../other-book/sources", "--out", "../reports") == [
+        "proceedings: wrote ../reports/check-report.html"
+    ]
     assert (two_books / "reports" / "check-report.html").is_file()
     assert not (two_books / "other-book" / "build").exists()
 
 
-def test_build_proofs_and_print_write_beside_the_book(two_books: Path) -> None:
+def test_proofs_build_and_print_write_beside_the_book_and_say_what(
+    two_books: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = two_books / "other-book" / "build"
-    _run(two_books, "build", "../other-book/sources")
+    # Proofs of a book not built yet: it is built first, beside its sources.
+    assert _run(two_books, capsys, "proofs", "../other-book/sources") == [
+        "proceedings: the book was out of date and was rebuilt: wrote ../other-book/build/proceedings.pdf "
+        "and ../other-book/build/manifest.json",
+        "proceedings: wrote 3 proofs in ../other-book/build/proofs, 3 offprints in "
+        "../other-book/build/offprints, and ../other-book/build/proofs/index.csv",
+    ]
     assert {p.name for p in out.iterdir()} == {
-        "proceedings.pdf", "manifest.json", "check-report.html", ".cache"}
-    _run(two_books, "proofs", "../other-book/sources")
-    assert (out / "proofs" / "index.csv").is_file()
-    assert len(list((out / "offprints").glob("*.pdf"))) == 3
-    _run(two_books, "print", "../other-book/sources")
+        "proceedings.pdf", "manifest.json", ".cache", "proofs", "offprints"}
+    assert len(list((out / "proofs").glob("*.pdf"))) == len(list((out / "offprints").glob("*.pdf"))) == 3
+
+    err = _run(two_books, capsys, "build", "../other-book/sources")
+    assert err[-2].startswith("proceedings: wrote ../other-book/build/proceedings.pdf (")
+    assert err[-2].endswith(" pages) and ../other-book/build/manifest.json")
+    assert err[-1] == "proceedings: wrote ../other-book/build/check-report.html"
+    assert (out / "check-report.html").is_file()
+
+    err = _run(two_books, capsys, "print", "../other-book/sources")
+    assert err[-2].startswith(f"proceedings: wrote ../other-book/build/{PRINT_NAME} (")
+    assert err[-1] == f"proceedings: preflight passed ../other-book/build/{PRINT_NAME}"
     assert (out / PRINT_NAME).is_file()
     assert sorted(p.name for p in two_books.iterdir()) == ["here", "other-book"]
+
+
+def test_fix_names_the_files_it_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sources = make_case(FIXTURES / "broken" / "odd-space", tmp_path)
+    before = tree_state(tmp_path, ("sources",))
+    monkeypatch.chdir(tmp_path)
+    assert main(["fix", "--codes", "odd-space", "sources"]) == 0
+    assert capsys.readouterr().err.splitlines()[-1].startswith("proceedings: would fix ")
+    assert tree_state(tmp_path, ("sources",)) == before
+    assert main(["fix", "--codes", "odd-space", "sources", "--write"]) == 0
+    last = capsys.readouterr().err.splitlines()[-1]
+    changes = tree_changes(before, tree_state(tmp_path, ("sources",)))
+    changed = [line.split(" ")[1].rstrip(":") for line in changes]
+    assert changed
+    assert last == f"proceedings: fixed {len(changed)} file(s) for odd-space: {', '.join(changed)}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sources"]  # no report, no build/
+    assert sources.is_dir()
 
 
 # --- the guard of the working tree -----------------------------------------------------------
