@@ -24,22 +24,24 @@ def test_default_out_is_build_beside_the_sources(tmp_path: Path, monkeypatch: py
     assert default_out(Path("../other-book/sources/")) == Path("../other-book/build")
     assert default_out(Path("/srv/books/2025")) == Path("/srv/books/build")
     # Named "." or "..": the folder is made absolute, its build/ is beside it, not in it.
-    (tmp_path / "book" / "sources").mkdir(parents=True)
-    monkeypatch.chdir(tmp_path / "book" / "sources")
-    assert default_out(Path(".")) == tmp_path / "book" / "build"
-    assert default_out(Path("..")) == tmp_path / "build"
-    assert default_out(Path("../sources/..")) == tmp_path / "build"
+    root = tmp_path.resolve()  # as the current folder is named
+    (root / "book" / "sources").mkdir(parents=True)
+    monkeypatch.chdir(root / "book" / "sources")
+    assert default_out(Path(".")) == root / "book" / "build"
+    assert default_out(Path("..")) == root / "build"
+    assert default_out(Path("../sources/..")) == root / "build"
 
 
 @pytest.fixture
 def two_books(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The minibook as ``other-book/sources``; the current folder is ``here``, whose
-    ``build/`` holds the outputs of its own book. Returns ``tmp_path``."""
-    shutil.copytree(MINIBOOK, tmp_path / "other-book" / "sources")
-    (tmp_path / "here" / "build").mkdir(parents=True)
-    (tmp_path / "here" / "build" / "check-report.html").write_text("this book's report", encoding="utf-8")
-    monkeypatch.chdir(tmp_path / "here")
-    return tmp_path
+    ``build/`` holds the outputs of its own book. Returns ``tmp_path``, resolved."""
+    root = tmp_path.resolve()
+    shutil.copytree(MINIBOOK, root / "other-book" / "sources")
+    (root / "here" / "build").mkdir(parents=True)
+    (root / "here" / "build" / "check-report.html").write_text("this book's report", encoding="utf-8")
+    monkeypatch.chdir(root / "here")
+    return root
 
 
 def _run(root: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> list[str]:
