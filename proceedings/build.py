@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -22,6 +23,18 @@ from proceedings.model import Sources
 from proceedings.render import participants
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_out(sources: Path) -> Path:
+    """Where a book's outputs go unless told otherwise: ``build/`` beside its sources folder.
+
+    ``sources`` gives ``build``, ``other-book/sources`` gives ``other-book/build``, so one
+    book's outputs never replace another's. A sources folder named ``.`` or ``..`` is made
+    absolute first: its ``build/`` is beside it, not inside it.
+    """
+    if sources.name in ("", ".."):
+        sources = Path(os.path.abspath(sources))
+    return sources.parent / "build"
 
 
 @dataclass(frozen=True)

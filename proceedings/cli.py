@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 def _sources_and_out(command: argparse.ArgumentParser, out_help: str = "the output folder") -> None:
     command.add_argument("sources", nargs="?", default="sources", type=Path,
                          help="the sources folder (default: sources)")
-    command.add_argument("--out", default="build", type=Path, help=f"{out_help} (default: build)")
+    command.add_argument("--out", default=None, type=Path, metavar="DIR",
+                         help=f"{out_help} (default: build beside the sources folder, SOURCES/../build)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,9 +84,7 @@ def _fix_codes(text: str) -> list[str]:
     return codes
 
 
-def _write_report(
-    out: Path, diagnostics: Diagnostics, sources_dir: Path, sources: Sources | None, *, announce: bool
-) -> None:
+def _write_report(out: Path, diagnostics: Diagnostics, sources_dir: Path, sources: Sources | None) -> None:
     from proceedings.report import write_report
 
     try:
@@ -93,8 +92,7 @@ def _write_report(
     except OSError as exc:
         print(f"proceedings: could not write the check report: {exc}", file=sys.stderr)
         return
-    if announce:
-        print(f"proceedings: wrote {path}", file=sys.stderr)
+    print(f"proceedings: wrote {path}", file=sys.stderr)
 
 
 def _report(diagnostics: Diagnostics, *, strict: bool) -> None:
@@ -107,6 +105,10 @@ def _report(diagnostics: Diagnostics, *, strict: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     args = _parser().parse_args(argv)
+    if getattr(args, "out", "") is None:  # without --out: the book's own build/, beside its sources
+        from proceedings.build import default_out
+
+        args.out = default_out(args.sources)
     if args.command in ("build", "watch", "print", "proofs") and getattr(args, "engine", "") != "single":
         from proceedings.layout.workers import start_workers
 
@@ -116,8 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         sources, diags = check(args.sources)
         _report(diags, strict=args.strict)
-        # Silently: the findings above are check's output, and scripts compare them.
-        _write_report(args.out, diags, args.sources, sources, announce=False)
+        # Last, after the findings and their count: where the report went.
+        _write_report(args.out, diags, args.sources, sources)
         return ExitCode.SOURCE_ERRORS if diags.failed(strict=args.strict) else ExitCode.OK
     if args.command == "fix":
         return _fix(args)
@@ -145,9 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _announce_build(result: BuildResult, out: Path, sources_dir: Path, *, strict: bool) -> None:
     _report(result.diagnostics, strict=strict)
     pages = result.manifest.get("pages")
-    print(f"proceedings: wrote {result.pdf} ({pages} pages)", file=sys.stderr)
+    print(f"proceedings: wrote {result.pdf} ({pages} pages) and {out / 'manifest.json'}", file=sys.stderr)
     # Only beside a book that was built: a failed build leaves the output folder untouched.
-    _write_report(out, result.diagnostics, sources_dir, result.sources, announce=True)
+    _write_report(out, result.diagnostics, sources_dir, result.sources)
 
 
 def _progress() -> Progress | None:
@@ -196,7 +198,8 @@ def _fix(args: argparse.Namespace) -> int:
     if args.write:
         apply(fixes)
     verb = "fixed" if args.write else "would fix (run with --write to apply)"
-    print(f"proceedings: {verb} {len(fixes)} file(s) for {', '.join(args.codes)}", file=sys.stderr)
+    files = f": {', '.join(fix.path for fix in fixes)}" if args.write and fixes else ""
+    print(f"proceedings: {verb} {len(fixes)} file(s) for {', '.join(args.codes)}{files}", file=sys.stderr)
     return ExitCode.OK
 
 
@@ -231,10 +234,12 @@ def _proofs(args: argparse.Namespace) -> int:
     except BuildError as exc:
         _report(Diagnostics(exc.diagnostics), strict=False)
         return ExitCode.SOURCE_ERRORS
+    out = args.out
     if result.rebuilt:
-        print(f"proceedings: the book was out of date and was rebuilt in {args.out}", file=sys.stderr)
-    print(f"proceedings: wrote {len(result.proofs)} proofs and {len(result.offprints)} offprints, "
-          f"and {result.index}", file=sys.stderr)
+        print(f"proceedings: the book was out of date and was rebuilt: wrote {out / 'proceedings.pdf'} "
+              f"and {out / 'manifest.json'}", file=sys.stderr)
+    print(f"proceedings: wrote {len(result.proofs)} proofs in {out / 'proofs'}, "
+          f"{len(result.offprints)} offprints in {out / 'offprints'}, and {result.index}", file=sys.stderr)
     return ExitCode.OK
 
 

@@ -1,7 +1,14 @@
-"""Shared fixtures: a copy of a sources tree per test, and builds cached per session."""
+"""Shared fixtures: a copy of a sources tree per test, and builds cached per session.
+
+Also the guard of the working tree: the suite writes only into temporary folders, and a
+session after which anything differs under the repository's ``build/`` (the editor's
+outputs), ``sources/``, ``styles/``, ``fonts/`` or ``tests/fixtures/`` (a file added,
+removed or changed, a folder made) fails, naming what changed.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -13,6 +20,95 @@ TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"
 REPO = TESTS.parent
 MINIBOOK = FIXTURES / "minibook"
+
+# --- the guard of the working tree ------------------------------------------------------------
+
+# The editor's outputs, the book's sources, what every book is typeset with, and the test
+# books: no test may write there. (tests/golden is rewritten by `make golden`, on purpose.)
+GUARDED = ("build", "sources", "styles", "fonts", "tests/fixtures")
+# A path under the guarded folders → what is there: ("folder", 0, ""), ("file", size,
+# sha256) or ("link", 0, target).
+TreeState = dict[str, tuple[str, int, str]]
+
+
+def tree_state(root: Path, folders: tuple[str, ...] = GUARDED) -> TreeState:
+    """Every folder, file and link under ``root/<folder>``, by its path relative to ``root``."""
+    state: TreeState = {}
+    for folder in folders:
+        top = root / folder
+        if top.is_symlink() or not top.is_dir():
+            if top.is_symlink() or top.exists():
+                state[folder] = _entry(top)
+            continue
+        state[folder] = ("folder", 0, "")
+        for here, dirs, files in os.walk(top):  # symbolic links to folders are not followed
+            for name in [*dirs, *files]:
+                path = Path(here) / name
+                state[path.relative_to(root).as_posix()] = _entry(path)
+    return state
+
+
+def _entry(path: Path) -> tuple[str, int, str]:
+    if path.is_symlink():
+        return ("link", 0, os.readlink(path))
+    if path.is_dir():
+        return ("folder", 0, "")
+    with path.open("rb") as file:
+        digest = hashlib.file_digest(file, "sha256").hexdigest()
+    return ("file", path.stat().st_size, digest)
+
+
+def tree_changes(before: TreeState, after: TreeState) -> list[str]:
+    """What differs between two states of a tree, one line per path, sorted."""
+    changes = []
+    for path in sorted(before.keys() | after.keys()):
+        old, new = before.get(path), after.get(path)
+        if old == new:
+            continue
+        if old is None:
+            assert new is not None
+            changes.append(f"added {path}{_described(new)}")
+        elif new is None:
+            changes.append(f"removed {path}{_described(old)}")
+        else:
+            changes.append(f"changed {path}:{_described(old)} →{_described(new)}")
+    return changes
+
+
+def _described(entry: tuple[str, int, str]) -> str:
+    kind, size, detail = entry
+    if kind == "file":
+        return f" ({size:,} bytes, sha256 {detail[:12]})"
+    return f" (a link to {detail})" if kind == "link" else " (a folder)"
+
+
+_BEFORE = pytest.StashKey[TreeState]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.stash[_BEFORE] = tree_state(REPO)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fail the session if a test wrote into one of the GUARDED folders of the working tree."""
+    before = session.stash.get(_BEFORE, None)
+    if before is None:
+        return
+    changes = tree_changes(before, tree_state(REPO))
+    if not changes:
+        return
+    lines = [f"the tests changed {REPO}'s {', '.join(f'{f}/' for f in GUARDED)}, where no test "
+             "may write (a test writes into its temporary folder):", *changes]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line("")  # after the progress, on a line of its own
+        reporter.write_sep("=", "working tree changed", red=True)
+        for line in lines:
+            reporter.write_line(line, red=True)
+    else:
+        print(*lines, sep="\n")
+    if session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def make_case(case: Path, workdir: Path) -> Path:

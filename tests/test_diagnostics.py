@@ -29,7 +29,7 @@ def test_broken_fixture(
     code = main(["check", "sources", *extra])
     err = capsys.readouterr().err
     expected = (case / "expected.txt").read_text(encoding="utf-8")
-    assert err == expected
+    assert err == expected + "proceedings: wrote build/check-report.html\n"
     exit_file = case / "exit"
     assert code == (int(exit_file.read_text(encoding="utf-8")) if exit_file.exists() else 1)
 
@@ -40,7 +40,7 @@ def test_clean_minibook_has_no_findings(
     make_case(tmp_path / "none", tmp_path)
     monkeypatch.chdir(tmp_path)
     assert main(["check", "sources", "--strict"]) == 0
-    assert capsys.readouterr().err == ""
+    assert capsys.readouterr().err == "proceedings: wrote build/check-report.html\n"
 
 
 def test_build_refuses_broken_sources_and_writes_nothing(

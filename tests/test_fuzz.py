@@ -238,10 +238,12 @@ def run_check(root: Path, *, cli: bool = True) -> Diagnostics:
     if not cli:
         return diags
     err = io.StringIO()
+    out = root.parent / "out"
     with contextlib.redirect_stderr(err):
-        code = main(["check", str(root)])
+        code = main(["check", str(root), "--out", str(out)])
     assert code == (1 if diags.failed() else 0)
     lines = err.getvalue().split("\n")[:-1]  # a diagnostic ends at "\\n" only
+    assert lines.pop() == f"proceedings: wrote {out / 'check-report.html'}"
     if lines:
         assert lines[-1].startswith("proceedings: ")
         assert all(DIAG.match(line) for line in lines[:-1]), lines

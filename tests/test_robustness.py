@@ -162,7 +162,8 @@ def _check_output(
 ) -> str:
     monkeypatch.chdir(sources_parent)
     assert main(["check", "sources"]) == 1
-    checked = capsys.readouterr().err
+    checked, wrote = capsys.readouterr().err.rsplit("proceedings: wrote ", 1)
+    assert wrote == "build/check-report.html\n"  # check's report; a failed build writes nothing
     assert main(["build", "sources", "--out", "out"]) == 1
     assert capsys.readouterr().err == checked
     assert not (sources_parent / "out").exists()
@@ -301,6 +302,7 @@ def test_source_that_is_not_a_regular_file_is_refused(kind: str, tmp_path: Path)
     assert done.stderr == (
         "sources/people.yaml: error: not a regular file (a folder, pipe or device) [io]\n"
         "proceedings: 1 error, 0 warnings\n"
+        "proceedings: wrote build/check-report.html\n"
     )
 
 

@@ -97,10 +97,12 @@ def _refused(file: str) -> str:
 def _check_and_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> tuple[str, str]:
-    """Run ``check`` and ``build`` on tmp_path/sources; both must exit 1; return stderr."""
+    """Run ``check`` and ``build`` on tmp_path/sources; both must exit 1; return stderr,
+    without the line where check says it wrote its report."""
     monkeypatch.chdir(tmp_path)
     assert main(["check", "sources"]) == 1
-    checked = capsys.readouterr().err
+    checked, wrote = capsys.readouterr().err.rsplit("proceedings: wrote ", 1)
+    assert wrote == "build/check-report.html\n"
     assert main(["build", "sources", "--out", "out"]) == 1
     built = capsys.readouterr().err
     assert not (tmp_path / "out" / "proceedings.pdf").exists()
