@@ -4,7 +4,6 @@ engine's stages import only the stages before them."""
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 from .conftest import REPO
 
