@@ -14,7 +14,7 @@ from typing import Literal
 from proceedings.check import check_sources
 from proceedings.check.findings import BuildChecks
 from proceedings.diagnostics import Diagnostics
-from proceedings.files import write_atomic
+from proceedings.files import Inputs, record_inputs, write_atomic
 from proceedings.layout import Settings, Typeset, typeset, typeset_single
 from proceedings.layout.records import Progress
 from proceedings.layout.workers import worker_pool
@@ -76,7 +76,8 @@ def build(opts: BuildOptions) -> BuildResult:
     that stage found (``BuildError``).
     """
     with _workers(opts) as executor:
-        checks = BuildChecks(opts.sources, opts.out, strict=opts.strict)
+        inputs = Inputs.of(opts.sources, opts.styles, opts.fonts)  # first: an edit during the build misses
+        checks = BuildChecks(opts.sources, opts.out, inputs, strict=opts.strict)
         sources, diags = load_sources(opts.sources)  # load: every problem, with file:line
         if sources is not None:
             diags.extend(checks.gate(sources))  # check what the layout relies on
@@ -89,6 +90,7 @@ def build(opts: BuildOptions) -> BuildResult:
         diags.raise_if_failed(strict=opts.strict)
         result = _write(opts, sources, book, diags)
         checks.keep(diags)
+        record_inputs(opts.out, inputs)
         return result
 
 

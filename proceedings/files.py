@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -112,3 +114,41 @@ def code_version() -> str:
 
     libraries = " ".join(f"{name} {version(name)}" for name in ("weasyprint", "pydyf", "pikepdf", "pypdf"))
     return hashlib.sha256(f"{libraries} {tree_digest([PACKAGE])}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a book is made from, by digest: the code, the sources, the styles and fonts.
+
+    The one way to tell whether a book's inputs changed: a build records its inputs'
+    key beside the book (``record_inputs``), and the proofs lay the book out again when
+    the key of the inputs as they are now differs.
+    """
+
+    code: str
+    sources: str
+    style: str
+
+    @classmethod
+    def of(cls, sources: Path, styles: Path, fonts: Path) -> Inputs:
+        return cls(code_version(), tree_digest([sources]), tree_digest([styles, fonts]))
+
+    @property
+    def key(self) -> str:
+        return hashlib.sha256(f"{self.code} {self.sources} {self.style}".encode()).hexdigest()[:40]
+
+
+BUILT = Path(".cache") / "built.json"  # under the output folder: the inputs of its book
+
+
+def record_inputs(out: Path, inputs: Inputs) -> None:
+    """Say that the book in ``out`` was built from ``inputs``."""
+    write_atomic(out / BUILT, json.dumps({"inputs": inputs.key}).encode())
+
+
+def recorded_inputs(out: Path) -> str | None:
+    """The key of the inputs the book in ``out`` was built from, if it says."""
+    try:
+        return str(json.loads((out / BUILT).read_text(encoding="utf-8"))["inputs"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return None

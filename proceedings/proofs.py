@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from proceedings.check.findings import findings_key, read_findings, record_findings
 from proceedings.diagnostics import Diagnostic, Diagnostics
-from proceedings.files import code_version, tree_digest, write_atomic
+from proceedings.files import Inputs, recorded_inputs, write_atomic
+from proceedings.layout.cache import touch
 
 if TYPE_CHECKING:
     import pikepdf
@@ -49,9 +50,9 @@ CSV_COLUMNS = ("id", "lang", "title", "authors", "emails", "pages", "file")
 WATERMARK_DEGREES = 50
 # Bump when what is kept in the cache changes in a way the hashed inputs do not show.
 CACHE_VERSION = "1"
-# Inside the build's cache folder; the units' files there are named by bare hashes.
-CACHE_FOLDER = Path(".cache") / "proofs"
-STATE = "state.json"
+# The build's cache folder, where every cached file is kept and pruned (``layout.cache``).
+CACHE_FOLDER = Path(".cache")
+STATE = "proofs.json"  # what the last run made, from what
 
 
 @dataclass(frozen=True)
@@ -77,35 +78,23 @@ class ProofResult:
     written: list[Path] = field(default_factory=list)
 
 
-def is_stale(out: Path, *inputs: Path) -> bool:
-    """Whether the book in ``out`` is missing or older than any file under ``inputs``."""
+def is_stale(out: Path, inputs: Inputs) -> bool:
+    """Whether the book in ``out`` is missing or was built from other inputs."""
     built = [out / "proceedings.pdf", out / "manifest.json"]
-    if not all(p.is_file() for p in built):
-        return True
-    oldest = min(p.stat().st_mtime for p in built)
-    for root in inputs:
-        for folder, _dirs, files in os.walk(root):
-            for name in files:
-                try:
-                    if os.stat(os.path.join(folder, name)).st_mtime > oldest:
-                        return True
-                except OSError:  # a dangling link, or a file removed meanwhile
-                    continue
-    return False
+    return not all(p.is_file() for p in built) or recorded_inputs(out) != inputs.key
 
 
 def make_proofs(opts: ProofOptions) -> ProofResult:
     """Write ``proofs/<id>.pdf``, ``proofs/index.csv`` and ``offprints/<id>.pdf`` under ``opts.out``."""
     cache = opts.out / CACHE_FOLDER
     date = opts.date or dt.date.today()
-    digests = _Digests(code=code_version(), sources=tree_digest([opts.sources]),
-                       style=tree_digest([opts.styles, opts.fonts]))
-    stale = is_stale(opts.out, opts.sources, opts.styles)
+    inputs = Inputs.of(opts.sources, opts.styles, opts.fonts)
+    stale = is_stale(opts.out, inputs)
     if not stale:
-        done = _unchanged(opts, cache, _state_key(opts, digests, date))
+        done = _unchanged(opts, cache, _state_key(opts, inputs, date))
         if done is not None:
             return done
-    key = findings_key(opts.sources)
+    key = findings_key(opts.sources, inputs)
     result = ProofResult(rebuilt=stale)
     sources, found = _rebuild(opts) if stale else _checked(opts, key)
     if stale:
@@ -114,11 +103,8 @@ def make_proofs(opts: ProofOptions) -> ProofResult:
     result.diagnostics = diags
     diags.raise_if_failed()
     assert sources is not None
-    _cut(opts, sources, diags, date, cache, digests, result)
-    _record_state(opts, cache, _state_key(opts, digests, date), result, key)
-    for path in cache.glob("findings-*.json"):
-        if path.name != f"findings-{key}.json":
-            path.unlink(missing_ok=True)
+    _cut(opts, sources, diags, date, cache, inputs, result)
+    _record_state(opts, cache, _state_key(opts, inputs, date), result, key)
     return result
 
 
@@ -154,15 +140,8 @@ def _rebuild(opts: ProofOptions) -> tuple[Sources | None, list[Diagnostic]]:
     return built.sources, list(built.diagnostics)
 
 
-@dataclass(frozen=True)
-class _Digests:
-    code: str  # the package's code and the fonts the checker reads
-    sources: str
-    style: str  # the styles and the fonts of the proofs
-
-
 def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date, cache: Path,
-         digests: _Digests, result: ProofResult) -> None:
+         inputs: Inputs, result: ProofResult) -> None:
     """Cut every paper's proof and offprint from the book, and write index.csv."""
     import pikepdf
 
@@ -181,7 +160,7 @@ def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date
 
         book = open_pdf(opts.out / "proceedings.pdf")
         box = [float(v) for v in book.pages[0].mediabox]
-        stamps = _Stamps(opts, sources, (box[2] - box[0], box[3] - box[1]), cache, labels, digests)
+        stamps = _Stamps(opts, sources, (box[2] - box[0], box[3] - box[1]), cache, labels, inputs)
         shown = date.strftime("%d.%m.%Y")
         langs = sorted({e["lang"] for e in entries})
         watermark_files = stamps.watermarks(langs, shown)
@@ -226,7 +205,6 @@ def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date
                 "pages": folio_range(entry["folios"]),
                 "file": f"{paper_id}.pdf",
             })
-    stamps.prune()
     result.index = opts.out / "proofs" / "index.csv"
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
@@ -307,7 +285,7 @@ def _hash(*parts: str) -> str:
 # The last run's inputs and outputs: when nothing changed, nothing is read but them.
 
 
-def _state_key(opts: ProofOptions, digests: _Digests, date: dt.date) -> str:
+def _state_key(opts: ProofOptions, inputs: Inputs, date: dt.date) -> str:
     digest = hashlib.sha256()
     for name in ("proceedings.pdf", "manifest.json"):
         try:
@@ -315,9 +293,9 @@ def _state_key(opts: ProofOptions, digests: _Digests, date: dt.date) -> str:
         except OSError:
             digest.update(b"missing")
     book = digest.hexdigest()
-    return _hash(CACHE_VERSION, "state", digests.code, os.getcwd(),
+    return _hash(CACHE_VERSION, "state", inputs.key, os.getcwd(),
                  *(str(p.resolve()) for p in (opts.sources, opts.styles, opts.fonts, opts.out)),
-                 digests.sources, digests.style, book, date.isoformat())
+                 book, date.isoformat())
 
 
 def _outputs_now(out: Path, names: Iterable[str]) -> dict[str, list[int]] | None:
@@ -373,7 +351,7 @@ class _Stamps:
     """
 
     def __init__(self, opts: ProofOptions, sources: Sources, size: tuple[float, float], cache: Path,
-                 labels: Labels, digests: _Digests) -> None:
+                 labels: Labels, inputs: Inputs) -> None:
         from proceedings.render import make_environment, translator
 
         self.opts = opts
@@ -384,9 +362,8 @@ class _Stamps:
         self.t = translator(labels)
         self.env: Environment = make_environment(opts.styles / "templates")
         # The HTML holds everything else; the code turns it into the kept PDF.
-        self.common = _hash(CACHE_VERSION, "stamps", digests.code, digests.style,
+        self.common = _hash(CACHE_VERSION, "stamps", inputs.code, inputs.style,
                             str(Path(sources.root).resolve()))
-        self.used: set[str] = set()
         self.rendered: list[str] = []
 
     def _html(self, template: str, **context: Any) -> str:
@@ -394,9 +371,9 @@ class _Stamps:
             width=f"{self.size[0]:.3f}pt", height=f"{self.size[1]:.3f}pt", t=self.t, **context)
 
     def _file(self, kind: str, html: str) -> Path:
-        name = f"{kind}-{_hash(self.common, kind, html)}.pdf"
-        self.used.add(name)
-        return self.cache / name
+        path = self.cache / f"{kind}-{_hash(self.common, kind, html)}.pdf"
+        touch(path)  # used: the build's pruning keeps what was used last
+        return path
 
     def _lay_out(self, html: str, salt: str) -> tuple[pikepdf.Pdf, dict[str, int]]:
         import pikepdf
@@ -460,9 +437,3 @@ class _Stamps:
     def citations(self, texts: dict[str, tuple[str, str]]) -> dict[str, Path]:
         items = {i: {"id": i, "lang": lang, "text": text} for i, (lang, text) in texts.items()}
         return self._each("citation", "offprint_citation.html.j2", "citation", "citations", items)
-
-    def prune(self) -> None:
-        """Remove the stamps this run did not use: a corrected paper's old cover, yesterday's date."""
-        for path in self.cache.glob("*.pdf"):
-            if path.name not in self.used:
-                path.unlink(missing_ok=True)

@@ -102,7 +102,7 @@ def _unit_texts(out: Path, key: str) -> list[str]:
     return [
         subprocess.run(["pdftotext", "-layout", str(meta.with_suffix(".pdf")), "-"],
                        check=True, capture_output=True, text=True).stdout
-        for meta in sorted((out / ".cache").glob("*.json"))
+        for meta in sorted((out / ".cache").glob("?" * 40 + ".json"))  # parts, not findings
         if json.loads(meta.read_text(encoding="utf-8")).get("key") == key
         and meta.with_suffix(".pdf").is_file()
     ]

@@ -342,6 +342,27 @@ def test_prune_keeps_four_times_what_the_book_uses(tmp_path: Path, monkeypatch: 
     assert book.exists()
 
 
+def test_one_pruning_policy_covers_the_proofs_stamps_and_kept_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every file named by a digest is one entry of the one cache, whatever made it; the
+    indexes beside them (rewritten by each run) are never pruned."""
+    monkeypatch.setattr(layout_cache, "CACHE_FLOOR", 10)
+    digest = "e" * 40
+    stale = [tmp_path / f"cover-{digest}.pdf", tmp_path / f"watermark-{digest}.pdf",
+             tmp_path / f"citation-{digest}.pdf", tmp_path / f"findings-{digest}.json"]
+    indexes = [tmp_path / name for name in ("checks.json", "proofs.json", "built.json")]
+    for path in stale + indexes:
+        path.write_bytes(bytes(100))
+        os.utime(path, (1_000_000_000, 1_000_000_000))
+    book = tmp_path / f"book-{'d' * 40}.pdf"
+    book.write_bytes(bytes(10))  # what this build uses
+    prune(tmp_path, set(), since=time.time() - 1)
+    assert [path.exists() for path in stale] == [False] * 4
+    assert all(path.exists() for path in indexes)
+    assert book.exists()
+
+
 # workers ----------------------------------------------------------------------------
 
 

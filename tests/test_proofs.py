@@ -214,13 +214,28 @@ def test_citation_gives_a_page_range_in_the_papers_language() -> None:
     assert "2025 ж. 18 сәуір" in kk
 
 
-def test_a_missing_or_older_book_is_stale(tmp_path: Path, minibook_build: Path) -> None:
+def test_a_missing_book_or_one_built_from_other_inputs_is_stale(tmp_path: Path, minibook_build: Path) -> None:
+    """Whether the sources changed is told by their content, not by their files' times."""
+    import os
+    import shutil
+
+    from proceedings.files import Inputs
     from proceedings.proofs import is_stale
 
-    from .conftest import MINIBOOK
+    from .conftest import MINIBOOK, REPO
 
-    assert is_stale(tmp_path, MINIBOOK)
-    assert not is_stale(minibook_build, MINIBOOK)
+    def inputs(sources: Path) -> Inputs:
+        return Inputs.of(sources, REPO / "styles", REPO / "fonts")
+
+    assert is_stale(tmp_path, inputs(MINIBOOK))
+    assert not is_stale(minibook_build, inputs(MINIBOOK))
+    copy = tmp_path / "sources"
+    shutil.copytree(MINIBOOK, copy)
+    book = copy / "book.yaml"
+    os.utime(book)  # saved again, unchanged
+    assert not is_stale(minibook_build, inputs(copy))
+    book.write_text(book.read_text(encoding="utf-8") + "\n# a comment\n", encoding="utf-8")
+    assert is_stale(minibook_build, inputs(copy))
 
 
 def _copy_of_proofs(minibook_proofs: Path, tmp_path: Path) -> tuple[Any, Path]:
@@ -258,7 +273,7 @@ def test_a_rerun_with_nothing_changed_lays_out_and_writes_nothing(minibook_proof
     assert _outputs(out) == before
     # Without the record of the last run every stamp still comes from the cache: a fresh
     # process does not even load WeasyPrint.
-    (out / ".cache" / "proofs" / "state.json").unlink()
+    (out / ".cache" / "proofs.json").unlink()
     script = (
         "import datetime, sys; from pathlib import Path; from proceedings.proofs import ProofOptions, "
         "make_proofs; r = make_proofs(ProofOptions(sources=Path(sys.argv[1]), out=Path(sys.argv[2]), "

@@ -18,25 +18,23 @@ from pathlib import Path
 from types import TracebackType
 
 from proceedings.check import GATE, MODULES, Checked, FindingsCache, check_sources, check_task
-from proceedings.check.fonts import FONTS
 from proceedings.diagnostics import Diagnostic
-from proceedings.files import code_version, tree_digest, write_atomic
+from proceedings.files import Inputs, write_atomic
 from proceedings.model import Sources
 
-# Inside the output folder's cache; the findings of the last build of each sources.
-FINDINGS_FOLDER = Path(".cache") / "proofs"
+# The output folder's cache, where every cached file is kept (``layout.cache``).
+FINDINGS_FOLDER = Path(".cache")
 CACHE_VERSION = "1"  # of the findings' file form
 
 
-def findings_key(sources_dir: Path) -> str:
-    """The key under which the findings for ``sources_dir`` as it is now are kept.
+def findings_key(sources_dir: Path, inputs: Inputs) -> str:
+    """The key under which the findings for ``sources_dir`` with ``inputs`` are kept.
 
-    Take it before reading the sources, so that an edit made while a build runs is
-    not filed under the old text.
+    Take the inputs before reading the sources, so that an edit made while a build
+    runs is not filed under the old text.
     """
     # Findings name files relative to the working folder, so it is part of the key.
-    parts = (CACHE_VERSION, "findings", code_version(), tree_digest([FONTS]), os.getcwd(),
-             str(sources_dir.resolve()), tree_digest([sources_dir]))
+    parts = (CACHE_VERSION, "findings", inputs.key, os.getcwd(), str(sources_dir.resolve()))
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:40]
 
 
@@ -48,8 +46,10 @@ def record_findings(out: Path, key: str, found: Iterable[Diagnostic]) -> None:
 
 def read_findings(out: Path, key: str) -> list[Diagnostic] | None:
     """The findings kept under ``key`` in ``out``, or None."""
+    path = out / FINDINGS_FOLDER / f"findings-{key}.json"
     try:
-        rows = json.loads((out / FINDINGS_FOLDER / f"findings-{key}.json").read_text(encoding="utf-8"))
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        os.utime(path)  # used: the cache keeps what was used last
         return [Diagnostic.from_row(row) for row in rows]
     except (OSError, ValueError, TypeError):
         return None
@@ -63,8 +63,8 @@ class BuildChecks:
     stores the build's findings for the proofs and the next build.
     """
 
-    def __init__(self, sources_dir: Path, out: Path, *, strict: bool) -> None:
-        self.key = findings_key(sources_dir)  # taken first: an edit during the build misses
+    def __init__(self, sources_dir: Path, out: Path, inputs: Inputs, *, strict: bool) -> None:
+        self.key = findings_key(sources_dir, inputs)
         self.out = out
         self.strict = strict
         self.cache = FindingsCache(out / ".cache" / "checks.json")

@@ -22,9 +22,12 @@ from proceedings.files import code_version, file_digest, files_digest
 from proceedings.layout.records import Part, PartLayout
 from proceedings.render import STYLESHEETS
 
-# What the cache holds besides the checks' findings: laid-out parts (a PDF and its page
-# map, or a draft's page map alone), font subsets and the assembled book.
-_CACHED = re.compile(r"(?:[0-9a-f]{40}\.(?:pdf|json)|font-[0-9a-f]{32}\.ttf|book-[0-9a-f]{40}\.pdf)")
+# What the cache holds, each file named by its digest: laid-out parts (a PDF and its page
+# map, or a draft's page map alone), font subsets, the assembled book, the proofs' stamps
+# and the findings kept for the proofs. Not the indexes beside them (checks.json,
+# proofs.json, built.json), which each run rewrites.
+_CACHED = re.compile(r"(?:[0-9a-f]{40}\.(?:pdf|json)|font-[0-9a-f]{32}\.ttf|book-[0-9a-f]{40}\.pdf"
+                     r"|(?:cover|watermark|citation)-[0-9a-f]{40}\.pdf|findings-[0-9a-f]{40}\.json)")
 CACHE_FLOOR = 64 * 1024 * 1024  # bytes the cache may always hold
 
 
