@@ -278,10 +278,10 @@ def _environment(templates: Path, labels: Labels | None) -> Environment:
 
 
 class BookRenderer:
-    """Renders the book, or one unit of it, from one set of records.
+    """Renders the book, or one part of it, from one set of records.
 
-    A unit is one part laid out on its own ("title", "contents", "programme:kk",
-    "paper:p01", "resolution:ru", "index"); the book as one document is unit None.
+    A part is laid out on its own ("title", "contents", "programme:kk", "paper:p01",
+    "resolution:ru", "index"); the book as one document is part None.
     """
 
     def __init__(self, sources: Sources, styles: Path, *, fonts: Path) -> None:
@@ -308,15 +308,15 @@ class BookRenderer:
 
     def render(
         self,
-        unit: str | None = None,
+        part: str | None = None,
         *,
         page_numbers: Mapping[str, int | str] | None = None,
         link_targets: tuple[str, ...] = (),
         written: list[str] | None = None,
     ) -> str:
-        """The HTML of the whole book, or of one unit with its page numbers written in.
+        """The HTML of the whole book, or of one part with its page numbers written in.
 
-        ``written`` gets the anchors whose numbers the unit prints, in its order.
+        ``written`` gets the anchors whose numbers the part prints, in its order.
         """
 
         def page_attr(anchor: str) -> Markup:
@@ -329,23 +329,24 @@ class BookRenderer:
         template = self.env.get_template("book.html.j2")
         return template.render(
             **self.common,
-            unit=unit,
-            # A paper's unit renders its own paper only, without walking all the others.
-            unit_papers=self._papers_of(unit),
-            part_mode=unit is not None and unit != "title",
-            want=lambda key: unit is None or unit == key,
+            part_key=part,
+            # A paper's part renders its own paper only, without walking all the others.
+            part_papers=self._papers_of(part),
+            # A part laid out alone: its heads and folios are stamped when it is assembled.
+            part_mode=part is not None and part != "title",
+            want=lambda key: part is None or part == key,
             page_attr=page_attr,
             link_targets=link_targets,
         )
 
-    def _papers_of(self, unit: str | None) -> list[PaperView]:
-        if unit is None:
+    def _papers_of(self, part: str | None) -> list[PaperView]:
+        if part is None:
             return self.context.papers
-        if not unit.startswith("paper:"):
+        if not part.startswith("paper:"):
             return []
         if self._by_id is None:
             self._by_id = {view.paper.id: view for view in self.context.papers}
-        view = self._by_id.get(unit.removeprefix("paper:"))
+        view = self._by_id.get(part.removeprefix("paper:"))
         return [view] if view else []
 
     def render_template(self, name: str, **values: Any) -> str:
