@@ -239,15 +239,11 @@ def _proofs(args: argparse.Namespace) -> int:
 
 
 def _preflight(path: Path, *, signature: int | None, print_pdf: bool) -> int:
-    from proceedings.preflight import PreflightOptions, ToolMissing, preflight
+    from proceedings.preflight import PreflightOptions, preflight
 
     if signature is None and print_pdf:
         signature = 4
-    try:
-        found = preflight(path, PreflightOptions(signature=signature, print=print_pdf))
-    except ToolMissing as exc:
-        print(f"proceedings: {exc}", file=sys.stderr)
-        return ExitCode.MISSING_DEPENDENCY
+    found = preflight(path, PreflightOptions(signature=signature, print=print_pdf))
     for diag in found:
         print(diag, file=sys.stderr)
     if found:
