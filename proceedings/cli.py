@@ -1,6 +1,7 @@
 """The command line: parse arguments, run a stage, print diagnostics, map to exit codes.
 
-This is the only module that prints or exits.
+This is the only module that prints or exits, but for ``proceedings.system``, which the
+Makefile runs before the package is installed.
 """
 
 from __future__ import annotations
