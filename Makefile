@@ -1,4 +1,6 @@
 # Every target bootstraps its own virtual environment; nothing is installed by hand.
+# What PyPI cannot give (the Pango libraries WeasyPrint needs) is installed with apt-get
+# when make runs as root, and otherwise named in one line: see proceedings/system.py.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -42,6 +44,7 @@ clean:
 	rm -rf build tests/results
 
 $(STAMP): pyproject.toml
+	$(PYTHON) -m proceedings.system
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'

@@ -1,6 +1,7 @@
 """The command line: parse arguments, run a stage, print diagnostics, map to exit codes.
 
-This is the only module that prints or exits.
+This is the only module that prints or exits, but for ``proceedings.system``, which the
+Makefile runs before the package is installed.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="proceedings",
         description="Validate and typeset a conference proceedings book.",
     )
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = sub.add_parser("check", help="validate the sources and report every problem")
     _sources_and_out(check, "the folder for check-report.html")
@@ -70,6 +72,24 @@ def _parser() -> argparse.ArgumentParser:
     preflight.add_argument("--print", action="store_true", dest="print_pdf",
                            help="a print PDF: also trim and bleed boxes, no RGB, images of 300 dpi")
     return parser
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed package's version, looked up only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("proceedings")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            found = "unknown"
+        print(f"{parser.prog} {found}")
+        parser.exit()
 
 
 def _fix_codes(text: str) -> list[str]:
@@ -244,15 +264,11 @@ def _proofs(args: argparse.Namespace) -> int:
 
 
 def _preflight(path: Path, *, signature: int | None, print_pdf: bool) -> int:
-    from proceedings.preflight import PreflightOptions, ToolMissing, preflight
+    from proceedings.preflight import PreflightOptions, preflight
 
     if signature is None and print_pdf:
         signature = 4
-    try:
-        found = preflight(path, PreflightOptions(signature=signature, print=print_pdf))
-    except ToolMissing as exc:
-        print(f"proceedings: {exc}", file=sys.stderr)
-        return ExitCode.MISSING_DEPENDENCY
+    found = preflight(path, PreflightOptions(signature=signature, print=print_pdf))
     for diag in found:
         print(diag, file=sys.stderr)
     if found:

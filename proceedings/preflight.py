@@ -1,6 +1,7 @@
 """Preflight: check a finished PDF the way a print shop does before it takes it.
 
-Every font embedded and qpdf's structural check always; the page count a multiple
+Every font embedded and qpdf's structural check (``qpdf --check``, run by pikepdf,
+qpdf's own library, so no program needs installing) always; the page count a multiple
 of the signature when one is given; and for a print PDF also trim and bleed boxes,
 no RGB colour anywhere (text, vector art, images, blending spaces), and images of at
 least 300 dpi at the size they are printed.
@@ -9,8 +10,6 @@ least 300 dpi at the size they are printed.
 from __future__ import annotations
 
 import math
-import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +27,6 @@ Matrix = tuple[float, float, float, float, float, float]
 IDENTITY: Matrix = (1, 0, 0, 1, 0, 0)
 
 
-class ToolMissing(Exception):
-    """A program preflight runs (qpdf) is not installed."""
-
-
 @dataclass(frozen=True)
 class PreflightOptions:
     signature: int | None = None
@@ -41,7 +36,7 @@ class PreflightOptions:
 def preflight(path: Path, opts: PreflightOptions) -> list[Diagnostic]:
     """Every reason ``path`` would be refused; empty when it passes."""
     where = str(path)
-    found = _qpdf(path)
+    found = _structure(path)
     try:
         reader = PdfReader(path)
         pages = list(reader.pages)
@@ -62,17 +57,21 @@ def preflight(path: Path, opts: PreflightOptions) -> list[Diagnostic]:
     return found
 
 
-def _qpdf(path: Path) -> list[Diagnostic]:
-    qpdf = shutil.which("qpdf")
-    if qpdf is None:
-        raise ToolMissing("qpdf is not installed (apt-get install qpdf); preflight needs its --check")
-    run = subprocess.run([qpdf, "--check", str(path)], capture_output=True, text=True, check=False)
-    if run.returncode == 0:
+def _structure(path: Path) -> list[Diagnostic]:
+    """What ``qpdf --check`` finds: damage recovered from, syntax and stream errors."""
+    import pikepdf
+
+    try:
+        with pikepdf.open(path) as pdf:
+            problems = pdf.check_pdf_syntax()
+    except (pikepdf.PdfError, OSError) as exc:
+        problems = [f"ERROR: {exc}"]
+    if not problems:
         return []
-    lines = [line for line in (run.stderr + run.stdout).splitlines()
-             if line.strip() and not line.startswith(("checking ", "PDF Version", "File is not"))]
-    message = "; ".join(lines[:3]) or f"qpdf exited with {run.returncode}"
-    return [error(str(path), 0, f"qpdf --check: {message}", "qpdf")]
+    # The diagnostic names the file already; qpdf's messages begin with it too.
+    shown = [problem.replace(f"{path}: ", "").replace(f"{path} ", "") for problem in problems[:3]]
+    more = f"; {len(problems) - 3} more" if len(problems) > 3 else ""
+    return [error(str(path), 0, f"qpdf --check: {'; '.join(shown)}{more}", "qpdf")]
 
 
 def _resources(resources: object) -> DictionaryObject:

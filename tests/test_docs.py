@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import re
 
+import pytest
+
 from proceedings.cli import _parser
 
 from .conftest import REPO
@@ -30,3 +32,14 @@ def test_the_readme_starts_with_the_two_commands() -> None:
     first_block = README.split("```")[1]
     assert "make pdf" in first_block
     assert "make test" in first_block
+
+
+def test_version_answers(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    from proceedings.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"proceedings {version('proceedings')}\n"

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image, ImageChops
+from PIL import ImageChops
 from pypdf import PdfReader
 
 from proceedings.build import BuildOptions, build
 
+from . import pdfread
 from .conftest import MINIBOOK, REPO
 
 
@@ -44,16 +45,10 @@ def _links(reader: PdfReader) -> list[tuple[int, list[int], object]]:
 
 
 def _page_texts(pdf: Path, pages: int) -> list[str]:
-    return [
-        subprocess.run(
-            ["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(pdf), "-"],
-            check=True, capture_output=True, text=True,
-        ).stdout
-        for n in range(1, pages + 1)
-    ]
+    return [pdfread.layout_text(pdf, n) for n in range(1, pages + 1)]
 
 
-def _same_book(single: Path, parts: Path, tmp: Path, image_pages: list[int]) -> None:
+def _same_book(single: Path, parts: Path, image_pages: list[int]) -> None:
     a, b = PdfReader(single / "proceedings.pdf"), PdfReader(parts / "proceedings.pdf")
     assert len(a.pages) == len(b.pages)
     assert (single / "manifest.json").read_text() == (parts / "manifest.json").read_text()
@@ -65,15 +60,7 @@ def _same_book(single: Path, parts: Path, tmp: Path, image_pages: list[int]) -> 
     assert a.metadata == b.metadata
     assert a.trailer["/Root"]["/Lang"] == b.trailer["/Root"]["/Lang"]
     for number in image_pages:
-        images = []
-        for name, folder in (("single", single), ("parts", parts)):
-            stem = tmp / f"{name}-{number}"
-            subprocess.run(
-                ["pdftoppm", "-r", "40", "-png", "-singlefile", "-f", str(number), "-l", str(number),
-                 str(folder / "proceedings.pdf"), str(stem)],
-                check=True,
-            )
-            images.append(Image.open(f"{stem}.png").convert("RGB"))
+        images = [pdfread.render(folder / "proceedings.pdf", number, 40) for folder in (single, parts)]
         assert ImageChops.difference(*images).getbbox() is None, f"page {number} differs"
 
 
@@ -89,7 +76,7 @@ def test_minibook_parts_equal_single(tmp_path: Path) -> None:
     build(BuildOptions(sources=MINIBOOK, out=parts, engine="parts", jobs=2,
                        progress=lambda key, done, total: laid_out.append(key)))
     pages = len(PdfReader(single / "proceedings.pdf").pages)
-    _same_book(single, parts, tmp_path, list(range(1, pages + 1)))
+    _same_book(single, parts, list(range(1, pages + 1)))
     # Every folio was made from the template sheet: no page of folios was laid out.
     assert "stamps:folio-templates" in laid_out
     assert not [key for key in laid_out if key.startswith("stamps:folios")]
@@ -100,8 +87,7 @@ def _unit_texts(out: Path, key: str) -> list[str]:
     import json
 
     return [
-        subprocess.run(["pdftotext", "-layout", str(meta.with_suffix(".pdf")), "-"],
-                       check=True, capture_output=True, text=True).stdout
+        "".join(_page_texts(meta.with_suffix(".pdf"), pdfread.page_count(meta.with_suffix(".pdf"))))
         for meta in sorted((out / ".cache").glob("?" * 40 + ".json"))  # parts, not findings
         if json.loads(meta.read_text(encoding="utf-8")).get("key") == key
         and meta.with_suffix(".pdf").is_file()
@@ -134,7 +120,7 @@ def test_kerned_folios_and_page_numbers_are_laid_out_in_full(tmp_path: Path) -> 
     # The contents laid out with its numbers, not zeros to write them into.
     assert [" 11\n" in text for text in _unit_texts(parts, "contents")] == [True]
     pages = len(PdfReader(single / "proceedings.pdf").pages)
-    _same_book(single, parts, tmp_path, list(range(1, pages + 1)))
+    _same_book(single, parts, list(range(1, pages + 1)))
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +132,7 @@ def single2024(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_2024_book_parts_equal_single(book2024: Path, single2024: Path, tmp_path: Path) -> None:
-    _same_book(single2024, book2024, tmp_path, [1, 3, 5, 15, 16, 17, 29, 78, 104, 106])
+    _same_book(single2024, book2024, [1, 3, 5, 15, 16, 17, 29, 78, 104, 106])
 
 
 def test_rebuild_uses_the_cache_and_gives_the_same_bytes(tmp_path: Path) -> None:
@@ -165,9 +151,8 @@ def test_rebuild_uses_the_cache_and_gives_the_same_bytes(tmp_path: Path) -> None
 def test_2024_book_size_is_close_to_the_one_document_book(book2024: Path, single2024: Path) -> None:
     ratio = (book2024 / "proceedings.pdf").stat().st_size / (single2024 / "proceedings.pdf").stat().st_size
     assert ratio <= 1.2
-    fonts = subprocess.run(["pdffonts", str(book2024 / "proceedings.pdf")], check=True,
-                           capture_output=True, text=True).stdout.splitlines()[2:]
-    names = [row.split()[0] for row in fonts]
+    names = [font.name for font in pdfread.fonts(book2024 / "proceedings.pdf")]
+    assert names
     # One embedded font per face, but for a subset WeasyPrint gave extra glyphs to.
     assert len(names) <= len(set(names)) + 1
 
@@ -207,8 +192,8 @@ def test_watch_rebuilds_after_an_edit(tmp_path: Path) -> None:
         done.set()
         thread.join(timeout=60)
     assert not any(isinstance(b, BuildError) for b in builds)
-    text = subprocess.run(["pdftotext", str(tmp_path / "out" / "proceedings.pdf"), "-"],
-                          check=True, capture_output=True, text=True).stdout
+    pdf = tmp_path / "out" / "proceedings.pdf"
+    text = "".join(pdfread.text(pdf, page) for page in range(1, pdfread.page_count(pdf) + 1))
     assert "скрытность" in text
 
 
@@ -298,7 +283,7 @@ def test_a_character_the_bundled_fonts_lack_prints_as_in_the_one_document_book(t
     build(BuildOptions(sources=sources, out=parts, engine="parts", jobs=2))
     texts = _page_texts(single / "proceedings.pdf", len(PdfReader(single / "proceedings.pdf").pages))
     page = next(n for n, text in enumerate(texts, 1) if "латентность" in text)
-    _same_book(single, parts, tmp_path, [page])
+    _same_book(single, parts, [page])
 
 
 def _grow(paper: Path) -> None:
@@ -338,7 +323,7 @@ def test_a_paper_that_gains_a_page_renumbers_the_contents_without_laying_it_out(
     assert (out / "proceedings.pdf").read_bytes() == (fresh / "proceedings.pdf").read_bytes()
     single = tmp_path / "single"
     build(BuildOptions(sources=sources, out=single, engine="single"))
-    _same_book(single, out, tmp_path, [3, pages + 1])
+    _same_book(single, out, [3, pages + 1])
 
 
 def test_a_title_of_zeros_is_not_taken_for_a_page_number(tmp_path: Path) -> None:
@@ -356,7 +341,7 @@ def test_a_title_of_zeros_is_not_taken_for_a_page_number(tmp_path: Path) -> None
     build(BuildOptions(sources=sources, out=single, engine="single"))
     build(BuildOptions(sources=sources, out=parts))
     assert _contents_line(parts / "proceedings.pdf", 3, "000").split()[0] == "000"
-    _same_book(single, parts, tmp_path, [3])
+    _same_book(single, parts, [3])
 
 
 def test_page_numbers_in_a_font_not_bundled_are_laid_out(tmp_path: Path) -> None:
@@ -375,7 +360,7 @@ def test_page_numbers_in_a_font_not_bundled_are_laid_out(tmp_path: Path) -> None
     build(BuildOptions(sources=MINIBOOK, out=single, engine="single", styles=styles, fonts=fonts))
     build(BuildOptions(sources=MINIBOOK, out=parts, engine="parts", jobs=2, styles=styles, fonts=fonts))
     assert [" 11\n" in text for text in _unit_texts(parts, "contents")] == [True]
-    _same_book(single, parts, tmp_path, [3, len(PdfReader(single / "proceedings.pdf").pages)])
+    _same_book(single, parts, [3, len(PdfReader(single / "proceedings.pdf").pages)])
 
 
 def test_the_cache_keeps_in_bounds_and_keeps_what_the_book_uses(tmp_path: Path) -> None:

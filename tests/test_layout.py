@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from pypdf import PdfReader
 from proceedings.load import load_sources
 from proceedings.render import collation_key
 
+from . import pdfread
 from .conftest import REPO
 
 MM = 72 / 25.4
@@ -24,24 +24,15 @@ def _manifest(out: Path) -> dict[str, Any]:
 
 
 def _layout_text(pdf: Path, first: int, last: int) -> str:
-    return subprocess.run(
-        ["pdftotext", "-layout", "-f", str(first), "-l", str(last), str(pdf), "-"],
-        check=True, capture_output=True, text=True,
-    ).stdout
+    return "".join(pdfread.layout_text(pdf, page) for page in range(first, last + 1))
 
 
 def _band(pdf: Path, page: int, top: bool) -> str:
     """The text of the head (top) or foot band of a page: where running heads and folios sit."""
-    reader = PdfReader(pdf)
-    box = reader.pages[page - 1].mediabox
-    height, width = float(box.height), float(box.width)
+    width, height = pdfread.page_size(pdf, page)
     band = 15 * MM
     y = 0 if top else height - band
-    return subprocess.run(
-        ["pdftotext", "-f", str(page), "-l", str(page), "-x", "0", "-y", str(int(y)),
-         "-W", str(int(width)), "-H", str(int(band)), str(pdf), "-"],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip()
+    return pdfread.text(pdf, page, (0, y, width, y + band)).strip()
 
 
 def test_contents_numbers_are_the_papers_first_pages(book2024: Path) -> None:
@@ -145,22 +136,14 @@ def test_folios_are_the_page_numbers(book2024: Path) -> None:
 
 def test_no_text_outside_the_page_box(book2024: Path) -> None:
     pdf = book2024 / "proceedings.pdf"
-    html = subprocess.run(
-        ["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True
-    ).stdout
-    page_width = page_height = 0.0
     outside = []
-    for line in html.splitlines():
-        page = re.search(r'<page width="([\d.]+)" height="([\d.]+)"', line)
-        if page:
-            page_width, page_height = float(page[1]), float(page[2])
-            continue
-        word = re.search(r'xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" yMax="([\d.-]+)">([^<]*)', line)
-        if word:
-            x0, y0, x1, y1 = (float(word[i]) for i in range(1, 5))
+    for page in range(1, pdfread.page_count(pdf) + 1):
+        page_width, page_height = pdfread.page_size(pdf, page)
+        for word in pdfread.words(pdf, page):
             # Body text stays inside the margins; 12 mm is less than any margin we use.
-            if x0 < 12 * MM or x1 > page_width - 12 * MM or y0 < 5 * MM or y1 > page_height - 5 * MM:
-                outside.append(word[5])
+            if (word.x0 < 12 * MM or word.x1 > page_width - 12 * MM
+                    or word.top < 5 * MM or word.bottom > page_height - 5 * MM):
+                outside.append((page, word.text))
     assert outside == []
 
 
@@ -186,18 +169,11 @@ def test_footnote_sits_at_the_foot_of_its_page(minibook_build: Path) -> None:
     manifest = _manifest(minibook_build)
     paper = next(p for p in manifest["papers"] if p["id"] == "ru-fraud")
     page = paper["pdf_pages"][0]
-    pdf = str(minibook_build / "proceedings.pdf")
-    bbox = subprocess.run(
-        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), pdf, "-"],
-        check=True, capture_output=True, text=True,
-    ).stdout
-    ys = {
-        m[2]: float(m[1])
-        for m in re.finditer(r'yMin="([\d.]+)"[^>]*>([^<]+)</word>', bbox)
-    }
+    pdf = minibook_build / "proceedings.pdf"
+    ys = {word.text: word.top for word in pdfread.words(pdf, page)}
     # The note's text is below the body's last paragraph, and in the page's lower part.
     assert ys["официальную"] > ys["потерпевшего"]
-    assert ys["официальную"] > float(re.search(r'height="([\d.]+)"', bbox)[1]) * 0.7  # type: ignore[index]
+    assert ys["официальную"] > pdfread.page_size(pdf, page)[1] * 0.7
 
 
 def test_imprint_prints_given_fields_and_omits_empty_ones(minibook_build: Path, book2024: Path) -> None:

@@ -131,14 +131,17 @@ def test_image_under_300_dpi(good: Path, tmp_path: Path) -> None:
     assert _codes(fine) == set()
 
 
-def test_corrupt_file(good: Path, tmp_path: Path) -> None:
+def test_corrupt_file(good: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = good.read_bytes()
-    # A wrong cross-reference offset: readers recover, but qpdf reports the damage.
+    # A wrong cross-reference offset: readers recover, but qpdf's check reports the damage.
     start = data.rindex(b"startxref")
     broken = data[:start] + re.sub(rb"startxref\s+\d+", b"startxref\n17", data[start:])
     path = tmp_path / "corrupt.pdf"
     path.write_bytes(broken)
     assert "qpdf" in _codes(path)
+    # The check is qpdf's library, not its program: a refusal (1), never a missing tool (3).
+    assert main(["preflight", str(path)]) == 1
+    assert f"{path}: error: qpdf --check: WARNING: file is damaged;" in capsys.readouterr().err
     garbage = tmp_path / "garbage.pdf"
     garbage.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 4)
     assert {"qpdf", "pdf-unreadable"} <= _codes(garbage)

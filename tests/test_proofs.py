@@ -14,6 +14,8 @@ from pypdf import PdfReader
 from proceedings.build import check
 from proceedings.proofs import CSV_COLUMNS, citation, folio_range
 
+from . import pdfread
+
 WORDS = {"kk": "ТҮЗЕТУ", "ru": "КОРРЕКТУРА", "en": "PROOF"}
 DATE = "01.04.2025"
 
@@ -22,16 +24,14 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _pdftotext(path: Path, page: int, *crop: str) -> str:
-    run = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), *crop, str(path), "-"],
-                         capture_output=True, text=True, check=True)
-    return run.stdout
+def _text(path: Path, page: int) -> str:
+    return pdfread.text(path, page)
 
 
 def _band(path: Path, page: int, top: float, height: float = 60) -> str:
     """The text of a horizontal band of the page: the head or the foot margin."""
-    return _pdftotext(path, page, "-x", "0", "-y", str(int(top)), "-W", "700",
-                      "-H", str(int(height))).strip()
+    width, _ = pdfread.page_size(path, page)
+    return pdfread.text(path, page, (0, top, width, top + height)).strip()
 
 
 def _papers(out: Path) -> list[dict[str, Any]]:
@@ -79,22 +79,16 @@ def test_watermark_word_and_date_on_every_proof_page(minibook_proofs: Path) -> N
         path = minibook_proofs / "proofs" / f"{paper['id']}.pdf"
         reader = PdfReader(path)
         for number in range(1, len(reader.pages) + 1):
-            text = _pdftotext(path, number)
+            text = _text(path, number)
             assert f"{WORDS[paper['lang']]} {DATE}" in text, (paper["id"], number)
         assert all("/Annots" not in page for page in reader.pages)
 
 
-def _gray(path: Path, page: int, dest: Path) -> Any:
-    from PIL import Image
-
-    stem = dest / f"{path.stem}-{page}"
-    subprocess.run(["pdftoppm", "-gray", "-r", "20", "-singlefile", "-png", "-f", str(page),
-                    "-l", str(page), str(path), str(stem)], check=True)
-    return Image.open(f"{stem}.png").convert("L")
+def _gray(path: Path, page: int) -> Any:
+    return pdfread.render(path, page, 20, grey=True)
 
 
-def test_watermark_is_drawn_upright_and_diagonal_over_the_page(minibook_proofs: Path,
-                                                                 tmp_path: Path) -> None:
+def test_watermark_is_drawn_upright_and_diagonal_over_the_page(minibook_proofs: Path) -> None:
     """Rendered, the proof page is the book page plus the watermark: darker only along
     a band rising from the lower left to the upper right, across the middle."""
     from PIL import ImageChops
@@ -105,8 +99,8 @@ def test_watermark_is_drawn_upright_and_diagonal_over_the_page(minibook_proofs: 
         covers = _cover_pages(PdfReader(path), paper)
         first, last = paper["pdf_pages"]
         for offset, number in enumerate(range(first, last + 1)):
-            proof = _gray(path, covers + offset + 1, tmp_path)
-            book = _gray(book_pdf, number, tmp_path)
+            proof = _gray(path, covers + offset + 1)
+            book = _gray(book_pdf, number)
             darker = ImageChops.subtract(book, proof)
             width, height = darker.size
             points = [(i % width, i // width) for i, v in enumerate(darker.tobytes()) if v > 12]
@@ -129,7 +123,7 @@ def test_cover_lists_the_papers_findings(minibook_proofs: Path) -> None:
     assert all(d.code == "citation" for d in found)
     for paper in _papers(minibook_proofs):
         path = minibook_proofs / "proofs" / f"{paper['id']}.pdf"
-        cover = _norm(" ".join(_pdftotext(path, n) for n in
+        cover = _norm(" ".join(_text(path, n) for n in
                                range(1, _cover_pages(PdfReader(path), paper) + 1)))
         assert _norm(paper["title"]) in cover
         assert paper["authors"][0] in cover
@@ -142,7 +136,7 @@ def test_cover_lists_the_papers_findings(minibook_proofs: Path) -> None:
             assert "No findings." not in cover
         else:
             assert "[citation]" not in cover
-    ru_cover = _norm(_pdftotext(minibook_proofs / "proofs" / "ru-fraud.pdf", 1))
+    ru_cover = _norm(_text(minibook_proofs / "proofs" / "ru-fraud.pdf", 1))
     assert "Замечаний нет." in ru_cover
     # The author's affiliation as printed in the byline, and the number of references.
     assert "доцент кафедры криминологии Московского юридического института" in ru_cover
@@ -179,20 +173,20 @@ def test_offprints_are_clean_pages_with_the_citation(minibook_proofs: Path) -> N
         first, last = paper["pdf_pages"]
         assert len(reader.pages) == last - first + 1
         assert all("/Annots" not in page for page in reader.pages)
-        text = "".join(_pdftotext(path, n) for n in range(1, len(reader.pages) + 1))
+        text = "".join(_text(path, n) for n in range(1, len(reader.pages) + 1))
         assert not any(word in text for word in WORDS.values())
-        head = _norm(_pdftotext(path, 1))
+        head = _norm(_text(path, 1))
         line = f"– {pages_word[paper['lang']]} {folio_range(paper['folios'])}."
         assert line in head, head[:300]
         assert " // " in head
         # Below the citation, the page is the book's own.
         own = _norm(book.pages[first - 1].extract_text())
         assert _norm(reader.pages[0].extract_text()).startswith(own)
-    ru = _norm(_pdftotext(minibook_proofs / "offprints" / "ru-fraud.pdf", 1))
+    ru = _norm(_text(minibook_proofs / "offprints" / "ru-fraud.pdf", 1))
     assert ru.startswith("Петров И.С. Криминологическая характеристика интернет-мошенничества // "
                          "Правопорядок в цифровую эпоху : материалы междунар. науч.-практ. конф. "
                          "(Алматы, 18 апреля 2025 г.). – Алматы, 2025. – С. 9.")
-    en = _norm(_pdftotext(minibook_proofs / "offprints" / "en-aviation.pdf", 1))
+    en = _norm(_text(minibook_proofs / "offprints" / "en-aviation.pdf", 1))
     assert "proceedings of the int. sci.-pract. conf." in en
     assert "18 April 2025" in en
 
@@ -304,7 +298,7 @@ def test_an_edit_redoes_only_what_it_touches(minibook_proofs: Path, tmp_path: Pa
     after = _outputs(out)
     assert {name for name in before if after[name] != before[name]} == {
         "proofs/index.csv", "proofs/ru-fraud.pdf"}
-    assert "petrov@example.org" in _pdftotext(out / "proofs" / "ru-fraud.pdf", 1)
+    assert "petrov@example.org" in _text(out / "proofs" / "ru-fraud.pdf", 1)
 
 
 def test_one_rule_makes_initials_for_bylines_and_citations() -> None:

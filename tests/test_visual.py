@@ -1,6 +1,6 @@
 """Visual regression: chosen pages of the 2024 book against committed images.
 
-Pages are rendered with pdftoppm and compared pixel by pixel within a tolerance.
+Pages are rendered with PDFium (pypdfium2) and compared pixel by pixel within a tolerance.
 On a mismatch the actual, expected and difference images go to tests/results/.
 Regenerate the committed images with ``make golden`` after reviewing the change.
 """
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
+from . import pdfread
 from .conftest import TESTS
 
 GOLDEN = TESTS / "golden" / "png"
@@ -31,13 +31,9 @@ def _pages(out: Path) -> dict[str, int]:
     papers = {p["id"]: p for p in manifest["papers"]}
     first_kk = next(p for p in manifest["papers"] if p["lang"] == "kk")
     p17_first, p17_last = papers["p17"]["pdf_pages"]
-    pdf = str(out / "proceedings.pdf")
+    pdf = out / "proceedings.pdf"
     table_page = next(
-        page for page in range(p17_first, p17_last + 1)
-        if "Кесте 1" in subprocess.run(
-            ["pdftotext", "-f", str(page), "-l", str(page), pdf, "-"],
-            check=True, capture_output=True, text=True,
-        ).stdout
+        page for page in range(p17_first, p17_last + 1) if "Кесте 1" in pdfread.text(pdf, page)
     )
     return {
         "title": part[("title", None)],
@@ -50,13 +46,9 @@ def _pages(out: Path) -> dict[str, int]:
 
 
 def _render(pdf: Path, page: int, target: Path) -> Image.Image:
-    stem = target.with_suffix("")
-    subprocess.run(
-        ["pdftoppm", "-r", str(RESOLUTION), "-png", "-singlefile", "-f", str(page), "-l", str(page),
-         str(pdf), str(stem)],
-        check=True,
-    )
-    return Image.open(target).convert("RGB")
+    image = pdfread.render(pdf, page, RESOLUTION)
+    image.save(target)
+    return image
 
 
 @pytest.mark.visual
