@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
@@ -38,6 +37,7 @@ from proceedings.load import load_sources
 from proceedings.model import Sources
 from proceedings.pdfedit import drawing, instruction_glyphs, page_fonts, parse_widths, read_pdf, text_runs
 
+from . import pdfread
 from .conftest import MINIBOOK, REPO
 
 STYLES = REPO / "styles"
@@ -75,9 +75,10 @@ def _laid_out(jobs: Jobs, job: Job) -> Path:
     return jobs.cache / layout.pdf_name
 
 
-def _text(pdf: Path, *options: str) -> str:
-    return subprocess.run(["pdftotext", *options, str(pdf), "-"], check=True, capture_output=True,
-                          text=True).stdout
+def _text(pdf: Path, *, layout: bool = False) -> str:
+    """The text of every page of ``pdf``, with the room between words kept if ``layout``."""
+    read = pdfread.layout_text if layout else pdfread.text
+    return "".join(read(pdf, page) for page in range(1, pdfread.page_count(pdf) + 1))
 
 
 def _layout(key: str, pages: int, anchors: dict[str, int] | None = None) -> PartLayout:
@@ -552,7 +553,7 @@ def test_numbers_are_written_into_the_zeros(
     with pikepdf.open(page) as pdf:
         number_templates.write(pdf, list(pdf.pages), [123, 45, 678, 90])
         pdf.save(tmp_path / "written.pdf")
-    lines = [line.strip() for line in _text(tmp_path / "written.pdf", "-layout").splitlines()]
+    lines = [line.strip() for line in _text(tmp_path / "written.pdf", layout=True).splitlines()]
     # The contents' lines, then the index's list (a page's folio between them).
     assert [line.split()[-1] for line in lines if line.startswith("...")] == ["123", "12", "45"]
     assert "678, 12, 90" in lines
