@@ -112,7 +112,7 @@ def code_version() -> str:
     """
     from importlib.metadata import version
 
-    libraries = " ".join(f"{name} {version(name)}" for name in ("weasyprint", "pydyf", "pikepdf", "pypdf"))
+    libraries = " ".join(f"{name} {version(name)}" for name in ("weasyprint", "pydyf", "pikepdf"))
     return hashlib.sha256(f"{libraries} {tree_digest([PACKAGE])}".encode()).hexdigest()[:32]
 
 

@@ -1,15 +1,21 @@
 """Reading and editing finished PDFs: content-stream tokens and text runs, font
-widths and Unicode maps, colours, overlays, annotations.
+widths and Unicode maps, colours, overlays, annotations, the names of font subsets.
 
-The engine's assembler, and the print, proof and preflight stages, work on PDFs
-that WeasyPrint has already written; what they share lives here. pypdf's own content-stream parser would do,
-but it takes seconds per hundred pages, so content streams are tokenized here with
-one regular expression. The proofs' overlays are drawn with pikepdf, which copies
-and writes pages several times faster than pypdf.
+The engine's assembler and the print and proof stages edit PDFs that WeasyPrint has
+already written; what they share lives here. One library for each job:
+
+- pikepdf makes every edit and every merge. It copies and writes pages several times
+  faster than pypdf (41 PDFs merged in 0.12 s, against 0.98 s with pypdf), and it
+  edits a PDF as it was opened, where pypdf first clones it into a writer.
+- pypdf only reads: preflight checks a finished PDF with it.
+- Content streams are tokenized here, on bytes, with one regular expression
+  (``operations``): pypdf's own content-stream parser would do, but it takes seconds
+  per hundred pages.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import re
@@ -20,8 +26,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     import pikepdf
-    from pypdf import PageObject, PdfWriter
-    from pypdf.generic import DictionaryObject, StreamObject
 
 T = TypeVar("T")
 
@@ -138,111 +142,68 @@ def neutral_rgb_to_gray(data: bytes) -> bytes:
     return b"".join(out)
 
 
-def content_streams(page: PageObject) -> Iterator[StreamObject]:
+def content_streams(page: pikepdf.Page) -> Iterator[pikepdf.Stream]:
     """The page's content streams and those of every form XObject it can draw."""
-    from pypdf.generic import ArrayObject
+    import pikepdf
 
-    contents = page.get("/Contents")
-    if contents is not None:
-        contents = contents.get_object()
-        parts = contents if isinstance(contents, ArrayObject) else [contents]
-        for part in parts:
-            yield part.get_object()
-    seen: set[int] = set()
-    yield from _form_streams(page.get("/Resources"), seen)
+    contents = page.obj.get("/Contents")
+    parts = contents if isinstance(contents, pikepdf.Array) else [contents]
+    for part in parts:
+        if isinstance(part, pikepdf.Stream):
+            yield part
+    yield from _form_streams(page.obj.get("/Resources"), set())
 
 
-def _form_streams(resources: object, seen: set[int]) -> Iterator[StreamObject]:
-    from pypdf.generic import DictionaryObject, StreamObject
+def _form_streams(resources: object, seen: set[tuple[int, int]]) -> Iterator[pikepdf.Stream]:
+    import pikepdf
 
-    if resources is None:
-        return
-    resources = resources.get_object()  # type: ignore[attr-defined]
-    if not isinstance(resources, DictionaryObject):
+    if not isinstance(resources, pikepdf.Dictionary):
         return
     for kind in ("/XObject", "/Pattern"):
         table = resources.get(kind)
-        if table is None:
+        if not isinstance(table, pikepdf.Dictionary):
             continue
-        for ref in table.get_object().values():
-            obj = ref.get_object()
-            if id(obj) in seen or not isinstance(obj, StreamObject):
+        for obj in table.values():
+            # Streams are indirect objects: their object numbers tell a form met twice.
+            if not isinstance(obj, pikepdf.Stream) or obj.objgen in seen:
                 continue
-            seen.add(id(obj))
+            seen.add(obj.objgen)
             if obj.get("/Subtype") == "/Image":
                 continue
             yield obj
             yield from _form_streams(obj.get("/Resources"), seen)
 
 
-def to_gray(writer: PdfWriter) -> None:
+def to_gray(pdf: pikepdf.Pdf) -> None:
     """Rewrite neutral RGB colours as grey in every content stream of the document."""
-    done: set[int] = set()
-    for page in writer.pages:
+    done: set[tuple[int, int]] = set()
+    for page in pdf.pages:
         for stream in content_streams(page):
-            if id(stream) in done:
+            if stream.objgen in done:
                 continue
-            done.add(id(stream))
-            data = stream.get_data()
+            done.add(stream.objgen)
+            data = stream.read_bytes()
             rewritten = neutral_rgb_to_gray(data)
             if rewritten is not data:
-                stream.set_data(rewritten)
+                stream.write(rewritten)  # compressed again when the PDF is saved
             _gray_group(stream)
-        _gray_group(page)
+        _gray_group(page.obj)
 
 
-def _gray_group(holder: DictionaryObject) -> None:
+def _gray_group(holder: pikepdf.Object) -> None:
     # WeasyPrint wraps every page in a transparency group that blends in RGB; with
     # nothing but greys inside, blending in grey gives the same page.
-    from pypdf.generic import NameObject
+    import pikepdf
 
     group = holder.get("/Group")
-    if group is not None and group.get_object().get("/CS") == "/DeviceRGB":
-        group.get_object()[NameObject("/CS")] = NameObject("/DeviceGray")
-
-
-def strip_annotations(writer: PdfWriter) -> None:
-    """Drop links and every other annotation: PDF/X allows none inside the page."""
-    for page in writer.pages:
-        if "/Annots" in page:
-            del page["/Annots"]
+    if isinstance(group, pikepdf.Dictionary) and group.get("/CS") == "/DeviceRGB":
+        group.CS = pikepdf.Name.DeviceGray
 
 
 def _retagged(name: str, salt: str) -> str:
     digest = hashlib.sha256((salt + name).encode()).digest()
     tag = "".join(chr(ord("A") + b % 26) for b in digest[:6])
     return f"/{tag}+{name.split('+', 1)[1]}"
-
-
-def retag_subsets(pages: list[PageObject], salt: str) -> None:
-    """Give the font subsets on ``pages`` tags of their own.
-
-    WeasyPrint tags a subset after its font, not its glyphs, so pages laid out in a
-    second pass carry a different subset under the same name; a RIP that caches fonts
-    by name would then print the second part with the first part's glyphs.
-    """
-    from pypdf.generic import NameObject
-
-    done: set[int] = set()
-    for page in pages:
-        resources = page.get("/Resources")
-        fonts = resources.get_object().get("/Font") if resources is not None else None
-        if fonts is None:
-            continue
-        for ref in fonts.get_object().values():
-            font = ref.get_object()
-            if id(font) in done:
-                continue
-            done.add(id(font))
-            parts = [font] + [d.get_object() for d in font.get("/DescendantFonts", [])]
-            for part in parts:
-                for holder, key in ((part, "/BaseFont"), (part.get("/FontDescriptor"), "/FontName")):
-                    if holder is None:
-                        continue
-                    holder = holder.get_object()
-                    name = str(holder.get(key, ""))
-                    if SUBSET.match(name):
-                        holder[NameObject(key)] = NameObject(_retagged(name, salt))
 
 
 SUBSET = re.compile(r"^/[A-Z]{6}\+")
@@ -272,48 +233,67 @@ def page_form(pdf: pikepdf.Pdf, index: int = 0, *, degrees: float = 0) -> pikepd
     return form
 
 
-def draw_over(page: pikepdf.Page, name: str, form: pikepdf.Object, *, actual_text: str | None = None) -> None:
-    """Draw ``form`` (an object of the page's own PDF) over ``page`` as resource ``name``.
+@dataclass(frozen=True)
+class Overlay:
+    """A form to draw over a page: a form XObject of the page's own PDF, the resource
+    name it is drawn under, and what it says (for text extraction and screen readers)."""
 
-    ``name`` is fixed, not pikepdf's random overlay name, so that the same inputs give
-    the same bytes. ``actual_text`` is what the form says, for text extraction and
-    screen readers.
+    name: str
+    form: pikepdf.Object
+    actual_text: str | None = None
+
+
+def draw_over(page: pikepdf.Page, overlays: Iterable[Overlay]) -> None:
+    """Draw each of ``overlays`` over ``page``, in turn, under its own resource name.
+
+    The names are fixed, not pikepdf's random overlay names, so that the same inputs
+    give the same bytes.
     """
-
+    draws = []
     # Pages laid out together share one resource dictionary: the page gets its own,
     # so that a form drawn on one page is not listed among its neighbours' resources.
     resources = _copied(page.obj.get("/Resources"))
     xobjects = _copied(resources.get("/XObject"))
-    xobjects[f"/{name}"] = form
+    for overlay in overlays:
+        xobjects[f"/{overlay.name}"] = overlay.form
+        draw = f"/{overlay.name} Do".encode()
+        if overlay.actual_text:
+            # pdftotext and screen readers take a turned word letter by letter, each its
+            # own word; ActualText gives them the words as they are meant to be read.
+            text = ("\ufeff" + overlay.actual_text).encode("utf-16-be").hex().upper().encode()
+            draw = b"/Span <</ActualText <" + text + b">>> BDC\n" + draw + b"\nEMC"
+        draws.append(b"q\n" + draw + b"\nQ\n")
+    if not draws:
+        return
     resources.XObject = xobjects
     page.obj.Resources = resources
-    draw = f"/{name} Do".encode()
-    if actual_text:
-        # pdftotext and screen readers take a turned word letter by letter, each its own
-        # word; ActualText gives them the words as they are meant to be read.
-        text = ("\ufeff" + actual_text).encode("utf-16-be").hex().upper().encode()
-        draw = b"/Span <</ActualText <" + text + b">>> BDC\n" + draw + b"\nEMC"
     # WeasyPrint's pages begin with an unsaved `1 0 0 -1 0 H cm` that turns the y axis
-    # over and never undo it: drawn after it, the form lands mirrored and mostly off
-    # the page. Saving the state before the page's content and restoring it after puts
-    # the form back in the page's own coordinates.
+    # over and never undo it: drawn after it, a form lands mirrored and mostly off the
+    # page. Saving the state before the page's content and restoring it after puts the
+    # forms back in the page's own coordinates.
     page.contents_add(b"q\n", prepend=True)
-    page.contents_add(b"\nQ\nq\n" + draw + b"\nQ\n", prepend=False)
+    page.contents_add(b"\nQ\n" + b"".join(draws), prepend=False)
 
 
 def _copied(dictionary: object) -> pikepdf.Dictionary:
     """A new direct dictionary with the entries of ``dictionary`` (none if it is not one)."""
     import pikepdf
 
-    copy = pikepdf.Dictionary()
     if isinstance(dictionary, pikepdf.Dictionary):
-        for key, value in dictionary.items():
-            copy[key] = value
-    return copy
+        # A shallow copy, made by qpdf: four times faster than copying entry by entry.
+        return copy.copy(dictionary)
+    return pikepdf.Dictionary()
 
 
 def retag_fonts(pdf: pikepdf.Pdf, salt: str) -> None:
-    """Give every font subset of ``pdf`` a tag of its own (see ``retag_subsets``)."""
+    """Give every font subset of ``pdf`` a tag of its own, made from ``salt``.
+
+    WeasyPrint tags a subset after its font, not its glyphs, so a PDF laid out apart
+    from another carries a different subset under the same name; once its pages are
+    merged with the other's, a RIP or viewer that caches fonts by name would draw
+    them with the other's glyphs. Done before merging, so that only ``pdf``'s own
+    fonts are renamed.
+    """
     import pikepdf
 
     for obj in pdf.objects:
@@ -329,9 +309,11 @@ def retag_fonts(pdf: pikepdf.Pdf, salt: str) -> None:
 
 
 def drop_annotations(page: pikepdf.Page) -> None:
-    """Drop a page's links: they point into the whole book, which a cut-out page leaves.
+    """Drop a page's links and any other annotation.
 
-    Done before the page is copied, so that nothing they refer to is copied with it.
+    PDF/X allows none inside the page, and a page cut out of the book would keep
+    links into pages it leaves. Done before the page is copied into another PDF, so
+    that nothing they refer to is copied with it.
     """
     if "/Annots" in page.obj:
         del page.obj["/Annots"]

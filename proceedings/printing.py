@@ -11,18 +11,18 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+import pikepdf
 
 from proceedings.build import PACKAGE_ROOT, check
 from proceedings.diagnostics import Diagnostics, Severity
 from proceedings.files import write_atomic
 from proceedings.model import Sources, TrimName
 from proceedings.pdf import Layout, paginate
-from proceedings.pdfedit import retag_subsets, strip_annotations, to_gray
+from proceedings.pdfedit import drop_annotations, retag_fonts, to_gray
 from proceedings.render import (
     PAGE_GEOMETRY,
     STYLESHEETS,
@@ -126,27 +126,33 @@ def print_book(opts: PrintOptions) -> PrintResult:
     blanks = total - book.pages - (1 if final else 0)
     identifier = hashlib.sha256((html + page_css).encode()).hexdigest()[:32].encode()
     body = book.document.write_pdf(identifier=identifier, pdf_variant=PDF_VARIANT)
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(body)))
-    if blanks or final:
-        tail = lay_out(_tail_html(sources, opts.styles, blanks=blanks, total=total,
-                                  first_verso=book.pages % 2 == 1))
-        tail_pdf = PdfReader(io.BytesIO(tail.document.write_pdf(identifier=identifier,
-                                                                pdf_variant=PDF_VARIANT)))
-        for page in tail_pdf.pages:
-            writer.add_page(page)
-        retag_subsets(list(writer.pages)[book.pages:], salt="tail")
-    strip_annotations(writer)
-    to_gray(writer)
-    _add_output_intent(writer)
-    result.overridden_warnings = diags.count(Severity.WARNING) if opts.override else 0
-    if result.overridden_warnings:
-        assert opts.override is not None
-        writer.add_metadata({
-            OVERRIDE_KEY: opts.override,
-            "/ProceedingsOverriddenWarnings": str(result.overridden_warnings),
-        })
-    data = io.BytesIO()
-    writer.write(data)
+    with ExitStack() as stack:
+        # pikepdf reads a copied page's streams from its source only when the copy is
+        # saved: the tail stays open until the book is written.
+        pdf = stack.enter_context(pikepdf.open(io.BytesIO(body)))
+        for page in pdf.pages:
+            drop_annotations(page)
+        if blanks or final:
+            tail = lay_out(_tail_html(sources, opts.styles, blanks=blanks, total=total,
+                                      first_verso=book.pages % 2 == 1))
+            tail_pdf = stack.enter_context(pikepdf.open(io.BytesIO(
+                tail.document.write_pdf(identifier=identifier, pdf_variant=PDF_VARIANT))))
+            # Laid out apart, the tail's font subsets carry the same names as the book's.
+            retag_fonts(tail_pdf, salt="tail")
+            for page in tail_pdf.pages:
+                drop_annotations(page)
+            pdf.pages.extend(tail_pdf.pages)
+        to_gray(pdf)
+        _add_output_intent(pdf)
+        result.overridden_warnings = diags.count(Severity.WARNING) if opts.override else 0
+        if result.overridden_warnings:
+            assert opts.override is not None
+            pdf.docinfo[OVERRIDE_KEY] = opts.override
+            pdf.docinfo["/ProceedingsOverriddenWarnings"] = str(result.overridden_warnings)
+        data = io.BytesIO()
+        # The second part of the file identifier from the content, not at random: the
+        # same book gives the same bytes.
+        pdf.save(data, deterministic_id=True)
     result.pdf = opts.out / PRINT_NAME
     write_atomic(result.pdf, data.getvalue())
     result.pages, result.blank_pages = total, blanks
@@ -185,16 +191,16 @@ def _tail_html(sources: Sources, styles: Path, *, blanks: int, total: int, first
     )
 
 
-def _add_output_intent(writer: PdfWriter) -> None:
-    root = writer.root_object
+def _add_output_intent(pdf: pikepdf.Pdf) -> None:
+    root = pdf.Root
     if "/OutputIntents" in root:
         return
     identifier, info = OUTPUT_CONDITION
-    intent = DictionaryObject({
-        NameObject("/Type"): NameObject("/OutputIntent"),
-        NameObject("/S"): NameObject("/GTS_PDFX"),
-        NameObject("/OutputConditionIdentifier"): TextStringObject(identifier),
-        NameObject("/RegistryName"): TextStringObject("http://www.color.org"),
-        NameObject("/Info"): TextStringObject(info),
-    })
-    root[NameObject("/OutputIntents")] = ArrayObject([intent])
+    intent = pikepdf.Dictionary(
+        Type=pikepdf.Name.OutputIntent,
+        S=pikepdf.Name.GTS_PDFX,
+        OutputConditionIdentifier=pikepdf.String(identifier),
+        RegistryName=pikepdf.String("http://www.color.org"),
+        Info=pikepdf.String(info),
+    )
+    root.OutputIntents = pikepdf.Array([intent])

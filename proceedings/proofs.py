@@ -145,7 +145,7 @@ def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date
     """Cut every paper's proof and offprint from the book, and write index.csv."""
     import pikepdf
 
-    from proceedings.pdfedit import draw_over, drop_annotations, page_form
+    from proceedings.pdfedit import Overlay, draw_over, drop_annotations, page_form
     from proceedings.render import build_context, load_labels
 
     manifest = json.loads((opts.out / "manifest.json").read_text(encoding="utf-8"))
@@ -190,11 +190,12 @@ def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date
                 form, words = watermarks[view.paper.lang]
                 mark = proof.copy_foreign(form)
                 for page in proof.pages:
-                    draw_over(page, "ProofWatermark", mark, actual_text=words)
+                    draw_over(page, [Overlay("ProofWatermark", mark, actual_text=words)])
                 result.proofs.append(_write(proof, opts.out / "proofs" / f"{paper_id}.pdf", result))
             with pikepdf.open(citation_files[paper_id]) as line, pikepdf.new() as offprint:
                 offprint.pages.extend(pages)
-                draw_over(offprint.pages[0], "OffprintCitation", offprint.copy_foreign(page_form(line)))
+                citation_form = offprint.copy_foreign(page_form(line))
+                draw_over(offprint.pages[0], [Overlay("OffprintCitation", citation_form)])
                 result.offprints.append(_write(offprint, opts.out / "offprints" / f"{paper_id}.pdf", result))
             rows.append({
                 "id": paper_id,

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from proceedings.layout.numbering import ALL_DIGIT_PAIRS
 from proceedings.layout.plan import Jobs
 from proceedings.layout.records import Job, Part, PartLayout, Placement
-from proceedings.pdfedit import instruction_glyphs, parse_widths, read_pdf
+from proceedings.pdfedit import Overlay, draw_over, instruction_glyphs, parse_widths, read_pdf
 
 if TYPE_CHECKING:
     import pikepdf
@@ -253,33 +253,11 @@ def stamp(book: pikepdf.Pdf, placements: list[Placement], sheets: Sheets,
 
     for number, (has_folio, head) in sorted(plan.items()):
         overlays = []
-        # Names carry the sheet page: pages of one part may share one resource dictionary.
+        # Names carry the folio or the head sheet's page: one name, one form, in the whole book.
         if has_folio:
-            overlays.append((f"StampFolio{number}", folio(number)))
+            overlays.append(Overlay(f"StampFolio{number}", folio(number)))
         if head is not None:
             index = sheets.head_pages[head]
-            overlays.append((f"StampHead{index}", form("head", heads, index)))
-        _overlay(book.pages[number - 1], overlays)
-
-
-def _overlay(page: pikepdf.Page, forms: list[tuple[str, Any]]) -> None:
-    """Draw forms over a page under fixed names (pikepdf's own overlay names are random,
-    and a build must give the same bytes every time)."""
-    import pikepdf
-
-    if not forms:
-        return
-    resources = page.obj.get("/Resources")
-    if resources is None:
-        resources = page.obj.Resources = pikepdf.Dictionary()
-    if "/XObject" not in resources:
-        resources.XObject = pikepdf.Dictionary()
-    drawing = b""
-    for name, xobject in forms:
-        resources.XObject[f"/{name}"] = xobject
-        drawing += f"q /{name} Do Q\n".encode()
-    # The page's own drawing may leave its transformation in force (WeasyPrint flips
-    # the y axis and never restores it): enclose it before drawing on top.
-    page.contents_add(b"q\n", prepend=True)
-    page.contents_add(b"\nQ\n" + drawing, prepend=False)
+            overlays.append(Overlay(f"StampHead{index}", form("head", heads, index)))
+        draw_over(book.pages[number - 1], overlays)
 
