@@ -48,10 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     _sources_and_out(build)
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
     build.add_argument("--engine", choices=("parts", "single"), default="parts",
-                       help="lay out unit by unit in parallel, with a cache (parts, the default), "
+                       help="lay out part by part in parallel, with a cache (parts, the default), "
                        "or the whole book as one document (single)")
     build.add_argument("--time-limit", type=float, default=300.0, metavar="SECONDS",
-                       help="seconds one paper (or other unit) may take to lay out (default: 300)")
+                       help="seconds one paper (or other part) may take to lay out (default: 300)")
     watch = sub.add_parser("watch", help="build, then rebuild whenever a source or style changes")
     _sources_and_out(watch)
     watch.add_argument("--interval", type=float, default=0.3,

@@ -109,9 +109,9 @@ class _Style:
     warnings: tuple[str, ...]
 
 
-# A process lays out many units with the same stylesheets: parsing them and loading
-# their fonts once instead of per unit saves ~30 ms a unit. Keyed by the stylesheets'
-# text and the files they refer to, so an edited style or font is read again.
+# A process lays out many parts with the same stylesheets: they are parsed and their
+# fonts loaded once, not once per part. Keyed by the stylesheets' text and the files
+# they refer to, so an edited style or font is read again.
 _STYLES: OrderedDict[str, _Style] = OrderedDict()
 _STYLES_KEPT = 4
 

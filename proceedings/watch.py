@@ -1,7 +1,7 @@
 """Rebuild the book whenever a source or style file changes, in one warm process.
 
 The process keeps WeasyPrint imported and its worker pool alive between builds,
-so a rebuild costs only the units that changed, their layout and the assembly.
+so a rebuild costs only the parts that changed, their layout and the assembly.
 """
 
 from __future__ import annotations
