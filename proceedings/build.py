@@ -15,8 +15,8 @@ from proceedings.check import check_sources
 from proceedings.check.findings import BuildChecks
 from proceedings.diagnostics import Diagnostics
 from proceedings.files import Inputs, record_inputs, write_atomic
-from proceedings.layout import Settings, Typeset, typeset, typeset_single
 from proceedings.layout.records import Progress
+from proceedings.layout.typeset import Settings, Typeset, typeset, typeset_single
 from proceedings.layout.workers import worker_pool
 from proceedings.load import load_sources
 from proceedings.model import Sources

@@ -1,11 +1,18 @@
-"""Diagnostics as data: every problem the tool finds, with its place and code."""
+"""Diagnostics as data: every problem the tool finds, with its place and code, and
+the findings a build keeps for the proofs."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
+from pathlib import Path
 from typing import Any
+
+from proceedings.files import Inputs, write_atomic
 
 
 class Severity(StrEnum):
@@ -127,3 +134,39 @@ class BuildError(Exception):
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         super().__init__(f"{len(diagnostics)} problem(s)")
         self.diagnostics = diagnostics
+
+
+# Findings kept between runs: a build keeps what it found, and the proofs list it
+# without checking again.
+
+# The output folder's cache, where every cached file is kept (``layout.cache``).
+FINDINGS_FOLDER = Path(".cache")
+CACHE_VERSION = "1"  # of the findings' file form
+
+
+def findings_key(sources_dir: Path, inputs: Inputs) -> str:
+    """The key under which the findings for ``sources_dir`` with ``inputs`` are kept.
+
+    Take the inputs before reading the sources, so that an edit made while a build
+    runs is not filed under the old text.
+    """
+    # Findings name files relative to the working folder, so it is part of the key.
+    parts = (CACHE_VERSION, "findings", inputs.key, os.getcwd(), str(sources_dir.resolve()))
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:40]
+
+
+def record_findings(out: Path, key: str, found: Iterable[Diagnostic]) -> None:
+    """Keep what the checks found (loading included) for the proofs made in ``out``."""
+    rows = json.dumps([d.row() for d in found], ensure_ascii=False)
+    write_atomic(out / FINDINGS_FOLDER / f"findings-{key}.json", rows.encode())
+
+
+def read_findings(out: Path, key: str) -> list[Diagnostic] | None:
+    """The findings kept under ``key`` in ``out``, or None."""
+    path = out / FINDINGS_FOLDER / f"findings-{key}.json"
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        os.utime(path)  # used: the cache keeps what was used last
+        return [Diagnostic.from_row(row) for row in rows]
+    except (OSError, ValueError, TypeError):
+        return None

@@ -7,6 +7,7 @@ WeasyPrint or to pikepdf invalidates what they made.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -38,6 +39,12 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def touch(path: Path) -> None:
+    """Mark a cached file as used: the cache's pruning keeps what was used last."""
+    with contextlib.suppress(FileNotFoundError):
+        os.utime(path)
 
 
 # A file's digest by its path, size and modification time: the fonts and stylesheets

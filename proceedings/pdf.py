@@ -31,6 +31,11 @@ if TYPE_CHECKING:
     from weasyprint.text.fonts import FontConfiguration
 
 
+# The style's stylesheets every book and part is laid out with, in the order they
+# apply (styles/css/).
+STYLESHEETS = ("fonts.css", "page.css", "book.css")
+
+
 @dataclass(frozen=True)
 class Layout:
     """A laid-out book: the WeasyPrint document and the page of every anchor."""

@@ -21,11 +21,10 @@ from proceedings.build import PACKAGE_ROOT, check
 from proceedings.diagnostics import Diagnostics, Severity
 from proceedings.files import write_atomic
 from proceedings.model import Sources, TrimName
-from proceedings.pdf import Layout, paginate
+from proceedings.pdf import STYLESHEETS, Layout, paginate
 from proceedings.pdfedit import drop_annotations, retag_fonts, to_gray
 from proceedings.render import (
     PAGE_GEOMETRY,
-    STYLESHEETS,
     load_labels,
     make_environment,
     render_book,

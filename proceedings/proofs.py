@@ -28,10 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from proceedings.check.findings import findings_key, read_findings, record_findings
-from proceedings.diagnostics import Diagnostic, Diagnostics
-from proceedings.files import Inputs, recorded_inputs, write_atomic
-from proceedings.layout.cache import touch
+from proceedings.diagnostics import Diagnostic, Diagnostics, findings_key, read_findings, record_findings
+from proceedings.files import Inputs, recorded_inputs, touch, write_atomic
 
 if TYPE_CHECKING:
     import pikepdf

@@ -52,9 +52,6 @@ class PageGeometry:
     font_size: str
 
 
-# The style's stylesheets, in the order they apply (styles/css/).
-STYLESHEETS = ("fonts.css", "page.css", "book.css")
-
 PAGE_GEOMETRY = {
     "A4": PageGeometry("210mm", "297mm", "20mm", "22mm", "25mm", "20mm", "11.5pt"),
     "A5": PageGeometry("148mm", "210mm", "15mm", "17mm", "18mm", "14mm", "10pt"),

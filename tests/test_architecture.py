@@ -4,13 +4,15 @@ engine's stages import only the stages before them."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 
 from .conftest import REPO
 
 PACKAGE = REPO / "proceedings"
 # The layout engine's modules in the order of its stages (see proceedings/layout/__init__.py).
 LAYOUT_ORDER = ["records", "patches", "cache", "plan", "workers", "fonts", "numbering", "stamps",
-                "assemble", "__init__"]
+                "assemble", "typeset"]
 
 
 def _imports() -> dict[str, set[str]]:
@@ -71,13 +73,23 @@ def test_the_cycle_finder_finds_a_circle() -> None:
 def test_each_layout_stage_imports_only_the_stages_before_it() -> None:
     graph = _imports()
     on_disk = {p.stem for p in (PACKAGE / "layout").glob("*.py")}
-    assert on_disk == set(LAYOUT_ORDER)
+    assert on_disk - {"__init__"} == set(LAYOUT_ORDER)
+    # A worker imports the package and ``workers`` only: the package imports nothing.
+    assert graph["proceedings.layout"] == set()
     for position, stage in enumerate(LAYOUT_ORDER):
-        name = "proceedings.layout" + ("" if stage == "__init__" else f".{stage}")
-        later = {f"proceedings.layout.{s}" for s in LAYOUT_ORDER[position + 1:] if s != "__init__"}
-        if stage != "__init__":
-            later.add("proceedings.layout")
-        assert not graph[name] & later, f"{stage} imports a later stage: {sorted(graph[name] & later)}"
+        later = {f"proceedings.layout.{s}" for s in LAYOUT_ORDER[position + 1:]}
+        found = graph[f"proceedings.layout.{stage}"] & later
+        assert not found, f"{stage} imports a later stage: {sorted(found)}"
+
+
+def test_a_worker_and_the_proofs_import_little() -> None:
+    """What a worker process and a proofs run with nothing to do import: not the checker,
+    the templates or the records' models (they cost a fresh process a quarter second)."""
+    script = ("import sys; import proceedings.layout.workers, proceedings.proofs; "
+              "print(sorted(m for m in sys.modules if m.startswith(('proceedings.check', 'jinja2', "
+              "'pydantic', 'proceedings.render', 'proceedings.model'))))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def test_only_patches_touches_weasyprint_internals() -> None:

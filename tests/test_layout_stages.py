@@ -835,7 +835,7 @@ def minibook_parts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Asse
         return assembled(assembly, cache, fonts, common)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("proceedings.layout.assembled", spy)
+        patch.setattr("proceedings.layout.typeset.assembled", spy)
         build(BuildOptions(sources=MINIBOOK, out=out))
     [(assembly, common)] = seen
     return out, assembly, common

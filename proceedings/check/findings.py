@@ -3,56 +3,21 @@
 A build checks first what its layout relies on (``GATE``: ids, files), which can stop
 it; the content checks, which only warn, run beside the layout, on a worker the
 layout leaves idle or else on a thread. A strict build checks everything first.
-What a build found is kept under a key of the sources and the code, for the proofs
-and for the next build of the same sources.
+What a build found is kept under the key of its inputs (``diagnostics.findings_key``),
+for the proofs and for the next build of the same sources.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from collections.abc import Iterable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 
 from proceedings.check import GATE, MODULES, Checked, FindingsCache, check_sources, check_task
-from proceedings.diagnostics import Diagnostic
-from proceedings.files import Inputs, write_atomic
+from proceedings.diagnostics import Diagnostic, findings_key, read_findings, record_findings
+from proceedings.files import Inputs
 from proceedings.model import Sources
-
-# The output folder's cache, where every cached file is kept (``layout.cache``).
-FINDINGS_FOLDER = Path(".cache")
-CACHE_VERSION = "1"  # of the findings' file form
-
-
-def findings_key(sources_dir: Path, inputs: Inputs) -> str:
-    """The key under which the findings for ``sources_dir`` with ``inputs`` are kept.
-
-    Take the inputs before reading the sources, so that an edit made while a build
-    runs is not filed under the old text.
-    """
-    # Findings name files relative to the working folder, so it is part of the key.
-    parts = (CACHE_VERSION, "findings", inputs.key, os.getcwd(), str(sources_dir.resolve()))
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:40]
-
-
-def record_findings(out: Path, key: str, found: Iterable[Diagnostic]) -> None:
-    """Keep what the checks found (loading included) for the proofs made in ``out``."""
-    rows = json.dumps([d.row() for d in found], ensure_ascii=False)
-    write_atomic(out / FINDINGS_FOLDER / f"findings-{key}.json", rows.encode())
-
-
-def read_findings(out: Path, key: str) -> list[Diagnostic] | None:
-    """The findings kept under ``key`` in ``out``, or None."""
-    path = out / FINDINGS_FOLDER / f"findings-{key}.json"
-    try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
-        os.utime(path)  # used: the cache keeps what was used last
-        return [Diagnostic.from_row(row) for row in rows]
-    except (OSError, ValueError, TypeError):
-        return None
 
 
 class BuildChecks:

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from proceedings.files import write_atomic
-from proceedings.layout.cache import book_path, touch
+from proceedings.files import touch, write_atomic
+from proceedings.layout.cache import book_path
 from proceedings.layout.fonts import unify_fonts
 from proceedings.layout.numbering import NumberTemplates
 from proceedings.layout.records import Placement

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from proceedings.files import code_version, file_digest, files_digest
 from proceedings.layout.records import Part, PartLayout
-from proceedings.render import STYLESHEETS
+from proceedings.pdf import STYLESHEETS
 
 # What the cache holds, each file named by its digest: laid-out parts (a PDF and its page
 # map, or a draft's page map alone), font subsets, the assembled book, the proofs' stamps
@@ -75,12 +75,6 @@ def book_path(cache: Path, recipe: object) -> Path:
     stamps, as JSON) is kept."""
     text = json.dumps(recipe)
     return cache / f"book-{hashlib.sha256(text.encode()).hexdigest()[:40]}.pdf"
-
-
-def touch(path: Path) -> None:
-    """Mark a cached file as used: ``prune`` keeps what was used last."""
-    with contextlib.suppress(FileNotFoundError):
-        os.utime(path)
 
 
 def prune(cache: Path, used: set[str], since: float) -> None:

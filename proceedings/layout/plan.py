@@ -9,7 +9,8 @@ from pathlib import Path
 from proceedings.layout.cache import Fingerprint
 from proceedings.layout.records import Job, Part, PartLayout, Placement
 from proceedings.model import Sources
-from proceedings.render import STYLESHEETS, BookRenderer, participants
+from proceedings.pdf import STYLESHEETS
+from proceedings.render import BookRenderer, participants
 
 NUMBERED = ("contents", "index")  # parts whose text holds other parts' page numbers
 

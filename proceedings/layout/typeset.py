@@ -1,0 +1,117 @@
+"""Typeset: the engine's stages in order (see the package's docstring), and the book
+laid out as one document for comparison."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+
+from proceedings.diagnostics import Diagnostic
+from proceedings.layout import numbering, stamps
+from proceedings.layout.assemble import MM, Assembly, assembled
+from proceedings.layout.cache import prune
+from proceedings.layout.numbering import NumberTemplates
+from proceedings.layout.plan import NUMBERED, Jobs, page_numbers, place, plan
+from proceedings.layout.records import Progress
+from proceedings.layout.workers import lay_out_all
+from proceedings.model import Sources
+from proceedings.pdf import STYLESHEETS, paginate, pdf_bytes, release_memory
+from proceedings.pdfedit import read_pdf
+from proceedings.render import PAGE_GEOMETRY, render_book
+
+# Pages from which the memory freed before assembling is given back to the system: it
+# lowers the peak of a large book, at the cost of a full collection.
+RELEASE_FROM = 600
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the book is laid out, besides its sources."""
+
+    styles: Path
+    fonts: Path
+    cache: Path  # the engine's cache folder
+    executor: Executor | None = None  # where the parts are laid out; None: here
+    progress: Progress | None = None  # told of each part laid out
+    time_limit: float | None = None  # seconds one part may take to lay out
+
+
+@dataclass(frozen=True)
+class Typeset:
+    """The laid-out book: its PDF, the page of every anchor, and what layout reported."""
+
+    pdf: bytes
+    anchors: dict[str, int]  # anchor → 1-based page
+    pages: int
+    diagnostics: list[Diagnostic]
+
+
+def typeset(
+    sources: Sources, settings: Settings, started: Callable[[Executor | None], None] | None = None,
+) -> Typeset:
+    """Lay out every part (from the cache where nothing changed) and assemble the book.
+
+    ``started`` is called as the first parts are laid out, with the executor they go
+    to when they leave one of its workers idle (else None).
+    """
+    began = time.time() - 1  # a file's time can lag the clock (coarse file system timestamps)
+    cache = settings.cache
+    cache.mkdir(parents=True, exist_ok=True)
+    jobs = Jobs(sources, settings.styles, settings.fonts, cache, settings.time_limit)
+    run = partial(lay_out_all, executor=settings.executor, progress=settings.progress)
+    on_recto = sources.book.papers_start_recto
+
+    # Plan: the parts, and the jobs that need no page numbers.
+    parts = plan(sources, jobs.renderer)
+    batch = [jobs.job(p.key, jobs.renderer.render(p.key), p) for p in parts if p.key not in NUMBERED]
+    heads = stamps.possible_heads(parts)
+    early = [*numbering.drafts(jobs, parts), *stamps.sheet_jobs(jobs, heads), numbering.templates_job(jobs)]
+
+    # Lay out: the parts, the contents' draft and the stamp sheets.
+    layouts = run(batch + [replace(j, first=True) for j in early], started=started)
+
+    # Number: the contents and the index, once the other parts' lengths are known.
+    templates = read_pdf(cache / layouts["stamps:number-templates"].pdf_name,
+                         partial(NumberTemplates.read, fonts=settings.fonts))
+    layouts, numbers = numbering.number(jobs, parts, layouts, run, templates, papers_on_recto=on_recto)
+    placements = place(parts, layouts, papers_on_recto=on_recto)
+    pages = placements[-1].end if placements else 0
+
+    # Stamp: the heads' and folios' sheets.
+    sheets, folio_sheets = stamps.sheets(jobs, heads, layouts, pages, run)
+    layouts.update(folio_sheets)
+
+    # Assemble.
+    geometry = PAGE_GEOMETRY[sources.book.trim]
+    assembly = Assembly(
+        placements, sheets,
+        verso_shift=(_mm(geometry.margin_outer) - _mm(geometry.margin_inner)) * MM,
+        page_size=(_mm(geometry.width) * MM, _mm(geometry.height) * MM),
+        numbers=numbers, number_templates=templates if numbers else None,
+    )
+    del batch, early
+    if pages > RELEASE_FROM:
+        release_memory()  # the parts' HTML and what laying them out left behind
+    pdf = assembled(assembly, cache, settings.fonts, jobs.fingerprint.common)
+    prune(cache, {layout.digest for layout in layouts.values()}, since=began)
+    diagnostics = [d for layout in layouts.values() for d in layout.diagnostic_objects()]
+    return Typeset(pdf, page_numbers(placements), pages, diagnostics)
+
+
+def typeset_single(sources: Sources, settings: Settings) -> Typeset:
+    """Lay the book out as one WeasyPrint document."""
+    html = render_book(sources, settings.styles, fonts=settings.fonts)  # pure: models in, HTML out
+    stylesheets = [settings.styles / "css" / name for name in STYLESHEETS]
+    allowed = [Path(sources.root), settings.styles, settings.fonts]
+    layout = paginate(html, styles=settings.styles, stylesheets=stylesheets, allowed=allowed)
+    identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
+    return Typeset(pdf_bytes(layout, identifier=identifier), layout.anchors, layout.pages, layout.diagnostics)
+
+
+def _mm(value: str) -> float:
+    return float(value.removesuffix("mm"))
