@@ -269,8 +269,8 @@ def test_a_build_leaves_no_temporary_font_folders(tmp_path: Path) -> None:
 
 
 def test_a_character_the_bundled_fonts_lack_prints_as_in_the_one_document_book(tmp_path: Path) -> None:
-    """Units embed stubs of the bundled fonts for the assembler to replace; a font from
-    the system (drawing ⊕, which the bundled fonts lack) must keep its own glyphs."""
+    """The assembler replaces the parts' subsets of the bundled fonts by one per face; a
+    font from the system (drawing ⊕, which the bundled fonts lack) must keep its own glyphs."""
     import shutil
 
     sources = tmp_path / "sources"

@@ -190,7 +190,6 @@ def test_jobs_digests_depend_on_the_html_and_tell_drafts_apart(jobs: Jobs, parts
     assert job.source == paper.source
     assert job.stylesheets == tuple(str(STYLES / "css" / n) for n in ("fonts.css", "page.css", "book.css"))
     assert Path(job.allowed[0]).resolve() == MINIBOOK.resolve()
-    assert job.fonts == str(FONTS)
     assert not job.draft
     assert jobs.job(paper.key, html, paper, draft=True).draft
 
@@ -902,21 +901,9 @@ def test_assembled_takes_the_book_from_the_cache(
 # patches ----------------------------------------------------------------------------
 
 
-def test_the_weasyprint_and_pydyf_internals_the_engine_patches_are_there() -> None:
+def test_the_pydyf_internals_the_engine_patches_are_there() -> None:
     missing = patches.check_internals()
-    assert missing == [], "the installed WeasyPrint or pydyf lacks: " + "; ".join(missing)
-
-
-def _embedded_programs(pdf_data: bytes) -> list[bytes]:
-    with pikepdf.open(io.BytesIO(pdf_data)) as pdf:
-        return [obj.FontFile2.read_bytes() for obj in pdf.objects
-                if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor"
-                and "/FontFile2" in obj]
-
-
-def _tables(program: bytes) -> set[str]:
-    with TTFont(io.BytesIO(program), lazy=True) as font:
-        return set(font.keys())
+    assert missing == [], "the installed pydyf lacks: " + "; ".join(missing)
 
 
 @pytest.fixture(scope="module")
@@ -925,23 +912,6 @@ def small_layout(jobs: Jobs) -> Any:
 
     return paginate(_html("<p>Алма жүзім</p>", "kk"), styles=STYLES,
                     stylesheets=[Path(p) for p in jobs.stylesheets], allowed=[STYLES, FONTS])
-
-
-def test_font_stubs_embed_the_bundled_fonts_names_only(small_layout: Any, tmp_path: Path) -> None:
-    from proceedings.pdf import pdf_bytes
-
-    with patches.font_stubs(FONTS):
-        stubbed = _embedded_programs(pdf_bytes(small_layout, identifier=b"x"))
-    assert stubbed
-    for program in stubbed:
-        assert "name" in _tables(program)
-        assert "glyf" not in _tables(program)
-    subset = _embedded_programs(pdf_bytes(small_layout, identifier=b"x"))
-    assert len(subset) == len(stubbed)
-    assert all({"name", "glyf"} <= _tables(program) for program in subset)
-    # Fonts that are not the bundled ones keep their subsets.
-    with patches.font_stubs(tmp_path):
-        assert all("glyf" in _tables(p) for p in _embedded_programs(pdf_bytes(small_layout, identifier=b"x")))
 
 
 def test_compression_level_holds_in_its_context_only(small_layout: Any) -> None:

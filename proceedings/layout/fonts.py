@@ -246,7 +246,7 @@ def unify_fonts(book: pikepdf.Pdf, fonts: Path, cache: Path) -> None:
                 for cid, width in font_widths.items():
                     widths.setdefault(cid, width)
         if not fonts_:
-            continue  # even one part's font is rebuilt: parts embed stubs (patches.font_stubs)
+            continue  # even one part's font is rebuilt, so that every face is cut alike
         first = fonts_[0]
         to_unicode: dict[int, str] = {}
         for font in fonts_:

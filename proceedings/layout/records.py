@@ -43,7 +43,6 @@ class Job:
     ignore_anchors: tuple[str, ...] = ()
     source: str = "build"  # the file a failure of this job is reported on
     time_limit: float | None = None  # seconds this job's layout may take
-    fonts: str = ""  # the bundled fonts, embedded as stubs (the assembler merges them)
     # Laid out before the others, whatever their length: jobs that do not hold up the
     # parts' page counts but would hold up the end of the batch if left until last.
     first: bool = False

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import asdict
 from functools import cache
 from pathlib import Path
@@ -182,7 +182,7 @@ def _warm_up() -> None:
 
 def _lay_out(job: Job) -> PartLayout:
     from proceedings.files import write_atomic
-    from proceedings.layout.patches import compression_level, font_stubs
+    from proceedings.layout.patches import compression_level
     from proceedings.pdf import paginate, pdf_bytes
 
     layout = paginate(
@@ -211,8 +211,7 @@ def _lay_out(job: Job) -> PartLayout:
         return result
     # The parts' streams are compressed less than pydyf's own: the assembler keeps
     # them as they are, and a build compresses every page it lays out.
-    stubs = font_stubs(Path(job.fonts)) if job.fonts else nullcontext()
-    with compression_level(UNIT_COMPRESSION), stubs:
+    with compression_level(UNIT_COMPRESSION):
         data = pdf_bytes(layout, identifier=job.digest.encode())
     write_atomic(Path(job.cache) / result.pdf_name, data)
     write_atomic(Path(job.cache) / f"{job.digest}.json", json.dumps(asdict(result)).encode())
