@@ -4,6 +4,7 @@ engine's stages import only the stages before them."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 
@@ -102,3 +103,15 @@ def test_only_patches_touches_weasyprint_internals() -> None:
         if any(needle in text for needle in ("pydyf.zlib =", "Font.clean =", "._max_workers")):
             offenders.append(path.relative_to(REPO).as_posix())
     assert offenders == []
+
+
+def test_the_readme_names_every_module_of_the_package_and_the_engine() -> None:
+    """The architecture section of the README matches the tree: a module added, renamed
+    or removed is said there too."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Architecture"):readme.index("## Layout of the repository")]
+    named = set(re.findall(r"`([a-z_]+)(?:[`./(])", section))
+    modules = {p.stem for p in PACKAGE.glob("*.py")} | {p.stem for p in (PACKAGE / "layout").glob("*.py")}
+    modules -= {"__init__", "__main__"}
+    assert sorted(modules - named) == []
+    assert "`check/`" in section

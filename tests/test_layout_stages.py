@@ -290,6 +290,10 @@ def test_stored_gives_a_complete_layout_or_none(tmp_path: Path) -> None:
     assert stored(tmp_path, "a" * 40) is None  # cut short
     meta.write_text('{"key": "paper:p1", "pages": 3, "colour": "red"}', encoding="utf-8")
     assert stored(tmp_path, "a" * 40) is None  # fields of another record
+    meta.write_text('{"key": "paper:p1", "digest": "x", "pages": "three"}', encoding="utf-8")
+    assert stored(tmp_path, "a" * 40) is None  # the right fields, of the wrong kind
+    meta.write_text('{"key": "paper:p1", "digest": "x", "pages": 3, "anchors": {"a": [0]}}', encoding="utf-8")
+    assert stored(tmp_path, "a" * 40) is None
     meta.write_bytes(b"\xff\xfe not text")
     assert stored(tmp_path, "a" * 40) is None
 
@@ -549,6 +553,8 @@ def test_numbers_are_written_into_the_zeros(
         number_templates.write(pdf, list(pdf.pages), [1234, 56, 789, 10])
     with pikepdf.open(page) as pdf, pytest.raises(ValueError, match="more page numbers"):
         number_templates.write(pdf, list(pdf.pages), [123, 45, 678, 90, 1])
+    with pikepdf.open(page) as pdf, pytest.raises(ValueError, match="fewer page numbers"):
+        number_templates.write(pdf, list(pdf.pages), [123])
     with pikepdf.open(page) as pdf:
         number_templates.write(pdf, list(pdf.pages), [123, 45, 678, 90])
         pdf.save(tmp_path / "written.pdf")

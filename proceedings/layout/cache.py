@@ -65,9 +65,14 @@ def stored(cache: Path, digest: str, draft: bool = False) -> PartLayout | None:
     if not (meta.is_file() and (draft or (cache / f"{digest}.pdf").is_file())):
         return None
     try:
-        return PartLayout(**json.loads(meta.read_text(encoding="utf-8")))
+        layout = PartLayout(**json.loads(meta.read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError):  # gone meanwhile (another build's pruning), or damaged
         return None
+    # A damaged page map that still parses: laid out again rather than trusted.
+    well_formed = (isinstance(layout.pages, int) and layout.pages > 0 and isinstance(layout.anchors, dict)
+                   and all(isinstance(a, list) and len(a) == 3 for a in layout.anchors.values())
+                   and isinstance(layout.bookmarks, list) and isinstance(layout.diagnostics, list))
+    return layout if well_formed else None
 
 
 def book_path(cache: Path, recipe: object) -> Path:

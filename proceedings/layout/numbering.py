@@ -221,7 +221,10 @@ class NumberTemplates:
             fonts = page_fonts(page)
             parts, last = [], 0
             for slot in self._slots(page, content):
-                number = str(next(queue))
+                value = next(queue, None)
+                if value is None:
+                    raise ValueError("fewer page numbers than places to write them")
+                number = str(value)
                 if len(number) != slot.count:
                     raise ValueError(f"{number} written where {slot.count} digits were laid out")
                 figures = self.faces[slot.face]
