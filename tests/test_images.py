@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import struct
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from PIL import Image
 
 from proceedings.build import BuildOptions, build
 from proceedings.check import check_sources, images
+from proceedings.cli import main
 from proceedings.diagnostics import BuildError, Severity
 from proceedings.load import load_sources
 
@@ -117,3 +119,136 @@ def test_build_stays_small_in_memory(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "proceedings.pdf").exists()
     # Decoded as RGBA, the figure alone would take 192 MB.
     assert peak_kib < 150_000
+
+
+# --- every image the layout may load, told by its bytes ---------------------------------
+
+PAPER = "sources/papers/en-aviation/paper.md"
+BOMB = (20000, 8900)
+
+
+def _figure_case(tmp_path: Path, file: str, files: dict[str, bytes], width: str | None = None) -> Path:
+    """The case with its figure pointing at ``file``, and ``files`` beside paper.md."""
+    sources_dir = make_case(CASE, tmp_path)
+    folder = sources_dir / FIGURE.parent
+    (sources_dir / FIGURE).unlink()
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    paper = folder / "paper.md"
+    text = paper.read_text(encoding="utf-8")
+    line = f"    file: '{file}'\n" + (f"    width: '{width}'\n" if width else "")
+    paper.write_text(text.replace("    file: poster.png\n", line), encoding="utf-8")
+    return sources_dir
+
+
+def _check_and_build(sources_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                     capsys: pytest.CaptureFixture[str], code: int = 1) -> str:
+    """Check and build; both exit ``code`` and report the same; with errors, nothing is
+    laid out. The findings, without the lines that name what was written."""
+    monkeypatch.chdir(sources_dir.parent)
+    assert main(["check", "sources"]) == code
+    checked = capsys.readouterr().err
+    assert main(["build", "sources", "--out", "out"]) == code
+    built = capsys.readouterr().err
+    if code:
+        assert not (sources_dir.parent / "out").exists() or not any((sources_dir.parent / "out").iterdir())
+
+    def findings(err: str) -> str:
+        return "".join(line for line in err.splitlines(keepends=True) if " wrote " not in line)
+
+    assert findings(checked) == findings(built)
+    return findings(checked)
+
+
+def _too_large(name: str) -> str:
+    return (
+        f"{PAPER}:7: error: figure f1: {name} is 20000×8900 px (178 megapixels), more than the 40 "
+        "megapixels a figure may have: laying it out could exhaust the memory; scale it down (a "
+        "whole A4 page at 600 dpi is 35 megapixels) and export it again [image-too-large]\n"
+        "proceedings: 1 error, 0 warnings\n"
+    )
+
+
+def _svg(body: str) -> bytes:
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        f'width="100" height="100">{body}</svg>'
+    ).encode()
+
+
+def test_a_png_named_svg_is_checked_as_the_png_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sources_dir = _figure_case(tmp_path, "f.svg", {"f.svg": bilevel_png(*BOMB)})
+    assert _check_and_build(sources_dir, monkeypatch, capsys) == _too_large("'f.svg'")
+
+
+@pytest.mark.parametrize("attribute", ["href", "xlink:href"])
+def test_an_image_inside_an_svg_is_checked(
+    attribute: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    svg = _svg(f'<image {attribute}="b.png" width="100" height="100"/>')
+    sources_dir = _figure_case(tmp_path, "f.svg", {"f.svg": svg, "b.png": bilevel_png(*BOMB)})
+    assert _check_and_build(sources_dir, monkeypatch, capsys) == _too_large("'b.png' (in 'f.svg')")
+
+
+def test_an_image_embedded_in_an_svg_is_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = base64.b64encode(bilevel_png(*BOMB)).decode()
+    svg = _svg(f'<rect style="fill: url(data:image/png;base64,{data})" width="1" height="1"/>')
+    sources_dir = _figure_case(tmp_path, "f.svg", {"f.svg": svg})
+    assert _check_and_build(sources_dir, monkeypatch, capsys) == _too_large("an image embedded in 'f.svg'")
+
+
+def test_an_svg_may_not_refer_out_of_the_paper_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    svg = _svg('<style>@import "../../outside.css";</style>')
+    sources_dir = _figure_case(tmp_path, "f.svg", {"f.svg": svg})
+    assert _check_and_build(sources_dir, monkeypatch, capsys) == (
+        f"{PAPER}:7: error: figure f1: 'f.svg' refers to '../../outside.css', outside the paper's "
+        "folder: the layout would refuse it; put the file beside paper.md [refused-url]\n"
+        "proceedings: 1 error, 0 warnings\n"
+    )
+
+
+def _use_bomb(levels: int, fan: int) -> bytes:
+    """``levels`` groups, each drawing the one before ``fan`` times: fan**levels shapes."""
+    defs = ['<rect id="g0" width="1" height="1"/>']
+    for level in range(1, levels + 1):
+        uses = "".join(f'<use href="#g{level - 1}"/>' for _ in range(fan))
+        defs.append(f'<g id="g{level}">{uses}</g>')
+    return _svg(f'<defs>{"".join(defs)}</defs><use href="#g{levels}"/>')
+
+
+def test_an_svg_that_expands_past_the_limit_is_refused_before_layout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    svg = _use_bomb(10, 10)  # 10**10 rectangles
+    assert len(svg) < 3000
+    sources_dir = _figure_case(tmp_path, "bomb.svg", {"bomb.svg": svg})
+    assert _check_and_build(sources_dir, monkeypatch, capsys) == (
+        f"{PAPER}:7: error: figure f1: 'bomb.svg' draws more than 200,000 elements once its <use> "
+        "references are expanded: laying it out could take hours; simplify it, or export it as PNG "
+        "[svg-too-complex]\n"
+        "proceedings: 1 error, 0 warnings\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("svg", "elements"),
+    [
+        # svg, use (1 + g), g (1 + 2 rects)
+        (_svg('<use href="#a"/><g id="a"><rect/><rect/></g>'), 1 + 4 + 3),
+        # g0 = 1, g1 = 1 + 3 × (1 + 1) = 7, g2 = 1 + 3 × (1 + 7) = 25; svg, defs, the last use
+        (_use_bomb(2, 3), 1 + (1 + 1 + 7 + 25) + (1 + 25)),
+        (_use_bomb(4, 10), 46909),  # 10⁴ rectangles: below the limit
+        (_svg('<g id="a"><use href="#b"/></g><g id="b"><use href="#a"/></g>'), None),  # a cycle
+    ],
+)
+def test_svg_elements_are_counted_with_use_expanded(svg: bytes, elements: int | None) -> None:
+    from xml.etree import ElementTree
+
+    counted = images._expanded_elements(ElementTree.fromstring(svg), {})
+    assert counted == (images.MAX_SVG_ELEMENTS + 1 if elements is None else elements)
