@@ -65,9 +65,29 @@ def _parse_clock(value: str) -> str:
     return f"{int(match[1]):02d}:{match[2]}"
 
 
+# A figure's width goes into the layout's CSS: only a number and one of these units may,
+# so that nothing else written there (a url(), a second declaration) ever reaches it.
+_CSS_LENGTH = re.compile(r"\s*(\d{1,4}(?:[.,]\d{1,3})?)\s*(mm|cm|in|pt|px|%)\s*", re.IGNORECASE)
+
+
+def css_length(value: str) -> str | None:
+    """A length as CSS may take it (``7.5cm``), or None when ``value`` is not one."""
+    match = _CSS_LENGTH.fullmatch(value)
+    return None if match is None else f"{match[1].replace(',', '.')}{match[2].lower()}"
+
+
+def _check_css_length(value: str) -> str:
+    if css_length(value) is None:
+        raise ValueError(
+            "not a width: give a number and one of mm, cm, in, pt, px or % (such as 60mm or 80%)"
+        )
+    return value
+
+
 Isbn = Annotated[str, AfterValidator(_check_isbn)]
 Orcid = Annotated[str, AfterValidator(_check_orcid)]
 Clock = Annotated[str, AfterValidator(_parse_clock)]
+CssLength = Annotated[str, AfterValidator(_check_css_length)]
 
 
 class Record(BaseModel):
@@ -327,7 +347,7 @@ class Figure(Record):
     file: NonEmpty
     caption: str | None = None
     alt: str | None = None
-    width: str | None = None
+    width: CssLength | None = None
     note: str | None = None
     line: int = 0
 

@@ -28,6 +28,7 @@ from proceedings.model import (
     Slot,
     Sources,
     Table,
+    css_length,
 )
 from proceedings.yamlsrc import parse_yaml
 
@@ -271,6 +272,7 @@ def _environment(templates: Path, labels: Labels | None) -> Environment:
         translate = translator(labels)
         env.filters["t_label"] = lambda lang, key: translate(key, lang)
     env.filters["clock"] = lambda value: str(value).replace(":", ".")
+    env.filters["css_length"] = lambda value: css_length(str(value)) or ""
     return env
 
 

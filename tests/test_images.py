@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import struct
 import subprocess
 import sys
@@ -211,6 +212,45 @@ def test_an_svg_may_not_refer_out_of_the_paper_folder(
         "folder: the layout would refuse it; put the file beside paper.md [refused-url]\n"
         "proceedings: 1 error, 0 warnings\n"
     )
+
+
+def test_css_in_a_figure_width_never_reaches_the_layout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = base64.b64encode(bilevel_png(*BOMB)).decode()
+    width = f"50%; background-image: url(data:image/png;base64,{data})"
+    sources_dir = _figure_case(tmp_path, "f.svg", {"f.svg": _svg("")}, width=width)
+    assert _check_and_build(sources_dir, monkeypatch, capsys) == (
+        f"{PAPER}:9: error: figures[0].width: not a width: give a number and one of mm, cm, in, "
+        f"pt, px or % (such as 60mm or 80%) (got {repr(width)[:57]}...) [type]\n"
+        "proceedings: 1 error, 0 warnings\n"
+    )
+
+
+def test_a_percent_in_a_figure_name_is_part_of_the_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The checker reads ``%62omb.png`` as named; the layout must load that file, not
+    ``bomb.png``, which its URL would decode to. Here only the small one exists: a layout
+    that decoded the name would fail to load the figure."""
+    small = io.BytesIO()
+    Image.new("1", (2400, 1200)).save(small, "PNG")
+    sources_dir = _figure_case(tmp_path, "%62omb.png", {"%62omb.png": small.getvalue()})
+    assert _check_and_build(sources_dir, monkeypatch, capsys, code=0) == ""
+    # And with the bomb beside it, the checker's verdict is the layout's: the name is quoted.
+    (sources_dir / FIGURE.parent / "bomb.png").write_bytes(bilevel_png(*BOMB))
+    loaded = _book_html(sources_dir)
+    assert "/papers/en-aviation/%2562omb.png" in loaded
+    assert "/bomb.png" not in loaded
+
+
+def _book_html(sources_dir: Path) -> str:
+    from proceedings.render import render_book
+
+    sources, _ = load_sources(sources_dir)
+    assert sources is not None
+    root = Path(__file__).resolve().parents[1]
+    return render_book(sources, root / "styles", fonts=root / "fonts")
 
 
 def _use_bomb(levels: int, fan: int) -> bytes:

@@ -163,10 +163,11 @@ def test_figure_url_is_refused_and_never_fetched(
     assert listener.connections() == []
 
 
-def test_percent_encoded_escape_passes_the_check_but_not_the_fetcher(
+def test_percent_encoded_name_is_the_file_the_checker_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A folder literally named ``%2e%2e`` satisfies the checker; the URL it becomes does not."""
+    """A folder literally named ``%2e%2e``: the layout loads that very file inside the
+    tree, the one the checker read, never what its name would decode to."""
     sources = make_case(HOSTILE / "etc-passwd", tmp_path)
     folder = sources / "papers" / "en-aviation"
     hops = len(folder.resolve().parts)
@@ -175,38 +176,58 @@ def test_percent_encoded_escape_passes_the_check_but_not_the_fetcher(
     (folder / relative).write_text("decoy inside the tree\n", encoding="utf-8")
     _set_figure(sources, relative.as_posix())
     monkeypatch.chdir(tmp_path)
+    unreadable = (
+        f"{PAPER}:9: warning: figure f1: '{relative.as_posix()}' cannot be read as an image "
+        "(neither a raster image nor an SVG document): the book would print an empty frame; "
+        "export it again as PNG, JPEG or SVG [image-unreadable]\n"
+    )
     assert main(["check", "sources"]) == 0  # the file is inside the paper's folder
-    capsys.readouterr()
-    assert main(["build", "sources", "--out", "out"]) == 1
+    assert capsys.readouterr().err.startswith(unreadable)
+    assert main(["build", "sources", "--out", "out"]) == 0
     err = capsys.readouterr().err
-    assert "[refused-url]" in err
-    assert not (tmp_path / "out" / "proceedings.pdf").exists()
+    assert err.startswith(unreadable)
+    assert "[refused-url]" not in err
+    # The layout asked for the file by its name, quoted: %2e%2e stays a folder's name.
+    assert "/en-aviation/%252e%252e/" in err
 
 
-def test_css_in_figure_width_cannot_fetch(
+@pytest.mark.parametrize(
+    "width", ["50%; background: url({url}/w.png)", "10%; position: fixed; top: 0", "calc(100% + 1mm)"]
+)
+def test_figure_width_reaches_css_only_as_a_length(
+    width: str,
     listener: Listener,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """``width`` is copied into a style attribute: a url() there must still be refused."""
+    """``width`` is copied into a style attribute: anything but a number and a unit is an
+    error of the check, and never reaches the layout."""
     sources = make_case(HOSTILE / "etc-passwd", tmp_path)
     folder = sources / "papers" / "en-aviation"
     (folder / "f1.svg").write_text(
         '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', encoding="utf-8"
     )
-    _set_figure(
-        sources, "f1.svg",
-        width=f"50%; background: url({listener.url}/w.png)",
-    )
-    monkeypatch.chdir(tmp_path)
-    code = main(["build", "sources", "--out", "out"])
-    err = capsys.readouterr().err
+    value = width.format(url=listener.url)
+    _set_figure(sources, "f1.svg", width=value)
+    checked, built = _check_and_build(tmp_path, monkeypatch, capsys)
     assert listener.connections() == []
-    # The checker does not look into width; the fetcher refuses at layout, and the build fails.
-    assert code == 1
-    assert f"build: error: refused to load {listener.url}/w.png: " in err
-    assert not (tmp_path / "out" / "proceedings.pdf").exists()
+    assert checked == built == (
+        f"{PAPER}:11: error: figures[0].width: not a width: give a number and one of mm, cm, in, "
+        f"pt, px or % (such as 60mm or 80%) (got {value!r}) [type]\n"
+        "proceedings: 1 error, 0 warnings\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("width", "css"),
+    [("80%", "80%"), (" 7,5 cm ", "7.5cm"), ("60MM", "60mm"), ("10%; top: 0", None), ("1e9px", None),
+     ("url(x.png)", None), ("50% !important", None)],
+)
+def test_only_lengths_reach_the_style_attribute(width: str, css: str | None) -> None:
+    from proceedings.model import css_length
+
+    assert css_length(width) == css
 
 
 # --- the URL fetcher itself ------------------------------------------------------------
