@@ -4,6 +4,7 @@ The modules of this package each look at one theme and return their checks as
 :class:`~proceedings.check.base.Check` records:
 
 - ``records``: ids that must exist, citations that must resolve, files that must be there;
+- ``limits``: footnote references, table spans and cells the layout could not hold in memory;
 - ``text``: characters, scripts, quotes and links;
 - ``citations``: citation form, reference lists, footnotes;
 - ``references``: reference entries against the book's bibliographic style;
@@ -42,6 +43,7 @@ from proceedings.check import (
     fonts,
     images,
     language,
+    limits,
     people,
     programme,
     records,
@@ -57,6 +59,7 @@ from proceedings.model import Sources
 
 MODULES: tuple[ModuleType, ...] = (
     records,
+    limits,
     text,
     citations,
     references,
@@ -76,9 +79,9 @@ T = TypeVar("T")
 
 
 # The checks whose errors make a book impossible to lay out (unknown ids, missing
-# files, a figure too large to decode in memory); the others only find defects of the
+# files, a figure or a table too large to lay out in memory); the others only find defects of the
 # content, so a build can run them while the book is being laid out.
-GATE: tuple[ModuleType, ...] = (records, images)
+GATE: tuple[ModuleType, ...] = (records, limits, images)
 
 
 class FindingsCache:
