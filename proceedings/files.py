@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -52,13 +53,62 @@ def touch(path: Path) -> None:
 _digests: dict[tuple[str, int, int], bytes] = {}
 
 
+_CHUNK = 1024 * 1024  # files are hashed a chunk at a time: a stray 6 GB file takes no memory
+
+
+def _hash_into(digest: hashlib._Hash, handle: BinaryIO) -> None:
+    while chunk := handle.read(_CHUNK):
+        digest.update(chunk)
+
+
 def file_digest(path: Path) -> bytes:
     """The SHA-256 of a file's content, read again only when it changes."""
     info = path.stat()
     key = (str(path), info.st_size, info.st_mtime_ns)
     if key not in _digests:
-        _digests[key] = hashlib.sha256(path.read_bytes()).digest()
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            _hash_into(digest, handle)
+        _digests[key] = digest.digest()
     return _digests[key]
+
+
+def _inside(path: Path, root: Path) -> Path | None:
+    """Where ``path`` leads, if that is inside ``root`` (a resolved folder)."""
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError):  # a loop of links
+        return None
+    return target if target.is_relative_to(root) else None
+
+
+def folder_files(folder: Path, root: Path) -> Iterator[tuple[str, Path | str]]:
+    """Every file under ``folder`` by its name relative to it, in a stable order: the
+    path of each file that lies inside ``root`` (a link that stays inside is followed),
+    and for a link that leaves ``root`` its target as written, never followed.
+
+    Pipes, devices and dangling links are left out: they hold no content to hash.
+    """
+    root = root.resolve()
+    seen = {folder.resolve()}
+    for current, dirs, names in os.walk(folder, followlinks=True):
+        kept = []
+        for name in sorted(dirs):
+            path = Path(current, name)
+            target = _inside(path, root)
+            if target is None:
+                yield path.relative_to(folder).as_posix(), os.readlink(path)
+            elif target not in seen:  # a link back to a folder walked already is walked once
+                seen.add(target)
+                kept.append(name)
+        dirs[:] = kept
+        for name in sorted(names):
+            path = Path(current, name)
+            relative = path.relative_to(folder).as_posix()
+            if _inside(path, root) is None:
+                yield relative, os.readlink(path) if path.is_symlink() else ""
+            elif path.is_file():
+                yield relative, path
 
 
 def files_digest(paths: Iterable[Path]) -> str:
@@ -98,14 +148,16 @@ def tree_digest(roots: Iterable[Path]) -> str:
             # target is seen by the look at modification times that comes first.
             if stat.S_ISLNK(mode):
                 data = os.readlink(path).encode()
+                digest.update(f"{name}\0{stat.S_IFMT(mode)}\0{len(data)}\0".encode())
+                digest.update(data)
             elif stat.S_ISREG(mode):
-                data = path.read_bytes()
-            else:  # a pipe or a device would block or never end
-                continue
+                with path.open("rb") as handle:
+                    size = os.fstat(handle.fileno()).st_size
+                    digest.update(f"{name}\0{stat.S_IFMT(mode)}\0{size}\0".encode())
+                    _hash_into(digest, handle)
+            # else a pipe or a device, which would block or never end
         except OSError:  # removed meanwhile
             continue
-        digest.update(f"{name}\0{stat.S_IFMT(mode)}\0{len(data)}\0".encode())
-        digest.update(data)
     return digest.hexdigest()
 
 

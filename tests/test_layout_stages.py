@@ -7,12 +7,14 @@ is given hand-made records or a few lines of HTML laid out with the project's st
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
 import re
 import shutil
 import time
+import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
 from functools import partial
@@ -23,6 +25,7 @@ import pikepdf
 import pytest
 from fontTools.ttLib import TTFont
 
+from proceedings import files
 from proceedings.diagnostics import BuildError, Severity
 from proceedings.layout import cache as layout_cache
 from proceedings.layout import fonts as layout_fonts
@@ -928,3 +931,59 @@ def test_compression_level_holds_in_its_context_only(small_layout: Any) -> None:
         stored_streams = pdf_bytes(small_layout, identifier=b"x")
     assert len(stored_streams) > len(plain)  # level 0 stores the streams as they are
     assert pdf_bytes(small_layout, identifier=b"x") == plain
+
+
+def test_a_fingerprint_never_reads_outside_the_sources(
+    style_tree: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link from a paper's folder to a file or folder outside the sources counts as
+    where it points: what lies there is never read (the layout refuses it anyway)."""
+    styles, fonts, root = style_tree
+    paper = Part("paper:p1", "papers", "ru", "paper-p1", "head", "book head")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "big.bin").write_bytes(b"the editor's own file")
+    (root / "papers" / "p1" / "big.bin").symlink_to(outside / "big.bin")
+    (root / "papers" / "p1" / "folder").symlink_to(outside)
+    (root / "papers" / "p1" / "loop").symlink_to(root / "papers" / "p1" / "loop")
+    (root / "papers" / "p2" / "shared.png").write_bytes(b"shared pixels")
+    (root / "papers" / "p1" / "shared.png").symlink_to(root / "papers" / "p2" / "shared.png")
+    read: list[Path] = []
+    real_digest = layout_cache.file_digest
+
+    def recording(path: Path) -> bytes:
+        read.append(path)
+        return real_digest(path)
+
+    monkeypatch.setattr(layout_cache, "file_digest", recording)
+    before = Fingerprint(styles, fonts, root).of(paper, "<p>text</p>")
+    assert all(path.resolve().is_relative_to(root.resolve()) for path in read)
+    assert root / "papers" / "p1" / "shared.png" in read  # a link inside the sources is followed
+    (outside / "big.bin").write_bytes(b"changed, and never read")
+    (outside / "new.bin").write_bytes(b"never read either")
+    assert Fingerprint(styles, fonts, root).of(paper, "<p>text</p>") == before
+    (root / "papers" / "p1" / "big.bin").unlink()
+    (root / "papers" / "p1" / "big.bin").symlink_to(outside / "new.bin")
+    assert Fingerprint(styles, fonts, root).of(paper, "<p>text</p>") != before
+
+
+def test_digests_read_a_large_file_in_chunks(tmp_path: Path) -> None:
+    """A stray large file in a paper's folder is hashed without being held in memory."""
+    big = tmp_path / "folder" / "stray.bin"
+    big.parent.mkdir()
+    with big.open("wb") as handle:  # sparse: 256 MB of zeros that take no disk
+        handle.truncate(256 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        digest = files.file_digest(big)
+        tree = files.tree_digest([big.parent])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 1024 * 1024
+    expected = hashlib.sha256()
+    with big.open("rb") as handle:
+        while chunk := handle.read(1 << 24):
+            expected.update(chunk)
+    assert digest == expected.digest()
+    assert len(tree) == 64

@@ -18,7 +18,7 @@ import re
 import time
 from pathlib import Path
 
-from proceedings.files import code_version, file_digest, files_digest
+from proceedings.files import code_version, file_digest, files_digest, folder_files
 from proceedings.layout.records import Part, PartLayout
 from proceedings.pdf import STYLESHEETS
 
@@ -50,11 +50,15 @@ class Fingerprint:
         if part.kind == "papers":
             # Images are fetched at layout time, so they are part of the paper too: every
             # file under its folder, since a figure may be in a folder of its own there.
+            # Nothing outside the sources is read: a link that leaves them counts as
+            # where it points (the layout refuses to fetch it anyway).
             folder = self.sources_root / "papers" / part.key.split(":", 1)[1]
-            files = sorted(p for p in folder.rglob("*") if p.is_file())
-            for path in files:
-                digest.update(f"{path.relative_to(folder).as_posix()}\0".encode())
-                digest.update(file_digest(path))
+            for name, path in folder_files(folder, self.sources_root):
+                if isinstance(path, str):
+                    digest.update(f"{name}\0->{path}\0".encode())
+                else:
+                    digest.update(f"{name}\0".encode())
+                    digest.update(file_digest(path))
         return digest.hexdigest()[:40]
 
 
