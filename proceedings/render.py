@@ -273,6 +273,7 @@ def _environment(templates: Path, labels: Labels | None) -> Environment:
         env.filters["t_label"] = lambda lang, key: translate(key, lang)
     env.filters["clock"] = lambda value: str(value).replace(":", ".")
     env.filters["css_length"] = lambda value: css_length(str(value)) or ""
+    env.globals["tr"] = translation
     return env
 
 
@@ -356,6 +357,15 @@ class BookRenderer:
 def render_book(sources: Sources, styles: Path, *, fonts: Path) -> str:
     """Render the whole book to one HTML document."""
     return BookRenderer(sources, styles, fonts=fonts).render()
+
+
+def translation(table: Mapping[str, str], lang: str) -> str:
+    """A field given per language (``book.title``), in ``lang``; when it lacks that
+    language (the checker warns, ``missing-translation``), in the first language it has,
+    so that the book still builds and the gap shows; else empty."""
+    if lang in table:
+        return table[lang]
+    return next(iter(table.values()), "")
 
 
 def _book_head(sources: Sources, lang: str) -> str:
