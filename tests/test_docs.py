@@ -43,3 +43,21 @@ def test_version_answers(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--version"])
     assert done.value.code == 0
     assert capsys.readouterr().out == f"proceedings {version('proceedings')}\n"
+
+
+def test_the_readme_states_the_limits_the_code_has() -> None:
+    from proceedings.check import images, limits
+    from proceedings.load import MAX_PARAGRAPH_CHARS, MAX_SOURCE_BYTES
+
+    stated = [
+        f"| {MAX_SOURCE_BYTES // (1024 * 1024)} MB |",
+        f"| {MAX_PARAGRAPH_CHARS:,} characters |",
+        f"| {images.MAX_PIXELS // 1_000_000} megapixels",
+        f"| {images.MAX_SVG_BYTES // 1_000_000} MB, and {images.MAX_SVG_ELEMENTS:,} elements",
+        f"| {limits.MAX_FOOTNOTE_REFERENCES:,}, and {limits.MAX_FOOTNOTE_CHARS:,} characters",
+        f"| {limits.MAX_SPAN} |",
+        f"| {limits.MAX_TABLE_CELLS:,}, each",
+        f"to a depth of {'three' if images.MAX_SVG_DEPTH == 3 else images.MAX_SVG_DEPTH} files",
+    ]
+    for text in stated:
+        assert text in README, text
