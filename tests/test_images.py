@@ -214,6 +214,26 @@ def test_an_svg_may_not_refer_out_of_the_paper_folder(
     )
 
 
+def test_what_an_svg_links_to_or_loads_besides_images_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A link (``<a href>``) is never loaded, and a font or stylesheet beside the figure
+    is no image to decode."""
+    svg = _svg(
+        '<style>@font-face { font-family: F; src: url(f.ttf) }</style>'
+        '<a href="https://example.org/data"><rect width="1" height="1"/></a>'
+        '<a xlink:href="#top"><use href="small.png#x"/></a><image href="small.png"/>'
+    )
+    small = io.BytesIO()
+    Image.new("1", (20, 20)).save(small, "PNG")
+    files = {"f.svg": svg, "f.ttf": b"\0\1\0\0 not an image", "small.png": small.getvalue()}
+    sources_dir = _figure_case(tmp_path, "f.svg", files)
+    sources, diagnostics = load_sources(sources_dir)
+    assert sources is not None
+    assert len(diagnostics) == 0
+    assert check_sources(sources, [images]) == []
+
+
 def test_css_in_a_figure_width_never_reaches_the_layout(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -165,10 +165,11 @@ _CSS_IMPORT = re.compile(r"""@import\s+(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE
 
 
 def _references(root: ElementTree.Element) -> Iterator[str]:
-    """Every URL an SVG document refers to, as written."""
+    """Every URL an SVG document may load, as written (not the links of ``<a>``, which
+    the layout makes into links and never loads)."""
     for element in root.iter():
         for name, value in element.attrib.items():
-            if name in {"href", _XLINK_HREF}:
+            if name in {"href", _XLINK_HREF} and _local(element.tag) != "a":
                 yield value.strip()
             for match in _CSS_URL.finditer(value):
                 yield next(group for group in match.groups() if group is not None).strip()
@@ -277,6 +278,8 @@ class _Inspector:
             )
         root = _svg_root(data)
         if root is None:
+            if depth:  # a font or a stylesheet of the SVG: no image, nothing to decode
+                return 0
             raise _Unreadable("neither a raster image nor an SVG document")
         external: dict[str, int] = {}
         for url in dict.fromkeys(_references(root)):
