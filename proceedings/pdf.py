@@ -53,28 +53,47 @@ class FetchRefused(Exception):
     """A resource outside the allowed folders, or on the network."""
 
 
-def make_url_fetcher(allowed: list[Path], refused: list[str]) -> Any:
+def make_url_fetcher(allowed: list[Path], refused: list[str],
+                     too_large: list[tuple[str, str]] | None = None) -> Any:
     """A URL fetcher that serves only files under ``allowed`` and records the rest.
 
     Sources come from many authors: nothing they write may read the editor's other
-    files or reach the network, whatever scheme, ``..`` or symlink they try.
+    files or reach the network, whatever scheme, ``..`` or symlink they try. Nor may
+    they make the layout decode an image past the limits of ``imagebounds``, however
+    it is asked for: such a file or ``data:`` URL is refused, and recorded with the
+    reason in ``too_large`` (else in ``refused``). The checker reports these before
+    the layout; this is the layout's own guard.
     """
     from weasyprint.urls import URLFetcher
 
+    from proceedings.imagebounds import data_url, layout_refusal
+
     roots = [p.resolve() for p in allowed]
+
+    def refuse(url: str, reason: str | None) -> FetchRefused:
+        if reason is not None and too_large is not None:
+            too_large.append((url, reason))
+        else:
+            refused.append(url)
+        return FetchRefused(f"refused to fetch {url}" + (f": {reason}" if reason else ""))
 
     class SourcesFetcher(URLFetcher):  # type: ignore[misc]
         def fetch(self, url: str, headers: Any = None) -> Any:
             parsed = urllib.parse.urlparse(url)
             if parsed.scheme == "data":
+                reason = layout_refusal(data_url(url))
+                if reason is not None:
+                    raise refuse(url[:60] + ("…" if len(url) > 60 else ""), reason)
                 return super().fetch(url, headers)
             if parsed.scheme == "file":
                 # resolve() follows symlinks, so a link that escapes is caught too.
                 path = Path(urllib.parse.unquote(parsed.path)).resolve()
                 if path.is_file() and any(path.is_relative_to(root) for root in roots):
+                    reason = layout_refusal(path)
+                    if reason is not None:
+                        raise refuse(url, reason)
                     return super().fetch(path.as_uri(), headers)
-            refused.append(url)
-            raise FetchRefused(f"refused to fetch {url}")
+            raise refuse(url, None)
 
     return SourcesFetcher(allowed_protocols={"file", "data"}, timeout=1)
 
@@ -196,7 +215,8 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
     register_kazakh()
     style = _style(stylesheets, css_strings, allowed)
     refused = list(style.refused)
-    fetcher = make_url_fetcher(allowed, refused)
+    too_large: list[tuple[str, str]] = []
+    fetcher = make_url_fetcher(allowed, refused, too_large)
     with _captured_logs() as capture:
         document = HTML(string=html, base_url=str(styles) + os.sep, url_fetcher=fetcher).render(
             stylesheets=style.css, font_config=style.fonts
@@ -209,6 +229,11 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
         error("build", 0, f"refused to load {url}: only files inside the sources, styles and "
               "fonts folders may be used", "refused-url")
         for url in dict.fromkeys(refused)
+    ]
+    diagnostics += [
+        error("build", 0, f"refused to load {url}: {reason}, which laying it out could exhaust "
+              "the memory with", "image-too-large")
+        for url, reason in dict.fromkeys(too_large)
     ]
     messages = [*style.warnings, *(record.getMessage() for record in capture.records)]
     diagnostics += [

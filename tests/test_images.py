@@ -310,5 +310,37 @@ def test_an_svg_that_expands_past_the_limit_is_refused_before_layout(
 def test_svg_elements_are_counted_with_use_expanded(svg: bytes, elements: int | None) -> None:
     from xml.etree import ElementTree
 
-    counted = images._expanded_elements(ElementTree.fromstring(svg), {})
+    counted = images.expanded_elements(ElementTree.fromstring(svg), {})
     assert counted == (images.MAX_SVG_ELEMENTS + 1 if elements is None else elements)
+
+
+def test_the_layout_refuses_what_the_checker_refuses(tmp_path: Path) -> None:
+    """The layout's URL fetcher is a guard of its own: however an image is asked for (a
+    file by any name, a data: URL), past the limits it is refused, with the reason."""
+    from proceedings.pdf import FetchRefused, make_url_fetcher
+
+    png = bilevel_png(*BOMB)
+    (tmp_path / "f.svg").write_bytes(png)
+    (tmp_path / "bomb.svg").write_bytes(_use_bomb(10, 10))
+    small = io.BytesIO()
+    Image.new("1", (20, 20)).save(small, "PNG")
+    (tmp_path / "small.png").write_bytes(small.getvalue())
+    (tmp_path / "ok.css").write_text("p { color: red }", encoding="utf-8")
+    refused: list[str] = []
+    too_large: list[tuple[str, str]] = []
+    fetcher = make_url_fetcher([tmp_path], refused, too_large)
+    data = "data:image/png;base64," + base64.b64encode(png).decode()
+    for url in ((tmp_path / "f.svg").as_uri(), (tmp_path / "bomb.svg").as_uri(), data):
+        with pytest.raises(FetchRefused):
+            fetcher.fetch(url)
+    pixels = "an image of 20000×8900 px (178 megapixels), more than the 40 megapixels an image may have"
+    assert too_large == [
+        ((tmp_path / "f.svg").as_uri(), pixels),
+        ((tmp_path / "bomb.svg").as_uri(),
+         "an SVG that draws more than 200,000 elements once its <use> are expanded"),
+        (data[:60] + "…", pixels),
+    ]
+    assert refused == []
+    for name in ("small.png", "ok.css"):
+        fetcher.fetch((tmp_path / name).as_uri()).close()
+    assert len(too_large) == 3
