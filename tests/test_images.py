@@ -344,3 +344,18 @@ def test_the_layout_refuses_what_the_checker_refuses(tmp_path: Path) -> None:
     for name in ("small.png", "ok.css"):
         fetcher.fetch((tmp_path / name).as_uri()).close()
     assert len(too_large) == 3
+
+
+def test_an_svg_of_nested_entities_is_not_expanded(tmp_path: Path) -> None:
+    """XML's own bomb (entities of entities): the parser refuses to expand it, and the
+    figure is reported as unreadable, quickly."""
+    entities = '<!ENTITY a0 "lol">' + "".join(
+        f'<!ENTITY a{n} "{f"&a{n - 1};" * 10}">' for n in range(1, 10)
+    )
+    svg = (f'<?xml version="1.0"?><!DOCTYPE svg [{entities}]>'
+           '<svg xmlns="http://www.w3.org/2000/svg"><text>&a9;</text></svg>').encode()
+    sources_dir = _figure_case(tmp_path, "f.svg", {"f.svg": svg})
+    sources, _ = load_sources(sources_dir)
+    assert sources is not None
+    found = [(d.severity, d.code) for d in check_sources(sources, [images])]
+    assert found == [(Severity.WARNING, "image-unreadable")]
