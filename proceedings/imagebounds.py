@@ -168,6 +168,11 @@ def data_url(url: str) -> bytes:
 
 
 
+def markup(data: bytes) -> bool:
+    """Whether ``data`` may be an SVG document (XML, or gzipped as svgz)."""
+    return data[:2] == b"\x1f\x8b" or data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<"
+
+
 def layout_refusal(source: Path | bytes) -> str | None:
     """Why the layout must not load this file or data, if it must not: a raster image
     past ``MAX_PIXELS``, an SVG past ``MAX_SVG_BYTES`` or ``MAX_SVG_ELEMENTS`` (its own
@@ -182,8 +187,7 @@ def layout_refusal(source: Path | bytes) -> str | None:
             return None
         data = read_head(source) if isinstance(source, Path) else source
         if len(data) > MAX_SVG_BYTES:
-            head = data.lstrip()[:5]
-            return f"an SVG of more than {MAX_SVG_BYTES // 1_000_000} MB" if head.startswith(b"<") else None
+            return f"an SVG of more than {MAX_SVG_BYTES // 1_000_000} MB" if markup(data) else None
         root = svg_root(data)
         if root is not None and expanded_elements(root, {}) > MAX_SVG_ELEMENTS:
             return f"an SVG that draws more than {MAX_SVG_ELEMENTS:,} elements once its <use> are expanded"

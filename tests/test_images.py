@@ -359,3 +359,21 @@ def test_an_svg_of_nested_entities_is_not_expanded(tmp_path: Path) -> None:
     assert sources is not None
     found = [(d.severity, d.code) for d in check_sources(sources, [images])]
     assert found == [(Severity.WARNING, "image-unreadable")]
+
+
+def test_a_large_file_that_is_no_svg_is_unreadable_not_too_complex(tmp_path: Path) -> None:
+    from proceedings.imagebounds import MAX_SVG_BYTES, layout_refusal
+
+    big = tmp_path / "scan.pdf"
+    with big.open("wb") as handle:
+        handle.write(b"%PDF-1.7\n")
+        handle.truncate(MAX_SVG_BYTES + 10)
+    sources_dir = _figure_case(tmp_path, "scan.pdf", {"scan.pdf": big.read_bytes()})
+    sources, _ = load_sources(sources_dir)
+    assert sources is not None
+    found = [(d.severity, d.code) for d in check_sources(sources, [images])]
+    assert found == [(Severity.WARNING, "image-unreadable")]
+    assert layout_refusal(big) is None
+    svg = tmp_path / "huge.svg"
+    svg.write_bytes(b"<svg>" + b" " * MAX_SVG_BYTES + b"</svg>")
+    assert layout_refusal(svg) == "an SVG of more than 16 MB"

@@ -44,6 +44,7 @@ from proceedings.imagebounds import (
     data_url,
     expanded_elements,
     local,
+    markup,
     raster_size,
     read_head,
     svg_root,
@@ -134,7 +135,7 @@ class _Inspector:
                 self.raster = size
             return 1
         data = read_head(source) if isinstance(source, Path) else source
-        if len(data) > MAX_SVG_BYTES:
+        if len(data) > MAX_SVG_BYTES and markup(data):
             raise Refused(
                 "svg-too-complex",
                 f"{name} is an SVG of more than {MAX_SVG_BYTES // 1_000_000} MB: laying it out could "
