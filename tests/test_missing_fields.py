@@ -75,6 +75,45 @@ def test_every_template_renders_without_the_field(removal: tuple[Any, ...], tmp_
     assert "<html" in printing._tail_html(with_final, styles, blanks=1, total=10, first_verso=False)
 
 
+LANGUAGES = {"kk", "ru", "en"}
+OTHERS = {
+    name: yaml.safe_load((MINIBOOK / name).read_text(encoding="utf-8"))
+    for name in ("programme.yaml", "people.yaml", "participants.yaml")
+}
+# In the other files: every top-level field, and every language of a per-language field.
+OTHER_REMOVALS = [
+    (name, removal)
+    for name, data in OTHERS.items()
+    for removal in _removals(data)
+    if len(removal) == 1 or removal[-1] in LANGUAGES
+]
+
+
+@pytest.mark.parametrize(("name", "removal"), OTHER_REMOVALS,
+                         ids=lambda r: ".".join(map(str, r)) if isinstance(r, tuple) else r)
+def test_every_template_renders_without_a_translation_elsewhere(
+    name: str, removal: tuple[Any, ...], tmp_path: Path
+) -> None:
+    data = copy.deepcopy(OTHERS[name])
+    parent = data
+    for key in removal[:-1]:
+        parent = parent[key]
+    del parent[removal[-1]]
+    sources_dir = make_case(tmp_path / "none", tmp_path)
+    (sources_dir / name).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    sources, diagnostics = load_sources(sources_dir)
+    if sources is None or any(d.severity == "error" for d in diagnostics):
+        return  # a required field: an error of the check, the book is not laid out
+    renderer = BookRenderer(sources, REPO / "styles", fonts=REPO / "fonts")
+    assert "<html" in renderer.render()
+
+
+def test_the_other_removals_cover_the_programme_and_the_names() -> None:
+    assert ("programme.yaml", ("header", "ru")) in OTHER_REMOVALS
+    assert ("programme.yaml", ("slots", 1, "title", "kk")) in OTHER_REMOVALS
+    assert ("people.yaml", (1, "names", "kk")) in OTHER_REMOVALS
+
+
 def test_a_title_missing_a_language_warns_and_builds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
