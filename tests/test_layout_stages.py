@@ -7,6 +7,7 @@ is given hand-made records or a few lines of HTML laid out with the project's st
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -275,27 +276,50 @@ def test_a_fingerprint_sees_an_image_in_a_folder_of_the_papers_folder(
     assert Fingerprint(styles, fonts, root).of(paper, "<p>text</p>") != before
 
 
+def _sealed_map(fields: object) -> str:
+    """A page map as the cache keeps it: its digest, then its JSON."""
+    text = json.dumps(fields)
+    return f"{hashlib.sha256(text.encode()).hexdigest()}\n{text}"
+
+
 def test_stored_gives_a_complete_layout_or_none(tmp_path: Path) -> None:
     layout = PartLayout("paper:p1", "a" * 40, 3, anchors={"paper-p1": [0, 1.5, 2.5]},
                         bookmarks=[[2, "Title", 0, 2.5]], diagnostics=[["p.md", 0, "warning", "m", "c"]])
     meta, pdf = tmp_path / f"{'a' * 40}.json", tmp_path / f"{'a' * 40}.pdf"
     assert stored(tmp_path, "a" * 40) is None  # nothing there
-    meta.write_text(json.dumps(asdict(layout)), encoding="utf-8")
+    layout_cache.keep(tmp_path, layout, None)
     assert stored(tmp_path, "a" * 40) is None  # a layout's page map without its PDF
     assert stored(tmp_path, "a" * 40, draft=True) == layout  # a draft has none
-    pdf.write_bytes(b"%PDF-1.7")
+    layout_cache.keep(tmp_path, layout, b"%PDF-1.7")
+    assert pdf.read_bytes() == b"%PDF-1.7"
     assert stored(tmp_path, "a" * 40) == layout
     assert stored(tmp_path, "b" * 40) is None
-    meta.write_text('{"key": "paper:p1", "digest": "', encoding="utf-8")
-    assert stored(tmp_path, "a" * 40) is None  # cut short
-    meta.write_text('{"key": "paper:p1", "pages": 3, "colour": "red"}', encoding="utf-8")
+    assert layout_cache.discarded() == []
+    meta.write_text(_sealed_map({"key": "paper:p1", "pages": 3, "colour": "red"}), encoding="utf-8")
     assert stored(tmp_path, "a" * 40) is None  # fields of another record
-    meta.write_text('{"key": "paper:p1", "digest": "x", "pages": "three"}', encoding="utf-8")
+    meta.write_text(_sealed_map({"key": "paper:p1", "digest": "x", "pages": "three"}), encoding="utf-8")
     assert stored(tmp_path, "a" * 40) is None  # the right fields, of the wrong kind
-    meta.write_text('{"key": "paper:p1", "digest": "x", "pages": 3, "anchors": {"a": [0]}}', encoding="utf-8")
+    meta.write_text(_sealed_map({"key": "paper:p1", "digest": "x", "pages": 3, "anchors": {"a": [0]}}),
+                    encoding="utf-8")
     assert stored(tmp_path, "a" * 40) is None
-    meta.write_bytes(b"\xff\xfe not text")
+    for damaged in (b'{"key": "paper:p1", "digest": "', b"\xff\xfe not text",
+                    _sealed_map(asdict(layout)).replace('"pages": 3', '"pages": 4').encode()):
+        meta.write_bytes(damaged)
+        assert stored(tmp_path, "a" * 40) is None
+        assert not meta.exists()  # removed, to be laid out again
+    assert [str(d) for d in layout_cache.discarded()] == [
+        f"{meta}: note: the cached page map was damaged; it is made again [cache-damaged]"] * 3
+
+
+def test_stored_refuses_a_part_whose_pdf_is_not_the_one_laid_out(tmp_path: Path) -> None:
+    layout = PartLayout("paper:p1", "a" * 40, 1)
+    layout_cache.keep(tmp_path, layout, b"%PDF-1.7 the part")
+    pdf = tmp_path / f"{'a' * 40}.pdf"
+    pdf.write_bytes(os.urandom(len(b"%PDF-1.7 the part")))
     assert stored(tmp_path, "a" * 40) is None
+    assert not pdf.exists()
+    assert [str(d) for d in layout_cache.discarded()] == [
+        f"{pdf}: note: the cached part was damaged; it is made again [cache-damaged]"]
 
 
 def test_prune_removes_the_oldest_beyond_the_limit_and_nothing_used(
@@ -312,7 +336,7 @@ def test_prune_removes_the_oldest_beyond_the_limit_and_nothing_used(
         (tmp_path / f"{used}{suffix}").write_bytes(bytes(100))
         os.utime(tmp_path / f"{used}{suffix}", (long_ago - 10, long_ago - 10))
     since = time.time() - 1
-    written = tmp_path / f"font-{'c' * 32}.ttf"  # written during this build
+    written = tmp_path / f"font-{'c' * 32}-{'c' * 16}.ttf"  # written during this build
     written.write_bytes(bytes(100))
     others = [tmp_path / "checks.json", tmp_path / "notes.txt"]  # not the engine's
     for path in others:
@@ -338,7 +362,7 @@ def test_prune_keeps_four_times_what_the_book_uses(tmp_path: Path, monkeypatch: 
     for age, path in enumerate(old):
         path.write_bytes(bytes(100))
         os.utime(path, (1_000_000_000 + age, 1_000_000_000 + age))
-    book = tmp_path / f"book-{'d' * 40}.pdf"
+    book = tmp_path / f"book-{'d' * 40}-{'d' * 16}.pdf"
     book.write_bytes(bytes(100))  # the book this build assembled
     prune(tmp_path, set(), since=time.time() - 1)
     # 600 bytes, 100 in use: the limit is 400, so the two oldest go.
@@ -359,7 +383,7 @@ def test_one_pruning_policy_covers_the_proofs_stamps_and_kept_findings(
     for path in stale + indexes:
         path.write_bytes(bytes(100))
         os.utime(path, (1_000_000_000, 1_000_000_000))
-    book = tmp_path / f"book-{'d' * 40}.pdf"
+    book = tmp_path / f"book-{'d' * 40}-{'d' * 16}.pdf"
     book.write_bytes(bytes(10))  # what this build uses
     prune(tmp_path, set(), since=time.time() - 1)
     assert [path.exists() for path in stale] == [False] * 4
@@ -388,7 +412,9 @@ def test_lay_out_stores_the_pdf_and_the_page_map(jobs: Jobs, tiny: tuple[Job, Pa
     assert layout.diagnostics == []
     with pikepdf.open(jobs.cache / f"{job.digest}.pdf") as pdf:
         assert len(pdf.pages) == 2
-    assert json.loads((jobs.cache / f"{job.digest}.json").read_text(encoding="utf-8"))["pages"] == 2
+    seal, text = (jobs.cache / f"{job.digest}.json").read_text(encoding="utf-8").split("\n", 1)
+    assert json.loads(text)["pages"] == 2
+    assert seal == hashlib.sha256(text.encode()).hexdigest()
     assert stored(jobs.cache, job.digest) == layout
     assert "Вторая" in _text(jobs.cache / f"{job.digest}.pdf")
 

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from proceedings.files import touch, write_atomic
-from proceedings.layout.cache import book_path
+from proceedings.layout.cache import book_stem, seal, sealed
 from proceedings.layout.fonts import unify_fonts
 from proceedings.layout.numbering import NumberTemplates
 from proceedings.layout.records import Placement
@@ -58,14 +57,14 @@ class Assembly:
 
 def assembled(assembly: Assembly, cache: Path, fonts: Path, common: str) -> bytes:
     """The assembled book, from the cache when no part, place, number or stamp changed."""
-    stored = book_path(cache, assembly.recipe(common))
-    if stored.is_file():
-        touch(stored)
-        return stored.read_bytes()
+    stem = book_stem(assembly.recipe(common))
+    kept = sealed(cache, stem, ".pdf")
+    if kept is not None:
+        return kept
     pdf = assemble(assembly, cache, fonts)
     for old in cache.glob("book-*.pdf"):  # one assembled book is enough to keep
         old.unlink(missing_ok=True)
-    write_atomic(stored, pdf)
+    seal(cache, stem, ".pdf", pdf)
     return pdf
 
 

@@ -6,6 +6,11 @@ images and ``files.code_version()``; a font subset's, the font file and the glyp
 the book's, the digests of its parts and where they land. A file found is a file
 that would be made again byte for byte, so nothing is ever invalidated: what is
 not used any more is pruned (``prune``).
+
+Every file is checked when it is read, so that a damaged cache never costs the book: a
+part's page map is kept with its own digest and the digest of its PDF, a font subset
+and the book carry the digest of their content in their names (``sealed``). A file
+that fails its check is removed and made again, with a note (``discarded``).
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ import json
 import os
 import re
 import time
+from dataclasses import asdict
 from pathlib import Path
 
-from proceedings.files import code_version, file_digest, files_digest
+from proceedings.diagnostics import Diagnostic, note
+from proceedings.files import code_version, file_digest, files_digest, touch, write_atomic
 from proceedings.layout.records import Part, PartLayout
 from proceedings.pdf import STYLESHEETS
 
@@ -26,7 +33,8 @@ from proceedings.pdf import STYLESHEETS
 # map, or a draft's page map alone), font subsets, the assembled book, the proofs' stamps
 # and the findings kept for the proofs. Not the indexes beside them (checks.json,
 # proofs.json, built.json), which each run rewrites.
-_CACHED = re.compile(r"(?:[0-9a-f]{40}\.(?:pdf|json)|font-[0-9a-f]{32}\.ttf|book-[0-9a-f]{40}\.pdf"
+_CACHED = re.compile(r"(?:[0-9a-f]{40}\.(?:pdf|json)|font-[0-9a-f]{32}-[0-9a-f]{16}\.ttf"
+                     r"|book-[0-9a-f]{40}-[0-9a-f]{16}\.pdf"
                      r"|(?:cover|watermark|citation)-[0-9a-f]{40}\.pdf|findings-[0-9a-f]{40}\.json)")
 CACHE_FLOOR = 64 * 1024 * 1024  # bytes the cache may always hold
 
@@ -58,28 +66,98 @@ class Fingerprint:
         return digest.hexdigest()[:40]
 
 
+def keep(cache: Path, layout: PartLayout, pdf: bytes | None) -> None:
+    """Store a part laid out: its PDF (none for a draft), then its page map, which holds
+    the PDF's digest and is sealed by its own."""
+    if pdf is not None:
+        layout.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+        write_atomic(cache / layout.pdf_name, pdf)
+    text = json.dumps(asdict(layout))
+    write_atomic(cache / f"{layout.digest}.json", f"{_digest(text.encode())}\n{text}".encode())
+
+
 def stored(cache: Path, digest: str, draft: bool = False) -> PartLayout | None:
-    """A part laid out before with the same inputs, if its files are still there (a
-    draft has no PDF)."""
-    meta = cache / f"{digest}.json"
-    if not (meta.is_file() and (draft or (cache / f"{digest}.pdf").is_file())):
+    """A part laid out before with the same inputs, if its files are still there and
+    intact (a draft has no PDF). A damaged one is removed, to be laid out again."""
+    meta, pdf = cache / f"{digest}.json", cache / f"{digest}.pdf"
+    try:
+        data = meta.read_bytes()
+    except OSError:  # never made, or gone meanwhile (another build's pruning)
+        return None
+    seal, _, text = data.partition(b"\n")
+    if seal != _digest(text).encode():
+        discard(meta, "page map")
         return None
     try:
-        layout = PartLayout(**json.loads(meta.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError):  # gone meanwhile (another build's pruning), or damaged
+        layout = PartLayout(**json.loads(text))
+    except (ValueError, TypeError):  # intact, but not a page map (made by faulty code)
         return None
-    # A damaged page map that still parses: laid out again rather than trusted.
+    # Well-formed JSON but an ill-formed page map: laid out again rather than trusted.
     well_formed = (isinstance(layout.pages, int) and layout.pages > 0 and isinstance(layout.anchors, dict)
                    and all(isinstance(a, list) and len(a) == 3 for a in layout.anchors.values())
                    and isinstance(layout.bookmarks, list) and isinstance(layout.diagnostics, list))
-    return layout if well_formed else None
+    if not well_formed:
+        return None
+    if draft:
+        return layout
+    try:
+        content = pdf.read_bytes()  # the PDF is read whole by the assembler in any case
+    except OSError:
+        return None
+    if hashlib.sha256(content).hexdigest() != layout.pdf_sha256:
+        discard(pdf, "part")
+        return None
+    return layout
 
 
-def book_path(cache: Path, recipe: object) -> Path:
-    """Where the book assembled by ``recipe`` (its parts' digests, places, numbers and
-    stamps, as JSON) is kept."""
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sealed(cache: Path, stem: str, suffix: str) -> bytes | None:
+    """The content of the file kept under ``stem`` (``seal``), if it is there and its
+    content is what its name says; a damaged one is removed."""
+    for path in cache.glob(f"{stem}-*{suffix}"):
+        try:
+            content = path.read_bytes()
+        except OSError:  # pruned meanwhile
+            continue
+        if path.name == f"{stem}-{_digest(content)[:16]}{suffix}":
+            touch(path)  # used: the cache keeps what was used last (prune)
+            return content
+        discard(path, "file")
+    return None
+
+
+def seal(cache: Path, stem: str, suffix: str, content: bytes) -> Path:
+    """Keep ``content`` under ``stem``, named by its own digest too (``sealed``)."""
+    path = cache / f"{stem}-{_digest(content)[:16]}{suffix}"
+    write_atomic(path, content)
+    return path
+
+
+# What was found damaged and removed, for the build to report (``discarded``).
+_discarded: list[Diagnostic] = []
+
+
+def discard(path: Path, what: str) -> None:
+    """Remove a damaged file of the cache, and say so."""
+    path.unlink(missing_ok=True)
+    _discarded.append(note(str(path), 0, f"the cached {what} was damaged; it is made again", "cache-damaged"))
+
+
+def discarded() -> list[Diagnostic]:
+    """The notes of the damaged files removed since the last call."""
+    notes = list(_discarded)
+    _discarded.clear()
+    return notes
+
+
+def book_stem(recipe: object) -> str:
+    """The name under which the book assembled by ``recipe`` (its parts' digests,
+    places, numbers and stamps, as JSON) is kept (``sealed``)."""
     text = json.dumps(recipe)
-    return cache / f"book-{hashlib.sha256(text.encode()).hexdigest()[:40]}.pdf"
+    return f"book-{hashlib.sha256(text.encode()).hexdigest()[:40]}"
 
 
 def prune(cache: Path, used: set[str], since: float) -> None:

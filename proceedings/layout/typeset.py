@@ -14,7 +14,7 @@ from pathlib import Path
 from proceedings.diagnostics import Diagnostic
 from proceedings.layout import numbering, stamps
 from proceedings.layout.assemble import MM, Assembly, assembled
-from proceedings.layout.cache import prune
+from proceedings.layout.cache import discarded, prune
 from proceedings.layout.numbering import NumberTemplates
 from proceedings.layout.plan import NUMBERED, Jobs, page_numbers, place, plan
 from proceedings.layout.records import Progress
@@ -62,6 +62,7 @@ def typeset(
     began = time.time() - 1  # a file's time can lag the clock (coarse file system timestamps)
     cache = settings.cache
     cache.mkdir(parents=True, exist_ok=True)
+    discarded()  # what an earlier build found damaged was reported by it
     jobs = Jobs(sources, settings.styles, settings.fonts, cache, settings.time_limit)
     run = partial(lay_out_all, executor=settings.executor, progress=settings.progress)
     on_recto = sources.book.papers_start_recto
@@ -100,6 +101,7 @@ def typeset(
     pdf = assembled(assembly, cache, settings.fonts, jobs.fingerprint.common)
     prune(cache, {layout.digest for layout in layouts.values()}, since=began)
     diagnostics = [d for layout in layouts.values() for d in layout.diagnostic_objects()]
+    diagnostics += discarded()
     return Typeset(pdf, page_numbers(placements), pages, diagnostics)
 
 

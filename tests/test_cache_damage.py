@@ -1,0 +1,100 @@
+"""A damaged cache never costs the book: every cached file is checked when read, a
+damaged one is made again, and the book is checked before it replaces the last one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from proceedings.build import BuildOptions, build
+from proceedings.diagnostics import BuildError, Diagnostic
+from proceedings.layout import typeset as typeset_module
+
+from .conftest import MINIBOOK
+
+
+def _notes(diagnostics: Iterable[Diagnostic]) -> list[str]:
+    return [str(d) for d in diagnostics if d.code == "cache-damaged"]
+
+
+def _randomise(path: Path) -> None:
+    path.write_bytes(os.urandom(path.stat().st_size))
+
+
+@pytest.fixture
+def built(minibook_build: Path, tmp_path: Path) -> Path:
+    """A copy of the minibook's output folder, cache and all."""
+    out = tmp_path / "out"
+    shutil.copytree(minibook_build, out)
+    return out
+
+
+def test_a_damaged_cached_book_is_assembled_again(built: Path) -> None:
+    good = (built / "proceedings.pdf").read_bytes()
+    [book] = (built / ".cache").glob("book-*.pdf")
+    _randomise(book)
+    result = build(BuildOptions(sources=MINIBOOK, out=built))
+    assert _notes(result.diagnostics) == [
+        f"{book}: note: the cached file was damaged; it is made again [cache-damaged]"]
+    assert (built / "proceedings.pdf").read_bytes() == good
+    assert book.read_bytes() == good  # kept again, under the same name
+
+
+def test_a_damaged_font_subset_is_cut_again(built: Path) -> None:
+    good = (built / "proceedings.pdf").read_bytes()
+    cache = built / ".cache"
+    for book in cache.glob("book-*.pdf"):
+        book.unlink()  # so that the book is assembled, with the fonts
+    fonts = sorted(cache.glob("font-*.ttf"))
+    _randomise(fonts[0])
+    result = build(BuildOptions(sources=MINIBOOK, out=built))
+    assert _notes(result.diagnostics) == [
+        f"{fonts[0]}: note: the cached file was damaged; it is made again [cache-damaged]"]
+    assert (built / "proceedings.pdf").read_bytes() == good
+    assert sorted(cache.glob("font-*.ttf")) == fonts
+
+
+def test_a_garbage_part_is_laid_out_again(built: Path) -> None:
+    good = (built / "proceedings.pdf").read_bytes()
+    cache = built / ".cache"
+    for book in cache.glob("book-*.pdf"):
+        book.unlink()
+    part = sorted(p for p in cache.glob("*.pdf") if len(p.stem) == 40)[0]
+    part.write_bytes(b"%PDF-1.7\n" + os.urandom(2000))
+    result = build(BuildOptions(sources=MINIBOOK, out=built))
+    assert _notes(result.diagnostics) == [
+        f"{part}: note: the cached part was damaged; it is made again [cache-damaged]"]
+    assert (built / "proceedings.pdf").read_bytes() == good
+    with pikepdf.open(part):  # laid out again
+        pass
+
+
+def test_a_file_where_the_cache_goes_is_one_error(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".cache").write_bytes(b"not a folder")
+    with pytest.raises(BuildError) as caught:
+        build(BuildOptions(sources=MINIBOOK, out=out))
+    assert [str(d) for d in caught.value.diagnostics] == [
+        f"{out / '.cache'}: error: is not a folder: the build keeps its cache in a folder of that "
+        "name; move the file away [cache-not-folder]"]
+    assert sorted(p.name for p in out.iterdir()) == [".cache"]
+
+
+def test_an_unsound_book_never_replaces_the_last_one(
+    built: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    good = (built / "proceedings.pdf").read_bytes()
+    monkeypatch.setattr(typeset_module, "assembled", lambda *args: b"%PDF-1.7 not a book")
+    with pytest.raises(BuildError) as caught:
+        build(BuildOptions(sources=MINIBOOK, out=built))
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.code == "book-unsound"
+    assert str(diagnostic).startswith(
+        f"{built / 'proceedings.pdf'}: error: the book laid out is not a sound PDF (it does not open: ")
+    assert (built / "proceedings.pdf").read_bytes() == good
