@@ -208,8 +208,18 @@ def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({column: inert_cell(value) for column, value in row.items()} for row in rows)
     _write_bytes(result.index, text.getvalue().encode(CSV_ENCODING), result)
+
+
+# What makes a spreadsheet read a cell as a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_cell(value: str) -> str:
+    """``value`` as a cell a spreadsheet shows as text: one that starts like a formula
+    (an author's title such as ``=HYPERLINK(…)``) is quoted with an apostrophe."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
 def folio_range(folios: list[str]) -> str:
