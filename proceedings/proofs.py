@@ -376,8 +376,10 @@ class _Stamps:
         self.rendered: list[str] = []
 
     def _html(self, template: str, **context: Any) -> str:
-        return self.env.get_template(template).render(
-            width=f"{self.size[0]:.3f}pt", height=f"{self.size[1]:.3f}pt", t=self.t, **context)
+        from proceedings.render import printable
+
+        return printable(self.env.get_template(template).render(
+            width=f"{self.size[0]:.3f}pt", height=f"{self.size[1]:.3f}pt", t=self.t, **context))
 
     def _file(self, kind: str, html: str) -> Path:
         path = self.cache / f"{kind}-{_hash(self.common, kind, html)}.pdf"

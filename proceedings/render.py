@@ -8,6 +8,7 @@ Markdown once; every piece of markup comes from the templates in ``styles/``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -324,7 +325,7 @@ class BookRenderer:
             return Markup(' data-page="{}"').format(page_numbers[anchor])
 
         template = self.env.get_template("book.html.j2")
-        return template.render(
+        return printable(template.render(
             **self.common,
             part_key=part,
             # A paper's part renders its own paper only, without walking all the others.
@@ -334,7 +335,7 @@ class BookRenderer:
             want=lambda key: part is None or part == key,
             page_attr=page_attr,
             link_targets=link_targets,
-        )
+        ))
 
     def _papers_of(self, part: str | None) -> list[PaperView]:
         if part is None:
@@ -348,7 +349,17 @@ class BookRenderer:
 
     def render_template(self, name: str, **values: Any) -> str:
         """Render another template of the style with the book's common values."""
-        return self.env.get_template(name).render(**self.common, **values)
+        return printable(self.env.get_template(name).render(**self.common, **values))
+
+
+# The controls of bidirectional text: one in an author's text reverses what follows it
+# in print, unseen in the source (the checker reports them as control-char).
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(html: str) -> str:
+    """``html`` without the controls of bidirectional text."""
+    return BIDI_CONTROLS.sub("", html)
 
 
 def render_book(sources: Sources, styles: Path, *, fonts: Path) -> str:
