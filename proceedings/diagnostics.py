@@ -40,11 +40,12 @@ class Diagnostic:
     code: str
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        # Messages quote authors' text: a control character in it must not reach the
-        # editor's terminal as one (an escape sequence could rewrite the screen).
-        message = "".join(_printable(ch) for ch in self.message)
-        return f"{where}: {self.severity}: {message} [{self.code}]"
+        # Messages quote authors' text, and paths name their folders: a control character
+        # in either must not reach the editor's terminal as one (an escape sequence could
+        # rewrite the screen, a newline forge another finding).
+        path = escaped(self.path)
+        where = f"{path}:{self.line}" if self.line else path
+        return f"{where}: {self.severity}: {escaped(self.message)} [{self.code}]"
 
     def row(self) -> list[Any]:
         """The finding as a JSON row, for the caches that keep findings between runs."""
@@ -55,6 +56,11 @@ class Diagnostic:
         """A finding kept by ``row``; raises ValueError or TypeError for a damaged one."""
         path, line, severity, message, code = row
         return cls(str(path), int(line), Severity(severity), str(message), str(code))
+
+
+def escaped(text: str) -> str:
+    """``text`` with every control character spelt out, as it may be printed."""
+    return "".join(_printable(ch) for ch in text)
 
 
 def _printable(ch: str) -> str:

@@ -443,3 +443,21 @@ def test_bidi_controls_are_left_out_of_the_book(tmp_path: Path) -> None:
                     for page in range(1, int(str(result.manifest["pages"])) + 1))
     assert "exe.txt" in text
     assert "txt.exe" not in text
+
+
+def test_a_folder_name_never_prints_terminal_escapes_nor_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A paper folder named with a newline and an escape sequence: the path in the
+    finding is spelt out, and no line of the output is forged."""
+    sources = make_case(tmp_path / "none", tmp_path)
+    (sources / "papers" / "en-aviation").rename(sources / "papers" / "en-av\n\x1b[2Jx")
+    monkeypatch.chdir(tmp_path)
+    main(["check", "sources"])
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "sources/papers/en-av\\x0a\\x1b[2Jx/paper.md: error: folder name 'en-av\\x0a\\x1b[2Jx' "
+        "is not a valid paper id [paper-id]",
+        "proceedings: 1 error, 0 warnings",
+        "proceedings: wrote build/check-report.html",
+    ]
