@@ -74,7 +74,8 @@ class _Reader:
             if info.st_size > MAX_SOURCE_BYTES:
                 self.error(path, 0, "file is larger than 20 MB", "too-large")
                 return None
-            with path.open(encoding="utf-8") as handle:
+            # utf-8-sig: a byte order mark that an editor on Windows put first is not text.
+            with path.open(encoding="utf-8-sig") as handle:
                 text = handle.read(MAX_SOURCE_BYTES + 1)  # bounded even if the file grows
             if len(text) > MAX_SOURCE_BYTES:
                 self.error(path, 0, "file is larger than 20 MB", "too-large")
