@@ -155,3 +155,23 @@ def test_reasons_are_diagnostics(good: Path, tmp_path: Path) -> None:
     line = str(preflight(path, PRINT)[0])
     assert line == (f"{path}: error: {len(PdfReader(path).pages)} pages is not a multiple "
                     "of the signature 8 [signature]")
+
+
+@pytest.mark.parametrize("kind", ["device", "pipe", "folder"])
+def test_preflight_refuses_what_is_not_a_file(kind: str, tmp_path: Path) -> None:
+    """/dev/zero would fill the memory and a pipe block forever: both are refused at once."""
+    import os
+    import subprocess
+    import sys
+
+    target = {"device": Path("/dev/zero"), "pipe": tmp_path / "fifo", "folder": tmp_path}[kind]
+    if kind == "pipe":
+        os.mkfifo(target)
+    done = subprocess.run([sys.executable, "-m", "proceedings", "preflight", str(target)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"{target}: error: not a regular file (a folder, pipe or device); give a PDF file [pdf-unreadable]",
+        f"proceedings: preflight refused {target}: 1 problem(s)",
+    ]
+
