@@ -50,14 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--engine", choices=("parts", "single"), default="parts",
                        help="lay out part by part in parallel, with a cache (parts, the default), "
                        "or the whole book as one document (single)")
-    build.add_argument("--time-limit", type=float, default=300.0, metavar="SECONDS",
+    build.add_argument("--time-limit", type=_seconds, default=300.0, metavar="SECONDS",
                        help="seconds one paper (or other part) may take to lay out (default: 300)")
     watch = sub.add_parser("watch", help="build, then rebuild whenever a source or style changes")
     _sources_and_out(watch)
-    watch.add_argument("--interval", type=float, default=0.3,
+    watch.add_argument("--interval", type=_seconds, default=0.3,
                        help="seconds between looks at the files (default: 0.3)")
     for command in (build, watch):
-        command.add_argument("--jobs", type=int, default=None,
+        command.add_argument("--jobs", type=_count, default=None,
                              help="worker processes (default: one per core)")
     printing = sub.add_parser("print", help="typeset the print-ready build/proceedings-print.pdf")
     _sources_and_out(printing)
@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     _sources_and_out(proofs)
     preflight = sub.add_parser("preflight", help="check a PDF as a print shop would")
     preflight.add_argument("file", type=Path, help="the PDF to check")
-    preflight.add_argument("--signature", type=int, default=None,
+    preflight.add_argument("--signature", type=_count, default=None,
                            help="pages per signature (default: 4 with --print, else unchecked)")
     preflight.add_argument("--print", action="store_true", dest="print_pdf",
                            help="a print PDF: also trim and bleed boxes, no RGB, images of 300 dpi")
@@ -90,6 +90,28 @@ class _Version(argparse.Action):
             found = "unknown"
         print(f"{parser.prog} {found}")
         parser.exit()
+
+
+def _count(text: str) -> int:
+    """A number of workers or pages: a whole number from 1 up."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number from 1 up")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """A time: a number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds above 0")
+    return value
 
 
 def _fix_codes(text: str) -> list[str]:
