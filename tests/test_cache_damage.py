@@ -15,6 +15,7 @@ from proceedings.build import BuildOptions, build
 from proceedings.diagnostics import BuildError, Diagnostic
 from proceedings.layout import typeset as typeset_module
 
+from . import pdfread
 from .conftest import MINIBOOK
 
 
@@ -98,3 +99,33 @@ def test_an_unsound_book_never_replaces_the_last_one(
     assert str(diagnostic).startswith(
         f"{built / 'proceedings.pdf'}: error: the book laid out is not a sound PDF (it does not open: ")
     assert (built / "proceedings.pdf").read_bytes() == good
+
+
+def test_a_damaged_proof_stamp_is_laid_out_again(minibook_proofs: Path, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from proceedings.proofs import ProofOptions, make_proofs
+
+    root = tmp_path / "copy"
+    shutil.copytree(minibook_proofs.parent, root)
+    out = root / "out"
+    opts = ProofOptions(sources=root / "sources", out=out, date=dt.date(2025, 4, 1))
+    before = set((out / ".cache").glob("cover-*.pdf"))
+    make_proofs(opts)  # the stamps of the sources in their new place
+    good = _proof_texts(out)
+    cover = sorted(set((out / ".cache").glob("cover-*.pdf")) - before)[0]
+    _randomise(cover)
+    (out / ".cache" / "proofs.json").unlink()  # so that the proofs are cut again
+    result = make_proofs(opts)
+    assert _notes(result.diagnostics) == [
+        f"{cover}: note: the cached file was damaged; it is made again [cache-damaged]"]
+    assert [r.split(":")[0] for r in result.rendered] == ["cover"]
+    # The cover laid out alone, not with the others: its font subset differs, and the
+    # order text is read back in, not its lines.
+    assert _proof_texts(out) == good
+
+
+def _proof_texts(out: Path) -> dict[str, list[list[str]]]:
+    return {path.name: [sorted(pdfread.text(path, page).splitlines())
+                        for page in range(1, pdfread.page_count(path) + 1)]
+            for path in sorted((out / "proofs").glob("*.pdf"))}

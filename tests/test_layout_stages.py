@@ -377,8 +377,9 @@ def test_one_pruning_policy_covers_the_proofs_stamps_and_kept_findings(
     indexes beside them (rewritten by each run) are never pruned."""
     monkeypatch.setattr(layout_cache, "CACHE_FLOOR", 10)
     digest = "e" * 40
-    stale = [tmp_path / f"cover-{digest}.pdf", tmp_path / f"watermark-{digest}.pdf",
-             tmp_path / f"citation-{digest}.pdf", tmp_path / f"findings-{digest}.json"]
+    check = "e" * 16  # the digest of a stamp's content
+    stale = [tmp_path / f"cover-{digest}-{check}.pdf", tmp_path / f"watermark-{digest}-{check}.pdf",
+             tmp_path / f"citation-{digest}-{check}.pdf", tmp_path / f"findings-{digest}.json"]
     indexes = [tmp_path / name for name in ("checks.json", "proofs.json", "built.json")]
     for path in stale + indexes:
         path.write_bytes(bytes(100))

@@ -35,7 +35,7 @@ from proceedings.pdf import STYLESHEETS
 # proofs.json, built.json), which each run rewrites.
 _CACHED = re.compile(r"(?:[0-9a-f]{40}\.(?:pdf|json)|font-[0-9a-f]{32}-[0-9a-f]{16}\.ttf"
                      r"|book-[0-9a-f]{40}-[0-9a-f]{16}\.pdf"
-                     r"|(?:cover|watermark|citation)-[0-9a-f]{40}\.pdf|findings-[0-9a-f]{40}\.json)")
+                     r"|(?:cover|watermark|citation)-[0-9a-f]{40}-[0-9a-f]{16}\.pdf|findings-[0-9a-f]{40}\.json)")
 CACHE_FLOOR = 64 * 1024 * 1024  # bytes the cache may always hold
 
 
@@ -117,6 +117,18 @@ def _digest(data: bytes) -> str:
 def sealed(cache: Path, stem: str, suffix: str) -> bytes | None:
     """The content of the file kept under ``stem`` (``seal``), if it is there and its
     content is what its name says; a damaged one is removed."""
+    found = _sealed(cache, stem, suffix)
+    return found[1] if found else None
+
+
+def sealed_file(cache: Path, stem: str, suffix: str) -> Path | None:
+    """The file kept under ``stem`` (``seal``), as ``sealed`` finds it, for a reader that
+    opens it by its path."""
+    found = _sealed(cache, stem, suffix)
+    return found[0] if found else None
+
+
+def _sealed(cache: Path, stem: str, suffix: str) -> tuple[Path, bytes] | None:
     for path in cache.glob(f"{stem}-*{suffix}"):
         try:
             content = path.read_bytes()
@@ -124,7 +136,7 @@ def sealed(cache: Path, stem: str, suffix: str) -> bytes | None:
             continue
         if path.name == f"{stem}-{_digest(content)[:16]}{suffix}":
             touch(path)  # used: the cache keeps what was used last (prune)
-            return content
+            return path, content
         discard(path, "file")
     return None
 
