@@ -12,7 +12,7 @@ from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Any
 
-from proceedings.files import Inputs, write_atomic
+from proceedings.files import Inputs, sealed_text, unsealed, write_atomic
 
 
 class Severity(StrEnum):
@@ -164,14 +164,18 @@ def findings_key(sources_dir: Path, inputs: Inputs) -> str:
 def record_findings(out: Path, key: str, found: Iterable[Diagnostic]) -> None:
     """Keep what the checks found (loading included) for the proofs made in ``out``."""
     rows = json.dumps([d.row() for d in found], ensure_ascii=False)
-    write_atomic(out / FINDINGS_FOLDER / f"findings-{key}.json", rows.encode())
+    # Sealed: the build's gate trusts these findings, so a damaged file must not pass.
+    write_atomic(out / FINDINGS_FOLDER / f"findings-{key}.json", sealed_text(rows.encode()))
 
 
 def read_findings(out: Path, key: str) -> list[Diagnostic] | None:
     """The findings kept under ``key`` in ``out``, or None."""
     path = out / FINDINGS_FOLDER / f"findings-{key}.json"
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
+        text = unsealed(path.read_bytes())
+        if text is None:  # damaged: check again
+            return None
+        rows = json.loads(text)
         os.utime(path)  # used: the cache keeps what was used last
         return [Diagnostic.from_row(row) for row in rows]
     except (OSError, ValueError, TypeError):

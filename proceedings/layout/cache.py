@@ -25,7 +25,15 @@ from dataclasses import asdict
 from pathlib import Path
 
 from proceedings.diagnostics import Diagnostic, note
-from proceedings.files import code_version, file_digest, files_digest, touch, write_atomic
+from proceedings.files import (
+    code_version,
+    file_digest,
+    files_digest,
+    sealed_text,
+    touch,
+    unsealed,
+    write_atomic,
+)
 from proceedings.layout.records import Part, PartLayout
 from proceedings.pdf import STYLESHEETS
 
@@ -72,8 +80,7 @@ def keep(cache: Path, layout: PartLayout, pdf: bytes | None) -> None:
     if pdf is not None:
         layout.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
         write_atomic(cache / layout.pdf_name, pdf)
-    text = json.dumps(asdict(layout))
-    write_atomic(cache / f"{layout.digest}.json", f"{_digest(text.encode())}\n{text}".encode())
+    write_atomic(cache / f"{layout.digest}.json", sealed_text(json.dumps(asdict(layout)).encode()))
 
 
 def stored(cache: Path, digest: str, draft: bool = False) -> PartLayout | None:
@@ -84,8 +91,8 @@ def stored(cache: Path, digest: str, draft: bool = False) -> PartLayout | None:
         data = meta.read_bytes()
     except OSError:  # never made, or gone meanwhile (another build's pruning)
         return None
-    seal, _, text = data.partition(b"\n")
-    if seal != _digest(text).encode():
+    text = unsealed(data)
+    if text is None:
         discard(meta, "page map")
         return None
     try:
