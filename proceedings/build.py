@@ -99,7 +99,7 @@ def build(opts: BuildOptions) -> BuildResult:
 def _cache_folder(out: Path) -> None:
     """Stop with one error when the cache's place is taken by something not a folder."""
     cache = out / ".cache"
-    if cache.exists() and not cache.is_dir():
+    if (cache.exists() or cache.is_symlink()) and not cache.is_dir():  # a file, or a broken link
         raise BuildError([error(str(cache), 0, "is not a folder: the build keeps its cache in a "
                                 "folder of that name; move the file away", "cache-not-folder")])
     if out.exists() and not out.is_dir():

@@ -75,16 +75,31 @@ def test_a_garbage_part_is_laid_out_again(built: Path) -> None:
         pass
 
 
-def test_a_file_where_the_cache_goes_is_one_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["file", "broken link"])
+def test_a_file_where_the_cache_goes_is_one_error(kind: str, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    (out / ".cache").write_bytes(b"not a folder")
+    if kind == "file":
+        (out / ".cache").write_bytes(b"not a folder")
+    else:
+        (out / ".cache").symlink_to(tmp_path / "gone")
     with pytest.raises(BuildError) as caught:
         build(BuildOptions(sources=MINIBOOK, out=out))
     assert [str(d) for d in caught.value.diagnostics] == [
         f"{out / '.cache'}: error: is not a folder: the build keeps its cache in a folder of that "
         "name; move the file away [cache-not-folder]"]
     assert sorted(p.name for p in out.iterdir()) == [".cache"]
+
+
+def test_a_file_where_the_book_goes_is_one_error(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.write_bytes(b"not a folder")
+    with pytest.raises(BuildError) as caught:
+        build(BuildOptions(sources=MINIBOOK, out=out))
+    assert [str(d) for d in caught.value.diagnostics] == [
+        f"{out}: error: is not a folder: the book is written into a folder of that name; move the "
+        "file away or give another --out [out-not-folder]"]
+    assert out.read_bytes() == b"not a folder"
 
 
 def test_an_unsound_book_never_replaces_the_last_one(
