@@ -8,9 +8,10 @@ that would be made again byte for byte, so nothing is ever invalidated: what is
 not used any more is pruned (``prune``).
 
 Every file is checked when it is read, so that a damaged cache never costs the book: a
-part's page map is kept with its own digest and the digest of its PDF, a font subset
-and the book carry the digest of their content in their names (``sealed``). A file
-that fails its check is removed and made again, with a note (``discarded``).
+part's page map is kept with its own digest and the digest of its PDF (``keep``,
+``stored``); a font subset, the book and the proofs' stamps carry the digest of their
+content in their names (``seal``, ``sealed``). A file that fails its check is removed
+and made again, with a note (``discarded``).
 """
 
 from __future__ import annotations
@@ -108,7 +109,9 @@ def stored(cache: Path, digest: str, draft: bool = False) -> PartLayout | None:
     if draft:
         return layout
     try:
-        content = pdf.read_bytes()  # the PDF is read whole by the assembler in any case
+        # Read whole to be checked: about a millisecond a megabyte, and the page cache
+        # keeps it for the assembler, which reads it next whenever the book changed.
+        content = pdf.read_bytes()
     except OSError:
         return None
     if hashlib.sha256(content).hexdigest() != layout.pdf_sha256:
