@@ -106,7 +106,7 @@ def test_an_unsound_book_never_replaces_the_last_one(
     built: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     good = (built / "proceedings.pdf").read_bytes()
-    monkeypatch.setattr(typeset_module, "assembled", lambda *args: b"%PDF-1.7 not a book")
+    monkeypatch.setattr(typeset_module, "assembled", lambda *args: (b"%PDF-1.7 not a book", False))
     with pytest.raises(BuildError) as caught:
         build(BuildOptions(sources=MINIBOOK, out=built))
     [diagnostic] = caught.value.diagnostics

@@ -862,7 +862,7 @@ def minibook_parts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Asse
     out = tmp_path_factory.mktemp("stages-minibook")
     seen: list[tuple[Assembly, str]] = []
 
-    def spy(assembly: Assembly, cache: Path, fonts: Path, common: str) -> bytes:
+    def spy(assembly: Assembly, cache: Path, fonts: Path, common: str) -> tuple[bytes, bool]:
         seen.append((assembly, common))
         return assembled(assembly, cache, fonts, common)
 
@@ -921,14 +921,29 @@ def test_assembled_takes_the_book_from_the_cache(
         raise AssertionError("assembled again")
 
     monkeypatch.setattr(assemble_module, "assemble", fail)
-    assert assemble_module.assembled(assembly, cache, FONTS, common) == book
+    assert assemble_module.assembled(assembly, cache, FONTS, common) == (book, True)
     # Another recipe is assembled anew, and replaces the book kept before.
-    monkeypatch.setattr(assemble_module, "assemble", lambda *args: b"%PDF-another book")
+    another = _blank_pdf(assembly.placements[-1].end)
+    monkeypatch.setattr(assemble_module, "assemble", lambda *args: another)
     moved = replace(assembly, verso_shift=assembly.verso_shift + 1)
-    assert assemble_module.assembled(moved, cache, FONTS, common) == b"%PDF-another book"
+    assert assemble_module.assembled(moved, cache, FONTS, common) == (another, True)
     [kept] = cache.glob("book-*.pdf")
     assert kept != stored_book
-    assert kept.read_bytes() == b"%PDF-another book"
+    assert kept.read_bytes() == another
+    # A book that is not sound is given to the build to refuse, and not kept.
+    monkeypatch.setattr(assemble_module, "assemble", lambda *args: _blank_pdf(1))
+    unsound = replace(assembly, verso_shift=assembly.verso_shift + 2)
+    assert assemble_module.assembled(unsound, cache, FONTS, common) == (_blank_pdf(1), False)
+    assert list(cache.glob("book-*.pdf")) == [kept]
+
+
+def _blank_pdf(pages: int) -> bytes:
+    pdf = pikepdf.new()
+    for _ in range(pages):
+        pdf.add_blank_page()
+    data = io.BytesIO()
+    pdf.save(data, deterministic_id=True)
+    return data.getvalue()
 
 
 # patches ----------------------------------------------------------------------------

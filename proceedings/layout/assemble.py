@@ -23,6 +23,7 @@ from proceedings.layout.fonts import unify_fonts
 from proceedings.layout.numbering import NumberTemplates
 from proceedings.layout.records import Placement
 from proceedings.layout.stamps import Head, Sheets, stamp
+from proceedings.pdfedit import pdf_problem
 
 if TYPE_CHECKING:
     import pikepdf
@@ -55,17 +56,24 @@ class Assembly:
         ]
 
 
-def assembled(assembly: Assembly, cache: Path, fonts: Path, common: str) -> bytes:
-    """The assembled book, from the cache when no part, place, number or stamp changed."""
+def assembled(assembly: Assembly, cache: Path, fonts: Path, common: str) -> tuple[bytes, bool]:
+    """The assembled book, from the cache when no part, place, number or stamp changed,
+    and whether it is known sound (it opens and has its pages, ``pdfedit.pdf_problem``).
+
+    Only a sound book is kept, so a book the cache gives back intact is sound.
+    """
     stem = book_stem(assembly.recipe(common))
     kept = sealed(cache, stem, ".pdf")
     if kept is not None:
-        return kept
+        return kept, True
     pdf = assemble(assembly, cache, fonts)
+    pages = assembly.placements[-1].end if assembly.placements else 0
+    if pdf_problem(pdf, pages) is not None:
+        return pdf, False  # for the build to refuse, and never kept
     for old in cache.glob("book-*.pdf"):  # one assembled book is enough to keep
         old.unlink(missing_ok=True)
     seal(cache, stem, ".pdf", pdf)
-    return pdf
+    return pdf, True
 
 
 def assemble(assembly: Assembly, cache: Path, fonts: Path) -> bytes:

@@ -49,6 +49,7 @@ class Typeset:
     anchors: dict[str, int]  # anchor → 1-based page
     pages: int
     diagnostics: list[Diagnostic]
+    sound: bool = False  # known to open and have its pages (else the build looks)
 
 
 def typeset(
@@ -98,11 +99,11 @@ def typeset(
     del batch, early
     if pages > RELEASE_FROM:
         release_memory()  # the parts' HTML and what laying them out left behind
-    pdf = assembled(assembly, cache, settings.fonts, jobs.fingerprint.common)
+    pdf, sound = assembled(assembly, cache, settings.fonts, jobs.fingerprint.common)
     prune(cache, {layout.digest for layout in layouts.values()}, since=began)
     diagnostics = [d for layout in layouts.values() for d in layout.diagnostic_objects()]
     diagnostics += discarded()
-    return Typeset(pdf, page_numbers(placements), pages, diagnostics)
+    return Typeset(pdf, page_numbers(placements), pages, diagnostics, sound=sound)
 
 
 def typeset_single(sources: Sources, settings: Settings) -> Typeset:
