@@ -311,13 +311,21 @@ def test_stored_gives_a_complete_layout_or_none(tmp_path: Path) -> None:
         f"{meta}: note: the cached page map was damaged; it is made again [cache-damaged]"] * 3
 
 
-def test_stored_refuses_a_part_whose_pdf_is_not_the_one_laid_out(tmp_path: Path) -> None:
+def test_a_part_whose_pdf_is_not_the_one_laid_out_is_not_read(tmp_path: Path) -> None:
+    """A part's PDF is checked as it is read: a damaged one is removed with its page map,
+    and the layout is told to look in the cache again."""
     layout = PartLayout("paper:p1", "a" * 40, 1)
     layout_cache.keep(tmp_path, layout, b"%PDF-1.7 the part")
-    pdf = tmp_path / f"{'a' * 40}.pdf"
+    pdf, meta = tmp_path / f"{'a' * 40}.pdf", tmp_path / f"{'a' * 40}.json"
+    assert layout_cache.intact(pdf)
+    layout_cache.check_parts([pdf])
     pdf.write_bytes(os.urandom(len(b"%PDF-1.7 the part")))
-    assert stored(tmp_path, "a" * 40) is None
+    assert stored(tmp_path, "a" * 40) == layout  # found; checked when read
+    with pytest.raises(layout_cache.DamagedPart):
+        layout_cache.read_part(pdf, lambda document: len(document.pages))
     assert not pdf.exists()
+    assert not meta.exists()
+    assert stored(tmp_path, "a" * 40) is None
     assert [str(d) for d in layout_cache.discarded()] == [
         f"{pdf}: note: the cached part was damaged; it is made again [cache-damaged]"]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from proceedings.layout.cache import book_stem, seal, sealed
+from proceedings.layout.cache import book_stem, check_parts, seal, sealed
 from proceedings.layout.fonts import unify_fonts
 from proceedings.layout.numbering import NumberTemplates
 from proceedings.layout.records import Placement
@@ -83,6 +83,9 @@ def assemble(assembly: Assembly, cache: Path, fonts: Path) -> bytes:
 
     placements = assembly.placements
     numbers = assembly.numbers
+    sheets = assembly.sheets
+    check_parts([*(cache / p.layout.pdf_name for p in placements), sheets.heads_pdf,
+                 *([sheets.folio_templates] if sheets.folio_templates else []), *sheets.folio_pdfs])
     book = pikepdf.new()
     sources: list[pikepdf.Pdf] = []  # kept open until the book is saved
 

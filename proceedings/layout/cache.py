@@ -9,9 +9,10 @@ not used any more is pruned (``prune``).
 
 Every file is checked when it is read, so that a damaged cache never costs the book: a
 part's page map is kept with its own digest and the digest of its PDF (``keep``,
-``stored``); a font subset, the book and the proofs' stamps carry the digest of their
-content in their names (``seal``, ``sealed``). A file that fails its check is removed
-and made again, with a note (``discarded``).
+``stored``), which is checked as the PDF is about to be read (``intact``, ``read_part``,
+``check_parts``; a warm rebuild reads few); a font subset, the book and the proofs'
+stamps carry the digest of their content in their names (``seal``, ``sealed``). A file
+that fails its check is removed and made again, with a note (``discarded``).
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from proceedings.diagnostics import Diagnostic, note
 from proceedings.files import (
@@ -37,6 +40,12 @@ from proceedings.files import (
 )
 from proceedings.layout.records import Part, PartLayout
 from proceedings.pdf import STYLESHEETS
+from proceedings.pdfedit import read_pdf
+
+if TYPE_CHECKING:
+    import pikepdf
+
+T = TypeVar("T")
 
 # What the cache holds, each file named by its digest: laid-out parts (a PDF and its page
 # map, or a draft's page map alone), font subsets, the assembled book, the proofs' stamps
@@ -106,18 +115,43 @@ def stored(cache: Path, digest: str, draft: bool = False) -> PartLayout | None:
                    and isinstance(layout.bookmarks, list) and isinstance(layout.diagnostics, list))
     if not well_formed:
         return None
-    if draft:
-        return layout
+    # The PDF is checked when it is read (``intact``): a warm rebuild reads few of them.
+    return layout if draft or pdf.is_file() else None
+
+
+class DamagedPart(Exception):
+    """A part's PDF was found damaged as it was about to be read, and removed: the
+    layout must look in the cache again (``typeset`` does)."""
+
+
+def intact(path: Path) -> bool:
+    """Whether the PDF of a part at ``path`` is the one laid out (by the digest its page
+    map holds); a damaged one is removed, with its page map."""
+    meta = path.with_suffix(".json")
     try:
-        # Read whole to be checked: about a millisecond a megabyte, and the page cache
-        # keeps it for the assembler, which reads it next whenever the book changed.
-        content = pdf.read_bytes()
-    except OSError:
-        return None
-    if hashlib.sha256(content).hexdigest() != layout.pdf_sha256:
-        discard(pdf, "part")
-        return None
-    return layout
+        content = path.read_bytes()
+        text = unsealed(meta.read_bytes())
+        expected = json.loads(text)["pdf_sha256"] if text is not None else None
+    except (OSError, ValueError, TypeError, KeyError):
+        expected = None
+    if expected is not None and hashlib.sha256(content).hexdigest() == expected:
+        return True
+    discard(path, "part")
+    meta.unlink(missing_ok=True)
+    return False
+
+
+def check_parts(paths: list[Path]) -> None:
+    """Raise DamagedPart unless every part's PDF in ``paths`` is intact."""
+    damaged = [path for path in paths if not intact(path)]
+    if damaged:
+        raise DamagedPart(damaged)
+
+
+def read_part(path: Path, read: Callable[[pikepdf.Pdf], T]) -> T:
+    """What ``read`` makes of the PDF of a part, once it is found intact."""
+    check_parts([path])
+    return read_pdf(path, read)
 
 
 def _digest(data: bytes) -> str:
