@@ -153,3 +153,25 @@ def _proof_texts(out: Path) -> dict[str, list[list[str]]]:
     return {path.name: [sorted(pdfread.text(path, page).splitlines())
                         for page in range(1, pdfread.page_count(path) + 1)]
             for path in sorted((out / "proofs").glob("*.pdf"))}
+
+
+def test_a_cache_damaged_again_and_again_is_one_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Parts found damaged at every attempt (a failing disk): the layout gives up after a
+    few attempts, with the notes of what it removed and one error."""
+    from proceedings.layout import cache as layout_cache
+    from proceedings.layout.typeset import ATTEMPTS, Settings
+
+    def damaged(*args: object) -> None:
+        layout_cache.discard(tmp_path / "part.pdf", "part")
+        raise layout_cache.DamagedPart
+
+    monkeypatch.setattr(typeset_module, "_typeset", damaged)
+    settings = Settings(styles=tmp_path, fonts=tmp_path, cache=tmp_path / ".cache")
+    with pytest.raises(BuildError) as caught:
+        typeset_module.typeset(None, settings)  # type: ignore[arg-type]
+    notes = [f"{tmp_path / 'part.pdf'}: note: the cached part was damaged; it is made again [cache-damaged]"]
+    assert [str(d) for d in caught.value.diagnostics] == notes * ATTEMPTS + [
+        f"{tmp_path / '.cache'}: error: parts laid out were found damaged {ATTEMPTS} times over: "
+        "look at the disk [cache-damaged]"]
