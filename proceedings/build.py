@@ -13,13 +13,14 @@ from typing import Literal
 
 from proceedings.check import check_sources
 from proceedings.check.findings import BuildChecks
-from proceedings.diagnostics import Diagnostics
+from proceedings.diagnostics import BuildError, Diagnostics, error
 from proceedings.files import Inputs, record_inputs, write_atomic
 from proceedings.layout.records import Progress
 from proceedings.layout.typeset import Settings, Typeset, typeset, typeset_single
 from proceedings.layout.workers import worker_pool
 from proceedings.load import load_sources
 from proceedings.model import Sources
+from proceedings.pdfedit import pdf_problem
 from proceedings.render import participants
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +76,7 @@ def build(opts: BuildOptions) -> BuildResult:
     A broken book stops at the first stage that finds it broken, with every problem
     that stage found (``BuildError``).
     """
+    _cache_folder(opts.out)
     with _workers(opts) as executor:
         inputs = Inputs.of(opts.sources, opts.styles, opts.fonts)  # first: an edit during the build misses
         checks = BuildChecks(opts.sources, opts.out, inputs, strict=opts.strict)
@@ -92,6 +94,18 @@ def build(opts: BuildOptions) -> BuildResult:
         checks.keep(diags)
         record_inputs(opts.out, inputs)
         return result
+
+
+def _cache_folder(out: Path) -> None:
+    """Stop with one error when the cache's place is taken by something not a folder."""
+    cache = out / ".cache"
+    if (cache.exists() or cache.is_symlink()) and not cache.is_dir():  # a file, or a broken link
+        raise BuildError([error(str(cache), 0, "is not a folder: the build keeps its cache in a "
+                                "folder of that name; move the file away", "cache-not-folder")])
+    if out.exists() and not out.is_dir():
+        raise BuildError([error(str(out), 0, "is not a folder: the book is written into a folder "
+                                "of that name; move the file away or give another --out",
+                                "out-not-folder")])
 
 
 @contextmanager
@@ -122,6 +136,10 @@ def _write(opts: BuildOptions, sources: Sources, book: Typeset, diags: Diagnosti
     result = BuildResult(sources=sources, diagnostics=diags)
     result.manifest = make_manifest(sources, _spans(book.anchors), book.pages)
     result.pdf = opts.out / "proceedings.pdf"
+    problem = None if book.sound else pdf_problem(book.pdf, book.pages)
+    if problem:  # the book written before stays as it was
+        raise BuildError([error(str(result.pdf), 0, f"the book laid out is not a sound PDF ({problem}); "
+                                "it was not written", "book-unsound")])
     write_atomic(result.pdf, book.pdf)
     manifest_text = json.dumps(result.manifest, ensure_ascii=False, indent=1)
     write_atomic(opts.out / "manifest.json", manifest_text.encode())

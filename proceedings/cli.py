@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from proceedings.diagnostics import BuildError, Diagnostics, ExitCode
+from proceedings.diagnostics import BuildError, Diagnostics, ExitCode, escaped
 
 if TYPE_CHECKING:
     from proceedings.build import BuildResult
@@ -50,14 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--engine", choices=("parts", "single"), default="parts",
                        help="lay out part by part in parallel, with a cache (parts, the default), "
                        "or the whole book as one document (single)")
-    build.add_argument("--time-limit", type=float, default=300.0, metavar="SECONDS",
+    build.add_argument("--time-limit", type=_seconds, default=300.0, metavar="SECONDS",
                        help="seconds one paper (or other part) may take to lay out (default: 300)")
     watch = sub.add_parser("watch", help="build, then rebuild whenever a source or style changes")
     _sources_and_out(watch)
-    watch.add_argument("--interval", type=float, default=0.3,
+    watch.add_argument("--interval", type=_seconds, default=0.3,
                        help="seconds between looks at the files (default: 0.3)")
     for command in (build, watch):
-        command.add_argument("--jobs", type=int, default=None,
+        command.add_argument("--jobs", type=_count, default=None,
                              help="worker processes (default: one per core)")
     printing = sub.add_parser("print", help="typeset the print-ready build/proceedings-print.pdf")
     _sources_and_out(printing)
@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     _sources_and_out(proofs)
     preflight = sub.add_parser("preflight", help="check a PDF as a print shop would")
     preflight.add_argument("file", type=Path, help="the PDF to check")
-    preflight.add_argument("--signature", type=int, default=None,
+    preflight.add_argument("--signature", type=_count, default=None,
                            help="pages per signature (default: 4 with --print, else unchecked)")
     preflight.add_argument("--print", action="store_true", dest="print_pdf",
                            help="a print PDF: also trim and bleed boxes, no RGB, images of 300 dpi")
@@ -92,6 +92,28 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+def _count(text: str) -> int:
+    """A number of workers or pages: a whole number from 1 up."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number from 1 up")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """A time: a number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds above 0")
+    return value
+
+
 def _fix_codes(text: str) -> list[str]:
     from proceedings.fix import FIXABLE
 
@@ -112,7 +134,12 @@ def _write_report(out: Path, diagnostics: Diagnostics, sources_dir: Path, source
     except OSError as exc:
         print(f"proceedings: could not write the check report: {exc}", file=sys.stderr)
         return
-    print(f"proceedings: wrote {path}", file=sys.stderr)
+    print(f"proceedings: wrote {_shown(path)}", file=sys.stderr)
+
+
+def _shown(path: object) -> str:
+    """A path as printed: a folder's name must not write to the terminal (see Diagnostic)."""
+    return escaped(str(path))
 
 
 def _report(diagnostics: Diagnostics, *, strict: bool) -> None:
@@ -167,7 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _announce_build(result: BuildResult, out: Path, sources_dir: Path, *, strict: bool) -> None:
     _report(result.diagnostics, strict=strict)
     pages = result.manifest.get("pages")
-    print(f"proceedings: wrote {result.pdf} ({pages} pages) and {out / 'manifest.json'}", file=sys.stderr)
+    print(f"proceedings: wrote {_shown(result.pdf)} ({pages} pages) and {_shown(out / 'manifest.json')}",
+          file=sys.stderr)
     # Only beside a book that was built: a failed build leaves the output folder untouched.
     _write_report(out, result.diagnostics, sources_dir, result.sources)
 
@@ -218,7 +246,7 @@ def _fix(args: argparse.Namespace) -> int:
     if args.write:
         apply(fixes)
     verb = "fixed" if args.write else "would fix (run with --write to apply)"
-    files = f": {', '.join(fix.path for fix in fixes)}" if args.write and fixes else ""
+    files = f": {', '.join(_shown(fix.path) for fix in fixes)}" if args.write and fixes else ""
     print(f"proceedings: {verb} {len(fixes)} file(s) for {', '.join(args.codes)}{files}", file=sys.stderr)
     return ExitCode.OK
 
@@ -239,7 +267,7 @@ def _print(args: argparse.Namespace) -> int:
     if result.overridden_warnings:
         print(f"proceedings: NOTICE: {result.overridden_warnings} warnings overridden: {override} "
               "(recorded in the PDF as /ProceedingsOverride)", file=sys.stderr)
-    print(f"proceedings: wrote {result.pdf} ({result.pages} pages, {result.blank_pages} blank)",
+    print(f"proceedings: wrote {_shown(result.pdf)} ({result.pages} pages, {result.blank_pages} blank)",
           file=sys.stderr)
     assert result.pdf is not None
     code = _preflight(result.pdf, signature=None, print_pdf=True)
@@ -256,10 +284,11 @@ def _proofs(args: argparse.Namespace) -> int:
         return ExitCode.SOURCE_ERRORS
     out = args.out
     if result.rebuilt:
-        print(f"proceedings: the book was out of date and was rebuilt: wrote {out / 'proceedings.pdf'} "
-              f"and {out / 'manifest.json'}", file=sys.stderr)
-    print(f"proceedings: wrote {len(result.proofs)} proofs in {out / 'proofs'}, "
-          f"{len(result.offprints)} offprints in {out / 'offprints'}, and {result.index}", file=sys.stderr)
+        print("proceedings: the book was out of date and was rebuilt: wrote "
+              f"{_shown(out / 'proceedings.pdf')} and {_shown(out / 'manifest.json')}", file=sys.stderr)
+    print(f"proceedings: wrote {len(result.proofs)} proofs in {_shown(out / 'proofs')}, "
+          f"{len(result.offprints)} offprints in {_shown(out / 'offprints')}, and {_shown(result.index)}",
+          file=sys.stderr)
     return ExitCode.OK
 
 
@@ -272,9 +301,9 @@ def _preflight(path: Path, *, signature: int | None, print_pdf: bool) -> int:
     for diag in found:
         print(diag, file=sys.stderr)
     if found:
-        print(f"proceedings: preflight refused {path}: {len(found)} problem(s)", file=sys.stderr)
+        print(f"proceedings: preflight refused {_shown(path)}: {len(found)} problem(s)", file=sys.stderr)
         return ExitCode.SOURCE_ERRORS
-    print(f"proceedings: preflight passed {path}", file=sys.stderr)
+    print(f"proceedings: preflight passed {_shown(path)}", file=sys.stderr)
     return ExitCode.OK
 
 

@@ -12,7 +12,7 @@ from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Any
 
-from proceedings.files import Inputs, write_atomic
+from proceedings.files import Inputs, sealed_text, unsealed, write_atomic
 
 
 class Severity(StrEnum):
@@ -40,11 +40,12 @@ class Diagnostic:
     code: str
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        # Messages quote authors' text: a control character in it must not reach the
-        # editor's terminal as one (an escape sequence could rewrite the screen).
-        message = "".join(_printable(ch) for ch in self.message)
-        return f"{where}: {self.severity}: {message} [{self.code}]"
+        # Messages quote authors' text, and paths name their folders: a control character
+        # in either must not reach the editor's terminal as one (an escape sequence could
+        # rewrite the screen, a newline forge another finding).
+        path = escaped(self.path)
+        where = f"{path}:{self.line}" if self.line else path
+        return f"{where}: {self.severity}: {escaped(self.message)} [{self.code}]"
 
     def row(self) -> list[Any]:
         """The finding as a JSON row, for the caches that keep findings between runs."""
@@ -55,6 +56,11 @@ class Diagnostic:
         """A finding kept by ``row``; raises ValueError or TypeError for a damaged one."""
         path, line, severity, message, code = row
         return cls(str(path), int(line), Severity(severity), str(message), str(code))
+
+
+def escaped(text: str) -> str:
+    """``text`` with every control character spelt out, as it may be printed."""
+    return "".join(_printable(ch) for ch in text)
 
 
 def _printable(ch: str) -> str:
@@ -158,14 +164,18 @@ def findings_key(sources_dir: Path, inputs: Inputs) -> str:
 def record_findings(out: Path, key: str, found: Iterable[Diagnostic]) -> None:
     """Keep what the checks found (loading included) for the proofs made in ``out``."""
     rows = json.dumps([d.row() for d in found], ensure_ascii=False)
-    write_atomic(out / FINDINGS_FOLDER / f"findings-{key}.json", rows.encode())
+    # Sealed: the build's gate trusts these findings, so a damaged file must not pass.
+    write_atomic(out / FINDINGS_FOLDER / f"findings-{key}.json", sealed_text(rows.encode()))
 
 
 def read_findings(out: Path, key: str) -> list[Diagnostic] | None:
     """The findings kept under ``key`` in ``out``, or None."""
     path = out / FINDINGS_FOLDER / f"findings-{key}.json"
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
+        text = unsealed(path.read_bytes())
+        if text is None:  # damaged: check again
+            return None
+        rows = json.loads(text)
         os.utime(path)  # used: the cache keeps what was used last
         return [Diagnostic.from_row(row) for row in rows]
     except (OSError, ValueError, TypeError):

@@ -42,6 +42,18 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def sealed_text(data: bytes) -> bytes:
+    """``data`` after a line with its digest, for a cache file checked when read back
+    (``unsealed``)."""
+    return hashlib.sha256(data).hexdigest().encode() + b"\n" + data
+
+
+def unsealed(sealed: bytes) -> bytes | None:
+    """What ``sealed_text`` sealed, or None when it is not what the digest says."""
+    seal, _, data = sealed.partition(b"\n")
+    return data if seal == hashlib.sha256(data).hexdigest().encode() else None
+
+
 def touch(path: Path) -> None:
     """Mark a cached file as used: the cache's pruning keeps what was used last."""
     with contextlib.suppress(FileNotFoundError):

@@ -436,6 +436,6 @@ class Sources(Record):
     def ordered_papers(self) -> list[Paper]:
         """Papers in book.yaml's order, then any others by id."""
         by_id = {p.id: p for p in self.papers}
-        listed = [by_id[i] for i in self.book.papers if i in by_id]
+        listed = [by_id[i] for i in dict.fromkeys(self.book.papers) if i in by_id]  # each once
         rest = sorted((p for p in self.papers if p.id not in self.book.papers), key=lambda p: p.id)
         return listed + rest

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import io
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -320,6 +321,21 @@ def drop_annotations(page: pikepdf.Page) -> None:
     """
     if "/Annots" in page.obj:
         del page.obj["/Annots"]
+
+
+def pdf_problem(data: bytes, pages: int) -> str | None:
+    """What is wrong with ``data`` as a PDF of ``pages`` pages, or None: it must open
+    and have those pages."""
+    import pikepdf
+
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            count = len(pdf.pages)
+    except (pikepdf.PdfError, ValueError, RuntimeError) as exc:
+        return f"it does not open: {exc}"
+    if count != pages:
+        return f"{count} pages instead of {pages}"
+    return None
 
 
 def read_pdf(path: Path, read: Callable[[pikepdf.Pdf], T]) -> T:

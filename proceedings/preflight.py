@@ -10,6 +10,7 @@ least 300 dpi at the size they are printed.
 from __future__ import annotations
 
 import math
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,13 @@ class PreflightOptions:
 def preflight(path: Path, opts: PreflightOptions) -> list[Diagnostic]:
     """Every reason ``path`` would be refused; empty when it passes."""
     where = str(path)
+    try:
+        # A pipe would block the reader forever and /dev/zero would fill the memory.
+        if not stat.S_ISREG(path.stat().st_mode):
+            return [error(where, 0, "not a regular file (a folder, pipe or device); give a PDF file",
+                          "pdf-unreadable")]
+    except OSError as exc:
+        return [error(where, 0, f"cannot read the PDF: {exc.strerror}", "pdf-unreadable")]
     found = _structure(path)
     try:
         reader = PdfReader(path)

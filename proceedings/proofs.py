@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from proceedings.diagnostics import Diagnostic, Diagnostics, findings_key, read_findings, record_findings
-from proceedings.files import Inputs, recorded_inputs, touch, write_atomic
+from proceedings.files import Inputs, recorded_inputs, write_atomic
+from proceedings.layout.cache import discarded
 
 if TYPE_CHECKING:
     import pikepdf
@@ -102,6 +103,7 @@ def make_proofs(opts: ProofOptions) -> ProofResult:
     diags.raise_if_failed()
     assert sources is not None
     _cut(opts, sources, diags, date, cache, inputs, result)
+    diags.extend(discarded())  # stamps found damaged in the cache, and made again
     _record_state(opts, cache, _state_key(opts, inputs, date), result, key)
     return result
 
@@ -208,8 +210,18 @@ def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({column: inert_cell(value) for column, value in row.items()} for row in rows)
     _write_bytes(result.index, text.getvalue().encode(CSV_ENCODING), result)
+
+
+# What makes a spreadsheet read a cell as a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_cell(value: str) -> str:
+    """``value`` as a cell a spreadsheet shows as text: one that starts like a formula
+    (an author's title such as ``=HYPERLINK(…)``) is quoted with an apostrophe."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
 def folio_range(folios: list[str]) -> str:
@@ -366,13 +378,25 @@ class _Stamps:
         self.rendered: list[str] = []
 
     def _html(self, template: str, **context: Any) -> str:
-        return self.env.get_template(template).render(
-            width=f"{self.size[0]:.3f}pt", height=f"{self.size[1]:.3f}pt", t=self.t, **context)
+        from proceedings.render import printable
 
-    def _file(self, kind: str, html: str) -> Path:
-        path = self.cache / f"{kind}-{_hash(self.common, kind, html)}.pdf"
-        touch(path)  # used: the build's pruning keeps what was used last
-        return path
+        return printable(self.env.get_template(template).render(
+            width=f"{self.size[0]:.3f}pt", height=f"{self.size[1]:.3f}pt", t=self.t, **context))
+
+    def _file(self, kind: str, html: str) -> tuple[str, Path | None]:
+        """The name the stamp of ``html`` is kept under, and its file if the cache holds it
+        intact (``layout.cache.sealed_file``)."""
+        from proceedings.layout.cache import sealed_file
+
+        stem = f"{kind}-{_hash(self.common, kind, html)}"
+        return stem, sealed_file(self.cache, stem, ".pdf")
+
+    def _keep(self, stem: str, pdf: pikepdf.Pdf) -> Path:
+        from proceedings.layout.cache import seal
+
+        data = io.BytesIO()
+        pdf.save(data)
+        return seal(self.cache, stem, ".pdf", data.getvalue())
 
     def _lay_out(self, html: str, salt: str) -> tuple[pikepdf.Pdf, dict[str, int]]:
         import pikepdf
@@ -391,9 +415,10 @@ class _Stamps:
     def _each(self, kind: str, template: str, salt: str, key: str,
               items: dict[str, dict[str, Any]], **context: Any) -> dict[str, Path]:
         """One stamp per item, the template given a list (``key``) of that item alone."""
-        files = {i: self._file(kind, self._html(template, **{key: [item]}, **context))
-                 for i, item in items.items()}
-        missing = [i for i, path in files.items() if not path.is_file()]
+        kept = {i: self._file(kind, self._html(template, **{key: [item]}, **context))
+                for i, item in items.items()}
+        files = {i: path for i, (_stem, path) in kept.items() if path is not None}
+        missing = [i for i in items if i not in files]
         if not missing:
             return files
         import pikepdf
@@ -405,9 +430,7 @@ class _Stamps:
             for n, i in enumerate(missing):
                 part = pikepdf.new()
                 part.pages.extend(pdf.pages[starts[n]:starts[n + 1]])
-                data = io.BytesIO()
-                part.save(data)
-                write_atomic(files[i], data.getvalue())
+                files[i] = self._keep(kept[i][0], part)
                 self.rendered.append(f"{kind}:{i}")
         return files
 
@@ -416,14 +439,13 @@ class _Stamps:
         files = {}
         for lang in langs:
             html = self._html("proof_watermark.html.j2", lang=lang, date=date)
-            files[lang] = self._file("watermark", html)
-            if not files[lang].is_file():
+            stem, path = self._file("watermark", html)
+            if path is None:
                 pdf, _ = self._lay_out(html, f"watermark-{lang}")
                 with pdf:
-                    data = io.BytesIO()
-                    pdf.save(data)
-                write_atomic(files[lang], data.getvalue())
+                    path = self._keep(stem, pdf)
                 self.rendered.append(f"watermark:{lang}")
+            files[lang] = path
         return files
 
     def covers(self, papers: dict[str, tuple[PaperView, dict[str, Any], list[Diagnostic]]],

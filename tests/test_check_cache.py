@@ -11,8 +11,9 @@ import pytest
 
 from proceedings.build import BuildOptions, build, check
 from proceedings.check import people, references
+from proceedings.files import sealed_text, unsealed
 
-from .conftest import MINIBOOK
+from .conftest import FIXTURES, MINIBOOK, make_case
 
 
 def _edit(paper: Path, old: str, new: str) -> None:
@@ -87,14 +88,36 @@ def test_a_damaged_checks_cache_is_checked_again(tmp_path: Path) -> None:
 
     sources, out = _built_minibook(tmp_path)
     kept = out / ".cache" / "checks.json"
-    stored = json.loads(kept.read_text(encoding="utf-8"))
+    text = unsealed(kept.read_bytes())
+    assert text is not None
+    stored = json.loads(text)
     assert stored["findings"]
     stored["findings"] = {key: [["only", "three", "fields"]] for key in stored["findings"]}
-    kept.write_text(json.dumps(stored), encoding="utf-8")
+    kept.write_bytes(sealed_text(json.dumps(stored).encode()))  # intact, but not findings
     (sources / "people.yaml").write_text(  # a change, so that the build checks at all
         (sources / "people.yaml").read_text(encoding="utf-8") + "\n", encoding="utf-8")
     result = build(BuildOptions(sources=sources, out=out))
     _sources, full = check(sources)
+    assert {str(d) for d in result.diagnostics} == {str(d) for d in full}
+
+
+@pytest.mark.parametrize("damage", ["emptied", "edited"])
+def test_kept_findings_that_were_tampered_with_are_not_trusted(damage: str, tmp_path: Path) -> None:
+    """The findings a build keeps are what the next build's gate reports without checking:
+    a file that no longer holds what was kept (emptied, or a finding's message changed
+    by hand) is not trusted, and the sources are checked again."""
+    sources, out = make_case(FIXTURES / "broken" / "dangling-citation", tmp_path), tmp_path / "out"
+    build(BuildOptions(sources=sources, out=out, engine=SINGLE))  # one warning
+    [kept] = (out / ".cache").glob("findings-*.json")
+    if damage == "emptied":
+        kept.write_text("[]", encoding="utf-8")
+    else:
+        kept.write_bytes(kept.read_bytes().replace(b"warning", b"note"))
+    checks = out / ".cache" / "checks.json"
+    checks.write_bytes(checks.read_bytes().replace(b"warning", b"note"))
+    result = build(BuildOptions(sources=sources, out=out))
+    _sources, full = check(sources)
+    assert full
     assert {str(d) for d in result.diagnostics} == {str(d) for d in full}
 
 
@@ -116,7 +139,7 @@ def test_checks_in_a_worker_find_and_keep_what_checks_here_do(
     assert any("mixed-script" in str(d) for d in result.diagnostics)
     here = tmp_path / "here"
     build(BuildOptions(sources=sources, out=here, engine=SINGLE))
-    kept = json.loads((out / ".cache" / "checks.json").read_text(encoding="utf-8"))["findings"]
-    kept_here = json.loads((here / ".cache" / "checks.json").read_text(encoding="utf-8"))["findings"]
+    kept = json.loads(unsealed((out / ".cache" / "checks.json").read_bytes()) or b"")["findings"]
+    kept_here = json.loads(unsealed((here / ".cache" / "checks.json").read_bytes()) or b"")["findings"]
     assert kept == kept_here
     assert any(key.startswith("mixed-script") for key in kept)

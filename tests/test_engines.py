@@ -84,13 +84,13 @@ def test_minibook_parts_equal_single(tmp_path: Path) -> None:
 
 def _unit_texts(out: Path, key: str) -> list[str]:
     """The text of every laid-out unit in the cache for ``key`` (drafts have no PDF)."""
-    import json
+    from proceedings.layout.cache import stored
 
+    cache = out / ".cache"
+    layouts = [stored(cache, meta.stem) for meta in sorted(cache.glob("?" * 40 + ".json"))]  # not findings
     return [
-        "".join(_page_texts(meta.with_suffix(".pdf"), pdfread.page_count(meta.with_suffix(".pdf"))))
-        for meta in sorted((out / ".cache").glob("?" * 40 + ".json"))  # parts, not findings
-        if json.loads(meta.read_text(encoding="utf-8")).get("key") == key
-        and meta.with_suffix(".pdf").is_file()
+        "".join(_page_texts(cache / layout.pdf_name, pdfread.page_count(cache / layout.pdf_name)))
+        for layout in layouts if layout is not None and layout.key == key
     ]
 
 

@@ -278,27 +278,58 @@ def test_a_fingerprint_sees_an_image_in_a_folder_of_the_papers_folder(
     assert Fingerprint(styles, fonts, root).of(paper, "<p>text</p>") != before
 
 
+def _sealed_map(fields: object) -> str:
+    """A page map as the cache keeps it: its digest, then its JSON."""
+    text = json.dumps(fields)
+    return f"{hashlib.sha256(text.encode()).hexdigest()}\n{text}"
+
+
 def test_stored_gives_a_complete_layout_or_none(tmp_path: Path) -> None:
     layout = PartLayout("paper:p1", "a" * 40, 3, anchors={"paper-p1": [0, 1.5, 2.5]},
                         bookmarks=[[2, "Title", 0, 2.5]], diagnostics=[["p.md", 0, "warning", "m", "c"]])
     meta, pdf = tmp_path / f"{'a' * 40}.json", tmp_path / f"{'a' * 40}.pdf"
     assert stored(tmp_path, "a" * 40) is None  # nothing there
-    meta.write_text(json.dumps(asdict(layout)), encoding="utf-8")
+    layout_cache.keep(tmp_path, layout, None)
     assert stored(tmp_path, "a" * 40) is None  # a layout's page map without its PDF
     assert stored(tmp_path, "a" * 40, draft=True) == layout  # a draft has none
-    pdf.write_bytes(b"%PDF-1.7")
+    layout_cache.keep(tmp_path, layout, b"%PDF-1.7")
+    assert pdf.read_bytes() == b"%PDF-1.7"
     assert stored(tmp_path, "a" * 40) == layout
     assert stored(tmp_path, "b" * 40) is None
-    meta.write_text('{"key": "paper:p1", "digest": "', encoding="utf-8")
-    assert stored(tmp_path, "a" * 40) is None  # cut short
-    meta.write_text('{"key": "paper:p1", "pages": 3, "colour": "red"}', encoding="utf-8")
+    assert layout_cache.discarded() == []
+    meta.write_text(_sealed_map({"key": "paper:p1", "pages": 3, "colour": "red"}), encoding="utf-8")
     assert stored(tmp_path, "a" * 40) is None  # fields of another record
-    meta.write_text('{"key": "paper:p1", "digest": "x", "pages": "three"}', encoding="utf-8")
+    meta.write_text(_sealed_map({"key": "paper:p1", "digest": "x", "pages": "three"}), encoding="utf-8")
     assert stored(tmp_path, "a" * 40) is None  # the right fields, of the wrong kind
-    meta.write_text('{"key": "paper:p1", "digest": "x", "pages": 3, "anchors": {"a": [0]}}', encoding="utf-8")
+    meta.write_text(_sealed_map({"key": "paper:p1", "digest": "x", "pages": 3, "anchors": {"a": [0]}}),
+                    encoding="utf-8")
     assert stored(tmp_path, "a" * 40) is None
-    meta.write_bytes(b"\xff\xfe not text")
+    for damaged in (b'{"key": "paper:p1", "digest": "', b"\xff\xfe not text",
+                    _sealed_map(asdict(layout)).replace('"pages": 3', '"pages": 4').encode()):
+        meta.write_bytes(damaged)
+        assert stored(tmp_path, "a" * 40) is None
+        assert not meta.exists()  # removed, to be laid out again
+    assert [str(d) for d in layout_cache.discarded()] == [
+        f"{meta}: note: the cached page map was damaged; it is made again [cache-damaged]"] * 3
+
+
+def test_a_part_whose_pdf_is_not_the_one_laid_out_is_not_read(tmp_path: Path) -> None:
+    """A part's PDF is checked as it is read: a damaged one is removed with its page map,
+    and the layout is told to look in the cache again."""
+    layout = PartLayout("paper:p1", "a" * 40, 1)
+    layout_cache.keep(tmp_path, layout, b"%PDF-1.7 the part")
+    pdf, meta = tmp_path / f"{'a' * 40}.pdf", tmp_path / f"{'a' * 40}.json"
+    assert layout_cache.intact(pdf)
+    layout_cache.check_parts([pdf])
+    pdf.write_bytes(os.urandom(len(b"%PDF-1.7 the part")))
+    assert stored(tmp_path, "a" * 40) == layout  # found; checked when read
+    with pytest.raises(layout_cache.DamagedPart):
+        layout_cache.read_part(pdf, lambda document: len(document.pages))
+    assert not pdf.exists()
+    assert not meta.exists()
     assert stored(tmp_path, "a" * 40) is None
+    assert [str(d) for d in layout_cache.discarded()] == [
+        f"{pdf}: note: the cached part was damaged; it is made again [cache-damaged]"]
 
 
 def test_prune_removes_the_oldest_beyond_the_limit_and_nothing_used(
@@ -315,7 +346,7 @@ def test_prune_removes_the_oldest_beyond_the_limit_and_nothing_used(
         (tmp_path / f"{used}{suffix}").write_bytes(bytes(100))
         os.utime(tmp_path / f"{used}{suffix}", (long_ago - 10, long_ago - 10))
     since = time.time() - 1
-    written = tmp_path / f"font-{'c' * 32}.ttf"  # written during this build
+    written = tmp_path / f"font-{'c' * 32}-{'c' * 16}.ttf"  # written during this build
     written.write_bytes(bytes(100))
     others = [tmp_path / "checks.json", tmp_path / "notes.txt"]  # not the engine's
     for path in others:
@@ -341,7 +372,7 @@ def test_prune_keeps_four_times_what_the_book_uses(tmp_path: Path, monkeypatch: 
     for age, path in enumerate(old):
         path.write_bytes(bytes(100))
         os.utime(path, (1_000_000_000 + age, 1_000_000_000 + age))
-    book = tmp_path / f"book-{'d' * 40}.pdf"
+    book = tmp_path / f"book-{'d' * 40}-{'d' * 16}.pdf"
     book.write_bytes(bytes(100))  # the book this build assembled
     prune(tmp_path, set(), since=time.time() - 1)
     # 600 bytes, 100 in use: the limit is 400, so the two oldest go.
@@ -356,13 +387,14 @@ def test_one_pruning_policy_covers_the_proofs_stamps_and_kept_findings(
     indexes beside them (rewritten by each run) are never pruned."""
     monkeypatch.setattr(layout_cache, "CACHE_FLOOR", 10)
     digest = "e" * 40
-    stale = [tmp_path / f"cover-{digest}.pdf", tmp_path / f"watermark-{digest}.pdf",
-             tmp_path / f"citation-{digest}.pdf", tmp_path / f"findings-{digest}.json"]
+    check = "e" * 16  # the digest of a stamp's content
+    stale = [tmp_path / f"cover-{digest}-{check}.pdf", tmp_path / f"watermark-{digest}-{check}.pdf",
+             tmp_path / f"citation-{digest}-{check}.pdf", tmp_path / f"findings-{digest}.json"]
     indexes = [tmp_path / name for name in ("checks.json", "proofs.json", "built.json")]
     for path in stale + indexes:
         path.write_bytes(bytes(100))
         os.utime(path, (1_000_000_000, 1_000_000_000))
-    book = tmp_path / f"book-{'d' * 40}.pdf"
+    book = tmp_path / f"book-{'d' * 40}-{'d' * 16}.pdf"
     book.write_bytes(bytes(10))  # what this build uses
     prune(tmp_path, set(), since=time.time() - 1)
     assert [path.exists() for path in stale] == [False] * 4
@@ -391,7 +423,9 @@ def test_lay_out_stores_the_pdf_and_the_page_map(jobs: Jobs, tiny: tuple[Job, Pa
     assert layout.diagnostics == []
     with pikepdf.open(jobs.cache / f"{job.digest}.pdf") as pdf:
         assert len(pdf.pages) == 2
-    assert json.loads((jobs.cache / f"{job.digest}.json").read_text(encoding="utf-8"))["pages"] == 2
+    seal, text = (jobs.cache / f"{job.digest}.json").read_text(encoding="utf-8").split("\n", 1)
+    assert json.loads(text)["pages"] == 2
+    assert seal == hashlib.sha256(text.encode()).hexdigest()
     assert stored(jobs.cache, job.digest) == layout
     assert "Вторая" in _text(jobs.cache / f"{job.digest}.pdf")
 
@@ -838,7 +872,7 @@ def minibook_parts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Asse
     out = tmp_path_factory.mktemp("stages-minibook")
     seen: list[tuple[Assembly, str]] = []
 
-    def spy(assembly: Assembly, cache: Path, fonts: Path, common: str) -> bytes:
+    def spy(assembly: Assembly, cache: Path, fonts: Path, common: str) -> tuple[bytes, bool]:
         seen.append((assembly, common))
         return assembled(assembly, cache, fonts, common)
 
@@ -897,14 +931,29 @@ def test_assembled_takes_the_book_from_the_cache(
         raise AssertionError("assembled again")
 
     monkeypatch.setattr(assemble_module, "assemble", fail)
-    assert assemble_module.assembled(assembly, cache, FONTS, common) == book
+    assert assemble_module.assembled(assembly, cache, FONTS, common) == (book, True)
     # Another recipe is assembled anew, and replaces the book kept before.
-    monkeypatch.setattr(assemble_module, "assemble", lambda *args: b"%PDF-another book")
+    another = _blank_pdf(assembly.placements[-1].end)
+    monkeypatch.setattr(assemble_module, "assemble", lambda *args: another)
     moved = replace(assembly, verso_shift=assembly.verso_shift + 1)
-    assert assemble_module.assembled(moved, cache, FONTS, common) == b"%PDF-another book"
+    assert assemble_module.assembled(moved, cache, FONTS, common) == (another, True)
     [kept] = cache.glob("book-*.pdf")
     assert kept != stored_book
-    assert kept.read_bytes() == b"%PDF-another book"
+    assert kept.read_bytes() == another
+    # A book that is not sound is given to the build to refuse, and not kept.
+    monkeypatch.setattr(assemble_module, "assemble", lambda *args: _blank_pdf(1))
+    unsound = replace(assembly, verso_shift=assembly.verso_shift + 2)
+    assert assemble_module.assembled(unsound, cache, FONTS, common) == (_blank_pdf(1), False)
+    assert list(cache.glob("book-*.pdf")) == [kept]
+
+
+def _blank_pdf(pages: int) -> bytes:
+    pdf = pikepdf.new()
+    for _ in range(pages):
+        pdf.add_blank_page()
+    data = io.BytesIO()
+    pdf.save(data, deterministic_id=True)
+    return data.getvalue()
 
 
 # patches ----------------------------------------------------------------------------

@@ -155,3 +155,39 @@ def test_reasons_are_diagnostics(good: Path, tmp_path: Path) -> None:
     line = str(preflight(path, PRINT)[0])
     assert line == (f"{path}: error: {len(PdfReader(path).pages)} pages is not a multiple "
                     "of the signature 8 [signature]")
+
+
+@pytest.mark.parametrize("kind", ["device", "pipe", "folder"])
+def test_preflight_refuses_what_is_not_a_file(kind: str, tmp_path: Path) -> None:
+    """/dev/zero would fill the memory and a pipe block forever: both are refused at once."""
+    import os
+    import subprocess
+    import sys
+
+    target = {"device": Path("/dev/zero"), "pipe": tmp_path / "fifo", "folder": tmp_path}[kind]
+    if kind == "pipe":
+        os.mkfifo(target)
+    done = subprocess.run([sys.executable, "-m", "proceedings", "preflight", str(target)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"{target}: error: not a regular file (a folder, pipe or device); give a PDF file [pdf-unreadable]",
+        f"proceedings: preflight refused {target}: 1 problem(s)",
+    ]
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["build", "--jobs", "0"], "argument --jobs: '0' is not a whole number from 1 up"),
+    (["watch", "--jobs", "-2"], "argument --jobs: '-2' is not a whole number from 1 up"),
+    (["build", "--time-limit", "0"], "argument --time-limit: '0' is not a number of seconds above 0"),
+    (["build", "--time-limit", "nan"], "argument --time-limit: 'nan' is not a number of seconds above 0"),
+    (["watch", "--interval", "-1"], "argument --interval: '-1' is not a number of seconds above 0"),
+    (["preflight", "x.pdf", "--signature", "0"], "argument --signature: '0' is not a whole number from 1 up"),
+])
+def test_counts_and_times_out_of_range_are_usage_errors(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    assert done.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"proceedings {argv[0]}: error: {message}"

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pypdf import PdfReader
 
 from proceedings.build import check
-from proceedings.proofs import CSV_COLUMNS, citation, folio_range
+from proceedings.proofs import CSV_COLUMNS, ProofOptions, citation, folio_range, inert_cell, make_proofs
 
 from . import pdfread
+from .conftest import make_case
 
 WORDS = {"kk": "ТҮЗЕТУ", "ru": "КОРРЕКТУРА", "en": "PROOF"}
 DATE = "01.04.2025"
@@ -162,6 +165,33 @@ def test_index_csv(minibook_proofs: Path) -> None:
         assert (index.parent / row["file"]).is_file()
     emails = {r["id"]: r["emails"] for r in rows}
     assert emails == {"kk-digital": "", "ru-fraud": "petrov@example.kz", "en-aviation": ""}
+
+
+@pytest.mark.parametrize(("value", "cell"), [
+    ("=HYPERLINK(\"http://evil.example\",\"x\")", "'=HYPERLINK(\"http://evil.example\",\"x\")"),
+    ("+1+2", "'+1+2"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+    ("Title = value", "Title = value"), ("12–14", "12–14"), ("", ""),
+])
+def test_a_cell_that_starts_like_a_formula_is_quoted(value: str, cell: str) -> None:
+    assert inert_cell(value) == cell
+
+
+def test_index_csv_holds_no_formula(tmp_path: Path) -> None:
+    sources = make_case(tmp_path / "none", tmp_path)
+    paper = sources / "papers" / "ru-fraud" / "paper.md"
+    text = paper.read_text(encoding="utf-8")
+    paper.write_text(text.replace("title: Криминологическая", "title: \"=1+2 Криминологическая", 1)
+                     .replace("интернет-мошенничества\nabstract", "интернет-мошенничества\"\nabstract", 1),
+                     encoding="utf-8")
+    people = sources / "people.yaml"
+    people.write_text(people.read_text(encoding="utf-8").replace(
+        "- id: petrov\n", "- id: petrov\n  email: \"@petrov@example.kz\"\n", 1), encoding="utf-8")
+    out = tmp_path / "out"
+    make_proofs(ProofOptions(sources=sources, out=out, date=dt.date(2025, 4, 1)))
+    with (out / "proofs" / "index.csv").open(encoding="utf-8-sig", newline="") as handle:
+        row = {r["id"]: r for r in csv.DictReader(handle)}["ru-fraud"]
+    assert row["title"] == "'=1+2 Криминологическая характеристика интернет-мошенничества"
+    assert row["emails"] == "'@petrov@example.kz"
 
 
 def test_offprints_are_clean_pages_with_the_citation(minibook_proofs: Path) -> None:

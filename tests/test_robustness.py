@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from pypdf import PdfReader
 
 from proceedings.build import BuildOptions, build
 from proceedings.cli import main
+from proceedings.diagnostics import Diagnostic
 from proceedings.files import write_atomic
 from proceedings.load import MAX_PARAGRAPH_CHARS, MAX_SOURCE_BYTES
 
@@ -327,3 +329,23 @@ def test_a_script_without_the_main_guard_is_told_why_the_workers_ended(tmp_path:
         "build: error: the worker processes ended before laying out the book (out of memory? "
         "a script that calls build() must do so under if __name__ == '__main__') [workers-failed]"
     ]
+
+
+def test_a_byte_order_mark_before_the_front_matter_is_accepted(tmp_path: Path) -> None:
+    from proceedings.build import check
+
+    sources = make_case(tmp_path / "none", tmp_path)
+    paper = sources / "papers" / "en-aviation" / "paper.md"
+    paper.write_bytes(b"\xef\xbb\xbf" + paper.read_bytes())
+    (sources / "book.yaml").write_bytes(b"\xef\xbb\xbf" + (sources / "book.yaml").read_bytes())
+    loaded, diags = check(sources)
+    _, clean = check(make_case(tmp_path / "none", tmp_path / "clean"))
+
+    def found(diagnostics: Iterable[Diagnostic]) -> list[tuple[str, int, str, str]]:
+        return sorted((Path(d.path).name, d.line, d.code, d.message) for d in diagnostics
+                      if "en-aviation" in d.path or d.path.endswith("book.yaml"))
+
+    assert found(diags) == found(clean)  # as without the mark: no missing front matter, no odd space
+    assert loaded is not None
+    [aviation] = [p for p in loaded.papers if p.id == "en-aviation"]
+    assert aviation.title == "Violation of flight safety rules in the Republic of Kazakhstan"

@@ -22,7 +22,7 @@ from proceedings.diagnostics import BuildError
 from proceedings.markup import render_body, render_inline
 from proceedings.pdf import FetchRefused, make_url_fetcher
 
-from .conftest import FIXTURES, make_case
+from .conftest import FIXTURES, REPO, make_case
 
 HOSTILE = FIXTURES / "hostile"
 PAPER = Path("sources/papers/en-aviation/paper.md")
@@ -424,3 +424,61 @@ def test_diagnostics_never_print_terminal_escapes(
     err = capsys.readouterr().err
     assert "[control-char]" in err
     assert not any(ch in err for ch in "\x1b\x07")
+
+
+BIDI_LINE = "Open \u202eexe.txt\u202c and \u2067isolated\u2069 now.\n"
+
+
+def test_bidi_controls_are_a_control_char_finding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    sources = make_case(tmp_path / "none", tmp_path)
+    paper = sources / "papers" / "en-aviation" / "paper.md"
+    with paper.open("a", encoding="utf-8") as handle:
+        handle.write(BIDI_LINE)
+    line = len(paper.read_text(encoding="utf-8").splitlines())
+    _sources, diags = check(sources)
+    found = [str(d) for d in diags if d.code == "control-char"]
+    assert found == [
+        f"sources/papers/en-aviation/paper.md:{line}: warning: bidirectional control U+202E "
+        "RIGHT-TO-LEFT OVERRIDE at …Open {here}exe.txt\\u202c and \\u2067isolat…: delete it (it is invisible "
+        "here, would print the text after it reversed, and is left out of the book) [control-char]"]
+
+
+def test_bidi_controls_are_left_out_of_the_book(tmp_path: Path) -> None:
+    from proceedings.render import render_book
+
+    from . import pdfread
+
+    sources = make_case(tmp_path / "none", tmp_path)
+    paper = sources / "papers" / "en-aviation" / "paper.md"
+    with paper.open("a", encoding="utf-8") as handle:
+        handle.write(BIDI_LINE)
+    loaded, _ = check(sources)
+    assert loaded is not None
+    html = render_book(loaded, REPO / "styles", fonts=REPO / "fonts")
+    assert "Open exe.txt and isolated now." in html
+    assert not any(ch in html for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    out = tmp_path / "out"
+    result = build(BuildOptions(sources=sources, out=out))
+    text = " ".join(pdfread.text(out / "proceedings.pdf", page)
+                    for page in range(1, int(str(result.manifest["pages"])) + 1))
+    assert "exe.txt" in text
+    assert "txt.exe" not in text
+
+
+def test_a_folder_name_never_prints_terminal_escapes_nor_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A paper folder named with a newline and an escape sequence: the path in the
+    finding is spelt out, and no line of the output is forged."""
+    sources = make_case(tmp_path / "none", tmp_path)
+    (sources / "papers" / "en-aviation").rename(sources / "papers" / "en-av\n\x1b[2Jx")
+    monkeypatch.chdir(tmp_path)
+    main(["check", "sources"])
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "sources/papers/en-av\\x0a\\x1b[2Jx/paper.md: error: folder name 'en-av\\x0a\\x1b[2Jx' "
+        "is not a valid paper id [paper-id]",
+        "proceedings: 1 error, 0 warnings",
+        "proceedings: wrote build/check-report.html",
+    ]

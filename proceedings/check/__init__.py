@@ -54,7 +54,7 @@ from proceedings.check import (
 )
 from proceedings.check.base import Check, Unit, all_units
 from proceedings.diagnostics import Diagnostic, warning
-from proceedings.files import code_version, files_digest, write_atomic
+from proceedings.files import code_version, files_digest, sealed_text, unsealed, write_atomic
 from proceedings.model import Sources
 
 MODULES: tuple[ModuleType, ...] = (
@@ -109,7 +109,10 @@ class FindingsCache:
 
     def _read(self) -> dict[str, list[list[Any]]]:
         try:
-            stored = json.loads(self.path.read_text(encoding="utf-8"))
+            text = unsealed(self.path.read_bytes())
+            if text is None:  # damaged: check everything
+                return {}
+            stored = json.loads(text)
             if stored.get("stamp") == _code_stamp():
                 return dict(stored["findings"])
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
@@ -122,7 +125,7 @@ class FindingsCache:
     def save(self) -> None:
         """Keep what this run used or found, and nothing older."""
         data = {"stamp": _code_stamp(), "findings": self.used}
-        write_atomic(self.path, json.dumps(data, ensure_ascii=False).encode())
+        write_atomic(self.path, sealed_text(json.dumps(data, ensure_ascii=False).encode()))
 
 
 @functools.cache

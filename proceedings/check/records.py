@@ -37,11 +37,23 @@ def _unknown_person(path: str, line: int, person: str, where: str) -> Diagnostic
 def _check_book(sources: Sources, root: Path) -> Iterator[Diagnostic]:
     path = display_path(root / "book.yaml")
     folders = {p.id for p in sources.papers}
+    first: dict[str, int] = {}  # paper id → the line it is first listed on
     for i, paper_id in enumerate(sources.book.papers):
+        line = sources.line_of(path, "papers", i)
+        if paper_id in first:
+            yield error(
+                path,
+                line,
+                f"paper id '{paper_id}' is listed twice in papers (first on line {first[paper_id]}); "
+                "a paper is printed once: delete this entry",
+                "duplicate-paper",
+            )
+            continue
+        first[paper_id] = line
         if paper_id not in folders:
             yield error(
                 path,
-                sources.line_of(path, "papers", i),
+                line,
                 f"unknown paper id '{paper_id}' in papers: no folder papers/{paper_id}",
                 "unknown-paper",
             )

@@ -190,8 +190,12 @@ def _check_characters(units: Iterable[Unit]) -> Iterator[Diagnostic]:
 
 # Every character the loop below looks at; a line with none of them needs no loop.
 _UNUSUAL_RE = re.compile(
-    "[\ue000-\uf8ff\x00-\x08\x0a-\x1f\x7f-\x9f\u2000-\u200b\u2028\u2029\u3000\ufeff\u202f]"
+    "[\ue000-\uf8ff\x00-\x08\x0a-\x1f\x7f-\x9f\u2000-\u200b\u2028\u2029\u3000\ufeff\u202f"
+    "\u202a-\u202e\u2066-\u2069]"
 )
+# The controls of bidirectional text (embeddings, overrides, isolates): invisible in an
+# editor, they reverse the text that follows in print; the layout leaves them out.
+BIDI_CONTROLS = frozenset(chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 
 
 @lru_cache(maxsize=1 << 16)
@@ -217,6 +221,17 @@ def _check_line_chars(path: str, line: int, text: str, *, in_body: bool) -> Iter
                 "or dash becomes a Markdown list item)",
                 "private-use",
             )
+        elif ch in BIDI_CONTROLS:
+            if "control-char" not in reported:
+                reported.add("control-char")
+                yield warning(
+                    path,
+                    line,
+                    f"bidirectional control {_char_name(ch)} at {where}: delete it (it is "
+                    "invisible here, would print the text after it reversed, and is left out "
+                    "of the book)",
+                    "control-char",
+                )
         elif (code < 0x20 and ch != "\t") or 0x7F <= code <= 0x9F:
             if "control-char" not in reported:
                 reported.add("control-char")

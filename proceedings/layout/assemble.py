@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from proceedings.files import touch, write_atomic
-from proceedings.layout.cache import book_path
+from proceedings.layout.cache import book_stem, check_parts, seal, sealed
 from proceedings.layout.fonts import unify_fonts
 from proceedings.layout.numbering import NumberTemplates
 from proceedings.layout.records import Placement
 from proceedings.layout.stamps import Head, Sheets, stamp
+from proceedings.pdfedit import pdf_problem
 
 if TYPE_CHECKING:
     import pikepdf
@@ -56,17 +56,24 @@ class Assembly:
         ]
 
 
-def assembled(assembly: Assembly, cache: Path, fonts: Path, common: str) -> bytes:
-    """The assembled book, from the cache when no part, place, number or stamp changed."""
-    stored = book_path(cache, assembly.recipe(common))
-    if stored.is_file():
-        touch(stored)
-        return stored.read_bytes()
+def assembled(assembly: Assembly, cache: Path, fonts: Path, common: str) -> tuple[bytes, bool]:
+    """The assembled book, from the cache when no part, place, number or stamp changed,
+    and whether it is known sound (it opens and has its pages, ``pdfedit.pdf_problem``).
+
+    Only a sound book is kept, so a book the cache gives back intact is sound.
+    """
+    stem = book_stem(assembly.recipe(common))
+    kept = sealed(cache, stem, ".pdf")
+    if kept is not None:
+        return kept, True
     pdf = assemble(assembly, cache, fonts)
+    pages = assembly.placements[-1].end if assembly.placements else 0
+    if pdf_problem(pdf, pages) is not None:
+        return pdf, False  # for the build to refuse, and never kept
     for old in cache.glob("book-*.pdf"):  # one assembled book is enough to keep
         old.unlink(missing_ok=True)
-    write_atomic(stored, pdf)
-    return pdf
+    seal(cache, stem, ".pdf", pdf)
+    return pdf, True
 
 
 def assemble(assembly: Assembly, cache: Path, fonts: Path) -> bytes:
@@ -76,6 +83,9 @@ def assemble(assembly: Assembly, cache: Path, fonts: Path) -> bytes:
 
     placements = assembly.placements
     numbers = assembly.numbers
+    sheets = assembly.sheets
+    check_parts([*(cache / p.layout.pdf_name for p in placements), sheets.heads_pdf,
+                 *([sheets.folio_templates] if sheets.folio_templates else []), *sheets.folio_pdfs])
     book = pikepdf.new()
     sources: list[pikepdf.Pdf] = []  # kept open until the book is saved
 

@@ -6,6 +6,13 @@ images and ``files.code_version()``; a font subset's, the font file and the glyp
 the book's, the digests of its parts and where they land. A file found is a file
 that would be made again byte for byte, so nothing is ever invalidated: what is
 not used any more is pruned (``prune``).
+
+Every file is checked when it is read, so that a damaged cache never costs the book: a
+part's page map is kept with its own digest and the digest of its PDF (``keep``,
+``stored``), which is checked as the PDF is about to be read (``intact``, ``read_part``,
+``check_parts``; a warm rebuild reads few); a font subset, the book and the proofs'
+stamps carry the digest of their content in their names (``seal``, ``sealed``). A file
+that fails its check is removed and made again, with a note (``discarded``).
 """
 
 from __future__ import annotations
@@ -16,18 +23,38 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
-from proceedings.files import code_version, file_digest, files_digest, folder_files
+from proceedings.diagnostics import Diagnostic, note
+from proceedings.files import (
+    code_version,
+    file_digest,
+    files_digest,
+    folder_files,
+    sealed_text,
+    touch,
+    unsealed,
+    write_atomic,
+)
 from proceedings.layout.records import Part, PartLayout
 from proceedings.pdf import STYLESHEETS
+from proceedings.pdfedit import read_pdf
+
+if TYPE_CHECKING:
+    import pikepdf
+
+T = TypeVar("T")
 
 # What the cache holds, each file named by its digest: laid-out parts (a PDF and its page
 # map, or a draft's page map alone), font subsets, the assembled book, the proofs' stamps
 # and the findings kept for the proofs. Not the indexes beside them (checks.json,
 # proofs.json, built.json), which each run rewrites.
-_CACHED = re.compile(r"(?:[0-9a-f]{40}\.(?:pdf|json)|font-[0-9a-f]{32}\.ttf|book-[0-9a-f]{40}\.pdf"
-                     r"|(?:cover|watermark|citation)-[0-9a-f]{40}\.pdf|findings-[0-9a-f]{40}\.json)")
+_CACHED = re.compile(r"(?:[0-9a-f]{40}\.(?:pdf|json)|font-[0-9a-f]{32}-[0-9a-f]{16}\.ttf"
+                     r"|book-[0-9a-f]{40}-[0-9a-f]{16}\.pdf"
+                     r"|(?:cover|watermark|citation)-[0-9a-f]{40}-[0-9a-f]{16}\.pdf|findings-[0-9a-f]{40}\.json)")
 CACHE_FLOOR = 64 * 1024 * 1024  # bytes the cache may always hold
 
 
@@ -62,28 +89,136 @@ class Fingerprint:
         return digest.hexdigest()[:40]
 
 
+def keep(cache: Path, layout: PartLayout, pdf: bytes | None) -> None:
+    """Store a part laid out: its PDF (none for a draft), then its page map, which holds
+    the PDF's digest and is sealed by its own."""
+    if pdf is not None:
+        layout.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+        write_atomic(cache / layout.pdf_name, pdf)
+    write_atomic(cache / f"{layout.digest}.json", sealed_text(json.dumps(asdict(layout)).encode()))
+
+
 def stored(cache: Path, digest: str, draft: bool = False) -> PartLayout | None:
-    """A part laid out before with the same inputs, if its files are still there (a
-    draft has no PDF)."""
-    meta = cache / f"{digest}.json"
-    if not (meta.is_file() and (draft or (cache / f"{digest}.pdf").is_file())):
+    """A part laid out before with the same inputs, if its files are still there and
+    intact (a draft has no PDF). A damaged one is removed, to be laid out again."""
+    meta, pdf = cache / f"{digest}.json", cache / f"{digest}.pdf"
+    try:
+        data = meta.read_bytes()
+    except OSError:  # never made, or gone meanwhile (another build's pruning)
+        return None
+    text = unsealed(data)
+    if text is None:
+        discard(meta, "page map")
         return None
     try:
-        layout = PartLayout(**json.loads(meta.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError):  # gone meanwhile (another build's pruning), or damaged
+        layout = PartLayout(**json.loads(text))
+    except (ValueError, TypeError):  # intact, but not a page map (made by faulty code)
         return None
-    # A damaged page map that still parses: laid out again rather than trusted.
+    # Well-formed JSON but an ill-formed page map: laid out again rather than trusted.
     well_formed = (isinstance(layout.pages, int) and layout.pages > 0 and isinstance(layout.anchors, dict)
                    and all(isinstance(a, list) and len(a) == 3 for a in layout.anchors.values())
                    and isinstance(layout.bookmarks, list) and isinstance(layout.diagnostics, list))
-    return layout if well_formed else None
+    if not well_formed:
+        return None
+    # The PDF is checked when it is read (``intact``): a warm rebuild reads few of them.
+    return layout if draft or pdf.is_file() else None
 
 
-def book_path(cache: Path, recipe: object) -> Path:
-    """Where the book assembled by ``recipe`` (its parts' digests, places, numbers and
-    stamps, as JSON) is kept."""
+class DamagedPart(Exception):
+    """A part's PDF was found damaged as it was about to be read, and removed: the
+    layout must look in the cache again (``typeset`` does)."""
+
+
+def intact(path: Path) -> bool:
+    """Whether the PDF of a part at ``path`` is the one laid out (by the digest its page
+    map holds); a damaged one is removed, with its page map."""
+    meta = path.with_suffix(".json")
+    try:
+        content = path.read_bytes()
+        text = unsealed(meta.read_bytes())
+        expected = json.loads(text)["pdf_sha256"] if text is not None else None
+    except (OSError, ValueError, TypeError, KeyError):
+        expected = None
+    if expected is not None and hashlib.sha256(content).hexdigest() == expected:
+        return True
+    discard(path, "part")
+    meta.unlink(missing_ok=True)
+    return False
+
+
+def check_parts(paths: list[Path]) -> None:
+    """Raise DamagedPart unless every part's PDF in ``paths`` is intact."""
+    damaged = [path for path in paths if not intact(path)]
+    if damaged:
+        raise DamagedPart(damaged)
+
+
+def read_part(path: Path, read: Callable[[pikepdf.Pdf], T]) -> T:
+    """What ``read`` makes of the PDF of a part, once it is found intact."""
+    check_parts([path])
+    return read_pdf(path, read)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sealed(cache: Path, stem: str, suffix: str) -> bytes | None:
+    """The content of the file kept under ``stem`` (``seal``), if it is there and its
+    content is what its name says; a damaged one is removed."""
+    found = _sealed(cache, stem, suffix)
+    return found[1] if found else None
+
+
+def sealed_file(cache: Path, stem: str, suffix: str) -> Path | None:
+    """The file kept under ``stem`` (``seal``), as ``sealed`` finds it, for a reader that
+    opens it by its path."""
+    found = _sealed(cache, stem, suffix)
+    return found[0] if found else None
+
+
+def _sealed(cache: Path, stem: str, suffix: str) -> tuple[Path, bytes] | None:
+    for path in cache.glob(f"{stem}-*{suffix}"):
+        try:
+            content = path.read_bytes()
+        except OSError:  # pruned meanwhile
+            continue
+        if path.name == f"{stem}-{_digest(content)[:16]}{suffix}":
+            touch(path)  # used: the cache keeps what was used last (prune)
+            return path, content
+        discard(path, "file")
+    return None
+
+
+def seal(cache: Path, stem: str, suffix: str, content: bytes) -> Path:
+    """Keep ``content`` under ``stem``, named by its own digest too (``sealed``)."""
+    path = cache / f"{stem}-{_digest(content)[:16]}{suffix}"
+    write_atomic(path, content)
+    return path
+
+
+# What was found damaged and removed, for the build to report (``discarded``).
+_discarded: list[Diagnostic] = []
+
+
+def discard(path: Path, what: str) -> None:
+    """Remove a damaged file of the cache, and say so."""
+    path.unlink(missing_ok=True)
+    _discarded.append(note(str(path), 0, f"the cached {what} was damaged; it is made again", "cache-damaged"))
+
+
+def discarded() -> list[Diagnostic]:
+    """The notes of the damaged files removed since the last call."""
+    notes = list(_discarded)
+    _discarded.clear()
+    return notes
+
+
+def book_stem(recipe: object) -> str:
+    """The name under which the book assembled by ``recipe`` (its parts' digests,
+    places, numbers and stamps, as JSON) is kept (``sealed``)."""
     text = json.dumps(recipe)
-    return cache / f"book-{hashlib.sha256(text.encode()).hexdigest()[:40]}.pdf"
+    return f"book-{hashlib.sha256(text.encode()).hexdigest()[:40]}"
 
 
 def prune(cache: Path, used: set[str], since: float) -> None:

@@ -14,13 +14,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import os
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from proceedings.files import file_digest, write_atomic
+from proceedings.files import file_digest
+from proceedings.layout.cache import seal, sealed
 from proceedings.pdfedit import build_to_unicode, build_widths, parse_to_unicode, parse_widths
 
 if TYPE_CHECKING:
@@ -104,15 +104,14 @@ def _font_files(folder: str, stamp: tuple[tuple[str, int, int], ...]) -> FontFil
 def subset_program(original: Path, glyphs: set[int], cache: Path) -> bytes:
     """The bundled font cut down to ``glyphs``, glyph ids kept; cached by its inputs."""
     key = hashlib.sha256(file_digest(original) + repr(sorted(glyphs)).encode()).hexdigest()[:32]
-    stored = cache / f"font-{key}.ttf"
-    if stored.is_file():
-        os.utime(stored)  # used: the cache keeps what was used last (cache.prune)
-        return stored.read_bytes()
+    kept = sealed(cache, f"font-{key}", ".ttf")
+    if kept is not None:
+        return kept
     program = _harfbuzz_subset(original.read_bytes(), glyphs | {0})
     if program is None:
         program = _fonttools_subset(original, glyphs | {0})
 
-    write_atomic(stored, program)
+    seal(cache, f"font-{key}", ".ttf", program)
     return program
 
 

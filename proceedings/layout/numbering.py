@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from proceedings.layout.cache import read_part
 from proceedings.layout.fonts import font_files
 from proceedings.layout.plan import NUMBERED, Jobs, moving, page_numbers, place
 from proceedings.layout.records import Job, Part, PartLayout
@@ -28,7 +29,6 @@ from proceedings.pdfedit import (
     page_fonts,
     parse_to_unicode,
     parse_widths,
-    read_pdf,
     run_glyphs,
     text_runs,
 )
@@ -90,7 +90,7 @@ def number(
         return current, {}
     numbers = numbers_now()
     written = {key: [numbers[anchor] for anchor in order] for key, order in orders.items()}
-    if all(read_pdf(jobs.cache / current[key].pdf_name, templates.slots) == [len(str(n)) for n in values]
+    if all(read_part(jobs.cache / current[key].pdf_name, templates.slots) == [len(str(n)) for n in values]
            for key, values in written.items()):
         return current, written
     # Zeros the templates cannot find, or find elsewhere too (a title of zeros): the

@@ -62,6 +62,7 @@ class PartLayout:
     # [level, label, page index, y in points from the top]
     bookmarks: list[list[Any]] = field(default_factory=list)
     diagnostics: list[list[Any]] = field(default_factory=list)
+    pdf_sha256: str = ""  # of its PDF, checked when the cache gives it back
 
     @property
     def pdf_name(self) -> str:

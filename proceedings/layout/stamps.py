@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from proceedings.layout.cache import read_part
 from proceedings.layout.numbering import ALL_DIGIT_PAIRS
 from proceedings.layout.plan import Jobs
 from proceedings.layout.records import Job, Part, PartLayout, Placement
-from proceedings.pdfedit import Overlay, draw_over, instruction_glyphs, parse_widths, read_pdf
+from proceedings.pdfedit import Overlay, draw_over, instruction_glyphs, parse_widths
 
 if TYPE_CHECKING:
     import pikepdf
@@ -76,7 +77,7 @@ def sheets(
     heads_pdf = jobs.cache / sheet.pdf_name
     head_pages = {head: int(sheet.anchors[f"stamp-{i}"][0]) for i, head in enumerate(heads)}
     templates = jobs.cache / layouts["stamps:folio-templates"].pdf_name
-    if read_pdf(templates, FolioTemplates.read) is not None:
+    if read_part(templates, FolioTemplates.read) is not None:
         return Sheets(heads_pdf, head_pages, folio_templates=templates), {}
     # A style whose folios are not plain numbers: sheets of laid-out folios.
     batch = []

@@ -11,22 +11,23 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
-from proceedings.diagnostics import Diagnostic
+from proceedings.diagnostics import BuildError, Diagnostic, error
 from proceedings.layout import numbering, stamps
 from proceedings.layout.assemble import MM, Assembly, assembled
-from proceedings.layout.cache import prune
+from proceedings.layout.cache import DamagedPart, discarded, prune, read_part
 from proceedings.layout.numbering import NumberTemplates
 from proceedings.layout.plan import NUMBERED, Jobs, page_numbers, place, plan
 from proceedings.layout.records import Progress
 from proceedings.layout.workers import lay_out_all
 from proceedings.model import Sources
 from proceedings.pdf import STYLESHEETS, paginate, pdf_bytes, release_memory
-from proceedings.pdfedit import read_pdf
 from proceedings.render import PAGE_GEOMETRY, render_book
 
 # Pages from which the memory freed before assembling is given back to the system: it
 # lowers the peak of a large book, at the cost of a full collection.
 RELEASE_FROM = 600
+# Times the book is laid out while parts' PDFs are found damaged as they are read.
+ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Typeset:
     anchors: dict[str, int]  # anchor → 1-based page
     pages: int
     diagnostics: list[Diagnostic]
+    sound: bool = False  # known to open and have its pages (else the build looks)
 
 
 def typeset(
@@ -57,8 +59,24 @@ def typeset(
     """Lay out every part (from the cache where nothing changed) and assemble the book.
 
     ``started`` is called as the first parts are laid out, with the executor they go
-    to when they leave one of its workers idle (else None).
+    to when they leave one of its workers idle (else None). A part's PDF found damaged
+    as it is read is removed, and the book is laid out again from what the cache
+    still holds (a note says which).
     """
+    discarded()  # what an earlier build found damaged was reported by it
+    for _attempt in range(ATTEMPTS):
+        try:
+            book = _typeset(sources, settings, started)
+        except DamagedPart:
+            continue
+        return replace(book, diagnostics=[*book.diagnostics, *discarded()])
+    raise BuildError([*discarded(), error(str(settings.cache), 0, f"parts laid out were found damaged "
+                                          f"{ATTEMPTS} times over: look at the disk", "cache-damaged")])
+
+
+def _typeset(
+    sources: Sources, settings: Settings, started: Callable[[Executor | None], None] | None,
+) -> Typeset:
     began = time.time() - 1  # a file's time can lag the clock (coarse file system timestamps)
     cache = settings.cache
     cache.mkdir(parents=True, exist_ok=True)
@@ -76,7 +94,7 @@ def typeset(
     layouts = run(batch + [replace(j, first=True) for j in early], started=started)
 
     # Number: the contents and the index, once the other parts' lengths are known.
-    templates = read_pdf(cache / layouts["stamps:number-templates"].pdf_name,
+    templates = read_part(cache / layouts["stamps:number-templates"].pdf_name,
                          partial(NumberTemplates.read, fonts=settings.fonts))
     layouts, numbers = numbering.number(jobs, parts, layouts, run, templates, papers_on_recto=on_recto)
     placements = place(parts, layouts, papers_on_recto=on_recto)
@@ -97,10 +115,10 @@ def typeset(
     del batch, early
     if pages > RELEASE_FROM:
         release_memory()  # the parts' HTML and what laying them out left behind
-    pdf = assembled(assembly, cache, settings.fonts, jobs.fingerprint.common)
+    pdf, sound = assembled(assembly, cache, settings.fonts, jobs.fingerprint.common)
     prune(cache, {layout.digest for layout in layouts.values()}, since=began)
     diagnostics = [d for layout in layouts.values() for d in layout.diagnostic_objects()]
-    return Typeset(pdf, page_numbers(placements), pages, diagnostics)
+    return Typeset(pdf, page_numbers(placements), pages, diagnostics, sound=sound)
 
 
 def typeset_single(sources: Sources, settings: Settings) -> Typeset:

@@ -9,7 +9,6 @@ little, so that workers start fast.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import select
@@ -20,12 +19,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 
 from proceedings.diagnostics import BuildError, Diagnostic, error
-from proceedings.layout.cache import stored
+from proceedings.layout.cache import keep, stored
 from proceedings.layout.records import Job, PartLayout, Progress
 
 UNIT_COMPRESSION = 6  # zlib level of the parts' streams, kept as they are in the book
@@ -181,7 +179,6 @@ def _warm_up() -> None:
 
 
 def _lay_out(job: Job) -> PartLayout:
-    from proceedings.files import write_atomic
     from proceedings.layout.patches import compression_level
     from proceedings.pdf import paginate, pdf_bytes
 
@@ -207,14 +204,13 @@ def _lay_out(job: Job) -> PartLayout:
     ]
     result.diagnostics = [d.row() for d in layout.diagnostics]
     if job.draft:  # drawing the pages is half of a contents' layout (a box per leader dot)
-        write_atomic(Path(job.cache) / f"{job.digest}.json", json.dumps(asdict(result)).encode())
+        keep(Path(job.cache), result, None)
         return result
     # The parts' streams are compressed less than pydyf's own: the assembler keeps
     # them as they are, and a build compresses every page it lays out.
     with compression_level(UNIT_COMPRESSION):
         data = pdf_bytes(layout, identifier=job.digest.encode())
-    write_atomic(Path(job.cache) / result.pdf_name, data)
-    write_atomic(Path(job.cache) / f"{job.digest}.json", json.dumps(asdict(result)).encode())
+    keep(Path(job.cache), result, data)
     return result
 
 
