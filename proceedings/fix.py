@@ -116,7 +116,7 @@ def plan(sources_dir: Path, codes: Iterable[str]) -> tuple[list[FileFix], Diagno
         target = Path(path).resolve()
         if not target.is_relative_to(root) or not target.is_file():
             continue
-        before = target.read_text(encoding="utf-8")
+        before = target.read_bytes().decode("utf-8")  # line endings as they are
         after = _fix_file(path, before, lines, words, _body_start(sources, path))
         if after != before:
             fixes.append(FileFix(path, before, after))
@@ -158,6 +158,10 @@ def _fix_file(
     body_line: int | None,
 ) -> str:
     lines = text.split("\n")
+    # A line's own ending is kept: a file saved with CRLF stays so, and only the bytes
+    # the diff shows change.
+    ends = ["\r" if line.endswith("\r") else "" for line in lines]
+    lines = [line.removesuffix(end) for line, end in zip(lines, ends, strict=True)]
     for number, codes in sorted(flagged.items()):
         index = number - 1
         if index >= len(lines):
@@ -177,7 +181,7 @@ def _fix_file(
             span = _continuation(lines, index)
         for k in span:
             lines[k] = _run(steps, lines[k])
-    return "\n".join(lines)
+    return "\n".join(line + end for line, end in zip(lines, ends, strict=True))
 
 
 def _run(steps: list[Callable[[str], str]], line: str) -> str:

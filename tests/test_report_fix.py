@@ -118,6 +118,28 @@ def test_fix_prints_a_diff_and_writes_only_with_write(
                 assert f"-{a}\n+{b}\n" in diff or (f"-{a}\n" in diff and f"+{b}\n" in diff)
 
 
+def test_fix_keeps_a_files_line_endings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A paper saved with CRLF line endings stays so: its lines are fixed as the same
+    paper's with LF, and nothing else changes."""
+    fixed = {}
+    for ending in (b"\n", b"\r\n"):
+        root = tmp_path / ("crlf" if ending == b"\r\n" else "lf")
+        sources = make_case(FIXTURES / "broken" / "odd-space", root)
+        monkeypatch.chdir(root)
+        paper = sources / "papers" / "ru-fraud" / "paper.md"
+        text = paper.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", ending)
+        paper.write_bytes(text)
+        assert main(["fix", "--codes", "odd-space", "sources", "--write"]) == 0
+        fixed[ending] = paper.read_bytes()
+        assert fixed[ending] != text
+        main(["check", "sources"])
+        assert _codes(capsys.readouterr().err, "odd-space") == []
+    assert fixed[b"\r\n"].count(b"\n") == fixed[b"\r\n"].count(b"\r\n")
+    assert fixed[b"\r\n"] == fixed[b"\n"].replace(b"\n", b"\r\n")
+
+
 def test_fix_refuses_other_codes(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["fix", "--codes", "odd-space,quotes", "sources"])
