@@ -125,6 +125,27 @@ def make_case(case: Path, workdir: Path) -> Path:
     return target
 
 
+def check_and_build(sources_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                    capsys: pytest.CaptureFixture[str], code: int = 1) -> str:
+    """Check and build; both exit ``code`` and report the same; with errors, nothing is
+    laid out. The findings, without the lines that name what was written."""
+    from proceedings.cli import main
+
+    monkeypatch.chdir(sources_dir.parent)
+    assert main(["check", "sources"]) == code
+    checked = capsys.readouterr().err
+    assert main(["build", "sources", "--out", "out"]) == code
+    built = capsys.readouterr().err
+    if code:
+        assert not (sources_dir.parent / "out").exists() or not any((sources_dir.parent / "out").iterdir())
+
+    def findings(err: str) -> str:
+        return "".join(line for line in err.splitlines(keepends=True) if " wrote " not in line)
+
+    assert findings(checked) == findings(built)
+    return findings(checked)
+
+
 @pytest.fixture(scope="session")
 def book2024(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The 2024 book in sources/ built once for the whole session; returns the output folder."""

@@ -16,11 +16,10 @@ from PIL import Image
 
 from proceedings.build import BuildOptions, build
 from proceedings.check import check_sources, images
-from proceedings.cli import main
 from proceedings.diagnostics import BuildError, Severity
 from proceedings.load import load_sources
 
-from .conftest import FIXTURES, make_case
+from .conftest import FIXTURES, check_and_build, make_case
 
 CASE = FIXTURES / "broken" / "image-too-large"
 FIGURE = Path("papers/en-aviation/poster.png")
@@ -142,25 +141,6 @@ def _figure_case(tmp_path: Path, file: str, files: dict[str, bytes], width: str 
     return sources_dir
 
 
-def _check_and_build(sources_dir: Path, monkeypatch: pytest.MonkeyPatch,
-                     capsys: pytest.CaptureFixture[str], code: int = 1) -> str:
-    """Check and build; both exit ``code`` and report the same; with errors, nothing is
-    laid out. The findings, without the lines that name what was written."""
-    monkeypatch.chdir(sources_dir.parent)
-    assert main(["check", "sources"]) == code
-    checked = capsys.readouterr().err
-    assert main(["build", "sources", "--out", "out"]) == code
-    built = capsys.readouterr().err
-    if code:
-        assert not (sources_dir.parent / "out").exists() or not any((sources_dir.parent / "out").iterdir())
-
-    def findings(err: str) -> str:
-        return "".join(line for line in err.splitlines(keepends=True) if " wrote " not in line)
-
-    assert findings(checked) == findings(built)
-    return findings(checked)
-
-
 def _too_large(name: str) -> str:
     return (
         f"{PAPER}:7: error: figure f1: {name} is 20000×8900 px (178 megapixels), more than the 40 "
@@ -181,7 +161,7 @@ def test_a_png_named_svg_is_checked_as_the_png_it_is(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sources_dir = _figure_case(tmp_path, "f.svg", {"f.svg": bilevel_png(*BOMB)})
-    assert _check_and_build(sources_dir, monkeypatch, capsys) == _too_large("'f.svg'")
+    assert check_and_build(sources_dir, monkeypatch, capsys) == _too_large("'f.svg'")
 
 
 @pytest.mark.parametrize("attribute", ["href", "xlink:href"])
@@ -190,7 +170,7 @@ def test_an_image_inside_an_svg_is_checked(
 ) -> None:
     svg = _svg(f'<image {attribute}="b.png" width="100" height="100"/>')
     sources_dir = _figure_case(tmp_path, "f.svg", {"f.svg": svg, "b.png": bilevel_png(*BOMB)})
-    assert _check_and_build(sources_dir, monkeypatch, capsys) == _too_large("'b.png' (in 'f.svg')")
+    assert check_and_build(sources_dir, monkeypatch, capsys) == _too_large("'b.png' (in 'f.svg')")
 
 
 def test_an_image_embedded_in_an_svg_is_checked(
@@ -199,7 +179,7 @@ def test_an_image_embedded_in_an_svg_is_checked(
     data = base64.b64encode(bilevel_png(*BOMB)).decode()
     svg = _svg(f'<rect style="fill: url(data:image/png;base64,{data})" width="1" height="1"/>')
     sources_dir = _figure_case(tmp_path, "f.svg", {"f.svg": svg})
-    assert _check_and_build(sources_dir, monkeypatch, capsys) == _too_large("an image embedded in 'f.svg'")
+    assert check_and_build(sources_dir, monkeypatch, capsys) == _too_large("an image embedded in 'f.svg'")
 
 
 def test_an_svg_may_not_refer_out_of_the_paper_folder(
@@ -207,7 +187,7 @@ def test_an_svg_may_not_refer_out_of_the_paper_folder(
 ) -> None:
     svg = _svg('<style>@import "../../outside.css";</style>')
     sources_dir = _figure_case(tmp_path, "f.svg", {"f.svg": svg})
-    assert _check_and_build(sources_dir, monkeypatch, capsys) == (
+    assert check_and_build(sources_dir, monkeypatch, capsys) == (
         f"{PAPER}:7: error: figure f1: 'f.svg' refers to '../../outside.css', outside the paper's "
         "folder: the layout would refuse it; put the file beside paper.md [refused-url]\n"
         "proceedings: 1 error, 0 warnings\n"
@@ -240,7 +220,7 @@ def test_css_in_a_figure_width_never_reaches_the_layout(
     data = base64.b64encode(bilevel_png(*BOMB)).decode()
     width = f"50%; background-image: url(data:image/png;base64,{data})"
     sources_dir = _figure_case(tmp_path, "f.svg", {"f.svg": _svg("")}, width=width)
-    assert _check_and_build(sources_dir, monkeypatch, capsys) == (
+    assert check_and_build(sources_dir, monkeypatch, capsys) == (
         f"{PAPER}:9: error: figures[0].width: not a width: give a number and one of mm, cm, in, "
         f"pt, px or % (such as 60mm or 80%) (got {repr(width)[:57]}...) [type]\n"
         "proceedings: 1 error, 0 warnings\n"
@@ -256,7 +236,7 @@ def test_a_percent_in_a_figure_name_is_part_of_the_name(
     small = io.BytesIO()
     Image.new("1", (2400, 1200)).save(small, "PNG")
     sources_dir = _figure_case(tmp_path, "%62omb.png", {"%62omb.png": small.getvalue()})
-    assert _check_and_build(sources_dir, monkeypatch, capsys, code=0) == ""
+    assert check_and_build(sources_dir, monkeypatch, capsys, code=0) == ""
     # And with the bomb beside it, the checker's verdict is the layout's: the name is quoted.
     (sources_dir / FIGURE.parent / "bomb.png").write_bytes(bilevel_png(*BOMB))
     loaded = _book_html(sources_dir)
@@ -288,7 +268,7 @@ def test_an_svg_that_expands_past_the_limit_is_refused_before_layout(
     svg = _use_bomb(10, 10)  # 10**10 rectangles
     assert len(svg) < 3000
     sources_dir = _figure_case(tmp_path, "bomb.svg", {"bomb.svg": svg})
-    assert _check_and_build(sources_dir, monkeypatch, capsys) == (
+    assert check_and_build(sources_dir, monkeypatch, capsys) == (
         f"{PAPER}:7: error: figure f1: 'bomb.svg' draws more than 200,000 elements once its <use> "
         "references are expanded: laying it out could take hours; simplify it, or export it as PNG "
         "[svg-too-complex]\n"

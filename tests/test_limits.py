@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 
 from proceedings.check import limits
-from proceedings.cli import main
 
-from .conftest import make_case
+from .conftest import check_and_build, make_case
 
 PAPER = "sources/papers/en-aviation/paper.md"
 FRONT = "---\nlang: en\nauthors:\n  - person: smith\ntitle: Flight safety\n"  # lines 1-5
@@ -22,27 +21,13 @@ def _paper(tmp_path: Path, front: str, body: str) -> Path:
     return sources
 
 
-def _check_and_build(
-    sources: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> str:
-    """Both exit 1 with the same findings, and nothing is laid out."""
-    monkeypatch.chdir(sources.parent)
-    assert main(["check", "sources"]) == 1
-    checked = capsys.readouterr().err.rsplit("proceedings: wrote ", 1)[0]
-    assert main(["build", "sources", "--out", "out"]) == 1
-    built = capsys.readouterr().err
-    assert not (sources.parent / "out" / "proceedings.pdf").exists()
-    assert checked == built
-    return checked
-
-
 def test_one_huge_footnote_referred_to_thousands_of_times(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     note = "A long note. " * 7_000  # 91,000 characters: one paragraph, within its limit
     body = "Text" + " [^1]" * 16_000 + "\n\n[^1]: " + note + "\n"
     sources = _paper(tmp_path, "", body)
-    assert _check_and_build(sources, monkeypatch, capsys) == (
+    assert check_and_build(sources, monkeypatch, capsys) == (
         f"{PAPER}:7: error: footnote [^1] makes the footnotes print more than 1,000,000 characters "
         "in all (each reference prints the whole footnote): laying them out could exhaust the "
         "memory; shorten the footnote or refer to it less often [too-large]\n"
@@ -57,7 +42,7 @@ def test_too_many_footnote_references(
     body = "\n\n".join(f"Text {n}" + " [^1]" * 100 for n in range(160)) + "\n\n[^1]: A short note.\n"
     sources = _paper(tmp_path, "", body)
     line = 7 + 2 * 10  # the 1,001st reference is the first of the 11th paragraph
-    assert _check_and_build(sources, monkeypatch, capsys) == (
+    assert check_and_build(sources, monkeypatch, capsys) == (
         f"{PAPER}:{line}: error: more than 1,000 footnote references (this is one too many): laying "
         "them out could exhaust the memory; merge footnotes, or put the notes in the text [too-large]\n"
         "proceedings: 1 error, 0 warnings\n"
@@ -69,7 +54,7 @@ def test_a_cell_spanning_a_hundred_million_columns(
 ) -> None:
     front = "tables:\n  - id: t1\n    rows:\n      - [{text: a, colspan: 100000000}]\n"  # lines 6-9
     sources = _paper(tmp_path, front, "Text.\n\n::table t1\n")
-    assert _check_and_build(sources, monkeypatch, capsys) == (
+    assert check_and_build(sources, monkeypatch, capsys) == (
         f"{PAPER}:9: error: table t1: rows[0][0] has colspan 100,000,000, more than the 100 a cell "
         "may span: laying it out could exhaust the memory [too-large]\n"
         "proceedings: 1 error, 0 warnings\n"
@@ -82,7 +67,7 @@ def test_a_table_of_too_many_cells(
     row = "      - [" + ", ".join(["'1'"] * 100) + "]\n"
     front = "tables:\n  - id: t1\n    rows:\n" + row * 201  # rows from line 9
     sources = _paper(tmp_path, front, "Text.\n\n::table t1\n")
-    assert _check_and_build(sources, monkeypatch, capsys) == (
+    assert check_and_build(sources, monkeypatch, capsys) == (
         f"{PAPER}:{9 + 200}: error: table t1 has more than 20,000 cells (counting each as the columns "
         "times the rows it spans): laying it out could exhaust the memory; split the table [too-large]\n"
         "proceedings: 1 error, 0 warnings\n"
