@@ -363,6 +363,7 @@ class _Stamps:
 
     def __init__(self, opts: ProofOptions, sources: Sources, size: tuple[float, float], cache: Path,
                  labels: Labels, inputs: Inputs) -> None:
+        from proceedings.layout.cache import sealed_names
         from proceedings.render import make_environment, translator
 
         self.opts = opts
@@ -376,6 +377,8 @@ class _Stamps:
         self.common = _hash(CACHE_VERSION, "stamps", inputs.code, inputs.style,
                             str(Path(sources.root).resolve()))
         self.rendered: list[str] = []
+        # The stamps kept, listed once: a proof looks up a cover and a citation per paper.
+        self.listed = sealed_names(cache)
 
     def _html(self, template: str, **context: Any) -> str:
         from proceedings.render import printable
@@ -389,7 +392,7 @@ class _Stamps:
         from proceedings.layout.cache import sealed_file
 
         stem = f"{kind}-{_hash(self.common, kind, html)}"
-        return stem, sealed_file(self.cache, stem, ".pdf")
+        return stem, sealed_file(self.cache, stem, ".pdf", self.listed)
 
     def _keep(self, stem: str, pdf: pikepdf.Pdf) -> Path:
         from proceedings.layout.cache import seal

@@ -170,15 +170,33 @@ def sealed(cache: Path, stem: str, suffix: str) -> bytes | None:
     return found[1] if found else None
 
 
-def sealed_file(cache: Path, stem: str, suffix: str) -> Path | None:
+def sealed_file(cache: Path, stem: str, suffix: str,
+                listed: dict[str, list[str]] | None = None) -> Path | None:
     """The file kept under ``stem`` (``seal``), as ``sealed`` finds it, for a reader that
-    opens it by its path."""
-    found = _sealed(cache, stem, suffix)
+    opens it by its path. ``listed``: the cache's sealed files by stem (``sealed_names``),
+    for a reader that looks many up, instead of a look through the folder for each."""
+    found = _sealed(cache, stem, suffix, listed)
     return found[0] if found else None
 
 
-def _sealed(cache: Path, stem: str, suffix: str) -> tuple[Path, bytes] | None:
-    for path in cache.glob(f"{stem}-*{suffix}"):
+def sealed_names(cache: Path) -> dict[str, list[str]]:
+    """The names of the cache's files by their stems (``seal``), from one look at the folder."""
+    names: dict[str, list[str]] = {}
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(cache):
+            stem, sep, _seal = entry.name.rpartition("-")
+            if sep:
+                names.setdefault(stem, []).append(entry.name)
+    return names
+
+
+def _sealed(cache: Path, stem: str, suffix: str,
+            listed: dict[str, list[str]] | None = None) -> tuple[Path, bytes] | None:
+    if listed is None:
+        candidates = list(cache.glob(f"{stem}-*{suffix}"))
+    else:
+        candidates = [cache / name for name in listed.get(stem, []) if name.endswith(suffix)]
+    for path in candidates:
         try:
             content = path.read_bytes()
         except OSError:  # pruned meanwhile
