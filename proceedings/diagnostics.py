@@ -12,7 +12,7 @@ from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Any
 
-from proceedings.files import Inputs, sealed_text, unsealed, write_atomic
+from proceedings.files import Inputs, sealed_text, touch, unsealed, write_atomic
 
 
 class Severity(StrEnum):
@@ -176,7 +176,7 @@ def read_findings(out: Path, key: str) -> list[Diagnostic] | None:
         if text is None:  # damaged: check again
             return None
         rows = json.loads(text)
-        os.utime(path)  # used: the cache keeps what was used last
+        touch(path)  # used: the cache keeps what was used last
         return [Diagnostic.from_row(row) for row in rows]
     except (OSError, ValueError, TypeError):
         return None

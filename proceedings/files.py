@@ -60,12 +60,10 @@ def touch(path: Path) -> None:
         os.utime(path)
 
 
+_CHUNK = 1024 * 1024  # files are hashed a chunk at a time: a stray 6 GB file takes no memory
 # A file's digest by its path, size and modification time: the fonts and stylesheets
 # are read once per process, not at every rebuild of proceedings watch.
 _digests: dict[tuple[str, int, int], bytes] = {}
-
-
-_CHUNK = 1024 * 1024  # files are hashed a chunk at a time: a stray 6 GB file takes no memory
 
 
 def _hash_into(digest: hashlib._Hash, handle: BinaryIO) -> None:
@@ -156,8 +154,8 @@ def tree_digest(roots: Iterable[Path]) -> str:
         try:
             mode = path.lstat().st_mode
             # A link is hashed as where it points, never followed: a source may point
-            # anywhere (the layout refuses what lies outside), and a change of its
-            # target is seen by the look at modification times that comes first.
+            # anywhere (the layout refuses what lies outside), and a target inside the
+            # tree is hashed as a file of its own.
             if stat.S_ISLNK(mode):
                 data = os.readlink(path).encode()
                 digest.update(f"{name}\0{stat.S_IFMT(mode)}\0{len(data)}\0".encode())

@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import re
-import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -248,11 +247,9 @@ def prune(cache: Path, used: set[str], since: float) -> None:
     ``used`` digests (touched here), and the font subsets and the book (touched or
     written during the build).
     """
-    now = time.time()
     for digest in used:
-        for path in (cache / f"{digest}.pdf", cache / f"{digest}.json"):
-            with contextlib.suppress(FileNotFoundError):
-                os.utime(path, (now, now))
+        touch(cache / f"{digest}.pdf")
+        touch(cache / f"{digest}.json")
     entries = []
     for path in cache.iterdir():
         if _CACHED.fullmatch(path.name):
