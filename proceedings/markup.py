@@ -115,13 +115,15 @@ class Segment:
     ref: str = ""
 
 
-def prepare_source(body: str) -> tuple[str, set[int]]:
-    """Turn lettered-list markers into numbered ones; return the lines that start alpha lists.
+def prepare_source(body: str) -> tuple[str, dict[int, str]]:
+    """Turn lettered-list markers into numbered ones; return the lines that start lettered lists.
 
+    Each such line maps to its list's class: ``alpha`` for Cyrillic letters (and a
+    ``{.alpha}`` mark), ``latin`` for Latin ones, so the printed marker is the source's.
     Line count is kept, so that token line maps still point into the source file.
     """
     lines = body.split("\n")
-    alpha_lines: set[int] = set()
+    alpha_lines: dict[int, str] = {}
     pending_mark = False
     for i, line in enumerate(lines):
         if _ALPHA_MARK_RE.match(line):
@@ -131,12 +133,12 @@ def prepare_source(body: str) -> tuple[str, set[int]]:
         match = _LETTER_ITEM_RE.match(line)
         if match:
             letter = match[2].lower()
-            alphabet = CYRILLIC_LETTERS if letter in CYRILLIC_LETTERS else LATIN_LETTERS
-            number = alphabet.index(letter) + 1
+            latin = letter not in CYRILLIC_LETTERS
+            number = (LATIN_LETTERS if latin else CYRILLIC_LETTERS).index(letter) + 1
             lines[i] = f"{match[1]}{number}){match[3]}{line[match.end() :]}"
-            alpha_lines.add(i)
+            alpha_lines[i] = "latin" if latin else "alpha"
         elif pending_mark and line.strip():
-            alpha_lines.add(i)
+            alpha_lines[i] = "alpha"
         if line.strip():
             pending_mark = False
     return "\n".join(lines), alpha_lines
@@ -217,7 +219,7 @@ def _make_engine() -> MarkdownIt:
 _ENGINE = _make_engine()
 
 
-def _sanitize(tokens: list[Token], alpha_lines: set[int]) -> None:
+def _sanitize(tokens: list[Token], alpha_lines: dict[int, str]) -> None:
     """Keep only the attributes the book's CSS knows; mark lettered and ")" lists."""
     for token in tokens:
         if token.children:
@@ -234,7 +236,7 @@ def _sanitize(tokens: list[Token], alpha_lines: set[int]) -> None:
         if token.type == "ordered_list_open":
             styles = set(str(token.attrs.get("class", "")).split()) - {""}
             if token.map and token.map[0] in alpha_lines:
-                styles.add("alpha")
+                styles.add(alpha_lines[token.map[0]])
             styles.add("paren" if token.markup == ")" else "dot")
             token.attrs["class"] = " ".join(sorted(styles))
 
@@ -276,7 +278,7 @@ def render_inline(text: str) -> str:
     """Render a one-paragraph field (an abstract, a caption) without the <p> wrapper."""
     env: dict[str, Any] = {}
     tokens = _ENGINE.parse(text, env)
-    _sanitize(tokens, set())
+    _sanitize(tokens, {})
     tokens = _split_footnotes(_ENGINE, tokens, env)
     html = str(_ENGINE.renderer.render(tokens, _ENGINE.options, env)).strip()
     if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:

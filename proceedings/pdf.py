@@ -27,6 +27,7 @@ from proceedings.diagnostics import Diagnostic, error, warning
 
 if TYPE_CHECKING:
     from weasyprint import CSS
+    from weasyprint.css.counters import CounterStyle
     from weasyprint.document import Document
     from weasyprint.text.fonts import FontConfiguration
 
@@ -129,6 +130,9 @@ class _Style:
 
     fonts: FontConfiguration
     css: list[CSS]
+    # The @counter-style rules of the stylesheets (list markers such as "1)" and "а)")
+    # are kept here by CSS() and must be handed to render(), or lists fall back to "1.".
+    counters: CounterStyle
     refused: tuple[str, ...]
     warnings: tuple[str, ...]
 
@@ -181,6 +185,7 @@ def _style_key(stylesheets: list[Path], css_strings: tuple[str, ...], allowed: l
 
 def _style(stylesheets: list[Path], css_strings: tuple[str, ...], allowed: list[Path]) -> _Style:
     from weasyprint import CSS
+    from weasyprint.css.counters import CounterStyle
     from weasyprint.text.fonts import FontConfiguration
 
     key = _style_key(stylesheets, css_strings, allowed)
@@ -190,10 +195,13 @@ def _style(stylesheets: list[Path], css_strings: tuple[str, ...], allowed: list[
     refused: list[str] = []
     fetcher = make_url_fetcher(allowed, refused)
     fonts = FontConfiguration()
+    counters = CounterStyle()
     with _captured_logs() as capture:
-        css = [CSS(filename=str(p), font_config=fonts, url_fetcher=fetcher) for p in stylesheets]
-        css += [CSS(string=text, font_config=fonts, url_fetcher=fetcher) for text in css_strings]
-    style = _Style(fonts, css, tuple(refused), tuple(r.getMessage() for r in capture.records))
+        css = [CSS(filename=str(p), font_config=fonts, counter_style=counters, url_fetcher=fetcher)
+               for p in stylesheets]
+        css += [CSS(string=text, font_config=fonts, counter_style=counters, url_fetcher=fetcher)
+                for text in css_strings]
+    style = _Style(fonts, css, counters, tuple(refused), tuple(r.getMessage() for r in capture.records))
     _forget_at_exit()
     _STYLES[key] = style
     while len(_STYLES) > _STYLES_KEPT:
@@ -219,7 +227,7 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
     fetcher = make_url_fetcher(allowed, refused, too_large)
     with _captured_logs() as capture:
         document = HTML(string=html, base_url=str(styles) + os.sep, url_fetcher=fetcher).render(
-            stylesheets=style.css, font_config=style.fonts
+            stylesheets=style.css, font_config=style.fonts, counter_style=style.counters
         )
     anchors: dict[str, int] = {}
     for number, page in enumerate(document.pages, 1):

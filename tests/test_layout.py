@@ -228,3 +228,27 @@ def test_non_breaking_spaces_bind_initials_and_page_numbers() -> None:
     )
     assert typeset_spaces("№ 17") == "№\u00a017"
     assert typeset_spaces("Это с тобой") == "Это с тобой"
+
+
+def _paper_text(out: Path, paper_id: str) -> str:
+    part = next(p for p in _manifest(out)["papers"] if p["id"] == paper_id)
+    return _layout_text(out / "proceedings.pdf", *part["pdf_pages"])
+
+
+def test_lists_keep_the_markers_of_their_source(book2024: Path) -> None:
+    """«1)» stays «1)», a lettered list prints «а)», «б)», and a nested one is indented deeper."""
+    p06 = _paper_text(book2024, "p06")
+    assert re.search(r"^\s*1\) Киберпреступления против прав", p06, re.M)
+    assert re.search(r"^\s*а\) неправомерный доступ к информации", p06, re.M)
+    assert re.search(r"^\s*б\) ", p06, re.M)
+    assert not re.search(r"^\s*1\. Киберпреступления", p06, re.M)
+    p13 = next(p for p in _manifest(book2024)["papers"] if p["id"] == "p13")
+    pdf = book2024 / "proceedings.pdf"
+    first, last = p13["pdf_pages"]
+    lines = [line for page in range(first, last + 1) for line in pdfread.lines(pdf, page)]
+
+    def marker_x(marker: str, first_word: str) -> float:
+        return next(ln[0].x0 for ln in lines
+                    if len(ln) > 1 and [w.text for w in ln[:2]] == [marker, first_word])
+
+    assert marker_x("а)", "цифрлық") > marker_x("1)", "саладағы") + 20
