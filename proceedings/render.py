@@ -143,7 +143,7 @@ def _rendered(body: str, anchor_prefix: str, references: frozenset[int]) -> list
     return render_body(body, anchor_prefix=anchor_prefix, references=set(references))
 
 
-def _paper_view(sources: Sources, paper: Paper) -> PaperView:
+def _paper_view(sources: Sources, paper: Paper, labels: Labels) -> PaperView:
     authors = [
         _author_view(sources, a.person, paper.lang, a.affiliation, a.source == "programme")
         for a in paper.authors
@@ -152,8 +152,16 @@ def _paper_view(sources: Sources, paper: Paper) -> PaperView:
     numbers = {r.number for r in paper.references if r.number is not None}
     anchor = f"paper-{paper.id}"
     segments = _rendered(paper.body, f"{anchor}-ref", frozenset(numbers))
-    short = paper.short_title or _shorten(paper.title or "", RUNNING_HEAD_CHARS)
     names = ", ".join(_initials(a.name) for a in authors)
+    t = translator(labels)
+    if paper.short_title:
+        short = paper.short_title
+    else:
+        # What is left of the head's one line once the names are set; a paper without
+        # a title shows its placeholder, as its first page does.
+        room = _head_chars(PAGE_GEOMETRY[sources.book.trim]) - (_head_width(names) + 3 if names else 0)
+        avoid = set(t("head_no_end", paper.lang).split())
+        short = _shorten(paper.title or t("no_title", paper.lang), max(int(room), 20), avoid)
     return PaperView(
         paper=paper,
         authors=authors,
@@ -166,14 +174,39 @@ def _paper_view(sources: Sources, paper: Paper) -> PaperView:
     )
 
 
-RUNNING_HEAD_CHARS = 60
+# Running heads are set in 9 pt roman (styles/css/page.css), whose characters average
+# under 1.7 mm in the bundled faces, Cyrillic and Latin alike: a head of this many
+# characters per millimetre of the measure stays on one line.
+HEAD_CHARS_PER_MM = 1 / 1.75
 
 
-def _shorten(text: str, limit: int) -> str:
-    """Cut a title for a running head at a word boundary, marking the cut."""
-    if len(text) <= limit:
+def _head_chars(page: PageGeometry) -> int:
+    measure = sum(float(v.removesuffix("mm")) * sign for v, sign in (
+        (page.width, 1), (page.margin_inner, -1), (page.margin_outer, -1)))
+    return int(measure * HEAD_CHARS_PER_MM)
+
+
+def _head_width(text: str) -> float:
+    """A text's width in average characters: capitals are about a third wider."""
+    return len(text) + 0.35 * sum(c.isupper() for c in text)
+
+
+def _shorten(text: str, limit: int, avoid: set[str]) -> str:
+    """Cut a title for a running head at a word boundary, marking the cut.
+
+    A cut never leaves a preposition, conjunction or particle (the language's
+    ``head_no_end`` words) at the end, where it would promise a word that is not there.
+    """
+    if _head_width(text) <= limit:
         return text
-    cut = text[:limit].rsplit(" ", 1)[0].rstrip(" ,:;–-")
+    words: list[str] = []
+    for word in text.split():
+        if _head_width(" ".join([*words, word])) + 1 > limit:
+            break
+        words.append(word)
+    while len(words) > 1 and words[-1].strip(",:;–-—«»\"()").lower() in avoid:
+        words.pop()
+    cut = " ".join(words).rstrip(" ,:;–-—")
     return f"{cut}…"
 
 
@@ -227,7 +260,7 @@ def participants(sources: Sources) -> list[Person]:
 def build_context(sources: Sources, labels: Labels) -> Context:
     """Everything the templates need, resolved and converted."""
     context = Context(sources=sources, labels=labels)
-    context.papers = [_paper_view(sources, p) for p in sources.ordered_papers()]
+    context.papers = [_paper_view(sources, p, labels) for p in sources.ordered_papers()]
     langs = sources.book.languages
     by_lang = sorted(
         sources.resolutions,

@@ -11,7 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 from proceedings.load import load_sources
-from proceedings.render import collation_key
+from proceedings.render import _shorten, collation_key, load_labels, translator
 
 from . import pdfread
 from .conftest import REPO
@@ -114,16 +114,38 @@ def test_running_heads_name_the_right_paper(book2024: Path) -> None:
         first, last = paper["pdf_pages"]
         for page in range(first + 1, last + 1):
             head = " ".join(_band(pdf, page, top=True).split())
-            if page % 2:  # recto: the paper's authors and short title
+            assert len(_head_lines(pdf, page)) == 1, (page, head)
+            if page % 2:  # recto: the paper's authors and short title, or the placeholder
                 for author in paper["authors"]:
                     assert author.split()[0] in head, (page, head)
-                if paper["title"]:
-                    assert paper["title"].split()[0] in head, (page, head)
+                title = paper["title"] or translator(load_labels(REPO / "styles"))("no_title", paper["lang"])
+                assert title.split()[0] in head, (page, head)
             else:  # verso: the book's short title in the paper's language
                 expected = short.get(paper["lang"]) or short[sources.book.languages[0]]
                 assert head == expected, (page, head)
             checked += 1
     assert checked > 50
+
+
+def _head_lines(pdf: Path, page: int) -> list[list[pdfread.Word]]:
+    width, _ = pdfread.page_size(pdf, page)
+    return pdfread.lines(pdf, page, (0, 0, width, 15 * MM))
+
+
+def test_running_heads_are_shortened_at_a_word_a_head_may_end_on() -> None:
+    labels = load_labels(REPO / "styles")
+    for lang, title, limit, expected in [
+        # Each limit falls just after a word the head may not end on.
+        ("ru", "Выявление и устранение причин и условий совершения преступлений в сфере", 68,
+         "Выявление и устранение причин и условий совершения преступлений…"),
+        ("kk", "Қылмыстық құқық бұзушылықтардың алдын алу және оларға қарсы іс-қимыл", 47,
+         "Қылмыстық құқық бұзушылықтардың алдын алу…"),
+        ("en", "The prevention of identity theft in the era of digital platforms", 41,
+         "The prevention of identity theft…"),
+        ("en", "Short enough", 41, "Short enough"),
+    ]:
+        avoid = set(translator(labels)("head_no_end", lang).split())
+        assert _shorten(title, limit, avoid) == expected, lang
 
 
 def test_folios_are_the_page_numbers(book2024: Path) -> None:
@@ -160,7 +182,12 @@ def test_other_trim_sizes_build(trim: str, tmp_path: Path) -> None:
     book = sources / "book.yaml"
     book.write_text(book.read_text(encoding="utf-8") + f"trim: {trim}\n", encoding="utf-8")
     build(BuildOptions(sources=sources, out=tmp_path / "out"))
-    box = PdfReader(tmp_path / "out" / "proceedings.pdf").pages[0].mediabox
+    pdf = tmp_path / "out" / "proceedings.pdf"
+    for paper in _manifest(tmp_path / "out")["papers"]:
+        first, last = paper["pdf_pages"]
+        for page in range(first + 1, last + 1):  # a running head on every page but the first
+            assert len(_head_lines(pdf, page)) == 1, (trim, page)
+    box = PdfReader(pdf).pages[0].mediabox
     expected = {"A5": (148, 210), "60x84/16": (145, 215)}[trim]
     assert (round(float(box.width) / MM), round(float(box.height) / MM)) == expected
 
@@ -252,3 +279,21 @@ def test_lists_keep_the_markers_of_their_source(book2024: Path) -> None:
                     if len(ln) > 1 and [w.text for w in ln[:2]] == [marker, first_word])
 
     assert marker_x("а)", "цифрлық") > marker_x("1)", "саладағы") + 20
+
+
+def test_contents_entries_are_never_split_across_pages(book2024: Path) -> None:
+    """An entry's authors line and its title start on the same page (a press rule)."""
+    manifest = _manifest(book2024)
+    first, last = next(p for p in manifest["parts"] if p["kind"] == "contents")["pdf_pages"]
+    pdf = book2024 / "proceedings.pdf"
+    pages = {page: " ".join(pdfread.text(pdf, page).split()) for page in range(first, last + 1)}
+    checked = 0
+    for paper in manifest["papers"]:
+        if not (paper["authors"] and paper["title"]):
+            continue
+        surname = paper["authors"][0].split()[0]
+        title = " ".join(paper["title"].split()[:3])
+        on = [page for page, text in pages.items() if surname in text and title in text]
+        assert on, (paper["id"], surname, title)
+        checked += 1
+    assert checked >= 5
