@@ -297,3 +297,23 @@ def test_contents_entries_are_never_split_across_pages(book2024: Path) -> None:
         assert on, (paper["id"], surname, title)
         checked += 1
     assert checked >= 5
+
+
+@pytest.mark.parametrize("book", ["book2024", "minibook_build"])
+def test_contents_dot_leaders_follow_a_word_and_have_a_few_dots(
+    book: str, request: pytest.FixtureRequest
+) -> None:
+    """No line of dots alone, and never a leader of one or two dots after a full line."""
+    out: Path = request.getfixturevalue(book)
+    first, last = next(p for p in _manifest(out)["parts"] if p["kind"] == "contents")["pdf_pages"]
+    pdf = out / "proceedings.pdf"
+    entries = 0
+    for page in range(first, last + 1):
+        for line in pdfread.lines(pdf, page):
+            texts = [w.text for w in line]
+            if not texts[-1].isdigit() or len(texts) < 2 or not texts[-2].startswith("."):
+                continue
+            entries += 1
+            assert not texts[0].startswith("."), (page, texts)  # a word before the dots
+            assert texts[-2].count(".") >= 3, (page, texts)
+    assert entries >= 5
