@@ -164,6 +164,8 @@ class Book(Record):
     short_title: Localized = {}
     organisers: list[Localized] = []
     date: dt.date
+    # The book's publication date, for its metadata (the conference's date is not).
+    published: dt.date | None = None
     start_time: Clock | None = None
     city: Localized = {}
     venue: Venue | None = None

@@ -323,6 +323,25 @@ def drop_annotations(page: pikepdf.Page) -> None:
         del page.obj["/Annots"]
 
 
+def set_metadata(pdf: pikepdf.Pdf, xmp: str) -> None:
+    """Give ``pdf`` the XMP packet ``xmp`` as its metadata, replacing WeasyPrint's (if any):
+    the title in every language of the book, which the document information cannot hold."""
+    import pikepdf
+
+    pdf.Root.Metadata = pdf.make_stream(xmp.encode(), Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML)
+
+
+def with_metadata(data: bytes, xmp: str) -> bytes:
+    """``data``, a PDF, with the XMP packet ``xmp`` as its metadata."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        set_metadata(pdf, xmp)
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True)
+        return out.getvalue()
+
+
 def pdf_problem(data: bytes, pages: int) -> str | None:
     """What is wrong with ``data`` as a PDF of ``pages`` pages, or None: it must open
     and have those pages."""

@@ -7,7 +7,9 @@ Markdown once; every piece of markup comes from the templates in ``styles/``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from markupsafe import Markup
 from proceedings.markup import Segment, render_body, render_inline, typeset_spaces
 from proceedings.model import (
     Affiliation,
+    Book,
     Figure,
     Paper,
     Person,
@@ -331,7 +334,7 @@ class BookRenderer:
             "labels": self.labels,
             "slots": lambda lang: slot_views(sources, lang),
             "participants": participants(sources),
-            "created": sources.book.date.isoformat(),
+            "created": publication_date(sources.book).isoformat(),
             "styles_url": styles.resolve().as_uri(),
             "sources_url": Path(sources.root).resolve().as_uri(),
             "fonts_url": fonts.resolve().as_uri(),
@@ -383,6 +386,13 @@ class BookRenderer:
         view = self._by_id.get(part.removeprefix("paper:"))
         return [view] if view else []
 
+    def metadata(self) -> str:
+        """The book's XMP metadata: its title in every language, creators, languages, date."""
+        book, first = self.sources.book, self.sources.book.languages[0]
+        creators = [self.sources.people[e].name(first).full for e in book.editors if e in self.sources.people]
+        creators = creators or [translation(o, first) for o in book.organisers]
+        return self.render_template("xmp.xml.j2", creators=creators)
+
     def render_template(self, name: str, **values: Any) -> str:
         """Render another template of the style with the book's common values."""
         return printable(self.env.get_template(name).render(**self.common, **values))
@@ -401,6 +411,15 @@ def printable(html: str) -> str:
     if not any(ch in html for ch in BIDI_CONTROLS):
         return html
     return _BIDI_RE.sub("", html)
+
+
+def publication_date(book: Book) -> dt.date:
+    """The date a book's PDF says it was made: SOURCE_DATE_EPOCH when set (the
+    reproducible-builds convention), else book.yaml's ``published``, else today."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
+    return book.published or dt.date.today()
 
 
 def render_book(sources: Sources, styles: Path, *, fonts: Path) -> str:

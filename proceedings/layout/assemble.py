@@ -6,8 +6,8 @@ are written into the contents and the index (``numbering``); versos are shifted 
 the verso's margins; running heads and folios are drawn over the pages (``stamps``);
 one font subset per face replaces the parts' own (``fonts``); and the book-wide
 structures that merging drops — named destinations for links, the outline, the
-document information and language — are rebuilt, so that the result matches the
-book laid out as one document page by page.
+document information and language — are rebuilt and the XMP metadata set, so that the
+result matches the book laid out as one document page by page.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from proceedings.layout.fonts import unify_fonts
 from proceedings.layout.numbering import NumberTemplates
 from proceedings.layout.records import Placement
 from proceedings.layout.stamps import Head, Sheets, stamp
-from proceedings.pdfedit import pdf_problem
+from proceedings.pdfedit import pdf_problem, set_metadata
 
 if TYPE_CHECKING:
     import pikepdf
@@ -43,6 +43,7 @@ class Assembly:
     # its order, and how to write them.
     numbers: dict[str, list[int]]
     number_templates: NumberTemplates | None
+    metadata: str  # the book's XMP packet
 
     def recipe(self, common: str) -> list[Any]:
         """What the book's bytes depend on, with ``common`` (the style, fonts and code)."""
@@ -52,7 +53,7 @@ class Assembly:
             [(p.layout.digest, p.start, p.blanks_before) for p in self.placements],
             self.sheets.heads_pdf.name, sorted((h.side, h.lang, h.text, i) for h, i in heads.items()),
             self.sheets.folio_templates.name if self.sheets.folio_templates else None,
-            [path.name for path in self.sheets.folio_pdfs],
+            [path.name for path in self.sheets.folio_pdfs], self.metadata,
         ]
 
 
@@ -125,6 +126,7 @@ def assemble(assembly: Assembly, cache: Path, fonts: Path) -> bytes:
             book.trailer.Info = book.copy_foreign(first_pdf.trailer.Info)
             if "/Lang" in first_pdf.Root:
                 book.Root.Lang = first_pdf.Root.Lang
+        set_metadata(book, assembly.metadata)
         out = io.BytesIO()
         book.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
         return out.getvalue()

@@ -21,7 +21,8 @@ from proceedings.layout.records import Progress
 from proceedings.layout.workers import lay_out_all
 from proceedings.model import Sources
 from proceedings.pdf import STYLESHEETS, paginate, pdf_bytes, release_memory
-from proceedings.render import PAGE_GEOMETRY, render_book
+from proceedings.pdfedit import with_metadata
+from proceedings.render import PAGE_GEOMETRY, BookRenderer
 
 # Pages from which the memory freed before assembling is given back to the system: it
 # lowers the peak of a large book, at the cost of a full collection.
@@ -111,6 +112,7 @@ def _typeset(
         verso_shift=(_mm(geometry.margin_outer) - _mm(geometry.margin_inner)) * MM,
         page_size=(_mm(geometry.width) * MM, _mm(geometry.height) * MM),
         numbers=numbers, number_templates=templates if numbers else None,
+        metadata=jobs.renderer.metadata(),
     )
     del batch, early
     if pages > RELEASE_FROM:
@@ -123,12 +125,14 @@ def _typeset(
 
 def typeset_single(sources: Sources, settings: Settings) -> Typeset:
     """Lay the book out as one WeasyPrint document."""
-    html = render_book(sources, settings.styles, fonts=settings.fonts)  # pure: models in, HTML out
+    renderer = BookRenderer(sources, settings.styles, fonts=settings.fonts)
+    html = renderer.render()  # pure: models in, HTML out
     stylesheets = [settings.styles / "css" / name for name in STYLESHEETS]
     allowed = [Path(sources.root), settings.styles, settings.fonts]
     layout = paginate(html, styles=settings.styles, stylesheets=stylesheets, allowed=allowed)
     identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
-    return Typeset(pdf_bytes(layout, identifier=identifier), layout.anchors, layout.pages, layout.diagnostics)
+    pdf = with_metadata(pdf_bytes(layout, identifier=identifier), renderer.metadata())
+    return Typeset(pdf, layout.anchors, layout.pages, layout.diagnostics)
 
 
 def _mm(value: str) -> float:
