@@ -305,6 +305,8 @@ def _environment(templates: Path, labels: Labels | None) -> Environment:
     env.filters["initials"] = _initials
     env.filters["markup"] = Markup
     env.filters["typo"] = typeset_spaces
+    env.filters["grouped"] = grouped_digits
+    env.tests["number"] = is_number
     if labels is not None:
         translate = translator(labels)
         env.filters["t_label"] = lambda lang, key: translate(key, lang)
@@ -312,6 +314,26 @@ def _environment(templates: Path, labels: Labels | None) -> Environment:
     env.filters["css_length"] = lambda value: css_length(str(value)) or ""
     env.globals["tr"] = translation
     return env
+
+
+# A table cell that holds a number alone: «14220», «52,9%», «3.5», «−12», «14 220».
+_NUMBER_RE = re.compile(r"^[-−–+]?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,]\d+)?\s?%?$")
+_LONG_INTEGER_RE = re.compile(r"(?<![\d.,])\d{5,}")
+
+
+def is_number(text: object) -> bool:
+    """Whether a table cell holds a number alone (it is then set flush right)."""
+    return bool(_NUMBER_RE.match(str(text).strip()))
+
+
+def grouped_digits(text: str) -> str:
+    """Integers of five digits or more grouped by threes with a narrow no-break space
+    (14220 → 14 220), as a press sets figures in tables; four-digit ones (years) stay."""
+    def group(digits: str) -> str:
+        head = len(digits) % 3 or 3
+        return "\u202f".join([digits[:head], *(digits[i:i + 3] for i in range(head, len(digits), 3))])
+
+    return _LONG_INTEGER_RE.sub(lambda m: group(m[0]), text)
 
 
 class BookRenderer:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from collections import Counter
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
 from proceedings.load import load_sources
 from proceedings.model import Table
-from proceedings.render import render_book
+from proceedings.render import grouped_digits, is_number, render_book
 
+from . import pdfread
 from .conftest import REPO
 from .test_fidelity import SEED, SOURCES, seed_words, words
 
@@ -130,4 +132,40 @@ def test_rendered_tables_match_sources(tables: dict[str, Table]) -> None:
             [(c.text, c.colspan, c.rowspan) for c in row]
             for row in (*table.header, *table.rows, *table.footer)
         ]
-        assert rendered == expected
+        # The layout groups long integers by threes with a narrow no-break space.
+        assert [[(text.replace("\u202f", ""), *span) for text, *span in row] for row in rendered] == expected
+    assert any(("14\u202f220", 1, 1) in row for row in parser.tables[0])
+
+
+def test_figures_are_flush_right_and_grouped(book2024: Path) -> None:
+    """In the printed table 1, the totals column's figures end at one edge, and five-digit
+    figures are grouped («44 274»), four-digit ones not («7877»)."""
+    manifest = json.loads((book2024 / "manifest.json").read_text(encoding="utf-8"))
+    first, last = next(p for p in manifest["papers"] if p["id"] == "p17")["pdf_pages"]
+    pdf = book2024 / "proceedings.pdf"
+    page = next(n for n in range(first, last + 1) if "Кесте 1" in pdfread.text(pdf, n))
+    text = " ".join(pdfread.text(pdf, page).split())
+    assert "Барлығы 589 7877 14 325 21 479 44 274" in text.replace("\u202f", " ")
+    width, _ = pdfread.page_size(pdf, page)
+    totals = [w for line in pdfread.lines(pdf, page) if len(line) > 2  # not the «Кесте 1» label
+              for w in line[-1:] if w.text.isdigit() and w.x1 > 0.8 * width]
+    assert len(totals) >= 10
+    assert max(w.x1 for w in totals) - min(w.x1 for w in totals) < 0.5
+
+
+@pytest.mark.parametrize(("cell", "number", "printed"), [
+    ("14220", True, "14\u202f220"),
+    ("1234567", True, "1\u202f234\u202f567"),
+    ("7877", True, "7877"),  # four digits (a year, a count) stay whole
+    ("52,9%", True, "52,9%"),
+    ("12345,67", True, "12\u202f345,67"),
+    ("−12", True, "−12"),
+    ("100 %", True, "100 %"),
+    ("0012345", True, "0\u202f012\u202f345"),  # grouped, never reread as a smaller number
+    ("Барлығы", False, "Барлығы"),
+    ("211-бап", False, "211-бап"),
+    ("", False, ""),
+])
+def test_number_cells(cell: str, number: bool, printed: str) -> None:
+    assert is_number(cell) is number
+    assert (grouped_digits(cell) if number else cell) == printed
