@@ -845,10 +845,10 @@ def test_an_assembly_recipe_changes_with_what_the_book_is_made_of() -> None:
     layout = _layout("paper:a", 3)
 
     def assembly(start: int = 1, numbers: dict[str, list[int]] | None = None, shift: float = 5.0,
-                 sheets: Sheets | None = None) -> Assembly:
+                 sheets: Sheets | None = None, metadata: str = "<x:xmpmeta/>") -> Assembly:
         return Assembly([Placement(part, layout, start)], sheets or _sheets(), verso_shift=shift,
                         page_size=(595.0, 842.0), numbers=numbers or {"contents": [3, 7]},
-                        number_templates=None)
+                        number_templates=None, metadata=metadata)
 
     recipe = assembly().recipe("common")
     json.dumps(recipe)  # a recipe names the book's file through its JSON
@@ -857,9 +857,10 @@ def test_an_assembly_recipe_changes_with_what_the_book_is_made_of() -> None:
     assert assembly(numbers={"contents": [3, 8]}).recipe("common") != recipe
     assert assembly(shift=4.0).recipe("common") != recipe
     assert assembly(sheets=_sheets("other-heads.pdf")).recipe("common") != recipe
+    assert assembly(metadata="<x:xmpmeta>other</x:xmpmeta>").recipe("common") != recipe
     assert assembly().recipe("other") != recipe
     moved = Assembly([Placement(part, replace(layout, digest="other"), 1)], _sheets(), 5.0,
-                     (595.0, 842.0), {"contents": [3, 7]}, None)
+                     (595.0, 842.0), {"contents": [3, 7]}, None, "<x:xmpmeta/>")
     assert moved.recipe("common") != recipe
 
 
