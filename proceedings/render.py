@@ -101,6 +101,8 @@ class ResolutionView:
 class IndexEntry:
     name: PersonName
     papers: list[str]
+    # The same person's other name forms printed in the book, which this entry refers to.
+    see_also: list[PersonName] = field(default_factory=list)
 
 
 @dataclass
@@ -227,13 +229,20 @@ def collation_key(text: str) -> tuple[int, list[int]]:
     return script, keys
 
 
-def _index(sources: Sources, papers: list[PaperView]) -> list[IndexEntry]:
-    lang = sources.book.languages[0]
-    seen: dict[str, list[str]] = {}
+def _index(papers: list[PaperView]) -> list[IndexEntry]:
+    """One entry per name form printed in a byline, with the papers it is printed in;
+    a person printed in two forms (Малаевич in Russian, Малайұлы in Kazakh) gets both,
+    each referring to the other."""
+    forms: dict[str, dict[tuple[str, str], tuple[PersonName, list[str]]]] = {}
     for view in papers:
         for author in view.authors:
-            seen.setdefault(author.person.id, []).append(view.anchor)
-    entries = [IndexEntry(sources.people[pid].name(lang), anchors) for pid, anchors in seen.items()]
+            key = (author.name.surname, author.name.given or "")
+            by_form = forms.setdefault(author.person.id, {})
+            by_form.setdefault(key, (author.name, []))[1].append(view.anchor)
+    entries = [
+        IndexEntry(name, anchors, [other for other, _ in by_form.values() if other is not name])
+        for by_form in forms.values() for name, anchors in by_form.values()
+    ]
     return sorted(entries, key=lambda e: collation_key(f"{e.name.surname} {e.name.given or ''}"))
 
 
@@ -273,7 +282,7 @@ def build_context(sources: Sources, labels: Labels) -> Context:
         ResolutionView(r, _rendered(r.body, f"resolution-{r.lang}", frozenset()))
         for r in by_lang
     ]
-    context.index = _index(sources, context.papers)
+    context.index = _index(context.papers)
     return context
 
 

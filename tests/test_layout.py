@@ -55,9 +55,10 @@ def _index_entries(text: str) -> list[str]:
 
 
 def test_index_numbers_are_the_authors_pages(book2024: Path) -> None:
+    """Each entry is the name as its papers' bylines print it (Малаевич on p. 15, a Russian
+    paper, not the Kazakh Малайұлы), with those papers' first pages."""
     sources, _ = load_sources(REPO / "sources")
     assert sources is not None
-    lang = sources.book.languages[0]
     manifest = _manifest(book2024)
     index = next(p for p in manifest["parts"] if p["kind"] == "index")
     text = _layout_text(book2024 / "proceedings.pdf", *index["pdf_pages"])
@@ -65,8 +66,9 @@ def test_index_numbers_are_the_authors_pages(book2024: Path) -> None:
     expected: dict[str, list[int]] = {}
     for paper in sources.ordered_papers():
         for author in paper.authors:
-            name = sources.people[author.person].name(lang)
+            name = sources.people[author.person].name(paper.lang)
             expected.setdefault(f"{name.surname} {name.given}", []).append(first_page[paper.id])
+    assert "Бимолданов Ержан Малаевич" in expected
     found = {}
     for entry in _index_entries(text):
         match = re.fullmatch(r"(.+?)\s+(\d+(?:,\s*\d+)*)", entry)
@@ -85,6 +87,37 @@ def test_index_is_in_kazakh_alphabetical_order(book2024: Path) -> None:
     order = [re.sub(r"\s+\d.*$", "", entry) for entry in _index_entries(text)]
     assert order == sorted(order, key=collation_key)
     assert len(order) == len(people)
+
+
+def test_a_person_printed_in_two_forms_has_both_entries(tmp_path: Path) -> None:
+    """Ахметова signs a Kazakh paper as Әсел Нұрланқызы and a Russian one as Асель
+    Нурлановна: the index has both forms, each with its page and referring to the other,
+    under a heading in both languages."""
+    import shutil
+
+    from proceedings.build import BuildOptions, build
+
+    from .conftest import MINIBOOK
+
+    sources = tmp_path / "sources"
+    shutil.copytree(MINIBOOK, sources)
+    paper = sources / "papers" / "ru-fraud" / "paper.md"
+    text = paper.read_text(encoding="utf-8")
+    paper.write_text(text.replace("  - person: petrov\n", "  - person: petrov\n  - person: akhmetova\n", 1),
+                     encoding="utf-8")
+    build(BuildOptions(sources=sources, out=tmp_path / "out"))
+    manifest = _manifest(tmp_path / "out")
+    first, last = next(p for p in manifest["parts"] if p["kind"] == "index")["pdf_pages"]
+    pdf = tmp_path / "out" / "proceedings.pdf"
+    width, height = pdfread.page_size(pdf, first)
+    columns = [pdfread.text(pdf, page, (x, 0, x + width / 2, height))  # the index's two columns
+               for page in range(first, last + 1) for x in (0, width / 2)]
+    index = " ".join(" ".join(columns).split())
+    pages = {p["id"]: p["pdf_pages"][0] for p in manifest["papers"]}
+    assert "Авторлар көрсеткіші / Указатель авторов" in " ".join(pdfread.text(pdf, first).split())
+    kk, ru = "Ахметова Әсел Нұрланқызы", "Ахметова Асель Нурлановна"
+    assert f"{kk} {pages['kk-digital']}; сондай-ақ қараңыз {ru}" in index
+    assert f"{ru} {pages['ru-fraud']}; сондай-ақ қараңыз {kk}" in index
 
 
 def test_collation_puts_kazakh_letters_after_their_base() -> None:
