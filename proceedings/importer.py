@@ -42,7 +42,7 @@ _ORCID_RE = re.compile(r"(?:https?://orcid\.org/|ORCID:?\s*)?(\d{4}-\d{4}-\d{4}-
 _UPPER_WORD = re.compile(r"^[^\W\d_a-zа-яёәғқңөұүһі]{2,}(?:-[^\W\d_]+)?$")
 _CAPTION_RE = r"^\s*({labels})\.?\s*(\d+)?\s*[-–—.:]?\s*(.*)$"
 _LINE_START_RE = re.compile(r"^(#|>|[-+*=]\s|[-+*]$|\d{1,9}[.)](\s|$)|::|\{\.|\[\^)")
-_LINKLIKE_RE = re.compile(r"\[(\^|[^\]]*\][({\[:])")
+_LINKLIKE_RE = re.compile(r"\[(\^|[^\]]*\][({\[])")
 _PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
 
 
@@ -158,16 +158,29 @@ class Inlines:
         self.cleaned = cleaned
         self.notes = notes
         self.keep_breaks = False
+        self.lang = ""  # the paper's: a span in it is no span
+        self.raw = False
+        self.dropped_notes = 0  # footnotes in fields that cannot hold them
+
+    def text(self, inlines: list[dict[str, Any]]) -> str:
+        """Plain text, for the front matter's fields that are not Markdown (title, cells, references)."""
+        self.raw = True
+        try:
+            return _tidy(self._md(inlines), self.cleaned).strip()
+        finally:
+            self.raw = False
 
     def md(self, inlines: list[dict[str, Any]]) -> str:
-        return _tidy(self._md(inlines), self.cleaned)
+        text = _tidy(self._md(inlines), self.cleaned)
+        # Word splits a phrase into runs: spans of one language next to each other are one.
+        return _ADJACENT_SPANS_RE.sub(r"\2", text)
 
     def _md(self, inlines: list[dict[str, Any]]) -> str:
         out: list[str] = []
         for node in inlines:
             kind, content = node.get("t"), node.get("c")
             if kind == "Str":
-                out.append(_escape(self._str(content)))
+                out.append(self._str(content) if self.raw else _escape(self._str(content)))
             elif kind in {"Space", "SoftBreak"}:
                 out.append(" ")
             elif kind == "LineBreak":
@@ -177,7 +190,7 @@ class Inlines:
                     self.cleaned.line_breaks += 1
                     out.append(" ")
             elif kind in {"Emph", "Strong"}:
-                mark = "*" if kind == "Emph" else "**"
+                mark = "" if self.raw else "*" if kind == "Emph" else "**"
                 inner = self._md(content)
                 stripped = inner.strip()
                 if not stripped:
@@ -195,14 +208,18 @@ class Inlines:
             elif kind == "Cite":
                 out.append(self._md(content[1]))
             elif kind in {"Code", "Math"}:
-                out.append(_escape(str(content[1])))
+                out.append(str(content[1]) if self.raw else _escape(str(content[1])))
             elif kind == "Link":
                 out.append(self._md(content[1]))
             elif kind == "Span":
                 attrs = dict(content[0][2])
                 inner = self._md(content[1])
                 lang = _span_lang(attrs)
+                if self.raw or lang == self.lang or not _script_fits(lang, inner):
+                    lang = None
                 out.append(f"[{inner}]{{lang={lang}}}" if lang and inner.strip() else inner)
+            elif kind == "Note" and self.raw:
+                self.dropped_notes += 1
             elif kind == "Note":
                 self.notes.append(self._note(content))
                 out.append(f"[^{len(self.notes)}]")
@@ -227,6 +244,19 @@ def _span_lang(attrs: dict[str, str]) -> str | None:
         lang = style.removeprefix("lang-")
     lang = lang.split("-")[0].lower()
     return lang if re.fullmatch(r"[a-z]{2,3}", lang) else None
+
+
+_ADJACENT_SPANS_RE = re.compile(r"\]\{lang=(\w+)\}( ?)\[(?=[^\]]*\]\{lang=\1\})")
+_LATIN_LANGS = {"en", "de", "fr", "la", "es", "it", "tr", "uz"}
+
+
+def _script_fits(lang: str | None, text: str) -> bool:
+    """Word marks runs with the keyboard's language: trust it only where the script agrees."""
+    if lang is None:
+        return False
+    latin = any(ch.isascii() and ch.isalpha() for ch in text)
+    cyrillic = any("\u0400" <= ch <= "\u04ff" for ch in text)
+    return latin and not cyrillic if lang in _LATIN_LANGS else cyrillic
 
 
 def _tidy(text: str, cleaned: Cleaned) -> str:
@@ -396,6 +426,7 @@ class Converter:
         if lang is None:
             self.draft.guesses.append(("lang", f"language {self.draft.lang} told from the letters of the text"))
         self.inl = Inlines(self.draft.cleaned, self.draft.notes)
+        self.inl.lang = self.draft.lang
 
     def convert(self) -> Draft:
         start = self._front()
@@ -418,7 +449,7 @@ class Converter:
                     break
         if title_at is None:
             draft.guesses.append(("title", "no title in capitals found at the top; the paper has none"))
-            return self._abstracts(0)
+            return self._abstracts(self._bare_byline())
         for i, block in enumerate(self.blocks[:title_at]):
             if block.get("t") not in {"Para", "Plain"}:
                 continue
@@ -442,6 +473,25 @@ class Converter:
             draft.guesses.append(("authors", f"byline read from the {len(draft.authors)} paragraph(s) "
                                   "above the title"))
         return self._abstracts(self._epigraphs(end))
+
+    def _bare_byline(self) -> int:
+        """A byline with no title under it: names, each with an affiliation of a line or two."""
+        i = 0
+        while i < len(self.blocks) and self.blocks[i].get("t") in {"Para", "Plain"}:
+            text = plain(self.blocks[i]["c"])
+            if self.vocab.udc.match(text):
+                self.draft.udc = self.vocab.udc.match(text)[2].strip()  # type: ignore[index]
+            elif _byline_name(text) is not None:
+                self._byline(text, i + 1)
+            elif self.draft.authors and len(text) < 400 and not text.endswith((".", "!", "?", ":")) \
+                    and i - self.draft.authors[-1].line < 2:
+                self._byline(text, i + 1)
+            else:
+                break
+            i += 1
+        if self.draft.authors:
+            self.draft.guesses.append(("authors", f"byline read from the {i} paragraph(s) at the top"))
+        return i
 
     def _byline(self, text: str, paragraph: int) -> None:
         authors = self.draft.authors
@@ -474,9 +524,8 @@ class Converter:
             if block.get("t") not in {"Para", "Plain"} or not _has_break(block["c"]):
                 break
             self.inl.keep_breaks = True
-            text = self.inl.md(block["c"])
+            text = self.inl.text(block["c"])
             self.inl.keep_breaks = False
-            text = re.sub(r"^\*(.*)\*$", r"\1", text, flags=re.S) if text.count("*") == 2 else text
             attribution = None
             nxt = self.blocks[i + 1] if i + 1 < len(self.blocks) else None
             if nxt is not None and nxt.get("t") in {"Para", "Plain"}:
@@ -639,9 +688,9 @@ class Converter:
         return "\n".join(lines)
 
     def _caption(self, inlines: list[dict[str, Any]], pattern: re.Pattern[str]) -> str:
-        md = self.inl.md(inlines)
-        match = pattern.match(md.replace("**", ""))
-        return match[3].strip() if match else md
+        text = self.inl.text(inlines)
+        match = pattern.match(text)
+        return match[3].strip() if match else text
 
     def _figure(self, target: str) -> dict[str, str]:
         data = self.ms.media.get(target)
@@ -674,7 +723,7 @@ class Converter:
             cells = []
             for cell in row[1]:
                 _attr, _align, rowspan, colspan, content = cell
-                texts = [self.inl.md(b["c"]) for b in _flat(content) if b.get("t") in {"Para", "Plain"}]
+                texts = [self.inl.text(b["c"]) for b in _flat(content) if b.get("t") in {"Para", "Plain"}]
                 entry: dict[str, Any] = {"text": " ".join(t for t in texts if t)}
                 if colspan > 1:
                     entry["colspan"] = colspan
@@ -687,10 +736,10 @@ class Converter:
     def _reference(self, block: dict[str, Any]) -> None:
         kind = block.get("t")
         if kind in {"Para", "Plain"}:
-            text = self.inl.md(block["c"])
+            text = self.inl.text(block["c"])
             if not text.strip():
                 return
-            match = re.match(r"^\s*(?:\\?\[(\d{1,4})\\?\]|(\d{1,4})\\?[.)])\s+(.*)$", text, re.S)
+            match = re.match(r"^\s*(?:\[(\d{1,4})\]|(\d{1,4})[.)])\s+(.*)$", text, re.S)
             if match:
                 self.draft.references.append((int(match[1] or match[2]), match[3].strip()))
             else:
@@ -698,12 +747,12 @@ class Converter:
         elif kind == "OrderedList":
             number = int(block["c"][0][0])
             for item in block["c"][1]:
-                texts = [self.inl.md(b["c"]) for b in _flat(item) if b.get("t") in {"Para", "Plain"}]
+                texts = [self.inl.text(b["c"]) for b in _flat(item) if b.get("t") in {"Para", "Plain"}]
                 self.draft.references.append((number, " ".join(t for t in texts if t)))
                 number += 1
         elif kind == "BulletList":
             for item in block["c"]:
-                texts = [self.inl.md(b["c"]) for b in _flat(item) if b.get("t") in {"Para", "Plain"}]
+                texts = [self.inl.text(b["c"]) for b in _flat(item) if b.get("t") in {"Para", "Plain"}]
                 self.draft.references.append((None, " ".join(t for t in texts if t)))
         elif kind == "Div":
             for inner in _flat([block]):

@@ -71,6 +71,8 @@ def read_manuscript(path: Path, shown: str) -> tuple[Manuscript | None, list[Dia
     if isinstance(checked, list):
         return None, checked
     parts, media = checked
+    _mark_languages(parts)
+    _letter_lists(parts)
     ast, problems = _run_pandoc(parts, shown)
     if ast is None:
         return None, problems
@@ -193,6 +195,43 @@ def _external_images(rels: bytes, name: str, shown: str) -> list[Diagnostic]:
             found.append(error(shown, 0, f"{name}: a picture or object linked from outside the file "
                                f"({where}); insert the picture itself", "refused-url"))
     return found
+
+
+_RUN_LANG_RE = re.compile(rb"<w:rPr>((?:(?!</w:rPr>).){0,2000}?)<w:lang\b[^>]*?\bw:val=\"([A-Za-z]{2,3})\b[^>]*>", re.S)
+
+
+def _mark_languages(parts: dict[str, bytes]) -> None:
+    """Give each run that Word marked with a language a character style named for it.
+
+    pandoc keeps no run's language, but keeps its character style (docx+styles) as a
+    Span: a run «status quo» marked en-US becomes Span custom-style "lang-en".
+    """
+    langs: set[bytes] = set()
+
+    def tag(match: re.Match[bytes]) -> bytes:
+        if b"<w:rStyle" in match[1]:
+            return match[0]  # a run has one style; its own wins
+        lang = match[2].lower()
+        langs.add(lang)
+        return b'<w:rPr><w:rStyle w:val="lang-' + lang + b'"/>' + match[0][len(b"<w:rPr>"):]
+
+    for name in ("word/document.xml", "word/footnotes.xml"):
+        if name in parts:
+            parts[name] = _RUN_LANG_RE.sub(tag, parts[name])
+    styles = parts.get("word/styles.xml")
+    if langs and styles is not None and b"</w:styles>" in styles:
+        defined = b"".join(b'<w:style w:type="character" w:customStyle="1" w:styleId="lang-' + lang
+                           + b'"><w:name w:val="lang-' + lang + b'"/></w:style>' for lang in sorted(langs))
+        parts["word/styles.xml"] = styles.replace(b"</w:styles>", defined + b"</w:styles>")
+
+
+def _letter_lists(parts: dict[str, bytes]) -> None:
+    """Lists lettered а) б) в) (Word's russianLower) as lettered lists for pandoc, which
+    knows only the Latin letter formats and would read them as numbered."""
+    numbering = parts.get("word/numbering.xml")
+    if numbering is not None:
+        parts["word/numbering.xml"] = numbering.replace(b'w:val="russianLower"', b'w:val="lowerLetter"') \
+            .replace(b'w:val="russianUpper"', b'w:val="upperLetter"')
 
 
 def _run_pandoc(parts: dict[str, bytes], shown: str) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
