@@ -312,7 +312,8 @@ def _import(args: argparse.Namespace) -> int:
             filled = round(24 * done / total)
             bar = "#" * filled + "-" * (24 - filled)
             end = "\n" if done == total else ""
-            print(f"\r\033[K[{bar}] {done}/{total} read {escaped(name)}", end=end, file=sys.stderr, flush=True)
+            print(f"\r\033[K[{bar}] {done}/{total} read {escaped(name)}", end=end, file=sys.stderr,
+                  flush=True)
         else:
             print(f"proceedings: read {done}/{total} {escaped(name)}", file=sys.stderr)
 

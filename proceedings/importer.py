@@ -178,7 +178,7 @@ class Inlines:
     def _md(self, inlines: list[dict[str, Any]]) -> str:
         out: list[str] = []
         for node in inlines:
-            kind, content = node.get("t"), node.get("c")
+            kind, content = node.get("t"), node.get("c", [])
             if kind == "Str":
                 out.append(self._str(content) if self.raw else _escape(self._str(content)))
             elif kind in {"Space", "SoftBreak"}:
@@ -272,16 +272,14 @@ def plain(inlines: list[dict[str, Any]]) -> str:
     """The text of inlines, without marks and notes."""
     out: list[str] = []
     for node in inlines:
-        kind, content = node.get("t"), node.get("c")
+        kind, content = node.get("t"), node.get("c", [])
         if kind == "Str":
             out.append(content.replace("\u00ad", ""))
         elif kind in {"Space", "SoftBreak", "LineBreak"}:
             out.append(" ")
         elif kind in {"Emph", "Strong", "Underline", "Strikeout", "Superscript", "Subscript", "SmallCaps"}:
             out.append(plain(content))
-        elif kind in {"Link", "Span", "Cite"}:
-            out.append(plain(content[1] if kind != "Cite" else content[1]))
-        elif kind == "Quoted":
+        elif kind in {"Link", "Span", "Cite", "Quoted"}:
             out.append(plain(content[1]))
         elif kind in {"Code", "Math"}:
             out.append(str(content[1]))
@@ -304,10 +302,14 @@ def _has_break(inlines: list[dict[str, Any]]) -> bool:
         if node.get("t") == "LineBreak":
             return True
         content = node.get("c")
-        if node.get("t") in {"Emph", "Strong", "Underline", "Span"} and isinstance(content, list):
-            if _has_break(content if node["t"] != "Span" else content[1]):
-                return True
+        if node.get("t") in {"Emph", "Strong", "Underline", "Span"} and isinstance(content, list) \
+                and _has_break(content if node["t"] != "Span" else content[1]):
+            return True
     return False
+
+
+def _all_italic(inlines: list[dict[str, Any]]) -> bool:
+    return all(node.get("t") in {"Emph", "Space", "SoftBreak", "LineBreak"} for node in inlines)
 
 
 def _has_image(block: dict[str, Any]) -> str | None:
@@ -424,7 +426,8 @@ class Converter:
         text = " ".join(plain(b["c"]) for b in self.blocks if b.get("t") in {"Para", "Plain"})
         self.draft = Draft(lang=lang or detect_lang(text, vocab))
         if lang is None:
-            self.draft.guesses.append(("lang", f"language {self.draft.lang} told from the letters of the text"))
+            self.draft.guesses.append(("lang", f"language {self.draft.lang} told from the letters of "
+                                       "the text"))
         self.inl = Inlines(self.draft.cleaned, self.draft.notes)
         self.inl.lang = self.draft.lang
 
@@ -479,12 +482,13 @@ class Converter:
         i = 0
         while i < len(self.blocks) and self.blocks[i].get("t") in {"Para", "Plain"}:
             text = plain(self.blocks[i]["c"])
-            if self.vocab.udc.match(text):
-                self.draft.udc = self.vocab.udc.match(text)[2].strip()  # type: ignore[index]
-            elif _byline_name(text) is not None:
-                self._byline(text, i + 1)
-            elif self.draft.authors and len(text) < 400 and not text.endswith((".", "!", "?", ":")) \
-                    and i - self.draft.authors[-1].line < 2:
+            udc = self.vocab.udc.match(text)
+            # An affiliation is a line or two under its name, not a sentence.
+            affiliation = bool(self.draft.authors) and len(text) < 400 \
+                and not text.endswith((".", "!", "?", ":")) and i - self.draft.authors[-1].line < 2
+            if udc:
+                self.draft.udc = udc[2].strip()
+            elif _byline_name(text) is not None or affiliation:
                 self._byline(text, i + 1)
             else:
                 break
@@ -521,7 +525,9 @@ class Converter:
         i = start
         while i < len(self.blocks):
             block = self.blocks[i]
-            if block.get("t") not in {"Para", "Plain"} or not _has_break(block["c"]):
+            # Set apart in italics, in lines of their own: the body's first paragraph is neither.
+            if block.get("t") not in {"Para", "Plain"} or not _has_break(block["c"]) \
+                    or not _all_italic(block["c"]):
                 break
             self.inl.keep_breaks = True
             text = self.inl.text(block["c"])
@@ -530,11 +536,13 @@ class Converter:
             nxt = self.blocks[i + 1] if i + 1 < len(self.blocks) else None
             if nxt is not None and nxt.get("t") in {"Para", "Plain"}:
                 said = plain(nxt["c"])
-                if 0 < len(said) <= 120 and not said.endswith(".") and _label_of(said, self.vocab.abstract) is None:
+                if 0 < len(said) <= 120 and not said.endswith(".") and not self._bullet(nxt["c"], said) \
+                        and _label_of(said, self.vocab.abstract) is None:
                     attribution = said
                     i += 1
             self.draft.epigraphs.append((text, attribution))
-            self.draft.guesses.append(("epigraphs", "an epigraph: a paragraph of several lines under the title"))
+            self.draft.guesses.append(("epigraphs", "an epigraph: a paragraph of several lines in italics "
+                                       "under the title"))
             i += 1
         return i
 
@@ -961,7 +969,7 @@ def import_manuscripts(options: ImportOptions) -> ImportResult:
         return ImportResult([], [], diags, 0.0)
     people_path = root / "people.yaml"
     sources, _ = load_sources(root) if (root / "book.yaml").exists() else (None, None)
-    people: dict[str, Person] = dict(sources.people) if sources is not None else _read_people(people_path, diags)
+    people = dict(sources.people) if sources is not None else _read_people(people_path, diags)
     vocab = vocabulary()
     read: dict[Path, tuple[Manuscript | None, list[Diagnostic]]] = {}
     total = len(files)
@@ -1112,7 +1120,8 @@ def _plan(manuscript: Manuscript, paper_id: str, folder: Path, lang: str | None,
         authors.append((pid, None))
         if match.person is not None:
             other = people[match.person]
-            shown_name = " ".join(filter(None, (other.name(draft.lang).surname, other.name(draft.lang).given)))
+            other_name = other.name(draft.lang)
+            shown_name = " ".join(filter(None, (other_name.surname, other_name.given)))
             found.append(warning(shown, 0, f"byline «{full}» is close to people.yaml '{match.person}' "
                                  f"({shown_name}) but not surely the same ({match.why}); added as '{pid}': "
                                  f"if it is the same person, write person: {match.person} here and "

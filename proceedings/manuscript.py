@@ -40,6 +40,8 @@ PANDOC_MEMORY = "1g"
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _CONVERT = "soffice --headless --convert-to docx"
 _EXTERNAL_RE = re.compile(rb"<Relationship\b[^>]*>", re.S)
+# What Word fetches when the document opens: a picture, an object, a template, a frame.
+_LINKED_RE = re.compile(rb'Type="[^"]*/(image|oleObject|attachedTemplate|frame|subDocument)"')
 _DOCTYPE_RE = re.compile(rb"<!(DOCTYPE|ENTITY)", re.I)
 
 
@@ -124,7 +126,7 @@ def _read_archive(
         return problems
     if "word/document.xml" not in names:
         return [error(shown, 0, "a damaged .docx: it has no word/document.xml", "damaged-docx")]
-    if "word/vbaProject.bin" in names or any(n.lower().endswith(".bin") and "vba" in n.lower() for n in names):
+    if any(n.lower().endswith(".bin") and "vba" in n.lower() for n in names):
         return [error(shown, 0, "a macro-enabled Word document (.docm) named .docx: macros are never "
                       "imported; ask the author to save it as a plain .docx", "macro")]
     parts: dict[str, bytes] = {}
@@ -189,7 +191,7 @@ def _external_images(rels: bytes, name: str, shown: str) -> list[Diagnostic]:
     found = []
     for match in _EXTERNAL_RE.finditer(rels):
         tag = match[0]
-        if b'TargetMode="External"' in tag and re.search(rb'Type="[^"]*/(image|oleObject|attachedTemplate|frame)"', tag):
+        if b'TargetMode="External"' in tag and _LINKED_RE.search(tag):
             target = re.search(rb'Target="([^"]*)"', tag)
             where = target[1].decode("utf-8", "replace") if target else "?"
             found.append(error(shown, 0, f"{name}: a picture or object linked from outside the file "
@@ -197,7 +199,9 @@ def _external_images(rels: bytes, name: str, shown: str) -> list[Diagnostic]:
     return found
 
 
-_RUN_LANG_RE = re.compile(rb"<w:rPr>((?:(?!</w:rPr>).){0,2000}?)<w:lang\b[^>]*?\bw:val=\"([A-Za-z]{2,3})\b[^>]*>", re.S)
+_RUN_LANG_RE = re.compile(
+    rb"<w:rPr>((?:(?!</w:rPr>).){0,2000}?)<w:lang\b[^>]*?\bw:val=\"([A-Za-z]{2,3})\b[^>]*>", re.S
+)
 
 
 def _mark_languages(parts: dict[str, bytes]) -> None:

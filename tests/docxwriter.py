@@ -338,7 +338,8 @@ def from_paper(paper: Paper, people: dict[str, Person]) -> Manuscript:
     for author in paper.authors:
         person = people[author.person]
         name = person.name(paper.lang)
-        byline.append((name.surname, name.given or "", affiliation_text(author.affiliation or name, paper.lang)))
+        affiliation = affiliation_text(author.affiliation or name, paper.lang)
+        byline.append((name.surname, name.given or "", affiliation))
     return Manuscript(
         lang=paper.lang,
         title=paper.title or "",
