@@ -40,6 +40,13 @@ _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _ORCID_RE = re.compile(r"(?:https?://orcid\.org/|ORCID:?\s*)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])", re.I)
 _UPPER_WORD = re.compile(r"^[^\W\d_a-zа-яёәғқңөұүһі]{2,}(?:-[^\W\d_]+)?$")
+# «Е.М. Бимолданов» or «Бимолданов Е.М.», then a comma or the end.
+_INITIAL = r"[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ]\.\s?"
+_SURNAME = r"[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][a-zа-яёәғқңөұүһі]+(?:-[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][a-zа-яёәғқңөұүһі]+)?"
+_INITIALS_NAME_RE = re.compile(
+    rf"^(?:(?P<given>(?:{_INITIAL}){{1,3}})\s*(?P<surname>{_SURNAME})"
+    rf"|(?P<surname2>{_SURNAME})\s+(?P<given2>(?:{_INITIAL}){{1,3}}))(?=\s*(,|$))"
+)
 _CAPTION_RE = r"^\s*({labels})\.?\s*(\d+)?\s*[-–—.:]?\s*(.*)$"
 _LINE_START_RE = re.compile(r"^(#|>|[-+*=]\s|[-+*]$|\d{1,9}[.)](\s|$)|::|\{\.|\[\^)")
 _LINKLIKE_RE = re.compile(r"\[(\^|[^\]]*\][({\[])")
@@ -286,13 +293,17 @@ def plain(inlines: list[dict[str, Any]]) -> str:
     return re.sub(r"\s+", " ", "".join(out)).strip()
 
 
-def _flat(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Blocks with pandoc's style wrappers (Div custom-style) opened."""
+def _flat(blocks: list[dict[str, Any]], style: str = "") -> list[dict[str, Any]]:
+    """Blocks with pandoc's style wrappers (Div custom-style) opened; each block keeps the
+    name of its Word style under "style" (the template's Title, say)."""
     out: list[dict[str, Any]] = []
     for block in blocks:
         if block.get("t") == "Div":
-            out.extend(_flat(block["c"][1]))
+            attrs = dict(block["c"][0][2])
+            out.extend(_flat(block["c"][1], str(attrs.get("custom-style", style))))
         else:
+            if style:
+                block.setdefault("style", style)
             out.append(block)
     return out
 
@@ -397,6 +408,11 @@ def _byline_name(text: str) -> tuple[str, str, str] | None:
     words = text.split()
     if not words:
         return None
+    initials = _INITIALS_NAME_RE.match(text)
+    if initials:
+        given = initials["given"] or initials["given2"]
+        surname = initials["surname"] or initials["surname2"]
+        return surname, re.sub(r"\s+", "", given), text[initials.end():].lstrip(" ,")
     first = words[0].rstrip(",")
     if _UPPER_WORD.match(first) and len(words) >= 1:
         given = []
@@ -444,6 +460,9 @@ class Converter:
         for i, block in enumerate(self.blocks[:40]):
             if block.get("t") in {"Para", "Plain", "Header"}:
                 text = plain(block["c"] if block["t"] != "Header" else block["c"][2])
+                if block.get("style") == "Title" and text:  # the template's Title style says it
+                    title_at = i
+                    break
                 if _is_title(text) and not self.vocab.udc.match(text) and _byline_name(text) is None:
                     title_at = i
                     break
@@ -500,6 +519,13 @@ class Converter:
     def _byline(self, text: str, paragraph: int) -> None:
         authors = self.draft.authors
         found = _byline_name(text)
+        if found is None and _UPPER_WORD.match(text):  # SURNAME alone, the given names below
+            authors.append(Author("-".join(p.capitalize() for p in text.split("-")), "", line=paragraph))
+            return
+        if found is None and authors and not authors[-1].given and not authors[-1].affiliation \
+                and re.fullmatch(r"(?:[^\W\d_][^\W\d_.]*\.?\s*){1,3}", text) and text[:1].isupper():
+            authors[-1].given = text.strip()
+            return
         if found is not None:
             surname, given, rest = found
             authors.append(Author(surname, given, line=paragraph))
@@ -642,7 +668,8 @@ class Converter:
                     image = _has_image(inner)
                     if image:
                         figure = self._figure(image)
-                        figure["caption"] = plain([n for b in block["c"][1][1] for n in b.get("c", [])])
+                        said = [n for b in block["c"][1][1] for n in b.get("c", [])]
+                        figure["caption"] = self._caption(said, self.vocab.figure)
             i += 1
 
     def _bullet(self, inlines: list[dict[str, Any]], text: str) -> bool:
@@ -1046,7 +1073,9 @@ def _usual_checks(root: Path, written: list[Path]) -> list[Diagnostic]:
     if sources is not None:
         found.extend(check_sources(sources))
     mine = {display_path(path) for path in written}
-    return [d for d in found if d.path in mine]
+    # What other files say of the new papers too: book.yaml that does not list one yet.
+    named = tuple(f"'{path.parent.name}'" for path in written)
+    return [d for d in found if d.path in mine or any(n in d.message for n in named)]
 
 
 def _expand(paths: Sequence[Path], diags: Diagnostics) -> list[Path]:

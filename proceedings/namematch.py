@@ -60,6 +60,14 @@ def _compatible(a: str, b: str, endings: tuple[str, ...]) -> Literal["same", "cl
     wa, wb = fold(a).split(), fold(b).split()
     if not wa or not wb:
         return "close"
+    ia, ib = _initials(wa), _initials(wb)
+    if ia is not None or ib is not None:
+        # «Е.М.» against «Ержан Малаевич»: the same when every initial agrees.
+        letters_a = ia if ia is not None else [w[0] for w in wa]
+        letters_b = ib if ib is not None else [w[0] for w in wb]
+        if letters_a == letters_b:
+            return "same"
+        return "close" if letters_a[:1] == letters_b[:1] else "no"
     first_a, first_b = wa[0].rstrip("."), wb[0].rstrip(".")
     if first_a != first_b:
         # Initials only (А.М.) against a full name.
@@ -71,6 +79,14 @@ def _compatible(a: str, b: str, endings: tuple[str, ...]) -> Literal["same", "cl
         if not (pa.startswith(pb[:4]) or pb.startswith(pa[:4])):
             return "close"
     return "same"
+
+
+def _initials(words: list[str]) -> list[str] | None:
+    """The letters of given names written as initials («е.м.», «е. м.»), else None."""
+    parts = [p for w in words for p in w.split(".") if p]
+    if words and all(len(p) == 1 for p in parts) and any("." in w for w in words):
+        return parts
+    return None
 
 
 def match_person(surname: str, given: str, people: dict[str, Person], endings: tuple[str, ...]) -> Match:

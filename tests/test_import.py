@@ -288,3 +288,31 @@ def test_a_folder_is_imported_in_one_run_with_one_summary(book: Path, tmp_path: 
     assert "1 manuscript(s) not imported" in err
     assert {"a0", "a1", "a2"} <= {p.name for p in (book / "papers").iterdir()}
     assert W  # the namespace the writer uses for Word's XML
+
+
+def test_ru_seed_style_byline_title_style_and_numbered_references(book: Path, tmp_path: Path) -> None:
+    # SURNAME alone with the given names under it, a title in Word's Title style (not in
+    # capitals), a second author by initials, the references as a Word numbered list.
+    doc = docx.Document()
+    doc.add_paragraph("ПЕТРОВ")
+    doc.add_paragraph("Иван Сергеевич")
+    doc.add_paragraph("доцент кафедры криминологии Московского юридического института, к.ю.н.")
+    doc.add_paragraph("А.Н. Ахметова, профессор")
+    doc.add_paragraph("Заголовок статьи о мошенничестве", style="Title")
+    doc.add_paragraph("Текст [1] и [2].")
+    doc.add_paragraph("Список литературы")
+    doc.add_paragraph("Первый источник.", style="List Number")
+    doc.add_paragraph("Второй источник.", style="List Number")
+    doc.save(str(tmp_path / "ru-seed.docx"))
+    text, found = imported(book, tmp_path / "ru-seed.docx")
+    assert text == (
+        "---\nlang: ru\nauthors:\n  - person: petrov\n  - person: akhmetova\n    affiliation:\n"
+        '      academic_title: "профессор"\n'
+        'title: "Заголовок статьи о мошенничестве"\n'
+        'references:\n  - "Первый источник."\n  - "Второй источник."\n'
+        "---\nТекст [1] и [2].\n"
+    )
+    assert not [f for f in found if "[import-match]" in f or "error" in f], found
+    # The usual checks ran on the new paper: book.yaml does not list it yet.
+    assert "sources/book.yaml:32: warning: paper 'ru-seed' is not listed in papers; it is " \
+           "placed last [unlisted-paper]" in found
