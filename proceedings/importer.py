@@ -50,6 +50,8 @@ _INITIALS_NAME_RE = re.compile(
 _CAPTION_RE = r"^\s*({labels})\.?\s*(\d+)?\s*[-–—.:]?\s*(.*)$"
 _LINE_START_RE = re.compile(r"^(#|>|[-+*=]\s|[-+*]$|\d{1,9}[.)](\s|$)|::|\{\.|\[\^)")
 _LINKLIKE_RE = re.compile(r"\[(\^|[^\]]*\][({\[])")
+# What the layout draws (WeasyPrint): Word's own metafiles (.emf, .wmf) it cannot.
+_DRAWABLE = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp"}
 _PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
 
 
@@ -1178,6 +1180,11 @@ def _plan(manuscript: Manuscript, paper_id: str, folder: Path, lang: str | None,
         found.append(note(shown, text.lines["body"], f"Word's artefacts dropped: {', '.join(dropped)}",
                           "import-cleaned"))
     for figure in draft.figures:
+        suffix = Path(figure["file"]).suffix.lower()
+        if figure["file"] in draft.images and suffix not in _DRAWABLE:
+            found.append(warning(shown, text.lines.get("figures", 2), f"figure {figure['id']}: a {suffix} "
+                                 "picture, which the book cannot print: export it from the manuscript as "
+                                 "PNG or SVG and name it in file:", "import-figure"))
         if figure["file"] not in draft.images:
             found.append(warning(shown, text.lines.get("figures", 2), f"figure {figure['id']}: the picture "
                                  "is not in the manuscript", "import-figure"))

@@ -316,3 +316,48 @@ def test_ru_seed_style_byline_title_style_and_numbered_references(book: Path, tm
     # The usual checks ran on the new paper: book.yaml does not list it yet.
     assert "sources/book.yaml:32: warning: paper 'ru-seed' is not listed in papers; it is " \
            "placed last [unlisted-paper]" in found
+
+
+def test_pandoc_is_bounded_in_time_and_its_absence_is_said(book: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from proceedings import manuscript
+
+    path = _docx(tmp_path)
+    monkeypatch.setattr(manuscript, "PANDOC_SECONDS", 0.001)
+    assert main(["import", str(path), "--into", "sources"]) == 1
+    assert "base.docx: error: pandoc did not finish in 0.001 s [pandoc]" in capsys.readouterr().err
+    monkeypatch.setattr(manuscript, "pandoc_path", lambda: None)
+    assert main(["import", str(path), "--into", "sources"]) == 1
+    assert "base.docx: error: pandoc is not installed (pip install pypandoc-binary) [pandoc]" \
+        in capsys.readouterr().err
+    assert not (book / "papers" / "base").exists()
+
+
+def test_a_windows_metafile_figure_is_extracted_and_flagged(book: Path, tmp_path: Path) -> None:
+    base = _docx(tmp_path)
+    with zipfile.ZipFile(base) as old:
+        rels = old.read("word/_rels/document.xml.rels")
+        document = old.read("word/document.xml").decode()
+    picture = (
+        '<w:p><w:r><w:drawing><wp:inline xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/'
+        'wordprocessingDrawing"><wp:extent cx="914400" cy="914400"/><wp:docPr id="1" name="chart"/>'
+        '<a:graphic xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><a:graphicData '
+        'uri="http://schemas.openxmlformats.org/drawingml/2006/picture"><pic:pic xmlns:pic="http://'
+        'schemas.openxmlformats.org/drawingml/2006/picture"><pic:nvPicPr><pic:cNvPr id="1" name="c"/>'
+        '<pic:cNvPicPr/></pic:nvPicPr><pic:blipFill><a:blip xmlns:r="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships" r:embed="rId77"/></pic:blipFill><pic:spPr/></pic:pic>'
+        "</a:graphicData></a:graphic></wp:inline></w:drawing></w:r></w:p>"
+        "<w:p><w:r><w:t>Рисунок 1 – Диаграмма</w:t></w:r></w:p>"
+    )
+    target = _rezip(base, tmp_path / "emf.docx", {
+        "word/document.xml": document.replace("<w:sectPr", picture + "<w:sectPr", 1).encode(),
+        "word/_rels/document.xml.rels": rels.replace(b"</Relationships>", (
+            b'<Relationship Id="rId77" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            b'relationships/image" Target="media/chart.emf"/></Relationships>')),
+        "word/media/chart.emf": b"\x01\x00\x00\x00" + b"\0" * 200,
+    })
+    text, found = imported(book, target)
+    assert 'figures:\n  - id: f1\n    file: figure1.emf\n    caption: "Диаграмма"\n' in text
+    assert (book / "papers" / "emf" / "figure1.emf").read_bytes()[:4] == b"\x01\x00\x00\x00"
+    assert any("figure f1: a .emf picture, which the book cannot print" in f for f in found), found
