@@ -658,7 +658,9 @@ class Converter:
                 else:
                     draft.body.append(_line_start(self.inl.md(inlines)))
             elif kind in {"OrderedList", "BulletList"}:
+                block, i = _continued(blocks, i)
                 draft.body.append(self._list(block, 0))
+                continue
             elif kind == "Table":
                 self._table(block, None)
             elif kind == "BlockQuote":
@@ -708,6 +710,9 @@ class Converter:
             for inner in _flat(item):
                 if inner.get("t") in {"Para", "Plain"}:
                     text = self.inl.md(inner["c"])
+                    if first and _PRIVATE_USE.match(text):  # a bullet typed after Word's own
+                        text = text[1:].lstrip()
+                        self.draft.cleaned.bullets += 1
                     if not text.strip():
                         continue
                     if first:
@@ -794,6 +799,39 @@ class Converter:
         elif kind == "Div":
             for inner in _flat([block]):
                 self._reference(inner)
+
+
+def _items(block: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    return list(block["c"][1] if block["t"] == "OrderedList" else block["c"])
+
+
+def _continues(block: dict[str, Any], after: dict[str, Any], count: int) -> bool:
+    """Whether ``after`` is the same list going on after an interruption."""
+    if after.get("t") != block["t"]:
+        return False
+    if block["t"] == "BulletList":
+        return True
+    (start, style, delim), (_start, first_style, first_delim) = after["c"][0], block["c"][0]
+    return bool(start == count + 1 and style == first_style and delim == first_delim)
+
+
+def _continued(blocks: list[dict[str, Any]], i: int) -> tuple[dict[str, Any], int]:
+    """The list at blocks[i] with its items' further paragraphs, and the index after it.
+
+    A further paragraph of an item is indented in Word, without a number, and pandoc reads
+    it as a block quote that cuts the list in two: when the same list goes on after it,
+    the paragraph is the last item's and the two lists are one.
+    """
+    block = blocks[i]
+    items = [list(item) for item in _items(block)]
+    i += 1
+    while i + 1 < len(blocks) and blocks[i].get("t") == "BlockQuote" \
+            and _continues(block, blocks[i + 1], len(items)):
+        items[-1].extend(_flat(blocks[i]["c"]))
+        items.extend(list(item) for item in _items(blocks[i + 1]))
+        i += 2
+    merged = {"t": block["t"], "c": [block["c"][0], items] if block["t"] == "OrderedList" else items}
+    return merged, i
 
 
 def _line_start(text: str) -> str:

@@ -28,10 +28,13 @@ from docx.text.paragraph import Paragraph
 from markdown_it.token import Token
 from PIL import Image
 
-from proceedings.markup import _ENGINE, prepare_source
+from proceedings.markup import _make_engine, prepare_source
 from proceedings.model import Paper, Person, Table
 from proceedings.render import affiliation_text
 
+# The body's parser without the typographer's non-breaking spaces: an author types plain ones.
+_ENGINE = _make_engine()
+_ENGINE.core.ruler.disable("nbsp")
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 ABSTRACT = {"kk": "Аңдатпа", "ru": "Аннотация", "en": "Abstract"}
 KEYWORDS = {"kk": "Түйін сөздер", "ru": "Ключевые слова", "en": "Keywords"}

@@ -18,7 +18,7 @@ import pytest
 
 from proceedings.importer import ImportOptions, ImportResult, import_manuscripts
 from proceedings.load import load_sources
-from proceedings.markup import _ENGINE, prepare_source
+from proceedings.markup import _ENGINE, prepare_source, render_body
 from proceedings.model import Paper, Sources
 from tests.conftest import REPO
 from tests.docxwriter import from_paper, write_docx
@@ -100,6 +100,13 @@ def cells(paper: Paper) -> list[list[list[tuple[str, int, int]]]]:
              for row in rows] for t in paper.tables]
 
 
+def shape(body: str) -> list[str]:
+    """The body's HTML elements in order (paragraphs, lists, items, tables, figures), words aside."""
+    segments = render_body(body, anchor_prefix="r", references=set())
+    html = "".join(seg.html or f"<{seg.kind}>" for seg in segments)
+    return re.findall(r"<(p|ol|ul|li|blockquote|h2|table|figure)\b", html)
+
+
 def footnotes(body: str) -> list[str]:
     return re.findall(r"^\[\^\d+\]:\s*(.*)$", body, re.M)
 
@@ -136,6 +143,7 @@ def test_front_matter_lists_tables_footnotes_and_references_agree(roundtrip: tup
         assert [(e.text, e.attribution) for e in back.epigraphs] == \
             [(e.text, e.attribution) for e in paper.epigraphs], paper.id
         assert list_styles(back.body) == list_styles(paper.body), paper.id
+        assert shape(back.body) == shape(paper.body), paper.id
         assert cells(back) == cells(paper), paper.id
         assert [t.caption for t in back.tables] == [t.caption for t in paper.tables], paper.id
         assert [f.caption for f in back.figures] == [f.caption for f in paper.figures], paper.id
