@@ -324,8 +324,8 @@ def _import(args: argparse.Namespace) -> int:
     print(f"proceedings: imported {len(result.written)} paper(s) in {result.seconds:.1f} s"
           f"{f', {failed} manuscript(s) not imported' if failed else ''}; "
           f"{len(result.people_added)} new people in {_shown(args.into / 'people.yaml')}", file=sys.stderr)
-    for path in result.written:
-        print(f"proceedings: wrote {_shown(path)}", file=sys.stderr)
+    for path, source in zip(result.written, result.sources, strict=True):
+        print(f"proceedings: wrote {_shown(path)} (from {_shown(source)})", file=sys.stderr)
     return ExitCode.SOURCE_ERRORS if failed else ExitCode.OK
 
 

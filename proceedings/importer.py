@@ -119,6 +119,7 @@ class ImportOptions:
 @dataclass(frozen=True)
 class ImportResult:
     written: list[Path]
+    sources: list[Path]  # the manuscript each paper of ``written`` came from
     people_added: list[str]
     diagnostics: Diagnostics
     seconds: float
@@ -445,7 +446,7 @@ class Converter:
         self.draft = Draft(lang=lang or detect_lang(text, vocab))
         if lang is None:
             self.draft.guesses.append(("lang", f"language {self.draft.lang} told from the letters of "
-                                       "the text"))
+                                       "the text (--lang says it)"))
         self.inl = Inlines(self.draft.cleaned, self.draft.notes)
         self.inl.lang = self.draft.lang
 
@@ -472,7 +473,8 @@ class Converter:
                     title_at = i
                     break
         if title_at is None:
-            draft.guesses.append(("title", "no title in capitals found at the top; the paper has none"))
+            draft.guesses.append(("title", "no title in capitals (or in the Title style) at the top of "
+                                  "the manuscript; the paper has none"))
             return self._abstracts(self._bare_byline())
         for i, block in enumerate(self.blocks[:title_at]):
             if block.get("t") not in {"Para", "Plain"}:
@@ -494,8 +496,8 @@ class Converter:
             end += 1
         draft.title = title
         if draft.authors:
-            draft.guesses.append(("authors", f"byline read from the {len(draft.authors)} paragraph(s) "
-                                  "above the title"))
+            draft.guesses.append(("authors", f"{_authors(len(draft.authors))} read from the byline, "
+                                  f"{_paragraphs(draft.authors[0].line, title_at)} of the manuscript"))
         return self._abstracts(self._epigraphs(end))
 
     def _bare_byline(self) -> int:
@@ -515,7 +517,9 @@ class Converter:
                 break
             i += 1
         if self.draft.authors:
-            self.draft.guesses.append(("authors", f"byline read from the {i} paragraph(s) at the top"))
+            self.draft.guesses.append(("authors", f"{_authors(len(self.draft.authors))} read from the "
+                                       f"byline, {_paragraphs(self.draft.authors[0].line, i)} of the "
+                                       "manuscript (it has no title)"))
         return i
 
     def _byline(self, text: str, paragraph: int) -> None:
@@ -569,8 +573,8 @@ class Converter:
                     attribution = said
                     i += 1
             self.draft.epigraphs.append((text, attribution))
-            self.draft.guesses.append(("epigraphs", "an epigraph: a paragraph of several lines in italics "
-                                       "under the title"))
+            self.draft.guesses.append(("epigraphs", f"an epigraph read from {_paragraphs(start + 1, i + 1)} "
+                                       "of the manuscript: lines in italics under the title"))
             i += 1
         return i
 
@@ -834,6 +838,15 @@ def _continued(blocks: list[dict[str, Any]], i: int) -> tuple[dict[str, Any], in
     return merged, i
 
 
+def _authors(n: int) -> str:
+    return "1 author" if n == 1 else f"{n} authors"
+
+
+def _paragraphs(first: int, last: int) -> str:
+    """Paragraphs of the manuscript as a reader counts them (pandoc drops the empty ones)."""
+    return f"paragraph {first}" if first >= last else f"paragraphs {first}–{last}"
+
+
 def _line_start(text: str) -> str:
     """A paragraph that would read as Markdown syntax at its start, escaped."""
     match = _LINE_START_RE.match(text)
@@ -941,7 +954,8 @@ def paper_markdown(draft: Draft, authors: list[tuple[str, Affiliation | None]]) 
     mark("authors")
     if authors:
         out.append("authors:")
-        for person, affiliation in authors:
+        for index, (person, affiliation) in enumerate(authors):
+            mark(f"author{index}")
             out.append(f"  - person: {person}")
             if affiliation is not None:
                 out.append("    affiliation:")
@@ -1030,10 +1044,10 @@ def import_manuscripts(options: ImportOptions) -> ImportResult:
     files = _expand(options.files, diags)
     if options.id is not None and len(files) != 1:
         diags.add(error(str(options.id), 0, "--id names one paper: give one manuscript with it", "usage"))
-        return ImportResult([], [], diags, 0.0)
+        return ImportResult([], [], [], diags, 0.0)
     if options.id is not None and not _ID_RE.match(options.id):
         diags.add(error(options.id, 0, "not a paper id (lower-case letters, digits, - and _)", "paper-id"))
-        return ImportResult([], [], diags, 0.0)
+        return ImportResult([], [], [], diags, 0.0)
     people_path = root / "people.yaml"
     sources, _ = load_sources(root) if (root / "book.yaml").exists() else (None, None)
     people = dict(sources.people) if sources is not None else _read_people(people_path, diags)
@@ -1073,6 +1087,7 @@ def import_manuscripts(options: ImportOptions) -> ImportResult:
             # pandoc's AST of a version this code does not know: one paper, not the run.
             diags.add(error(display_path(path), 0, f"cannot map pandoc's document: {exc!r}", "import"))
     written: list[Path] = []
+    came_from: list[Path] = []
     added: list[str] = []
     new_entries = [entry for plan in planned for entry in plan.people]
     if new_entries:
@@ -1099,10 +1114,11 @@ def import_manuscripts(options: ImportOptions) -> ImportResult:
             diags.add(error(display_path(plan.folder), 0, f"cannot write: {exc.strerror}", "io"))
             continue
         written.append(plan.folder / "paper.md")
+        came_from.append(plan.source)
         diags.extend(plan.found)
     if written and (root / "book.yaml").exists():
         diags.extend(_usual_checks(root, written))
-    return ImportResult(written, added, diags, time.perf_counter() - started)
+    return ImportResult(written, came_from, added, diags, time.perf_counter() - started)
 
 
 def _usual_checks(root: Path, written: list[Path]) -> list[Diagnostic]:
@@ -1166,6 +1182,7 @@ def _plan(manuscript: Manuscript, paper_id: str, folder: Path, lang: str | None,
     found: list[Diagnostic] = []
     entries: list[str] = []
     authors: list[tuple[str, Affiliation | None]] = []
+    unsure: list[tuple[int, str]] = []  # (author's index, why) of matches only proposed
     for author in draft.authors:
         parsed = parse_affiliation(author.affiliation, draft.lang, vocab) if author.affiliation else None
         match = match_person(author.surname, author.given, people, vocab.patronymics)
@@ -1191,18 +1208,21 @@ def _plan(manuscript: Manuscript, paper_id: str, folder: Path, lang: str | None,
             other = people[match.person]
             other_name = other.name(draft.lang)
             shown_name = " ".join(filter(None, (other_name.surname, other_name.given)))
-            found.append(warning(shown, 0, f"byline «{full}» is close to people.yaml '{match.person}' "
-                                 f"({shown_name}) but not surely the same ({match.why}); added as '{pid}': "
-                                 f"if it is the same person, write person: {match.person} here and "
-                                 f"delete '{pid}' from people.yaml", "import-match"))
+            unsure.append((len(authors) - 1, f"byline «{full}» is close to people.yaml '{match.person}' "
+                           f"({shown_name}) but not surely the same ({match.why}); added as '{pid}': "
+                           f"if it is the same person, write person: {match.person} here and "
+                           f"delete '{pid}' from people.yaml"))
     text = paper_markdown(draft, authors)
+    for index, message in unsure:
+        found.append(warning(shown, text.lines[f"author{index}"], message, "import-match"))
     for what, message in draft.guesses:
         line = text.lines.get(what, 2 if what == "lang" else text.lines["body"])
-        found.append(note(shown, line, f"{message} [{source}]", "import-guess"))
-    for person_id, override in authors:
+        found.append(note(shown, line, message, "import-guess"))
+    for index, (person_id, override) in enumerate(authors):
         if override is not None:
-            found.append(note(shown, text.lines["authors"], f"{person_id}: the byline's affiliation differs "
-                              "from people.yaml; kept here as this paper's affiliation", "import-guess"))
+            found.append(note(shown, text.lines[f"author{index}"], f"{person_id}: the byline's "
+                              "affiliation differs from people.yaml; kept here as this paper's affiliation",
+                              "import-guess"))
     for what in draft.other_abstracts:
         found.append(note(shown, text.lines.get("abstract", 2), f"{what} left out: the source format keeps "
                           f"the paper's language ({draft.lang}) only", "import-dropped"))

@@ -59,10 +59,10 @@ def test_ru_byline_title_abstracts_keywords_and_references(book: Path, tmp_path:
     )
     assert "sources/papers/p01/paper.md:2: note: УДК 343.9 read; the source format has no field for a " \
            "paper's УДК, so it is left out [import-dropped]" in found
-    assert "sources/papers/p01/paper.md:3: note: byline read from the 1 paragraph(s) above the title " \
-           "[Статья Петрова.docx] [import-guess]" in found
+    assert "sources/papers/p01/paper.md:3: note: 1 author read from the byline, paragraphs 2–3 of the " \
+           "manuscript [import-guess]" in found
     assert "sources/papers/p01/paper.md:2: note: language ru told from the letters of the text " \
-           "[Статья Петрова.docx] [import-guess]" in found
+           "(--lang says it) [import-guess]" in found
 
 
 def test_kk_lists_keep_their_styles_and_nesting(book: Path, tmp_path: Path) -> None:
@@ -158,7 +158,10 @@ def test_authors_match_every_name_form_and_variant(book: Path, tmp_path: Path) -
         "\n# From the byline of kk-authors.docx (papers/kk-authors)\n- id: petrova\n  names:\n    kk:\n"
         '      surname: "Петрова"\n      given: "Иванна"\n'
     )
-    assert any("[import-match]" in f and "close to people.yaml 'petrov'" in f for f in found), found
+    assert "sources/papers/kk-authors/paper.md:6: warning: byline «Петрова Иванна» is close to " \
+           "people.yaml 'petrov' (Петров Иван Сергеевич) but not surely the same (a close but not equal " \
+           "name); added as 'petrova': if it is the same person, write person: petrov here and delete " \
+           "'petrova' from people.yaml [import-match]" in found
     sources, diags = load_sources(book)
     assert sources is not None, [str(d) for d in diags]
     assert "seitkali" in sources.people
@@ -175,7 +178,9 @@ def test_an_existing_paper_is_kept_without_force(book: Path, tmp_path: Path,
     assert (book / "papers" / "ru-fraud" / "paper.md").read_bytes() == before
     assert main(["import", str(path), "--into", "sources", "--id", "ru-fraud", "--force"]) == 0
     assert "ВТОРАЯ СТАТЬЯ ЗДЕСЬ" in (book / "papers" / "ru-fraud" / "paper.md").read_text(encoding="utf-8")
-    assert "proceedings: imported 1 paper(s)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "proceedings: imported 1 paper(s)" in err
+    assert f"proceedings: wrote sources/papers/ru-fraud/paper.md (from {path})" in err
 
 
 # --- files that are not manuscripts, and hostile ones ---------------------------------------------
