@@ -17,6 +17,7 @@ import re
 import shutil
 import tempfile
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -48,8 +49,10 @@ _INITIALS_NAME_RE = re.compile(
     rf"|(?P<surname2>{_SURNAME})\s+(?P<given2>(?:{_INITIAL}){{1,3}}))(?=\s*(,|$))"
 )
 _CAPTION_RE = r"^\s*({labels})\.?\s*(\d+)?\s*[-–—.:]?\s*(.*)$"
-_LINE_START_RE = re.compile(r"^(#|>|[-+*=]\s|[-+*]$|\d{1,9}[.)](\s|$)|::|\{\.|\[\^)")
-_LINKLIKE_RE = re.compile(r"\[(\^|[^\]]*\][({\[])")
+# What a line may not start with unless it means it: a heading, a quote, a list item
+# (1. 1) а) - +), a rule or a setext line (--- ===), a code fence (~~~), a directive
+# (::), an attribute block ({.alpha}), a link definition ([x]: …).
+_LINE_START_RE = re.compile(r"^(?:[#>+=~:{-]|\d{1,9}[.)](?:\s|$)|[^\W\d_]\)(?:\s|$)|\\\[[^\]]*\]:)")
 # What the layout draws (WeasyPrint): Word's own metafiles (.emf, .wmf) it cannot.
 _DRAWABLE = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp"}
 _PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
@@ -138,19 +141,94 @@ class Cleaned:
     spaces: int = 0
 
 
+# Stand-ins while a paragraph is assembled: an author's «[», and the marks of emphasis,
+# which are written only where CommonMark will read them as marks (else the words would
+# show stray asterisks).
+_BRACKET = "\x00"
+_MARKS = {"Emph": ("\x03", "\x04"), "Strong": ("\x05", "\x06")}
+_MARK_TEXT = {"\x03": "*", "\x04": "*", "\x05": "**", "\x06": "**"}
+
+
+def _finish(text: str) -> str:
+    """Stand-ins resolved: «[» kept where it starts a citation, else escaped; a pair of
+    emphasis marks kept where both can open and close there, else dropped."""
+    seen = text.replace(_BRACKET, "[")
+    for mark in _MARK_TEXT:
+        seen = seen.replace(mark, "")
+    out = list(text)
+    plain_at = 0  # where in ``seen`` the characters of ``text`` have got to
+    cited_until = -1  # a citation is read as it is typed: no marks inside it
+    stack: list[int] = []
+    pairs: list[tuple[int, int]] = []
+    inside: set[int] = set()
+    for i, ch in enumerate(text):
+        if ch == _BRACKET:
+            citation = CITATION_RE.match(seen, plain_at)
+            out[i] = "[" if citation else "\\["
+            if citation:
+                cited_until = citation.end()
+        if ch in _MARK_TEXT and plain_at < cited_until:
+            inside.add(i)
+        if ch in ("\x03", "\x05"):
+            stack.append(i)
+        elif ch in ("\x04", "\x06"):
+            pairs.append((stack.pop(), i))
+        if ch not in _MARK_TEXT:
+            plain_at += 1
+    for start, end in pairs:
+        keep = start not in inside and end not in inside and _can_open(text, start) and _can_close(text, end)
+        out[start] = _MARK_TEXT[text[start]] if keep else ""
+        out[end] = _MARK_TEXT[text[end]] if keep else ""
+    return "".join(out)
+
+
+def _neighbour(text: str, i: int, step: int) -> str:
+    """The nearest character of text (not a stand-in mark) before or after ``i``; " " at the ends."""
+    i += step
+    while 0 <= i < len(text) and text[i] in _MARK_TEXT:
+        i += step
+    return text[i] if 0 <= i < len(text) else " "
+
+
+def _punct(ch: str) -> bool:
+    return ch == _BRACKET or unicodedata.category(ch)[0] in "PS"
+
+
+def _touches(text: str, i: int, step: int, kinds: tuple[str, ...]) -> bool:
+    """Whether the marks next to ``i`` (one delimiter run with it) include one of ``kinds``."""
+    i += step
+    while 0 <= i < len(text) and text[i] in _MARK_TEXT:
+        if text[i] in kinds:
+            return True
+        i += step
+    return False
+
+
+def _can_open(text: str, i: int) -> bool:
+    """An opening mark CommonMark reads as one: left-flanking, at the start of a word
+    (emphasis inside a word is left out: «*a***b**» has no one reading), and not in one
+    run with a closing mark."""
+    after, before = _neighbour(text, i, 1), _neighbour(text, i, -1)
+    return (not after.isspace() and (before.isspace() or _punct(before))
+            and not _touches(text, i, -1, ("\x04", "\x06")))
+
+
+def _can_close(text: str, i: int) -> bool:
+    """A closing mark CommonMark reads as one: right-flanking, at the end of a word."""
+    before, after = _neighbour(text, i, -1), _neighbour(text, i, 1)
+    return (not before.isspace() and (after.isspace() or _punct(after))
+            and not _touches(text, i, 1, ("\x03", "\x05")))
+
+
 def _escape(text: str) -> str:
     out = []
     i = 0
     while i < len(text):
         ch = text[i]
-        if ch in "\\*_`":
+        if ch in "\\*_`{":  # { after a mark would read as its attributes
             out.append("\\" + ch)
         elif ch == "[":
-            # Only what would read as a link, a span or a note: «[Текст]» stays as typed.
-            link = _LINKLIKE_RE.match(text, i)
-            out.append("\\[" if link and not CITATION_RE.match(text, i) else "[")
-        elif ch == "]":
-            out.append("]")
+            out.append(_BRACKET)  # a citation, or escaped: told once the paragraph is whole
         elif ch == "&" and re.match(r"&(#\d+|#x[0-9a-f]+|\w+);", text[i:], re.I):
             out.append("\\&")
         elif ch == "<":
@@ -181,9 +259,10 @@ class Inlines:
             self.raw = False
 
     def md(self, inlines: list[dict[str, Any]]) -> str:
-        text = _tidy(self._md(inlines), self.cleaned)
+        """The Markdown of a paragraph, which reads back as exactly its text and marks."""
+        text = _finish(_tidy(self._md(inlines), self.cleaned))
         # Word splits a phrase into runs: spans of one language next to each other are one.
-        return _ADJACENT_SPANS_RE.sub(r"\2", text)
+        return _line_start(_ADJACENT_SPANS_RE.sub(r"\2", text))
 
     def _md(self, inlines: list[dict[str, Any]]) -> str:
         out: list[str] = []
@@ -200,7 +279,7 @@ class Inlines:
                     self.cleaned.line_breaks += 1
                     out.append(" ")
             elif kind in {"Emph", "Strong"}:
-                mark = "" if self.raw else "*" if kind == "Emph" else "**"
+                opening, closing = ("", "") if self.raw else _MARKS[kind]
                 inner = self._md(content)
                 stripped = inner.strip()
                 if not stripped:
@@ -208,7 +287,7 @@ class Inlines:
                     continue
                 lead = inner[: len(inner) - len(inner.lstrip())]
                 trail = inner[len(inner.rstrip()):]
-                out.append(f"{lead}{mark}{stripped}{mark}{trail}")
+                out.append(f"{lead}{opening}{stripped}{closing}{trail}")
             elif kind in {"Underline", "Strikeout", "Superscript", "Subscript", "SmallCaps"}:
                 out.append(self._md(content))
             elif kind == "Quoted":
@@ -243,8 +322,8 @@ class Inlines:
         return text
 
     def _note(self, blocks: list[dict[str, Any]]) -> str:
-        parts = [self._md(b["c"]) for b in _flat(blocks) if b.get("t") in {"Para", "Plain"}]
-        return _tidy(" ".join(p for p in parts if p.strip()), self.cleaned)
+        parts = [self.md(b["c"]) for b in _flat(blocks) if b.get("t") in {"Para", "Plain"}]
+        return " ".join(p for p in parts if p.strip())
 
 
 def _span_lang(attrs: dict[str, str]) -> str | None:
@@ -308,6 +387,22 @@ def _flat(blocks: list[dict[str, Any]], style: str = "") -> list[dict[str, Any]]
             if style:
                 block.setdefault("style", style)
             out.append(block)
+    return out
+
+
+def _after_label(inlines: list[dict[str, Any]], length: int) -> list[dict[str, Any]]:
+    """The inlines after the first ``length`` characters of their plain text (a label such
+    as «Аннотация.»), the marks around the label dropped with it."""
+    out: list[dict[str, Any]] = []
+    for n, node in enumerate(inlines):
+        if len(plain(inlines[: n + 1])) >= length or node.get("t") == "Note":
+            rest = plain(inlines[: n + 1])[length:]
+            if node.get("t") == "Str" and rest:
+                out.append({"t": "Str", "c": node["c"][len(node["c"]) - len(rest):]})
+            elif node.get("t") in {"Emph", "Strong"} and rest:
+                out.append({"t": node["t"], "c": _after_label(node["c"], len(plain(node["c"])) - len(rest))})
+            out.extend(inlines[n + 1:])
+            return out
     return out
 
 
@@ -596,9 +691,7 @@ class Converter:
                     self.draft.other_abstracts.append(f"keywords ({lang})")
             elif abstract:
                 lang, _ = abstract
-                md = self.inl.md(block["c"])
-                label = _label_of(md.replace("**", "").replace("*", ""), self.vocab.abstract, lang)
-                body = label[1] if label else md
+                body = self.inl.md(_after_label(block["c"], len(text) - len(abstract[1])))
                 if lang == self.draft.lang and self.draft.abstract is None:
                     self.draft.abstract = body
                 else:
@@ -660,7 +753,7 @@ class Converter:
                     draft.body.append("\n".join(items))
                     continue
                 else:
-                    draft.body.append(_line_start(self.inl.md(inlines)))
+                    draft.body.append(self.inl.md(inlines))
             elif kind in {"OrderedList", "BulletList"}:
                 block, i = _continued(blocks, i)
                 draft.body.append(self._list(block, 0))
@@ -849,12 +942,13 @@ def _paragraphs(first: int, last: int) -> str:
 
 def _line_start(text: str) -> str:
     """A paragraph that would read as Markdown syntax at its start, escaped."""
-    match = _LINE_START_RE.match(text)
-    if not match:
+    if not _LINE_START_RE.match(text):
         return text
-    digits = re.match(r"^(\d{1,9})([.)])", text)
-    if digits:
-        return f"{digits[1]}\\{text[len(digits[1]):]}"
+    marker = re.match(r"^(\d{1,9}|[^\W\d_])(?=[.)])", text)
+    if marker:  # «1998. …», «а) …»: the backslash goes before the punctuation
+        return f"{marker[1]}\\{text[len(marker[1]):]}"
+    if text.startswith("\\["):
+        return text  # its bracket is escaped already
     return "\\" + text
 
 
