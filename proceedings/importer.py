@@ -1277,6 +1277,7 @@ def _plan(manuscript: Manuscript, paper_id: str, folder: Path, lang: str | None,
     entries: list[str] = []
     authors: list[tuple[str, Affiliation | None]] = []
     unsure: list[tuple[int, str]] = []  # (author's index, why) of matches only proposed
+    unnamed: list[tuple[int, str]] = []  # matched people without a name in the paper's language
     for author in draft.authors:
         parsed = parse_affiliation(author.affiliation, draft.lang, vocab) if author.affiliation else None
         match = match_person(author.surname, author.given, people, vocab.patronymics)
@@ -1289,6 +1290,10 @@ def _plan(manuscript: Manuscript, paper_id: str, folder: Path, lang: str | None,
                     affiliation_text(known, draft.lang))):
                 override = parsed
             authors.append((match.person, override))
+            if known is None:
+                unnamed.append((len(authors) - 1, f"people.yaml has no {draft.lang} name for "
+                                f"'{match.person}' (matched by another language's); the byline gives "
+                                f"«{full}»: add it under names: {draft.lang}:"))
             continue
         pid = new_id(author.surname, person_ids)
         person_ids.add(pid)
@@ -1309,6 +1314,8 @@ def _plan(manuscript: Manuscript, paper_id: str, folder: Path, lang: str | None,
     text = paper_markdown(draft, authors)
     for index, message in unsure:
         found.append(warning(shown, text.lines[f"author{index}"], message, "import-match"))
+    for index, message in unnamed:
+        found.append(note(shown, text.lines[f"author{index}"], message, "import-person"))
     for what, message in draft.guesses:
         line = text.lines.get(what, 2 if what == "lang" else text.lines["body"])
         found.append(note(shown, line, message, "import-guess"))

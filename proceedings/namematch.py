@@ -36,8 +36,10 @@ def _cyrillic_word(word: str) -> str:
 
 
 def fold(text: str) -> str:
-    """A name as compared: one spelling for all its variants."""
-    return " ".join(_cyrillic_word(w).casefold().translate(_FOLD) for w in text.split())
+    """A name as compared: one spelling, in Latin letters, for all its variants (Айгүл and
+    Айгуль, Сейлханова and Seilkhanova)."""
+    words = (_cyrillic_word(w).casefold().translate(_FOLD) for w in text.split())
+    return " ".join("".join(_TRANSLIT.get(ch, ch) for ch in word) for word in words)
 
 
 def _patronymic_stem(word: str, endings: tuple[str, ...]) -> str:
@@ -63,11 +65,11 @@ def _compatible(a: str, b: str, endings: tuple[str, ...]) -> Literal["same", "cl
     ia, ib = _initials(wa), _initials(wb)
     if ia is not None or ib is not None:
         # «Е.М.» against «Ержан Малаевич»: the same when every initial agrees.
-        letters_a = ia if ia is not None else [w[0] for w in wa]
-        letters_b = ib if ib is not None else [w[0] for w in wb]
-        if letters_a == letters_b:
+        initials, words = (ia, wb) if ia is not None else (ib, wa)
+        assert initials is not None
+        if len(initials) == len(words) and all(w.startswith(i) for i, w in zip(initials, words, strict=True)):
             return "same"
-        return "close" if letters_a[:1] == letters_b[:1] else "no"
+        return "close" if words and words[0].startswith(initials[0]) else "no"
     first_a, first_b = wa[0].rstrip("."), wb[0].rstrip(".")
     if first_a != first_b:
         # Initials only (А.М.) against a full name.
@@ -84,7 +86,8 @@ def _compatible(a: str, b: str, endings: tuple[str, ...]) -> Literal["same", "cl
 def _initials(words: list[str]) -> list[str] | None:
     """The letters of given names written as initials («е.м.», «е. м.»), else None."""
     parts = [p for w in words for p in w.split(".") if p]
-    if words and all(len(p) == 1 for p in parts) and any("." in w for w in words):
+    # Two Latin letters may be one Cyrillic initial (Ж. → zh.).
+    if words and all(len(p) <= 2 for p in parts) and all(w.endswith(".") for w in words):
         return parts
     return None
 

@@ -366,3 +366,31 @@ def test_a_windows_metafile_figure_is_extracted_and_flagged(book: Path, tmp_path
     assert 'figures:\n  - id: f1\n    file: figure1.emf\n    caption: "Диаграмма"\n' in text
     assert (book / "papers" / "emf" / "figure1.emf").read_bytes()[:4] == b"\x01\x00\x00\x00"
     assert any("figure f1: a .emf picture, which the book cannot print" in f for f in found), found
+
+
+def test_en_headings_run_in_headings_and_block_quotes(book: Path, tmp_path: Path) -> None:
+    doc = docx.Document()
+    doc.add_paragraph("ON THE SHAPE OF A PAPER")
+    doc.add_heading("1. Introduction", level=1)
+    para = doc.add_paragraph()
+    para.add_run("Nature and Scope of the Study.").bold = True
+    para.add_run(" The text goes on [3, p. 7].")
+    doc.add_paragraph("A quoted passage of some length.", style="Quote")
+    doc.save(str(tmp_path / "en-shape.docx"))
+    text, _ = imported(book, tmp_path / "en-shape.docx")
+    assert text.split("---\n", 2)[2] == (
+        "## 1\\. Introduction\n\n**Nature and Scope of the Study.** The text goes on [3, p. 7].\n\n"
+        "> A quoted passage of some length.\n"
+    )
+
+
+def test_en_byline_matches_a_person_known_only_in_cyrillic(book: Path, tmp_path: Path) -> None:
+    ms = Manuscript(lang="en", title="ON NAMES IN TWO SCRIPTS", body="Text.",
+                    byline=[("Petrov", "Ivan", ""), ("Akhmetova", "A.N.", "")])
+    text, found = imported(book, write_docx(ms, tmp_path / "en-names.docx"))
+    assert "authors:\n  - person: petrov\n  - person: akhmetova\n" in text
+    assert "sources/papers/en-names/paper.md:4: note: people.yaml has no en name for 'petrov' (matched " \
+           "by another language's); the byline gives «Petrov Ivan»: add it under names: en: " \
+           "[import-person]" in found
+    assert (book / "people.yaml").read_text(encoding="utf-8") == (MINIBOOK / "people.yaml").read_text(
+        encoding="utf-8")
