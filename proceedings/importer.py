@@ -209,15 +209,16 @@ def _can_open(text: str, i: int) -> bool:
     (emphasis inside a word is left out: «*a***b**» has no one reading), and not in one
     run with a closing mark."""
     after, before = _neighbour(text, i, 1), _neighbour(text, i, -1)
+    # Between two punctuation marks a run could close as well: that reading is not sure.
     return (not after.isspace() and (before.isspace() or _punct(before))
-            and not _touches(text, i, -1, ("\x04", "\x06")))
+            and not (_punct(before) and _punct(after)) and not _touches(text, i, -1, ("\x04", "\x06")))
 
 
 def _can_close(text: str, i: int) -> bool:
     """A closing mark CommonMark reads as one: right-flanking, at the end of a word."""
     before, after = _neighbour(text, i, -1), _neighbour(text, i, 1)
     return (not before.isspace() and (after.isspace() or _punct(after))
-            and not _touches(text, i, 1, ("\x03", "\x05")))
+            and not (_punct(before) and _punct(after)) and not _touches(text, i, 1, ("\x03", "\x05")))
 
 
 def _escape(text: str) -> str:
@@ -248,7 +249,7 @@ class Inlines:
         self.keep_breaks = False
         self.lang = ""  # the paper's: a span in it is no span
         self.raw = False
-        self.dropped_notes = 0  # footnotes in fields that cannot hold them
+        self.dropped_notes: list[str] = []  # footnotes in fields that cannot hold them
 
     def text(self, inlines: list[dict[str, Any]]) -> str:
         """Plain text, for the front matter's fields that are not Markdown (title, cells, references)."""
@@ -308,7 +309,9 @@ class Inlines:
                     lang = None
                 out.append(f"[{inner}]{{lang={lang}}}" if lang and inner.strip() else inner)
             elif kind == "Note" and self.raw:
-                self.dropped_notes += 1
+                self.raw = False
+                self.dropped_notes.append(self._note(content))
+                self.raw = True
             elif kind == "Note":
                 self.notes.append(self._note(content))
                 out.append(f"[^{len(self.notes)}]")
@@ -516,7 +519,8 @@ def _byline_name(text: str) -> tuple[str, str, str] | None:
         given = []
         for word in words[1:4]:
             bare = word.rstrip(",")
-            if bare[:1].isupper() and not _UPPER_WORD.match(bare) and bare.replace(".", "").isalpha():
+            # A given name has small letters (Ержан), else it is initials with their stops (Е.М.).
+            if bare[:1].isupper() and any(ch.islower() for ch in bare) and bare.replace(".", "").isalpha():
                 given.append(bare)
                 if word.endswith(","):
                     break
@@ -603,7 +607,8 @@ class Converter:
             udc = self.vocab.udc.match(text)
             # An affiliation is a line or two under its name, not a sentence.
             affiliation = bool(self.draft.authors) and len(text) < 400 \
-                and not text.endswith((".", "!", "?", ":")) and i - self.draft.authors[-1].line < 2
+                and not text.endswith((".", "!", "?", ":")) and i - self.draft.authors[-1].line < 2 \
+                and not self._labelled(text)
             if udc:
                 self.draft.udc = udc[2].strip()
             elif _byline_name(text) is not None or affiliation:
@@ -616,6 +621,12 @@ class Converter:
                                        f"byline, {_paragraphs(self.draft.authors[0].line, i)} of the "
                                        "manuscript (it has no title)"))
         return i
+
+    def _labelled(self, text: str) -> bool:
+        """Whether a paragraph starts as the template's labelled parts do (caption, abstract, …)."""
+        vocab = self.vocab
+        return bool(vocab.table.match(text) or vocab.figure.match(text) or _label_of(text, vocab.abstract)
+                    or _label_of(text, vocab.keywords) or _is_heading(text, vocab.references))
 
     def _byline(self, text: str, paragraph: int) -> None:
         authors = self.draft.authors
@@ -1324,6 +1335,10 @@ def _plan(manuscript: Manuscript, paper_id: str, folder: Path, lang: str | None,
             found.append(note(shown, text.lines[f"author{index}"], f"{person_id}: the byline's "
                               "affiliation differs from people.yaml; kept here as this paper's affiliation",
                               "import-guess"))
+    for lost in converter.inl.dropped_notes:
+        found.append(warning(shown, text.lines["body"], "a footnote in a title, caption, table cell or "
+                             f"reference, where the source format has none, is left out: «{lost}»",
+                             "import-dropped"))
     for what in draft.other_abstracts:
         found.append(note(shown, text.lines.get("abstract", 2), f"{what} left out: the source format keeps "
                           f"the paper's language ({draft.lang}) only", "import-dropped"))
@@ -1331,12 +1346,12 @@ def _plan(manuscript: Manuscript, paper_id: str, folder: Path, lang: str | None,
         found.append(note(shown, 2, f"УДК {draft.udc} read; the source format has no field for a paper's "
                           "УДК, so it is left out", "import-dropped"))
     cleaned = draft.cleaned
-    dropped = [f"{n} {what}" for n, what in ((cleaned.soft_hyphens, "soft hyphen(s)"),
-                                              (cleaned.line_breaks, "manual line break(s)"),
-                                              (cleaned.bullets, "symbol-font bullet(s)"),
-                                              (cleaned.spaces, "run(s) of spaces")) if n]
-    if dropped:
-        found.append(note(shown, text.lines["body"], f"Word's artefacts dropped: {', '.join(dropped)}",
+    artefacts = [f"{n} {what}" for n, what in ((cleaned.soft_hyphens, "soft hyphen(s)"),
+                                                (cleaned.line_breaks, "manual line break(s)"),
+                                                (cleaned.bullets, "symbol-font bullet(s)"),
+                                                (cleaned.spaces, "run(s) of spaces")) if n]
+    if artefacts:
+        found.append(note(shown, text.lines["body"], f"Word's artefacts dropped: {', '.join(artefacts)}",
                           "import-cleaned"))
     for figure in draft.figures:
         suffix = Path(figure["file"]).suffix.lower()

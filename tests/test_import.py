@@ -394,3 +394,20 @@ def test_en_byline_matches_a_person_known_only_in_cyrillic(book: Path, tmp_path:
            "[import-person]" in found
     assert (book / "people.yaml").read_text(encoding="utf-8") == (MINIBOOK / "people.yaml").read_text(
         encoding="utf-8")
+
+
+def test_a_footnote_where_the_format_has_none_is_reported(book: Path, tmp_path: Path) -> None:
+    from tests.docxwriter import Writer
+
+    writer = Writer()
+    writer.para("СНОСКА В ЯЧЕЙКЕ ТАБЛИЦЫ")
+    writer.para("Таблица 1 – Данные")
+    table = writer.doc.add_table(rows=1, cols=2)
+    table.cell(0, 0).text = "Год"
+    writer.footnote(table.cell(0, 1).paragraphs[0], "Данные за девять месяцев.")
+    writer._finish(tmp_path / "ru-cell-note.docx")
+    text, found = imported(book, tmp_path / "ru-cell-note.docx")
+    assert 'caption: "Данные"\n    header:\n      - [{text: "Год"}, {text: ""}]\n    rows: []\n' in text
+    assert "sources/papers/ru-cell-note/paper.md:13: warning: a footnote in a title, caption, table cell " \
+           "or reference, where the source format has none, is left out: «Данные за девять месяцев.» " \
+           "[import-dropped]" in found
