@@ -6,6 +6,10 @@ changed, a one-paragraph edit and an edit that adds a page (each in a fresh proc
 and in a warm one, as ``proceedings watch`` keeps it), proofs, pages per second,
 peak memory of the largest process, and file size. Prints one table and writes
 ``build/bench.json``. Fresh-process figures are medians of ``BENCH_REPEAT`` runs.
+
+First, the import of Word manuscripts: the 23 papers of the 2024 book written to .docx as
+authors send them (as the round-trip test does) and imported into an empty sources folder
+(``BENCH_SIZES=0`` for this figure alone).
 """
 
 from __future__ import annotations
@@ -202,6 +206,31 @@ COLUMNS = [
 ]
 
 
+def bench_import(repeat: int) -> dict[str, Any]:
+    """Seconds to import the 23 manuscripts of the 2024 book (median of ``repeat`` runs)."""
+    from proceedings.importer import ImportOptions, import_manuscripts
+    from proceedings.load import load_sources
+    from tests.docxwriter import from_paper, write_docx
+    from tests.test_import_roundtrip import empty_book
+
+    root = OUT / "import"
+    shutil.rmtree(root, ignore_errors=True)
+    sources, _ = load_sources(REPO / "sources")
+    assert sources is not None
+    (root / "manuscripts").mkdir(parents=True)
+    files = [write_docx(from_paper(p, sources.people), root / "manuscripts" / f"{p.id}.docx")
+             for p in sources.papers]
+    times = []
+    for run in range(repeat):
+        into = empty_book(REPO / "sources", root / f"sources{run}")
+        started = time.perf_counter()
+        result = import_manuscripts(ImportOptions(files=files, into=into))
+        times.append(time.perf_counter() - started)
+        assert len(result.written) == len(files), [str(d) for d in result.diagnostics]
+    return {"manuscripts": len(files), "seconds": round(statistics.median(times), 2),
+            "per_manuscript": round(statistics.median(times) / len(files), 3)}
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     head = " | ".join(title for _key, title, _fmt in COLUMNS)
     lines = [head, "-" * len(head)]
@@ -211,8 +240,17 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def main() -> None:
-    sizes = [int(n) for n in os.environ.get("BENCH_SIZES", "25,40,100,250").split(",")]
+    sizes = [int(n) for n in os.environ.get("BENCH_SIZES", "25,40,100,250").split(",") if int(n)]
     repeat = int(os.environ.get("BENCH_REPEAT", "3"))
+    print("benchmarking the import of 23 manuscripts…", file=sys.stderr, flush=True)
+    imported = bench_import(repeat)
+    print(f"import: {imported['manuscripts']} manuscripts in {imported['seconds']} s "
+          f"({imported['per_manuscript']} s each)")
+    if not sizes:
+        OUT.mkdir(parents=True, exist_ok=True)
+        figures = json.dumps({"import": imported}, indent=1)
+        (REPO / "build" / "bench.json").write_text(figures, encoding="utf-8")
+        return
     rows = []
     for papers in sizes:
         print(f"benchmarking {papers} papers…", file=sys.stderr, flush=True)
@@ -220,7 +258,7 @@ def main() -> None:
     dask = bench_dask(40 if 40 in sizes else sizes[0])
     headline = next((r for r in rows if r["papers"] == 40), rows[0])
     result = {**{k: v for k, v in headline.items() if k != "papers"}, "headline_papers": headline["papers"],
-              "volumes": rows, "dask": dask, "repeat": repeat, "cores": os.cpu_count()}
+              "volumes": rows, "dask": dask, "import": imported, "repeat": repeat, "cores": os.cpu_count()}
     OUT.mkdir(parents=True, exist_ok=True)
     (REPO / "build" / "bench.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(table(rows))

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from proceedings.diagnostics import BuildError, Diagnostics, ExitCode, escaped
+from proceedings.diagnostics import BuildError, Diagnostics, ExitCode, Severity, escaped
 
 if TYPE_CHECKING:
     from proceedings.build import BuildResult
@@ -65,6 +65,16 @@ def _parser() -> argparse.ArgumentParser:
                           help="print despite warnings (never errors); REASON is recorded in the PDF")
     proofs = sub.add_parser("proofs", help="author proofs, offprints and index.csv from the built book")
     _sources_and_out(proofs)
+    imports = sub.add_parser("import", help="import authors' Word manuscripts (.docx) into the sources")
+    imports.add_argument("files", nargs="+", type=Path, metavar="FILE.docx",
+                         help="manuscripts, or folders of them")
+    imports.add_argument("--into", default=Path("sources"), type=Path, metavar="SOURCES",
+                         help="the sources folder to import into (default: sources)")
+    imports.add_argument("--id", default=None, help="the paper's id (one manuscript only; "
+                         "default: the file's name when it is an id, else the next pNN)")
+    imports.add_argument("--lang", choices=("kk", "ru", "en"), default=None,
+                         help="the paper's language (default: told from the text)")
+    imports.add_argument("--force", action="store_true", help="replace a paper that exists")
     preflight = sub.add_parser("preflight", help="check a PDF as a print shop would")
     preflight.add_argument("file", type=Path, help="the PDF to check")
     preflight.add_argument("--signature", type=_count, default=None,
@@ -174,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _print(args)
     if args.command == "proofs":
         return _proofs(args)
+    if args.command == "import":
+        return _import(args)
     if args.command == "preflight":
         return _preflight(args.file, signature=args.signature, print_pdf=args.print_pdf)
     if args.command == "watch":
@@ -290,6 +302,31 @@ def _proofs(args: argparse.Namespace) -> int:
           f"{len(result.offprints)} offprints in {_shown(out / 'offprints')}, and {_shown(result.index)}",
           file=sys.stderr)
     return ExitCode.OK
+
+
+def _import(args: argparse.Namespace) -> int:
+    from proceedings.importer import ImportOptions, import_manuscripts
+
+    def show(done: int, total: int, name: str) -> None:
+        if sys.stderr.isatty():
+            filled = round(24 * done / total)
+            bar = "#" * filled + "-" * (24 - filled)
+            end = "\n" if done == total else ""
+            print(f"\r\033[K[{bar}] {done}/{total} read {escaped(name)}", end=end, file=sys.stderr,
+                  flush=True)
+        else:
+            print(f"proceedings: read {done}/{total} {escaped(name)}", file=sys.stderr)
+
+    result = import_manuscripts(ImportOptions(files=args.files, into=args.into, id=args.id, lang=args.lang,
+                                              force=args.force, progress=show))
+    _report(result.diagnostics, strict=False)
+    failed = result.diagnostics.count(Severity.ERROR)
+    print(f"proceedings: imported {len(result.written)} paper(s) in {result.seconds:.1f} s"
+          f"{f', {failed} manuscript(s) not imported' if failed else ''}; "
+          f"{len(result.people_added)} new people in {_shown(args.into / 'people.yaml')}", file=sys.stderr)
+    for path, source in zip(result.written, result.sources, strict=True):
+        print(f"proceedings: wrote {_shown(path)} (from {_shown(source)})", file=sys.stderr)
+    return ExitCode.SOURCE_ERRORS if failed else ExitCode.OK
 
 
 def _preflight(path: Path, *, signature: int | None, print_pdf: bool) -> int:
