@@ -22,6 +22,11 @@ from pypdf.generic import ArrayObject, DictionaryObject, StreamObject
 from proceedings.diagnostics import Diagnostic, error
 from proceedings.pdfedit import operations
 
+# A print PDF's slug: paper past the bleed, trimmed away, where the crop marks and each
+# page's information line sit. Presses ask for 10 mm or more.
+SLUG_MM = 10
+MM = 72 / 25.4
+
 MIN_DPI = 300
 RGB_SPACES = {"/DeviceRGB", "/CalRGB"}
 Matrix = tuple[float, float, float, float, float, float]
@@ -129,6 +134,17 @@ def _check_boxes(where: str, number: int, page: PageObject) -> list[Diagnostic]:
                                and bleed[2] >= trim[2] and bleed[3] >= trim[3]):
         found.append(error(where, 0, f"page {number}: the BleedBox does not contain the TrimBox",
                            "page-box"))
+    media = _box(page, "/MediaBox")
+    if bleed and media:
+        # Past the bleed, the slug holds the crop marks and the page's information line:
+        # none at all (no marks), or at least SLUG_MM on every side.
+        slug = min(bleed[0] - media[0], bleed[1] - media[1], media[2] - bleed[2], media[3] - bleed[3])
+        if slug < -0.01:
+            found.append(error(where, 0, f"page {number}: the MediaBox does not contain the BleedBox",
+                               "page-box"))
+        elif 0.01 < slug < SLUG_MM * MM - 0.01:
+            found.append(error(where, 0, f"page {number}: a slug of {slug / MM:.1f} mm past the bleed: "
+                               f"crop marks need {SLUG_MM} mm", "page-box"))
     return found
 
 

@@ -22,11 +22,13 @@ from proceedings.diagnostics import Diagnostics, Severity
 from proceedings.files import write_atomic
 from proceedings.model import Sources, TrimName
 from proceedings.pdf import STYLESHEETS, Layout, paginate
-from proceedings.pdfedit import drop_annotations, retag_fonts, to_gray
+from proceedings.pdfedit import Overlay, draw_over, drop_annotations, page_form, retag_fonts, to_gray
+from proceedings.preflight import MM, SLUG_MM
 from proceedings.render import (
     PAGE_GEOMETRY,
     load_labels,
     make_environment,
+    publication_date,
     render_book,
     translator,
 )
@@ -107,7 +109,7 @@ def print_book(opts: PrintOptions) -> PrintResult:
     html = render_book(sources, opts.styles, fonts=opts.fonts)
     env = make_environment(opts.styles / "templates")
     settings = sources.book.print
-    page_css = env.get_template("print_page.css.j2").render(settings=settings)
+    page_css = env.get_template("print_page.css.j2").render(settings=settings, slug_mm=SLUG_MM)
     stylesheets = [opts.styles / "css" / name
                    for name in (*STYLESHEETS, "print.css")]
     allowed = [Path(sources.root), opts.styles, opts.fonts]
@@ -141,6 +143,8 @@ def print_book(opts: PrintOptions) -> PrintResult:
             for page in tail_pdf.pages:
                 drop_annotations(page)
             pdf.pages.extend(tail_pdf.pages)
+        if settings.marks:
+            _slugs(pdf, sources, opts, allowed)
         to_gray(pdf)
         _add_output_intent(pdf)
         result.overridden_warnings = diags.count(Severity.WARNING) if opts.override else 0
@@ -188,6 +192,33 @@ def _tail_html(sources: Sources, styles: Path, *, blanks: int, total: int, first
         t=t,
         number=number,
     )
+
+
+def _slugs(pdf: pikepdf.Pdf, sources: Sources, opts: PrintOptions, allowed: list[Path]) -> None:
+    """Set every page's BleedBox to the bleed alone (its MediaBox holds the slug too) and
+    lay the page information line (file, page, date) over the slug."""
+    bleed = sources.book.print.bleed_mm * MM
+    trim = [float(v) for v in pdf.pages[0].trimbox]
+    media = [float(v) for v in pdf.pages[0].mediabox]
+    env = make_environment(opts.styles / "templates")
+    html = env.get_template("print_slug.html.j2").render(
+        lang=sources.book.languages[0], width=media[2] - media[0], height=media[3] - media[1],
+        outside=trim[0] - media[0], pages=len(pdf.pages), name=PRINT_NAME,
+        date=publication_date(sources.book).isoformat())
+    # Laid out with the fonts alone: the book's page style would give the sheet folios.
+    layout = paginate(html, styles=opts.styles, stylesheets=[opts.styles / "css" / "fonts.css"],
+                      allowed=allowed)
+    slugs = pikepdf.open(io.BytesIO(layout.document.write_pdf(pdf_variant=PDF_VARIANT)))
+    retag_fonts(slugs, salt="slug")  # laid out apart, its font subsets carry the book's names
+    for number, page in enumerate(pdf.pages):
+        trim = [float(v) for v in page.trimbox]
+        page.obj.BleedBox = pikepdf.Array([trim[0] - bleed, trim[1] - bleed,
+                                           trim[2] + bleed, trim[3] + bleed])
+        form = pdf.copy_foreign(page_form(slugs, number))
+        origin = [float(v) for v in page.mediabox][:2]
+        form.Matrix = pikepdf.Array([1, 0, 0, 1, *origin])
+        draw_over(page, [Overlay("ProceedingsSlug", form)])
+    slugs.close()
 
 
 def _add_output_intent(pdf: pikepdf.Pdf) -> None:

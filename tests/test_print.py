@@ -15,18 +15,30 @@ from proceedings.printing import PRINT_NAME, conventional_sheets, padded
 from . import pdfread
 from .conftest import FIXTURES, MINIBOOK, make_case
 
-BLEED_PT = 3 / 25.4 * 72  # 8.504 pt
+MM = 72 / 25.4
+BLEED_PT = 3 * MM  # 8.504 pt
+SLUG_PT = 10 * MM
 A4 = (595.276, 841.89)
 
 
+def _trim(path: Path, page: int) -> tuple[float, float, float, float]:
+    """The page's TrimBox (its MediaBox when it has none) as (x0, top, x1, bottom) from the
+    MediaBox's top left corner, as pdfread's regions are given."""
+    box = PdfReader(path).pages[page - 1]
+    media = [float(v) for v in box.mediabox]
+    trim = [float(v) for v in box.get("/TrimBox", box.mediabox)]
+    return (trim[0] - media[0], media[3] - trim[3], trim[2] - media[0], media[3] - trim[1])
+
+
 def _text(path: Path, page: int) -> str:
-    return re.sub(r"\s+", " ", pdfread.text(path, page)).strip()
+    """The text inside the trim: what the reader sees (not the slug's information line)."""
+    return re.sub(r"\s+", " ", pdfread.text(path, page, _trim(path, page))).strip()
 
 
-def _foot(path: Path, page: int, height: float) -> str:
+def _foot(path: Path, page: int) -> str:
     """The text of the page's foot margin, where the folio is."""
-    width, _ = pdfread.page_size(path, page)
-    return pdfread.text(path, page, (0, height - 60, width, height + 20)).strip()
+    x0, _, x1, bottom = _trim(path, page)
+    return pdfread.text(path, page, (x0, bottom - 60, x1, bottom)).strip()
 
 
 def test_trim_and_bleed_boxes(minibook_print: Path) -> None:
@@ -38,9 +50,54 @@ def test_trim_and_bleed_boxes(minibook_print: Path) -> None:
         assert trim[3] - trim[1] == pytest.approx(A4[1], abs=0.01)
         for outer, inner, sign in zip(bleed, trim, (-1, -1, 1, 1), strict=True):
             assert outer - inner == pytest.approx(sign * BLEED_PT, abs=0.01)
+        # Past the bleed, a slug of 10 mm or more holds the crop marks and the page's line.
         media = [float(v) for v in page.mediabox]
-        assert media[0] <= bleed[0]
-        assert media[2] >= bleed[2]
+        for outer, inner, sign in zip(media, bleed, (-1, -1, 1, 1), strict=True):
+            assert (outer - inner) * sign >= SLUG_PT - 0.01
+
+
+def test_crop_marks_outside_the_bleed_and_the_page_line_in_the_slug(minibook_print: Path) -> None:
+    """The marks start 3 mm or more from the trim (clear of the bleed); the slug names the
+    file, the page and the date; preflight checks the boxes."""
+    from proceedings.preflight import PreflightOptions, preflight
+
+    pdf = minibook_print / PRINT_NAME
+    pages = len(PdfReader(pdf).pages)
+    width, height = pdfread.page_size(pdf, 1)
+    x0, _, _, bottom = _trim(pdf, 1)
+    image = pdfread.render(pdf, 1, 72, grey=True)
+    scale = image.width / width
+
+    def ink(x: float, y: float) -> bool:
+        return bool(image.getpixel((int(x * scale), int(y * scale))) < 128)
+
+    # Below the trim's bottom left corner: the vertical mark runs down from 3 mm past the
+    # bleed to the slug's edge, and nothing is drawn in the bleed itself.
+    column = [y for y in range(int(bottom), int(height)) if ink(x0, y) or ink(x0 - 0.5, y)]
+    assert column
+    assert min(column) >= bottom + BLEED_PT + 3 * MM - 1
+    for number in (1, pages):
+        slug = " ".join(pdfread.text(pdf, number, (0, bottom, width, height)).split())
+        assert re.fullmatch(rf"{PRINT_NAME} · {number} / {pages} · \d{{4}}-\d{{2}}-\d{{2}}", slug), slug
+    assert preflight(pdf, PreflightOptions(print=True)) == []
+
+
+def test_preflight_refuses_a_slug_too_narrow_for_the_marks(minibook_print: Path, tmp_path: Path) -> None:
+    import pikepdf
+
+    from proceedings.preflight import PreflightOptions, preflight
+
+    narrow = tmp_path / "narrow.pdf"
+    with pikepdf.open(minibook_print / PRINT_NAME) as pdf:
+        for page in pdf.pages:
+            bleed = [float(v) for v in page.obj.BleedBox]
+            page.obj.MediaBox = pikepdf.Array([bleed[0] - 5 * MM, bleed[1] - 5 * MM,
+                                               bleed[2] + 5 * MM, bleed[3] + 5 * MM])
+        pdf.save(narrow)
+    found = preflight(narrow, PreflightOptions(print=True))
+    assert found
+    assert {d.code for d in found} == {"page-box"}
+    assert "page 1: a slug of 5.0 mm past the bleed: crop marks need 10 mm" in [d.message for d in found]
 
 
 def test_padded_to_the_signature_with_blanks_before_the_final_imprint(minibook_print: Path) -> None:
@@ -63,15 +120,13 @@ def test_padded_to_the_signature_with_blanks_before_the_final_imprint(minibook_p
     assert "Типография «Алматы»" in last
     assert "Подписано в печать 10.04.2025" in last
     # No blank inside a paper: every paper page keeps its screen folio and has text.
-    height = float(PdfReader(pdf).pages[0].mediabox.height)
     screen = minibook_print / "screen" / "proceedings.pdf"
     for paper in manifest["papers"]:
         first, last_page = paper["pdf_pages"]
         assert last_page <= book_pages
         for number in range(first, last_page + 1):
             assert _text(pdf, number)
-            assert _foot(pdf, number, height) == _foot(screen, number, height - 2 * BLEED_PT)
-            assert _foot(pdf, number, height) == str(number)
+            assert _foot(pdf, number) == _foot(screen, number) == str(number)
 
 
 def test_default_signature_is_four_without_a_final_imprint(tmp_path: Path) -> None:
