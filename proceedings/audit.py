@@ -244,11 +244,14 @@ class _Line:
     def hyphenated(self) -> bool:
         return is_hyphenated(str(self.row[m.TAIL]))
 
-    def text_line(self) -> TextLine:
+    def text_line(self, block: float) -> TextLine:
+        """The line as the figures count it: a body line's width against the text block's
+        (``block``), as a reader of the PDF can only take it (a list item's lines are
+        narrower, however full their own measure)."""
         body = self.row[m.ROLE] == m.BODY
         return TextLine(
             self.page,
-            self.share if body else 0.0,
+            self.width / block if body and block > 0 else 0.0,
             int(self.row[m.CHARS]),
             int(self.row[m.WORDS]),
             float(self.row[m.GAP]),
@@ -285,7 +288,9 @@ def audit_book(sources: Sources, parts: Sequence[MeasuredPart]) -> Audit:
         _page_ends(flow, pages, part, found, depths)
         result.diagnostics += found.found
         if part.part.kind == "papers":
-            by_lang.setdefault(part.part.lang or "", []).append([line.text_line() for line in flow])
+            blocks = [page[m.P_X1] - page[m.P_X0] for page in pages]
+            by_lang.setdefault(part.part.lang or "", []).append(
+                [line.text_line(blocks[line.page - part.start]) for line in flow])
     result.diagnostics += _facing(depths, sources)
     languages = [lang for lang in sources.book.languages if lang in by_lang]
     languages += sorted(set(by_lang) - set(languages))

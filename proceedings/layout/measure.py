@@ -134,7 +134,10 @@ class _Walker:
         leaves = list(_leaves(line))
         x0 = min(b.position_x for b in leaves)
         x1 = max(b.position_x + b.width for b in leaves)
+        # Soft hyphens stay in the text where they were not used (invisible) and before
+        # the hyphen drawn where one was.
         text = "".join(t.text for t in texts)
+        text = text[:-1].replace("\u00ad", "") + text[-1:]
         words = text.split()
         if not words:
             return
@@ -241,8 +244,9 @@ def _space_width(style: Any) -> float:
             first, _ = layout.get_first_line()
             return float(line_size(first, style)[0])
 
-        # Between two letters, as justification finds it (a space alone may be trimmed).
-        _SPACES[key] = width("n n") - width("nn") + key[5]
+        # Between two letters, as justification finds it (a space alone may be trimmed);
+        # the layout applies the style's word-spacing to it, as to the text.
+        _SPACES[key] = width("n n") - width("nn")
     return _SPACES[key]
 
 
