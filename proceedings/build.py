@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from proceedings.audit import Figures, audit_book
+from proceedings.audit import Figures, audit_book, is_layout
 from proceedings.check import check_sources
 from proceedings.check.findings import BuildChecks
 from proceedings.diagnostics import BuildError, Diagnostics, error
@@ -96,7 +96,7 @@ def build(opts: BuildOptions) -> BuildResult:
         diags.raise_if_failed(strict=opts.strict, layout=sources.book.strict_layout)
         result = _write(opts, sources, book, diags)
         result.figures = audit.figures
-        checks.keep(diags)
+        checks.keep(d for d in diags if not is_layout(d))  # the proofs' covers list the sources' findings
         record_inputs(opts.out, inputs)
         return result
 

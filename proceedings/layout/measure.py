@@ -19,8 +19,9 @@ from typing import Any
 
 PX = 0.75  # CSS pixels to points
 
-# What a line belongs to, from its block's element and classes (``_role``).
-BODY, ABSTRACT, REFERENCE, NOTE, HEADING, CAPTION, BYLINE, TOC_AUTHOR, CELL, OTHER = (
+# What a line belongs to, from its block's element and classes (``_context_of``): a
+# caption is a table's (above it, so never last on a page); a figure's is below it.
+BODY, ABSTRACT, REFERENCE, NOTE, HEADING, CAPTION, BYLINE, TOC_AUTHOR, CELL, OTHER, FIGCAPTION = (
     "body",
     "abstract",
     "ref",
@@ -31,6 +32,7 @@ BODY, ABSTRACT, REFERENCE, NOTE, HEADING, CAPTION, BYLINE, TOC_AUTHOR, CELL, OTH
     "toc-author",
     "cell",
     "text",
+    "figcaption",
 )
 RUNNING = frozenset({BODY, ABSTRACT, REFERENCE})  # running text, where hyphen runs count
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
@@ -189,7 +191,7 @@ def _context_of(box: Any, context: _Context) -> _Context:
         elif tag in ("td", "th"):
             role = CELL
         elif tag == "figcaption":
-            role = CAPTION
+            role = FIGCAPTION
         else:
             for name, kind in _CLASS_ROLES:
                 if name in classes:
