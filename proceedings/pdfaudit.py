@@ -7,7 +7,8 @@ the same text set two ways can be compared. What a line is, as read from a PDF:
 
 - the lines of a page are its words grouped by where they stand, each from left to
   right; the body's lines are those in the body's size (the size most of the text is
-  set in, within 3 %): running heads, folios, titles and footnotes drop out;
+  set in, within 3 %): running heads, titles and footnotes drop out, and so does a
+  line of a number alone (a folio);
 - a **full-width** line is at least 85 % as wide as the widest body line of its page
   and longer than 30 characters;
 - its **word gap** is the mean distance between its words' boxes, in em of its size.
@@ -122,7 +123,22 @@ def _page_lines(page: Any, number: int) -> list[Line]:
         letters.append(letter)
     close_word()
     textpage.close()
-    return [Line(number, tuple(sorted(words, key=lambda w: w.x0))) for words in lines]
+    # What is drawn out of reading order (a list's markers, drawn after their items) joins
+    # the line it stands on; the lines then go from the top down.
+    merged: list[list[Word]] = []
+    for words in lines:
+        home = next((line for line in merged if _overlap(_span(line), _span(words))
+                     and not any(a.x0 < b.x1 and b.x0 < a.x1 for a in line for b in words)), None)
+        if home is None:
+            merged.append(list(words))
+        else:
+            home.extend(words)
+    merged.sort(key=lambda line: _span(line)[0])
+    return [Line(number, tuple(sorted(words, key=lambda w: w.x0))) for words in merged]
+
+
+def _span(words: list[Word]) -> tuple[float, float]:
+    return min(w.top for w in words), max(w.bottom for w in words)
 
 
 def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
@@ -145,7 +161,9 @@ def text_lines(pages: list[list[Line]]) -> list[TextLine]:
     body = sizes.most_common(1)[0][0]
     found = []
     for page in pages:
-        kept = [line for line in page if abs(line.size - body) <= SAME_SIZE * body]
+        # A folio may be set in the body's size: a line of a number alone is none of the text.
+        kept = [line for line in page if abs(line.size - body) <= SAME_SIZE * body
+                and not line.text.replace(" ", "").isdigit()]
         widest = max((line.x1 - line.x0 for line in kept), default=0.0)
         for line in kept:
             text = line.text

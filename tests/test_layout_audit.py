@@ -305,3 +305,21 @@ def test_the_report_has_a_layout_section(audit_book: AuditBook) -> None:
     assert "<th>ru</th>" in section
     assert "<th>all</th>" in section
     assert '<a href="#code-layout-hyphen-run">layout-hyphen-run</a>' in section
+
+
+def test_proceedings_audit_without_a_manifest_counts_the_whole_file(
+        minibook_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Another typesetter's PDF has no manifest: one column, for the whole file; a folio
+    is not a line of the text."""
+    alone = tmp_path / "book.pdf"
+    shutil.copyfile(minibook_build / "proceedings.pdf", alone)
+    assert main(["audit", str(alone), "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["label"] == "all"
+    assert row["papers"] == 1
+    pages = pdfaudit.read_lines(alone)
+    assert [line.text for line in pages[8]][-1] == "9"  # a folio, read as a line of its own
+    # A list's markers, drawn after their items, are read on their items' lines.
+    assert "– фишинговые рассылки;" in [line.text for line in pages[8]]
+    # The papers' eight full-width lines (by their manifest) and the other parts' too.
+    assert row["lines"] > 8
