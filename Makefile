@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: pdf check test lint clean print proofs golden fuzz bench
+.PHONY: pdf check test lint clean print proofs golden fuzz bench audit
 
 pdf: $(STAMP)
 	$(PY) -m proceedings build sources --out build
@@ -17,6 +17,11 @@ print: $(STAMP)
 
 proofs: $(STAMP)
 	$(PY) -m proceedings proofs sources --out build
+
+# make audit PDF=other.pdf: the paragraph figures of any PDF (default: the built book).
+PDF ?= build/proceedings.pdf
+audit: $(STAMP)
+	$(PY) -m proceedings audit $(PDF)
 
 check: $(STAMP)
 	$(PY) -m proceedings check sources

@@ -4,7 +4,8 @@ For each synthetic volume (25, 40, 100 and 250 papers; ``BENCH_SIZES`` to choose
 cold builds of both engines, then with the parts engine a rebuild with nothing
 changed, a one-paragraph edit and an edit that adds a page (each in a fresh process
 and in a warm one, as ``proceedings watch`` keeps it), proofs, pages per second,
-peak memory of the largest process, and file size. Prints one table and writes
+peak memory of the largest process, file size, and the layout audit's paragraph
+figures (lines ending in a hyphen, the longest run of them, loose lines). Prints one table and writes
 ``build/bench.json``. Fresh-process figures are medians of ``BENCH_REPEAT`` runs.
 
 First, the import of Word manuscripts: the 23 papers of the 2024 book written to .docx as
@@ -130,6 +131,7 @@ def bench_volume(papers: int, repeat: int) -> dict[str, Any]:
     row["size_single_mb"] = (single / "proceedings.pdf").stat().st_size / 2**20
     row["size_parts_mb"] = (parts / "proceedings.pdf").stat().st_size / 2**20
     row["size_ratio"] = row["size_parts_mb"] / row["size_single_mb"]
+    row.update(audit_figures(sources, parts))
     args = ("build", str(sources), "--out", str(parts))
     row["nochange_fresh_s"] = median_of(repeat, lambda: None, *args)
     editor = Editor(sources)
@@ -152,6 +154,15 @@ def bench_volume(papers: int, repeat: int) -> dict[str, Any]:
     measured(*args)
     row["proofs_after_edit_s"] = measured(*proofs)[0]  # one paper's cover and files redone
     return row
+
+
+def audit_figures(sources: Path, out: Path) -> dict[str, Any]:
+    """The layout audit's paragraph figures of the volume built in ``out`` (all papers):
+    a build with nothing to lay out gives them from the parts the cold build measured."""
+    overall = build(BuildOptions(sources=sources, out=out)).figures[-1]
+    return {"hyphen_share": overall.share, "longest_run": overall.longest_run, "runs3": overall.runs3,
+            "loose_lines": overall.loose, "very_loose_lines": overall.very_loose,
+            "recto_hyphen": overall.recto_hyphen}
 
 
 def bench_warm(sources: Path, out: Path, editor: Editor, repeat: int) -> dict[str, float]:
@@ -203,6 +214,8 @@ COLUMNS = [
     ("pages_per_s_single", "1-doc p/s", "{:.1f}"),
     ("pages_per_s_parts", "parts p/s", "{:.1f}"), ("peak_rss_single_mb", "1-doc MB", "{:.0f}"),
     ("peak_rss_parts_mb", "parts MB", "{:.0f}"), ("size_ratio", "size ×", "{:.2f}"),
+    ("hyphen_share", "hyph. lines", "{:.0%}"), ("longest_run", "hyph. run", "{:.0f}"),
+    ("loose_lines", "loose", "{:.0f}"),
 ]
 
 

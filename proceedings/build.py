@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from proceedings.audit import Figures, audit_book, is_layout
 from proceedings.check import check_sources
 from proceedings.check.findings import BuildChecks
 from proceedings.diagnostics import BuildError, Diagnostics, error
@@ -60,6 +61,7 @@ class BuildResult:
     pdf: Path | None = None
     manifest: dict[str, object] = field(default_factory=dict)
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
+    figures: list[Figures] = field(default_factory=list)  # the layout audit's, by language and overall
 
 
 def check(sources_dir: Path) -> tuple[Sources | None, Diagnostics]:
@@ -89,9 +91,12 @@ def build(opts: BuildOptions) -> BuildResult:
             book = _typeset(sources, replace(opts, executor=executor), checks.start)
         diags.extend(checks.findings)
         diags.extend(book.diagnostics)
-        diags.raise_if_failed(strict=opts.strict)
+        audit = audit_book(sources, book.measured)  # what a press would find on the pages
+        diags.extend(audit.diagnostics)
+        diags.raise_if_failed(strict=opts.strict, layout=sources.book.strict_layout)
         result = _write(opts, sources, book, diags)
-        checks.keep(diags)
+        result.figures = audit.figures
+        checks.keep(d for d in diags if not is_layout(d))  # the proofs' covers list the sources' findings
         record_inputs(opts.out, inputs)
         return result
 

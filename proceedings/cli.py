@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from proceedings.diagnostics import BuildError, Diagnostics, ExitCode, Severity, escaped
 
 if TYPE_CHECKING:
+    from proceedings.audit import Figures
     from proceedings.build import BuildResult
     from proceedings.layout.records import Progress
     from proceedings.model import Sources
@@ -81,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
                            help="pages per signature (default: 4 with --print, else unchecked)")
     preflight.add_argument("--print", action="store_true", dest="print_pdf",
                            help="a print PDF: also trim and bleed boxes, no RGB, images of 300 dpi")
+    audit = sub.add_parser("audit", help="print the paragraph figures of any PDF (hyphens, loose lines)")
+    audit.add_argument("file", type=Path, help="the PDF to measure")
+    audit.add_argument("--manifest", type=Path, default=None, metavar="FILE",
+                       help="the build's manifest.json, for figures by the papers' languages "
+                       "(default: manifest.json beside the PDF, if there is one)")
+    audit.add_argument("--json", action="store_true", help="print the figures as JSON")
     return parser
 
 
@@ -136,11 +143,12 @@ def _fix_codes(text: str) -> list[str]:
     return codes
 
 
-def _write_report(out: Path, diagnostics: Diagnostics, sources_dir: Path, sources: Sources | None) -> None:
+def _write_report(out: Path, diagnostics: Diagnostics, sources_dir: Path, sources: Sources | None,
+                  figures: list[Figures] | None = None) -> None:
     from proceedings.report import write_report
 
     try:
-        path = write_report(out, diagnostics, sources, root=sources_dir)
+        path = write_report(out, diagnostics, sources, root=sources_dir, figures=figures)
     except OSError as exc:
         print(f"proceedings: could not write the check report: {exc}", file=sys.stderr)
         return
@@ -190,6 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _preflight(args.file, signature=args.signature, print_pdf=args.print_pdf)
     if args.command == "watch":
         return _watch(args)
+    if args.command == "audit":
+        return _audit(args.file, args.manifest, as_json=args.json)
     from proceedings.build import BuildOptions, build
 
     try:
@@ -209,7 +219,7 @@ def _announce_build(result: BuildResult, out: Path, sources_dir: Path, *, strict
     print(f"proceedings: wrote {_shown(result.pdf)} ({pages} pages) and {_shown(out / 'manifest.json')}",
           file=sys.stderr)
     # Only beside a book that was built: a failed build leaves the output folder untouched.
-    _write_report(out, result.diagnostics, sources_dir, result.sources)
+    _write_report(out, result.diagnostics, sources_dir, result.sources, result.figures)
 
 
 def _progress() -> Progress | None:
@@ -327,6 +337,29 @@ def _import(args: argparse.Namespace) -> int:
     for path, source in zip(result.written, result.sources, strict=True):
         print(f"proceedings: wrote {_shown(path)} (from {_shown(source)})", file=sys.stderr)
     return ExitCode.SOURCE_ERRORS if failed else ExitCode.OK
+
+
+def _audit(path: Path, manifest: Path | None, *, as_json: bool) -> int:
+    import json
+
+    from pypdfium2 import PdfiumError
+
+    from proceedings.audit import table
+    from proceedings.pdfaudit import audit_pdf
+
+    if manifest is None and (path.parent / "manifest.json").is_file():
+        manifest = path.parent / "manifest.json"
+    try:
+        rows = audit_pdf(path, manifest)
+    except (OSError, PdfiumError) as exc:
+        print(f"{_shown(path)}: error: cannot be read as a PDF ({_shown(exc)}) [audit-unreadable]",
+              file=sys.stderr)
+        return ExitCode.SOURCE_ERRORS
+    if as_json:
+        print(json.dumps([row.row() for row in rows], ensure_ascii=False, indent=1))
+    else:
+        print(table(rows))
+    return ExitCode.OK
 
 
 def _preflight(path: Path, *, signature: int | None, print_pdf: bool) -> int:

@@ -14,6 +14,8 @@ from typing import Any
 
 from proceedings.files import Inputs, sealed_text, touch, unsealed, write_atomic
 
+LAYOUT = "layout-"  # the codes of the layout audit, which --strict alone does not fail on
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -110,12 +112,17 @@ class Diagnostics:
     def count(self, severity: Severity) -> int:
         return sum(1 for d in self._items if d.severity is severity)
 
-    def failed(self, *, strict: bool = False) -> bool:
-        """True when the run must stop: an error, or any warning under ``strict``."""
-        return self.count(Severity.ERROR) > 0 or (strict and self.count(Severity.WARNING) > 0)
+    def failed(self, *, strict: bool = False, layout: bool = False) -> bool:
+        """True when the run must stop: an error, or any warning under ``strict``; the
+        layout audit's warnings (``layout-*``) only with ``layout`` too (book.yaml's
+        ``strict_layout``)."""
+        if self.count(Severity.ERROR) > 0:
+            return True
+        return strict and any(d.severity is Severity.WARNING and (layout or not d.code.startswith(LAYOUT))
+                              for d in self._items)
 
-    def raise_if_failed(self, *, strict: bool = False) -> None:
-        if self.failed(strict=strict):
+    def raise_if_failed(self, *, strict: bool = False, layout: bool = False) -> None:
+        if self.failed(strict=strict, layout=layout):
             raise BuildError(list(self))
 
     def summary(self, *, strict: bool = False) -> str:

@@ -241,6 +241,16 @@ def _sanitize(tokens: list[Token], alpha_lines: dict[int, str]) -> None:
             token.attrs["class"] = " ".join(sorted(styles))
 
 
+_LINE_MARKED = {"paragraph_open", "heading_open", "list_item_open", "blockquote_open"}
+
+
+def _mark_lines(tokens: list[Token], first_line: int) -> None:
+    """Give the blocks their source line (after ``_sanitize``, which drops unknown attributes)."""
+    for token in tokens:
+        if token.type in _LINE_MARKED and token.map and not token.hidden:
+            token.attrs["data-line"] = str(first_line + token.map[0])
+
+
 def _split_footnotes(md: MarkdownIt, tokens: list[Token], env: EnvType) -> list[Token]:
     """Render each footnote's text into env and drop the footnote block from the stream."""
     kept: list[Token] = []
@@ -263,12 +273,18 @@ def _split_footnotes(md: MarkdownIt, tokens: list[Token], env: EnvType) -> list[
     return kept
 
 
-def render_body(body: str, *, anchor_prefix: str, references: set[int]) -> list[Segment]:
-    """Render a paper or resolution body to HTML segments split at its directives."""
+def render_body(body: str, *, anchor_prefix: str, references: set[int], first_line: int = 1) -> list[Segment]:
+    """Render a paper or resolution body to HTML segments split at its directives.
+
+    Each paragraph, heading, list item and quotation carries ``data-line``, its line in
+    the source file (the body begins at ``first_line``): the layout audit reports a
+    line laid out badly there.
+    """
     source, alpha_lines = prepare_source(body)
     env: dict[str, Any] = {"anchor_prefix": anchor_prefix, "citable": references}
     tokens = _ENGINE.parse(source, env)
     _sanitize(tokens, alpha_lines)
+    _mark_lines(tokens, first_line)
     tokens = _split_footnotes(_ENGINE, tokens, env)
     html = _ENGINE.renderer.render(tokens, _ENGINE.options, env)
     return split_segments(html)

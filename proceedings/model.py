@@ -180,6 +180,8 @@ class Book(Record):
     papers: list[Id] = []
     # Where every paper author must also appear; the checker warns about those who do not.
     require_authors_in: list[Literal["programme", "participants"]] = []
+    # Whether --strict fails on the layout audit's warnings too (overfull lines, hyphen runs…).
+    strict_layout: bool = False
 
 
 # --- people.yaml -----------------------------------------------------------------

@@ -125,7 +125,9 @@ def _checked(opts: ProofOptions, key: str) -> tuple[Sources | None, list[Diagnos
 
 
 def _rebuild(opts: ProofOptions) -> tuple[Sources | None, list[Diagnostic]]:
-    """Build the book; its findings are the checker's, since a build runs every check."""
+    """Build the book; its findings are the checker's, since a build runs every check
+    (the layout audit's are the typesetter's business, not the authors')."""
+    from proceedings.audit import is_layout
     from proceedings.build import BuildOptions, build, check
     from proceedings.diagnostics import BuildError
 
@@ -137,7 +139,7 @@ def _rebuild(opts: ProofOptions) -> tuple[Sources | None, list[Diagnostic]]:
         _, diags = check(opts.sources)
         diags.raise_if_failed()
         raise
-    return built.sources, list(built.diagnostics)
+    return built.sources, [d for d in built.diagnostics if not is_layout(d)]
 
 
 def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date, cache: Path,

@@ -140,12 +140,12 @@ def _author_view(sources: Sources, ref_person: str, lang: str, override: Affilia
 
 
 @lru_cache(maxsize=4096)
-def _rendered(body: str, anchor_prefix: str, references: frozenset[int]) -> list[Segment]:
+def _rendered(body: str, anchor_prefix: str, references: frozenset[int], first_line: int) -> list[Segment]:
     """A body converted once per process: a warm rebuild converts only what changed.
 
     Callers must not change the list.
     """
-    return render_body(body, anchor_prefix=anchor_prefix, references=set(references))
+    return render_body(body, anchor_prefix=anchor_prefix, references=set(references), first_line=first_line)
 
 
 def _paper_view(sources: Sources, paper: Paper, labels: Labels) -> PaperView:
@@ -156,7 +156,7 @@ def _paper_view(sources: Sources, paper: Paper, labels: Labels) -> PaperView:
     ]
     numbers = {r.number for r in paper.references if r.number is not None}
     anchor = f"paper-{paper.id}"
-    segments = _rendered(paper.body, f"{anchor}-ref", frozenset(numbers))
+    segments = _rendered(paper.body, f"{anchor}-ref", frozenset(numbers), paper.body_line)
     names = ", ".join(_initials(a.name) for a in authors)
     t = translator(labels)
     if paper.short_title:
@@ -279,7 +279,7 @@ def build_context(sources: Sources, labels: Labels) -> Context:
         key=lambda r: langs.index(r.lang) if r.lang in langs else len(langs),
     )
     context.resolutions = [
-        ResolutionView(r, _rendered(r.body, f"resolution-{r.lang}", frozenset()))
+        ResolutionView(r, _rendered(r.body, f"resolution-{r.lang}", frozenset(), r.body_line))
         for r in by_lang
     ]
     context.index = _index(context.papers)

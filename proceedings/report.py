@@ -16,6 +16,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from proceedings.audit import CODES, Figures, is_layout
 from proceedings.diagnostics import Diagnostic, Severity
 from proceedings.files import write_atomic
 from proceedings.load import MAX_SOURCE_BYTES
@@ -80,6 +81,7 @@ EXPLANATIONS = {
     "wrong-type": "a value of the wrong kind",
     "yaml-syntax": "the YAML cannot be read",
 }
+EXPLANATIONS.update({code: meaning for code, (_severity, meaning) in CODES.items()})
 
 
 @dataclass(frozen=True)
@@ -157,8 +159,10 @@ def report_html(
     *,
     root: Path | None = None,
     styles: Path = STYLES,
+    figures: list[Figures] | None = None,
 ) -> str:
-    """The report page for ``diagnostics``; ``sources`` (when loaded) names the papers."""
+    """The report page for ``diagnostics``; ``sources`` (when loaded) names the papers;
+    ``figures``, the layout audit's paragraph figures of a built book."""
     items = sorted(diagnostics, key=lambda d: (d.path, d.line, d.code, d.message))
     if root is None and sources is not None:
         root = Path(sources.root)
@@ -174,6 +178,7 @@ def report_html(
         )
         for code in sorted(counts)
     ]
+    layout = [group for group in by_code if is_layout(group.findings[0].diagnostic)]
     severities = Counter(d.severity for d in items)
     template = _environment(styles).get_template("check_report.html.j2")
     return template.render(
@@ -184,6 +189,8 @@ def report_html(
         errors=severities[Severity.ERROR],
         warnings=severities[Severity.WARNING],
         notes=severities[Severity.NOTE],
+        layout=layout,
+        figures=[f.row() for f in figures or []],
         root=str(root) if root is not None else "",
     )
 
@@ -220,9 +227,10 @@ def _environment(styles: Path) -> Environment:
 
 
 def write_report(
-    out: Path, diagnostics: Iterable[Diagnostic], sources: Sources | None, *, root: Path | None = None
+    out: Path, diagnostics: Iterable[Diagnostic], sources: Sources | None, *, root: Path | None = None,
+    figures: list[Figures] | None = None,
 ) -> Path:
     """Write ``out/check-report.html`` atomically and return its path."""
     target = out / REPORT_NAME
-    write_atomic(target, report_html(diagnostics, sources, root=root).encode("utf-8"))
+    write_atomic(target, report_html(diagnostics, sources, root=root, figures=figures).encode("utf-8"))
     return target

@@ -12,7 +12,7 @@ from .conftest import REPO
 
 PACKAGE = REPO / "proceedings"
 # The layout engine's modules in the order of its stages (see proceedings/layout/__init__.py).
-LAYOUT_ORDER = ["records", "patches", "cache", "plan", "workers", "fonts", "numbering", "stamps",
+LAYOUT_ORDER = ["records", "patches", "cache", "plan", "measure", "workers", "fonts", "numbering", "stamps",
                 "assemble", "typeset"]
 
 

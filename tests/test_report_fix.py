@@ -211,4 +211,7 @@ def test_build_writes_the_report_beside_the_book(
     assert main(["build", "sources", "--out", "out"]) == 0
     assert "wrote out/check-report.html" in capsys.readouterr().err
     assert (tmp_path / "out" / "proceedings.pdf").is_file()
-    assert "No findings" in (tmp_path / "out" / "check-report.html").read_text(encoding="utf-8")
+    report = (tmp_path / "out" / "check-report.html").read_text(encoding="utf-8")
+    # The sources are clean; the layout audit notes two lines (see test_layout_audit).
+    assert "2 findings: 0 errors, 0 warnings, 2 notes." in report
+    assert '<h2 id="layout">Layout</h2>' in report

@@ -321,7 +321,7 @@ Text <object data="{url}/object"></object> and <img src="{url}/img.png"> and
 
 SAFE_TAGS = {"p", "span", "a", "em", "strong", "ol", "ul", "li", "br", "code", "pre",
              "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "hr"}
-SAFE_ATTRS = {"lang", "class", "start", "href"}
+SAFE_ATTRS = {"lang", "class", "start", "href", "data-line"}
 
 
 class _Elements(HTMLParser):
@@ -348,6 +348,8 @@ def _assert_inert(html: str) -> None:
             assert value.startswith("#") or value.startswith("http"), value
         if name == "class":
             assert set(value.split()) <= {"alpha", "cite", "unresolved", "footnote", "paren", "dot"}
+        if name == "data-line":  # the source line of a block, for the layout audit
+            assert value.isdigit(), value
 
 
 def test_raw_html_in_markdown_is_inert_text() -> None:

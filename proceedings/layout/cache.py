@@ -116,7 +116,8 @@ def stored(cache: Path, digest: str, draft: bool = False) -> PartLayout | None:
     # Well-formed JSON but an ill-formed page map: laid out again rather than trusted.
     well_formed = (isinstance(layout.pages, int) and layout.pages > 0 and isinstance(layout.anchors, dict)
                    and all(isinstance(a, list) and len(a) == 3 for a in layout.anchors.values())
-                   and isinstance(layout.bookmarks, list) and isinstance(layout.diagnostics, list))
+                   and isinstance(layout.bookmarks, list) and isinstance(layout.diagnostics, list)
+                   and isinstance(layout.measured, dict))
     if not well_formed:
         return None
     # The PDF is checked when it is read (``intact``): a warm rebuild reads few of them.

@@ -86,7 +86,7 @@ class Jobs:
             digest = hashlib.sha256(f"draft {digest}".encode()).hexdigest()[:40]
         return Job(key, digest, html, str(self.styles), self.stylesheets, self.allowed,
                    str(self.cache), ignore, part.source if part else "build", self.time_limit,
-                   draft=draft)
+                   draft=draft, measure=part is not None)
 
     def template(self, key: str, name: str, **values: object) -> Job:
         """The job for another template of the style (a stamp sheet)."""

@@ -48,6 +48,8 @@ class Job:
     first: bool = False
     # Laid out for its length and anchors only: no PDF is drawn or kept.
     draft: bool = False
+    # A part of the book: its lines are measured for the layout audit (``measure``).
+    measure: bool = False
 
 
 @dataclass
@@ -63,6 +65,8 @@ class PartLayout:
     bookmarks: list[list[Any]] = field(default_factory=list)
     diagnostics: list[list[Any]] = field(default_factory=list)
     pdf_sha256: str = ""  # of its PDF, checked when the cache gives it back
+    # Its lines and pages as the layout audit reads them (``measure.Measured.rows``).
+    measured: dict[str, list[list[Any]]] = field(default_factory=dict)
 
     @property
     def pdf_name(self) -> str:
@@ -84,6 +88,16 @@ class Placement:
     @property
     def end(self) -> int:
         return self.start + self.layout.pages - 1
+
+
+@dataclass(frozen=True)
+class MeasuredPart:
+    """A part's lines as measured (``PartLayout.measured``, its pages counted from 0),
+    and its first page in the book."""
+
+    part: Part
+    start: int
+    measured: dict[str, list[list[Any]]]
 
 
 Progress = Callable[[str, int, int], None]  # (part laid out, how many so far, how many in all)

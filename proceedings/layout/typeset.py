@@ -7,17 +7,19 @@ import hashlib
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from proceedings.diagnostics import BuildError, Diagnostic, error
 from proceedings.layout import numbering, stamps
 from proceedings.layout.assemble import MM, Assembly, assembled
 from proceedings.layout.cache import DamagedPart, discarded, prune, read_part
+from proceedings.layout.measure import PAGE, measure
 from proceedings.layout.numbering import NumberTemplates
 from proceedings.layout.plan import NUMBERED, Jobs, page_numbers, place, plan
-from proceedings.layout.records import Progress
+from proceedings.layout.records import MeasuredPart, Part, Progress
 from proceedings.layout.workers import lay_out_all
 from proceedings.model import Sources
 from proceedings.pdf import STYLESHEETS, paginate, pdf_bytes, release_memory
@@ -52,6 +54,7 @@ class Typeset:
     pages: int
     diagnostics: list[Diagnostic]
     sound: bool = False  # known to open and have its pages (else the build looks)
+    measured: list[MeasuredPart] = field(default_factory=list)  # each part's lines, for the audit
 
 
 def typeset(
@@ -120,7 +123,8 @@ def _typeset(
     pdf, sound = assembled(assembly, cache, settings.fonts, jobs.fingerprint.common)
     prune(cache, {layout.digest for layout in layouts.values()}, since=began)
     diagnostics = [d for layout in layouts.values() for d in layout.diagnostic_objects()]
-    return Typeset(pdf, page_numbers(placements), pages, diagnostics, sound=sound)
+    measured = [MeasuredPart(p.part, p.start, p.layout.measured) for p in placements]
+    return Typeset(pdf, page_numbers(placements), pages, diagnostics, sound=sound, measured=measured)
 
 
 def typeset_single(sources: Sources, settings: Settings) -> Typeset:
@@ -131,8 +135,26 @@ def typeset_single(sources: Sources, settings: Settings) -> Typeset:
     allowed = [Path(sources.root), settings.styles, settings.fonts]
     layout = paginate(html, styles=settings.styles, stylesheets=stylesheets, allowed=allowed)
     identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
+    measured = _by_part(measure(layout.document.pages).rows(), plan(sources, renderer), layout.anchors)
     pdf = with_metadata(pdf_bytes(layout, identifier=identifier), renderer.metadata())
-    return Typeset(pdf, layout.anchors, layout.pages, layout.diagnostics)
+    return Typeset(pdf, layout.anchors, layout.pages, layout.diagnostics, measured=measured)
+
+
+def _by_part(rows: dict[str, list[list[Any]]], parts: list[Part],
+             anchors: dict[str, int]) -> list[MeasuredPart]:
+    """The book's measured lines cut into its parts, as the parts engine measures them:
+    a part runs from its anchor's page to its end's (``<anchor>-end``), else to the page
+    before the next part's."""
+    starts = [(anchors[p.anchor], p) for p in parts if p.anchor in anchors]
+    pages, lines = rows["pages"], rows["lines"]
+    found = []
+    for (start, part), following in zip(starts, [*starts[1:], (len(pages) + 1, None)], strict=True):
+        end = anchors.get(f"{part.anchor}-end", following[0] - 1)
+        found.append(MeasuredPart(part, start, {
+            "pages": pages[start - 1:end],
+            "lines": [[line[PAGE] - start + 1, *line[1:]] for line in lines if start - 1 <= line[PAGE] < end],
+        }))
+    return found
 
 
 def _mm(value: str) -> float:

@@ -74,6 +74,7 @@ def lay_out(job: Job) -> PartLayout:
 
 # What a worker needs, imported once by the process workers are forked from.
 WORKER_MODULES = ["proceedings.layout.workers", "proceedings.layout.patches", "proceedings.pdf",
+                  "proceedings.layout.measure",
                   "proceedings.hyphenation", "pydyf", "weasyprint", "weasyprint.text.fonts"]
 
 
@@ -179,6 +180,7 @@ def _warm_up() -> None:
 
 
 def _lay_out(job: Job) -> PartLayout:
+    from proceedings.layout.measure import measure
     from proceedings.layout.patches import compression_level
     from proceedings.pdf import paginate, pdf_bytes
 
@@ -203,6 +205,8 @@ def _lay_out(job: Job) -> PartLayout:
         for level, label, (_x, y), _state in page.bookmarks
     ]
     result.diagnostics = [d.row() for d in layout.diagnostics]
+    if job.measure and not job.draft:
+        result.measured = measure(document.pages).rows()
     if job.draft:  # drawing the pages is half of a contents' layout (a box per leader dot)
         keep(Path(job.cache), result, None)
         return result

@@ -1,0 +1,256 @@
+"""Measure: every line WeasyPrint laid out, read from its boxes, as a compact record.
+
+The layout audit (``proceedings.audit``) judges paragraphs by what the layout did, not
+by the PDF's text: each line box gives its page, its place, the room between its words
+(a normal space plus the spacing justification added), its first and last word, the
+kind of text it belongs to and the source line of its paragraph (``data-line``, which
+``markup`` writes). A worker measures the part it lays out and the record is cached
+with the part's page map, so a build that lays out nothing still reports.
+
+The boxes are WeasyPrint's own (``Page._page_box`` and its descendants, version 70):
+they are only read here, never changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+PX = 0.75  # CSS pixels to points
+
+# What a line belongs to, from its block's element and classes (``_context_of``): a
+# caption is a table's (above it, so never last on a page); a figure's is below it.
+BODY, ABSTRACT, REFERENCE, NOTE, HEADING, CAPTION, BYLINE, TOC_AUTHOR, CELL, OTHER, FIGCAPTION = (
+    "body",
+    "abstract",
+    "ref",
+    "note",
+    "head",
+    "caption",
+    "byline",
+    "toc-author",
+    "cell",
+    "text",
+    "figcaption",
+)
+RUNNING = frozenset({BODY, ABSTRACT, REFERENCE})  # running text, where hyphen runs count
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_CLASS_ROLES = (
+    ("byline", BYLINE),
+    ("paper-body", BODY),
+    ("resolution-body", BODY),
+    ("abstract", ABSTRACT),
+    ("reference-list", REFERENCE),
+    ("table-caption", CAPTION),
+    ("table-label", CAPTION),
+)
+FRAGMENT_CHARS = 24  # of a line's first and last word kept: enough for any fragment's letters
+
+
+# One line: its fields, in this order, rounded to a tenth of a point.
+PAGE, X0, TOP, X1, BOTTOM, BLOCK_X0, BLOCK_X1, SIZE, GAP, WORDS, CHARS, ROLE, PARA, SOURCE, HEAD, TAIL = (
+    range(16)
+)
+# One page: its text block (x0, top, x1, bottom), where the main text ends, and where the
+# footnotes begin (the text block's bottom when it has none).
+P_X0, P_TOP, P_X1, P_BOTTOM, P_FLOW, P_NOTES = range(6)
+
+
+@dataclass
+class Measured:
+    """The lines and pages of a laid-out part (or book), as JSON-ready rows."""
+
+    pages: list[list[float]] = field(default_factory=list)
+    lines: list[list[Any]] = field(default_factory=list)
+
+    def rows(self) -> dict[str, list[list[Any]]]:
+        return {"pages": self.pages, "lines": self.lines}
+
+
+def measure(pages: list[Any]) -> Measured:
+    """The lines of WeasyPrint's laid-out ``pages`` (``Document.pages``)."""
+    walker = _Walker()
+    for index, page in enumerate(pages):
+        walker.page(index, page._page_box)
+    return walker.measured
+
+
+@dataclass(frozen=True)
+class _Context:
+    role: str = OTHER
+    source: int = 0  # the nearest data-line above
+    notes: bool = False  # inside the footnote area
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.measured = Measured()
+        # id of a block's element → its number (the document keeps the elements alive)
+        self.paragraphs: dict[int, int] = {}
+        self.block = (0.0, 0.0)  # the content box of the block the lines are in: x, width
+
+    def page(self, index: int, box: Any) -> None:
+        x0, top = box.content_box_x(), box.content_box_y()
+        x1, bottom = x0 + box.width, top + box.height
+        self.flow = top
+        self.notes_top = bottom
+        self.index = index
+        for child in box.children:
+            name = type(child).__name__
+            if name == "MarginBox":  # running heads and folios: not the text
+                continue
+            if name == "FootnoteAreaBox":
+                if child.children:
+                    self.notes_top = child.position_y
+                self._walk(child, _Context(role=NOTE, notes=True))
+            else:
+                self._walk(child, _Context())
+        self.measured.pages.append([_r(v * PX) for v in (x0, top, x1, bottom, self.flow, self.notes_top)])
+
+    def _walk(self, box: Any, context: _Context) -> None:
+        context = _context_of(box, context)
+        name = type(box).__name__
+        if name == "LineBox":
+            self._line(box, context)
+            return
+        children = getattr(box, "children", None)
+        if not children:
+            if not context.notes and isinstance(box.height, (int, float)) and box.height > 0:
+                self.flow = max(self.flow, box.position_y + box.margin_height())
+            return
+        if type(children[0]).__name__ == "LineBox":
+            self.block = (box.content_box_x(), float(box.width))
+        for child in children:
+            self._walk(child, context)
+
+    def _line(self, line: Any, context: _Context) -> None:
+        texts = list(_text_boxes(line))
+        if not texts:
+            return
+        element = line.element
+        if element is None or str(line.element_tag).endswith("::marker"):
+            return
+        if not context.notes:
+            self.flow = max(self.flow, line.position_y + line.height)
+        leaves = list(_leaves(line))
+        x0 = min(b.position_x for b in leaves)
+        x1 = max(b.position_x + b.width for b in leaves)
+        # Soft hyphens stay in the text where they were not used (invisible) and before
+        # the hyphen drawn where one was.
+        text = "".join(t.text for t in texts)
+        text = text[:-1].replace("\u00ad", "") + text[-1:]
+        words = text.split()
+        if not words:
+            return
+        main = max(texts, key=lambda t: len(t.text))
+        size = main.style["font_size"]
+        spaces = sum(t.text.count(" ") for t in texts)
+        gap = (_space_width(main.style) + main.justification_spacing) / size if spaces else 0.0
+        role = context.role
+        if role == OTHER and all("toc-authors" in _classes(t.element) for t in texts):
+            role = TOC_AUTHOR
+        paragraph = self.paragraphs.setdefault(id(element), len(self.paragraphs))
+        block_x0, block = self.block
+        self.measured.lines.append(
+            [
+                self.index,
+                _r(x0 * PX),
+                _r(line.position_y * PX),
+                _r(x1 * PX),
+                _r((line.position_y + line.height) * PX),
+                _r(block_x0 * PX),
+                _r((block_x0 + block) * PX),
+                _r(size * PX),
+                round(gap, 3),
+                len(words),
+                len(text),
+                role,
+                paragraph,
+                context.source,
+                words[0][:FRAGMENT_CHARS],
+                words[-1][-FRAGMENT_CHARS:],
+            ]
+        )
+
+
+def _context_of(box: Any, context: _Context) -> _Context:
+    """What a box's element says of the lines inside it."""
+    element = box.element
+    if element is None or not hasattr(element, "get") or type(box).__name__ in ("TextBox", "LineBox"):
+        return context
+    role, source = context.role, context.source
+    line = element.get("data-line")
+    if line is not None and line.isdigit():
+        source = int(line)
+    if not context.notes:
+        classes = _classes(element)
+        tag = str(box.element_tag)
+        if tag in _HEADINGS or "heading" in " ".join(classes):
+            role = HEADING
+        elif tag in ("td", "th"):
+            role = CELL
+        elif tag == "figcaption":
+            role = FIGCAPTION
+        else:
+            for name, kind in _CLASS_ROLES:
+                if name in classes:
+                    role = kind
+                    break
+    if role == context.role and source == context.source:
+        return context
+    return _Context(role, source, context.notes)
+
+
+def _classes(element: Any) -> list[str]:
+    value = element.get("class") if element is not None and hasattr(element, "get") else None
+    return str(value).split() if value else []
+
+
+def _text_boxes(box: Any) -> Iterator[Any]:
+    for child in getattr(box, "children", ()):
+        if type(child).__name__ == "TextBox":
+            yield child
+        elif type(child).__name__ == "InlineBox":
+            yield from _text_boxes(child)
+
+
+def _leaves(box: Any) -> Iterator[Any]:
+    for child in getattr(box, "children", ()):
+        if type(child).__name__ == "InlineBox":
+            yield from _leaves(child)
+        elif child.width:
+            yield child
+
+
+# (font family, size, weight, style, stretch, word spacing, font configuration) → width
+_SPACES: dict[tuple[Any, ...], float] = {}
+
+
+def _space_width(style: Any) -> float:
+    """The advance of a normal space in the font of ``style``, in CSS pixels."""
+    key = (
+        tuple(style["font_family"]),
+        float(style["font_size"]),
+        int(style["font_weight"]),
+        str(style["font_style"]),
+        str(style["font_stretch"]),
+        float(style["word_spacing"] or 0),
+        id(style.font_config),
+    )
+    if key not in _SPACES:
+        from weasyprint.text.line_break import create_layout, line_size
+
+        def width(text: str) -> float:
+            layout = create_layout(text, style, None, None, 0)
+            first, _ = layout.get_first_line()
+            return float(line_size(first, style)[0])
+
+        # Between two letters, as justification finds it (a space alone may be trimmed);
+        # the layout applies the style's word-spacing to it, as to the text.
+        _SPACES[key] = width("n n") - width("nn")
+    return _SPACES[key]
+
+
+def _r(value: float) -> float:
+    return round(float(value), 1)

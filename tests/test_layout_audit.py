@@ -1,0 +1,325 @@
+"""The layout audit: each code fires on a book made to trigger it, with the page and the
+source line; the minibook and the figures of a built book; ``proceedings audit``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+from proceedings import pdfaudit
+from proceedings.audit import TextLine, figures
+from proceedings.build import BuildOptions, BuildResult, build
+from proceedings.cli import main
+from proceedings.diagnostics import BuildError, Diagnostic, Severity
+from proceedings.report import report_html
+
+from . import pdfread
+from .conftest import MINIBOOK, REPO
+
+AuditBook = tuple[Path, BuildResult, dict[str, int]]  # its folder, the build's result, source lines
+
+# A paragraph of long words: set in a narrow measure, nearly every line ends in a hyphen.
+LONG_WORDS = " ".join(["электрификационный высокопроизводительный правоохранительный"] * 30)
+TEXT = ("Предупреждение преступлений требует совместных усилий государства, общества и граждан, "
+        "а также постоянного изучения причин и условий, способствующих их совершению. ")
+
+
+def make_audit_book(root: Path) -> tuple[Path, Path, dict[str, int]]:
+    """The minibook with one more paper, ``audit``, whose paragraphs are each made (by the
+    text and by a stylesheet rule on their ``data-line``) to trigger one audit code; and
+    a copy of the styles with those rules. Returns the sources, the styles and the source
+    line of each paragraph, by the code it is made for."""
+    sources, styles = root / "sources", root / "styles"
+    shutil.copytree(MINIBOOK, sources)
+    shutil.copytree(REPO / "styles", styles)
+    (root / "fonts").symlink_to(REPO / "fonts")  # where the styles' fonts.css finds them
+    book = sources / "book.yaml"
+    text = book.read_text(encoding="utf-8").replace("papers: [kk-digital, ru-fraud, en-aviation]",
+                                                    "papers: [kk-digital, ru-fraud, en-aviation, audit]")
+    book.write_text(text + "papers_start_recto: true\n", encoding="utf-8")
+    paragraphs = [
+        ("hyphen-run", LONG_WORDS, "width: 45mm"),
+        ("loose", TEXT * 3, "word-spacing: 0.3em"),
+        ("very-loose", TEXT * 3, "word-spacing: 0.7em"),
+        ("overfull", "Номер дела " + "7" * 120 + " приведён полностью.", ""),
+        ("fragment", "слово а\u00adбвгдежз где\u00adжз", "width: 20mm; text-indent: 0; hyphens: manual"),
+        ("short-last", TEXT * 2 + "\\\nми.", ""),
+        ("page-empty", "Этот абзац начинает страницу и остаётся на ней один.", "break-before: page"),
+        ("orphan", "\\\n".join(f"Строка {n} абзаца." for n in range(1, 7)),
+         "break-before: page; padding-top: 248mm; line-height: 5mm; orphans: 1; widows: 1"),
+        ("widow", "\\\n".join(f"Строка {n} абзаца." for n in range(1, 7)),
+         "break-before: page; padding-top: 228mm; line-height: 5mm; orphans: 1; widows: 1"),
+        ("heading-foot", "## Заголовок в конце страницы", "break-before: page; margin-top: 240mm"),
+        ("after-heading", TEXT * 4, ""),
+    ]
+    front = ["---", "lang: ru", "authors:", "  - person: petrov", "title: Проверка вёрстки", "---"]
+    body: list[str] = []
+    lines: dict[str, int] = {}
+    rules = []
+    for code, paragraph, rule in paragraphs:
+        lines[code] = len(front) + len(body) + 1
+        body += [*paragraph.split("\n"), ""]
+        if rule:
+            selector = "h2" if paragraph.startswith("#") else "p"
+            rules.append(f'#paper-audit {selector}[data-line="{lines[code]}"] {{ {rule} }}')
+    paper = sources / "papers" / "audit"
+    paper.mkdir()
+    (paper / "paper.md").write_text("\n".join([*front, *body]), encoding="utf-8")
+    with (styles / "css" / "book.css").open("a", encoding="utf-8") as css:
+        css.write("\n" + "\n".join(rules) + "\n")
+    return sources, styles, lines
+
+
+@pytest.fixture(scope="module")
+def audit_book(tmp_path_factory: pytest.TempPathFactory) -> AuditBook:
+    """The book of ``make_audit_book`` built with the parts engine: (its folder, the
+    build's result, the source lines of the paragraphs)."""
+    root = tmp_path_factory.mktemp("audit-book")
+    sources, styles, lines = make_audit_book(root)
+    result = build(BuildOptions(sources=sources, out=root / "out", styles=styles, fonts=root / "fonts"))
+    return root, result, lines
+
+
+def _layout(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.code.startswith("layout-")]
+
+
+def _found(result: BuildResult, code: str, line: int) -> list[Diagnostic]:
+    return [d for d in result.diagnostics
+            if d.code == code and d.line == line and d.path.endswith("papers/audit/paper.md")]
+
+
+def _page_of(pdf: Path, text: str) -> int:
+    """The first page whose text has ``text``."""
+    for page in range(1, pdfread.page_count(pdf) + 1):
+        if text in pdfread.text(pdf, page):
+            return page
+    raise AssertionError(f"{text!r} is on no page")
+
+
+def _body_lines(pdf: Path, page: int) -> list[str]:
+    """A page's lines without its running head (the first line) and its folio (the last)."""
+    return pdfread.text(pdf, page).splitlines()[1:-1]
+
+
+def test_a_hyphen_run_and_a_word_broken_over_a_recto(audit_book: AuditBook) -> None:
+    root, result, lines = audit_book
+    pdf = root / "out" / "proceedings.pdf"
+    papers = result.manifest["papers"]
+    assert isinstance(papers, list)
+    first = next(p["pdf_pages"][0] for p in papers if p["id"] == "audit")  # the paragraph opens the paper
+    assert first % 2 == 1  # papers start on a recto here
+    (run,) = _found(result, "layout-hyphen-run", lines["hyphen-run"])
+    assert run.severity is Severity.WARNING
+    count = int(run.message.split()[0])
+    assert run.message == f"{count} hyphenated lines in a row on pages {first}–{first + 1}"
+    # Read back: the paragraph's lines on its first page nearly all end in a hyphen.
+    page_lines = [line for line in _body_lines(pdf, first) if "электр" in line or "высокопр" in line
+                  or "правоохр" in line or line.endswith("‐")]
+    assert count >= len(page_lines) - 2 > 20
+    (recto,) = _found(result, "layout-recto-hyphen", lines["hyphen-run"])
+    last = _body_lines(pdf, first)[-1]
+    assert last.endswith("‐")
+    word = last.split()[-1]
+    assert recto.message == f"'{word}' is broken across the turn from page {first} to page {first + 1}"
+
+
+def test_loose_and_very_loose_lines(audit_book: AuditBook) -> None:
+    _root, result, lines = audit_book
+    loose = _found(result, "layout-loose", lines["loose"])
+    very = _found(result, "layout-very-loose", lines["very-loose"])
+    assert loose
+    assert very
+    assert not _found(result, "layout-very-loose", lines["loose"])
+    assert {d.severity for d in loose} == {Severity.NOTE}
+    assert {d.severity for d in very} == {Severity.WARNING}
+    for finding, low, high in [*((d, 0.5, 0.75) for d in loose), *((d, 0.75, 3.0) for d in very)]:
+        gap = float(finding.message.split(" em apart")[0].rsplit(" ", 1)[1])
+        assert low < gap <= high, finding
+
+
+def test_the_gaps_measured_are_the_gaps_printed(audit_book: AuditBook) -> None:
+    """The layout's word gap of each loose line is the gap between its words' boxes in the PDF."""
+    root, result, lines = audit_book
+    pdf = root / "out" / "proceedings.pdf"
+    read = pdfaudit.read_lines(pdf)
+    for finding in _found(result, "layout-loose", lines["loose"]):
+        page = int(finding.message.split("on page ")[1].split(":")[0])
+        gap = float(finding.message.split(" em apart")[0].rsplit(" ", 1)[1])
+        ending = finding.message.split("(ending '")[1].rstrip("')")
+        printed = [line.gap() for line in read[page - 1]
+                   if line.text.endswith(ending) and len(line.words) > 3]
+        assert any(abs(gap - p) < 0.02 for p in printed), (finding, printed)
+
+
+def test_an_overfull_line(audit_book: AuditBook) -> None:
+    root, result, lines = audit_book
+    pdf = root / "out" / "proceedings.pdf"
+    (overfull,) = _found(result, "layout-overfull", lines["overfull"])
+    page = _page_of(pdf, "7777777777")
+    (number,) = [w for w in pdfread.words(pdf, page) if w.text.startswith("7777")]
+    width, _height = pdfread.page_size(pdf, page)
+    margin = (20 if page % 2 else 25) * 72 / 25.4  # the outer margin of A4 (a verso's is the inner one)
+    assert number.x1 > width - margin + 100
+    assert overfull.message.startswith(f"a line past the text block on page {page}, by up to ")
+    assert overfull.severity is Severity.WARNING
+
+
+def test_fragments_and_a_short_last_line(audit_book: AuditBook) -> None:
+    root, result, lines = audit_book
+    pdf = root / "out" / "proceedings.pdf"
+    page = _page_of(pdf, "слово а‐")
+    (fragment,) = _found(result, "layout-fragment", lines["fragment"])
+    assert fragment.message == f"'а‐' leaves 1 letter(s) before the hyphen on page {page}"
+    (short,) = _found(result, "layout-short-last", lines["short-last"])
+    page = _page_of(pdf, "ми.")
+    assert "ми." in _body_lines(pdf, page)
+    assert short.message == f"the paragraph's last line, 'ми.', is no longer than its indent on page {page}"
+
+
+def test_orphan_widow_and_heading_at_a_page_foot(audit_book: AuditBook) -> None:
+    root, result, lines = audit_book
+    pdf = root / "out" / "proceedings.pdf"
+    orphan_page = _page_of(pdf, "Строка 1 абзаца.")
+    assert _body_lines(pdf, orphan_page) == ["Строка 1 абзаца."]
+    (orphan,) = _found(result, "layout-orphan", lines["orphan"])
+    assert orphan.message == f"a paragraph's first line alone at the foot of page {orphan_page}"
+    (widow,) = _found(result, "layout-widow", lines["widow"])
+    widow_page = int(widow.message.rsplit(" ", 1)[1])
+    assert _body_lines(pdf, widow_page) == ["Строка 6 абзаца."]
+    (heading,) = _found(result, "layout-heading-foot", lines["heading-foot"])
+    page = _page_of(pdf, "Заголовок в конце страницы")
+    assert _body_lines(pdf, page) == ["Заголовок в конце страницы"]
+    assert heading.message == f"a heading is the last line of page {page}: 'Заголовок … страницы'"
+
+
+def test_a_page_ending_empty_and_facing_pages(audit_book: AuditBook) -> None:
+    root, result, lines = audit_book
+    pdf = root / "out" / "proceedings.pdf"
+    page = _page_of(pdf, "Этот абзац начинает страницу")
+    assert len(_body_lines(pdf, page)) == 1
+    (empty,) = _found(result, "layout-page-empty", lines["page-empty"])
+    assert empty.message.startswith(f"page {page} ends 9")
+    assert empty.message.endswith("% empty, inside the part")
+    verso, recto = (page - 1, page) if page % 2 else (page, page + 1)
+    facing = [d for d in result.diagnostics if d.code == "layout-facing"
+              and d.message.startswith(f"facing pages {verso} and {recto} end ")]
+    assert facing
+    assert facing[0].path.endswith("papers/audit/paper.md")
+
+
+def test_both_engines_report_the_same(audit_book: AuditBook) -> None:
+    root, result, _lines = audit_book
+    single = build(BuildOptions(sources=root / "sources", out=root / "single", styles=root / "styles",
+                                fonts=root / "fonts", engine="single"))
+    assert _layout(single.diagnostics) == _layout(result.diagnostics)
+    assert single.figures == result.figures
+
+
+def test_the_minibook_has_only_its_own_few_notes(minibook_build: Path) -> None:
+    """The minibook is laid out cleanly: no layout warning, and only the notes its text
+    calls for (a Kazakh word broken before its last two letters, a last line shorter
+    than the indent), on the pages the PDF shows them."""
+    result = build(BuildOptions(sources=MINIBOOK, out=minibook_build))  # nothing laid out again
+    found = _layout(result.diagnostics)
+    pdf = minibook_build / "proceedings.pdf"
+    kk, en = _page_of(pdf, "йы білімді"), _page_of(pdf, "rules.")
+    base = MINIBOOK.relative_to(Path.cwd()) if MINIBOOK.is_relative_to(Path.cwd()) else MINIBOOK
+    assert [str(d) for d in found] == [
+        f"{base}/papers/en-aviation/paper.md:9: note: the paragraph's last line, 'rules.', is no longer "
+        f"than its indent on page {en} [layout-short-last]",
+        f"{base}/papers/kk-digital/paper.md:12: note: 'йы' carries 2 letter(s) over the hyphen on page {kk} "
+        "[layout-fragment]",
+    ]
+
+
+def test_strict_fails_on_layout_warnings_only_when_the_book_asks(tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(MINIBOOK, sources)
+    paper = sources / "papers" / "ru-fraud" / "paper.md"
+    text = paper.read_text(encoding="utf-8") + "\nНомер дела " + "7" * 150 + ".\n"
+    paper.write_text(text, encoding="utf-8")
+    result = build(BuildOptions(sources=sources, out=tmp_path / "out", strict=True))
+    assert [d.code for d in result.diagnostics if d.severity is Severity.WARNING] == ["layout-overfull"]
+    book = sources / "book.yaml"
+    book.write_text(book.read_text(encoding="utf-8") + "strict_layout: true\n", encoding="utf-8")
+    with pytest.raises(BuildError) as raised:
+        build(BuildOptions(sources=sources, out=tmp_path / "out", strict=True))
+    failed = [d.code for d in raised.value.diagnostics if d.severity is not Severity.NOTE]
+    assert failed == ["layout-overfull"]
+
+
+def test_figures_count_runs_and_rectos() -> None:
+    def line(page: int, hyphen: bool, width: float = 1.0, gap: float = 0.3) -> TextLine:
+        return TextLine(page, width, 60, 8, gap, hyphen)
+
+    paper = [line(1, True), line(1, True), line(1, True), line(1, False),
+             line(2, True), line(2, True), line(2, True), line(2, True), line(2, True, width=0.5),
+             line(3, False, gap=0.6), line(3, False, gap=0.8), line(3, True), line(4, False)]
+    found = figures("ru", [paper])
+    assert (found.lines, found.hyphenated, found.longest_run, found.runs3, found.runs4) == (12, 8, 4, 2, 1)
+    assert (found.loose, found.very_loose) == (2, 1)
+    assert found.recto_hyphen == 1  # page 3 ends in a hyphen; page 1 does not
+    assert f"{found.share:.0%}" == "67%"
+
+
+def test_proceedings_audit_prints_the_figures_of_a_built_book(
+        book2024: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The table read from the PDF with PDFium agrees with the build's own figures."""
+    built = build(BuildOptions(sources=REPO / "sources", out=book2024)).figures  # nothing laid out
+    assert main(["audit", str(book2024 / "proceedings.pdf"), "--json"]) == 0
+    read = json.loads(capsys.readouterr().out)
+    assert [row["label"] for row in read] == ["ru", "kk", "en", "all"]
+    by_label = {f.label: f for f in built}
+    for row in read:
+        own = by_label[row["label"]]
+        assert row["papers"] == own.papers
+        assert abs(row["hyphenated"] - own.hyphenated) <= max(2, own.hyphenated // 100)
+        assert abs(row["lines"] - own.lines) <= own.lines // 10
+        assert abs(row["longest_run"] - own.longest_run) <= 1
+    assert main(["audit", str(book2024 / "proceedings.pdf")]) == 0
+    table = capsys.readouterr().out
+    assert table.splitlines()[0].split() == ["measure", "ru", "kk", "en", "all"]
+    assert "lines ending in a hyphen" in table
+    assert "rectos whose last line ends in a hyphen" in table
+
+
+def test_proceedings_audit_of_a_file_that_is_no_pdf(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"not a PDF")
+    assert main(["audit", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"{broken}: error: cannot be read as a PDF (")
+    assert err.endswith("[audit-unreadable]\n")
+
+
+def test_the_report_has_a_layout_section(audit_book: AuditBook) -> None:
+    _root, result, _lines = audit_book
+    page = report_html(result.diagnostics, result.sources, figures=result.figures)
+    section = page[page.index('<h2 id="layout">'):page.index('<h2 id="by-paper">')]
+    assert "<th>ru</th>" in section
+    assert "<th>all</th>" in section
+    assert '<a href="#code-layout-hyphen-run">layout-hyphen-run</a>' in section
+
+
+def test_proceedings_audit_without_a_manifest_counts_the_whole_file(
+        minibook_build: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Another typesetter's PDF has no manifest: one column, for the whole file; a folio
+    is not a line of the text."""
+    alone = tmp_path / "book.pdf"
+    shutil.copyfile(minibook_build / "proceedings.pdf", alone)
+    assert main(["audit", str(alone), "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["label"] == "all"
+    assert row["papers"] == 1
+    pages = pdfaudit.read_lines(alone)
+    assert [line.text for line in pages[8]][-1] == "9"  # a folio, read as a line of its own
+    # A list's markers, drawn after their items, are read on their items' lines.
+    assert "– фишинговые рассылки;" in [line.text for line in pages[8]]
+    # The papers' eight full-width lines (by their manifest) and the other parts' too.
+    assert row["lines"] > 8
