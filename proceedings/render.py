@@ -319,6 +319,9 @@ def _environment(templates: Path, labels: Labels | None) -> Environment:
     if labels is not None:
         translate = translator(labels)
         env.filters["t_label"] = lambda lang, key: translate(key, lang)
+        # A date as the language writes it in running text («20 сентября 2024 г.»).
+        env.filters["long_date"] = lambda value, lang: translate("citation_date", lang).format(
+            day=value.day, month=translate("months", lang).split()[value.month - 1], year=value.year)
     env.filters["clock"] = lambda value: str(value).replace(":", ".")
     env.filters["css_length"] = lambda value: css_length(str(value)) or ""
     env.globals["tr"] = translation

@@ -14,7 +14,7 @@ from proceedings.load import load_sources
 from proceedings.render import _shorten, collation_key, load_labels, translator
 
 from . import pdfread
-from .conftest import REPO
+from .conftest import MINIBOOK, REPO
 
 MM = 72 / 25.4
 
@@ -350,3 +350,26 @@ def test_contents_dot_leaders_follow_a_word_and_have_a_few_dots(
             assert not texts[0].startswith("."), (page, texts)  # a word before the dots
             assert texts[-2].count(".") >= 3, (page, texts)
     assert entries >= 5
+
+
+@pytest.mark.parametrize("book", ["book2024", "minibook_build"])
+def test_title_page_dates_and_bookmark(book: str, request: pytest.FixtureRequest) -> None:
+    """The title page writes the date as each language writes it in running text (as the
+    programme does: «20 сентября 2024 г.», not 20.09.2024), and is the first bookmark."""
+    import pikepdf
+
+    out: Path = request.getfixturevalue(book)
+    sources, _ = load_sources(REPO / "sources" if book == "book2024" else MINIBOOK)
+    assert sources is not None
+    t = translator(load_labels(REPO / "styles"))
+    date = sources.book.date
+    title = " ".join(pdfread.text(out / "proceedings.pdf", 1).split())
+    for lang in sources.book.languages:
+        month = t("months", lang).split()[date.month - 1]
+        written = t("citation_date", lang).format(day=date.day, month=month, year=date.year)
+        assert written in title
+    assert date.strftime("%d.%m.%Y") not in title
+    with pikepdf.open(out / "proceedings.pdf") as pdf, pdf.open_outline() as outline:
+        first = outline.root[0]
+        assert first.title == sources.book.title[sources.book.languages[0]]
+        assert pdf.pages.index(pikepdf.Page(first.destination[0])) == 0
