@@ -19,7 +19,6 @@ from proceedings.diagnostics import Diagnostic, Diagnostics, error
 from proceedings.markup import find_citations
 from proceedings.model import (
     Book,
-    Citation,
     Paper,
     PaperFront,
     Participants,
@@ -29,7 +28,7 @@ from proceedings.model import (
     Sources,
     format_loc,
 )
-from proceedings.yamlsrc import Located, YamlError, parse_yaml
+from proceedings.yamlsrc import Located, YamlError, parse_yaml, printable
 
 M = TypeVar("M", bound=BaseModel)
 MAX_SOURCE_BYTES = 20 * 1024 * 1024
@@ -100,6 +99,10 @@ class _Reader:
         self.lines[display_path(path)] = dict(lines)
         return located
 
+    def parse_file(self, path: Path) -> Located | None:
+        text = self.read_text(path)
+        return None if text is None else self.parse(path, text)
+
     def validate(
         self, model: type[M], data: Any, path: Path, located: Located, prefix: tuple[Any, ...] = ()
     ) -> M | None:
@@ -158,11 +161,6 @@ def _is_union_tag(part: Any) -> bool:
 
 def _format_loc(loc: tuple[Any, ...]) -> str:
     return format_loc(tuple(printable(p) if isinstance(p, str) else p for p in loc)) or "(document)"
-
-
-def printable(text: str) -> str:
-    """Text for a one-line diagnostic: a key such as ``"a\\nb"`` must not break the line."""
-    return text if text.isprintable() else repr(text)[1:-1]
 
 
 def _short(value: Any) -> str:
@@ -270,10 +268,10 @@ def load_sources(root: Path) -> tuple[Sources | None, Diagnostics]:
     if not root.is_dir():
         reader.error(root, 0, "sources folder not found", "missing-file")
         return None, reader.diags
-    book = _load_book(reader, root / "book.yaml")
+    book = _load_record(reader, root / "book.yaml", Book)
     people = _load_people(reader, root / "people.yaml")
-    programme = _load_optional(reader, root / "programme.yaml", Programme)
-    participants = _load_optional(reader, root / "participants.yaml", Participants)
+    programme = _load_record(reader, root / "programme.yaml", Programme, optional=True)
+    participants = _load_record(reader, root / "participants.yaml", Participants, optional=True)
     papers = _load_papers(reader, root / "papers")
     resolutions = _load_resolutions(reader, root / "resolution")
     if book is None or people is None or reader.diags.failed():
@@ -291,27 +289,10 @@ def load_sources(root: Path) -> tuple[Sources | None, Diagnostics]:
     return sources, reader.diags
 
 
-def _load_yaml_file(reader: _Reader, path: Path) -> Located | None:
-    text = reader.read_text(path)
-    if text is None:
+def _load_record(reader: _Reader, path: Path, model: type[M], *, optional: bool = False) -> M | None:
+    if optional and not path.exists():
         return None
-    return reader.parse(path, text)
-
-
-def _load_book(reader: _Reader, path: Path) -> Book | None:
-    located = _load_yaml_file(reader, path)
-    if located is None:
-        return None
-    if not isinstance(located.data, dict):
-        reader.error(path, 1, "book.yaml must be a mapping of fields", "type")
-        return None
-    return reader.validate(Book, located.data, path, located)
-
-
-def _load_optional(reader: _Reader, path: Path, model: type[M]) -> M | None:
-    if not path.exists():
-        return None
-    located = _load_yaml_file(reader, path)
+    located = reader.parse_file(path)
     if located is None:
         return None
     if not isinstance(located.data, dict):
@@ -321,7 +302,7 @@ def _load_optional(reader: _Reader, path: Path, model: type[M]) -> M | None:
 
 
 def _load_people(reader: _Reader, path: Path) -> dict[str, Person] | None:
-    located = _load_yaml_file(reader, path)
+    located = reader.parse_file(path)
     if located is None:
         return None
     data = located.data if located.data is not None else []
@@ -344,12 +325,8 @@ def _load_people(reader: _Reader, path: Path) -> dict[str, Person] | None:
 def _load_papers(reader: _Reader, folder: Path) -> list[Paper]:
     if not folder.is_dir():
         return []
-    papers = []
-    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
-        paper = _load_paper(reader, sub)
-        if paper is not None:
-            papers.append(paper)
-    return papers
+    papers = (_load_paper(reader, sub) for sub in sorted(folder.iterdir()) if sub.is_dir())
+    return [paper for paper in papers if paper is not None]
 
 
 def _read_markdown(reader: _Reader, path: Path) -> tuple[Located, str, int] | None:
@@ -412,14 +389,11 @@ def _load_paper(reader: _Reader, folder: Path) -> Paper | None:
             path, line, f"id '{front.id}' differs from the folder name '{folder.name}'", "paper-id"
         )
         return None
-    citations = [
-        Citation(raw=c.raw, numbers=c.numbers, line=c.line) for c in find_citations(body, body_line)
-    ]
     fields = front.model_dump(exclude={"id"})
     try:
         return Paper(
             id=folder.name, path=display_path(path), body=body, body_line=body_line,
-            citations=citations, **fields,
+            citations=find_citations(body, body_line), **fields,
         )
     except ValidationError:
         reader.error(path, 0, f"folder name '{folder.name}' is not a valid paper id", "paper-id")

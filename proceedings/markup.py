@@ -26,6 +26,8 @@ from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from proceedings.model import Citation
+
 # A citation as authors print it: a number first, then numbers, ranges and locators.
 CITATION_RE = re.compile(r"\[(\d{1,4}(?:[^\[\]\n]{0,120}?))\](?![({])")
 _NUMBER_RE = re.compile(r"^\s*(\d{1,4})(?:\s*[-–]\s*(\d{1,4}))?(?=[^\d]|$)")
@@ -88,21 +90,14 @@ def citation_numbers(inner: str) -> tuple[int, ...]:
     return tuple(numbers)
 
 
-@dataclass(frozen=True)
-class FoundCitation:
-    raw: str
-    numbers: tuple[int, ...]
-    line: int
-
-
-def find_citations(body: str, first_line: int) -> list[FoundCitation]:
+def find_citations(body: str, first_line: int) -> list[Citation]:
     """Every numeric citation in a body, with its line in the source file."""
     found = []
     for offset, text in enumerate(body.splitlines()):
         for match in CITATION_RE.finditer(text):
             numbers = citation_numbers(match[1])
             if numbers:
-                found.append(FoundCitation(match[0], numbers, first_line + offset))
+                found.append(Citation(raw=match[0], numbers=numbers, line=first_line + offset))
     return found
 
 

@@ -23,6 +23,11 @@ _MAX_DEPTH = 64
 _MAX_NODES = 200_000
 
 
+def printable(text: str) -> str:
+    """Text for a one-line diagnostic: a key such as ``"a\\nb"`` must not break the line."""
+    return text if text.isprintable() else repr(text)[1:-1]
+
+
 class YamlError(Exception):
     """A YAML problem at a line of the document."""
 
@@ -157,11 +162,9 @@ class _Builder:
             if key == "<<":
                 raise YamlError(key_line, "merge keys (<<) are not allowed", "yaml-alias")
             if key in result:
-                shown = key if key.isprintable() else repr(key)[1:-1]  # one line per diagnostic
-                raise YamlError(key_line, f"duplicate key '{shown}'", "yaml-duplicate")
+                raise YamlError(key_line, f"duplicate key '{printable(key)}'", "yaml-duplicate")
             self.located.lines[(*path, key)] = key_line
             result[key] = self.build(value_node, (*path, key), depth + 1)
-            self.located.lines[(*path, key)] = key_line
         return result
 
     @staticmethod
