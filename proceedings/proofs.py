@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from proceedings.diagnostics import Diagnostic, Diagnostics, findings_key, read_findings, record_findings
-from proceedings.files import Inputs, recorded_inputs, write_atomic
+from proceedings.files import CACHE_FOLDER, Inputs, recorded_inputs, write_atomic
 from proceedings.layout.cache import discarded
 
 if TYPE_CHECKING:
@@ -49,8 +49,6 @@ CSV_COLUMNS = ("id", "lang", "title", "authors", "emails", "pages", "file")
 WATERMARK_DEGREES = 50
 # Bump when what is kept in the cache changes in a way the hashed inputs do not show.
 CACHE_VERSION = "1"
-# The build's cache folder, where every cached file is kept and pruned (``layout.cache``).
-CACHE_FOLDER = Path(".cache")
 STATE = "proofs.json"  # what the last run made, from what
 
 
@@ -164,10 +162,13 @@ def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date
         shown = date.strftime("%d.%m.%Y")
         langs = sorted({e["lang"] for e in entries})
         watermark_files = stamps.watermarks(langs, shown)
-        cover_files = stamps.covers({e["id"]: (views[e["id"]], e, _findings(diags, views[e["id"]].paper))
-                                     for e in entries}, shown)
-        citation_files = stamps.citations({e["id"]: (e["lang"], citation(sources, views[e["id"]], e, labels))
-                                           for e in entries})
+        cover_files = stamps.each("cover", "proof_cover.html.j2", "papers", {
+            e["id"]: {"view": views[e["id"]], "pages": folio_range(e["folios"]),
+                      "findings": _findings(diags, views[e["id"]].paper)}
+            for e in entries}, book=sources.book, date=shown)
+        citation_files = stamps.each("citation", "offprint_citation.html.j2", "citations", {
+            e["id"]: {"id": e["id"], "lang": e["lang"], "text": citation(sources, views[e["id"]], e, labels)}
+            for e in entries})
         result.rendered = stamps.rendered
         watermarks = {}
         for lang in langs:
@@ -370,7 +371,6 @@ class _Stamps:
         self.sources = sources
         self.size = size
         self.cache = cache
-        self.labels = labels
         self.t = translator(labels)
         self.env: Environment = make_environment(opts.styles / "templates")
         # The HTML holds everything else; the code turns it into the kept PDF.
@@ -415,8 +415,8 @@ class _Stamps:
         retag_fonts(pdf, salt)
         return pdf, layout.anchors
 
-    def _each(self, kind: str, template: str, salt: str, key: str,
-              items: dict[str, dict[str, Any]], **context: Any) -> dict[str, Path]:
+    def each(self, kind: str, template: str, key: str, items: dict[str, dict[str, Any]],
+             **context: Any) -> dict[str, Path]:
         """One stamp per item, the template given a list (``key``) of that item alone."""
         kept = {i: self._file(kind, self._html(template, **{key: [item]}, **context))
                 for i, item in items.items()}
@@ -427,7 +427,7 @@ class _Stamps:
         import pikepdf
 
         pdf, anchors = self._lay_out(self._html(template, **{key: [items[i] for i in missing]}, **context),
-                                     salt)
+                                     kind)
         with pdf:
             starts = [anchors[f"{kind}-{i}"] - 1 for i in missing] + [len(pdf.pages)]
             for n, i in enumerate(missing):
@@ -450,14 +450,3 @@ class _Stamps:
                 self.rendered.append(f"watermark:{lang}")
             files[lang] = path
         return files
-
-    def covers(self, papers: dict[str, tuple[PaperView, dict[str, Any], list[Diagnostic]]],
-               date: str) -> dict[str, Path]:
-        items = {i: {"view": view, "pages": folio_range(entry["folios"]), "findings": found}
-                 for i, (view, entry, found) in papers.items()}
-        return self._each("cover", "proof_cover.html.j2", "cover", "papers", items,
-                          book=self.sources.book, date=date)
-
-    def citations(self, texts: dict[str, tuple[str, str]]) -> dict[str, Path]:
-        items = {i: {"id": i, "lang": lang, "text": text} for i, (lang, text) in texts.items()}
-        return self._each("citation", "offprint_citation.html.j2", "citation", "citations", items)

@@ -193,12 +193,8 @@ def _by_paper(findings: list[Finding], sources: Sources | None) -> tuple[list[Gr
     papers: list[Group] = []
     if sources is not None:
         for paper in sources.ordered_papers():
-            authors = []
-            for author in paper.authors:
-                person = sources.people.get(author.person)
-                if person is not None:
-                    name = person.name(paper.lang)
-                    authors.append(f"{name.surname} {name.given}".strip() if name.given else name.surname)
+            authors = [sources.people[a.person].name(paper.lang).full
+                       for a in paper.authors if a.person in sources.people]
             group = Group(paper.id, paper.title or "(no title)", ", ".join(authors))
             groups[paper.path] = group
             papers.append(group)
