@@ -40,7 +40,6 @@ class Head:
     lang: str
 
 
-
 def possible_heads(parts: list[Part]) -> list[Head]:
     """Every head any page of these parts could carry, once, in a stable order.
 
@@ -89,25 +88,22 @@ def sheets(
     return Sheets(heads_pdf, head_pages, folio_pdfs=[jobs.cache / done[j.key].pdf_name for j in batch]), done
 
 
-def stamp_plan(placements: list[Placement]) -> dict[int, tuple[bool, Head | None]]:
-    """For every page that gets stamps: whether it has a folio, and its running head.
+def stamp_plan(placements: list[Placement]) -> dict[int, Head | None]:
+    """Every page that gets a folio, with its running head (None: none).
 
     As in the one-document book: the title pages carry their own, a part's opening
     page has a folio but no head, versos carry the book's head and rectos the part's.
     """
-    plan: dict[int, tuple[bool, Head | None]] = {}
+    plan: dict[int, Head | None] = {}
     for placement in placements:
         part = placement.part
         if part.fixed:
             continue
-        for page in range(placement.start, placement.end + 1):
-            head = None
-            lang = part.lang or ""
-            if page != placement.start:
-                verso = page % 2 == 0
-                text = part.book_head if verso else part.head
-                head = Head("verso" if verso else "recto", text, lang) if text else None
-            plan[page] = (True, head)
+        plan[placement.start] = None
+        for page in range(placement.start + 1, placement.end + 1):
+            verso = page % 2 == 0
+            text = part.book_head if verso else part.head
+            plan[page] = Head("verso" if verso else "recto", text, part.lang or "") if text else None
     return plan
 
 
@@ -219,7 +215,6 @@ class FolioTemplates:
         return form
 
 
-
 def stamp(book: pikepdf.Pdf, placements: list[Placement], sheets: Sheets,
           open_pdf: Callable[[Path], pikepdf.Pdf]) -> None:
     """Draw the running heads and folios over the book's pages (``open_pdf`` opens a
@@ -252,11 +247,9 @@ def stamp(book: pikepdf.Pdf, placements: list[Placement], sheets: Sheets,
             sheet, index = divmod(number - 1, FOLIOS_PER_SHEET)
             return form(f"folio{sheet}", folio_sheets[sheet], index)
 
-    for number, (has_folio, head) in sorted(plan.items()):
-        overlays = []
+    for number, head in sorted(plan.items()):
         # Names carry the folio or the head sheet's page: one name, one form, in the whole book.
-        if has_folio:
-            overlays.append(Overlay(f"StampFolio{number}", folio(number)))
+        overlays = [Overlay(f"StampFolio{number}", folio(number))]
         if head is not None:
             index = sheets.head_pages[head]
             overlays.append(Overlay(f"StampHead{index}", form("head", heads, index)))
