@@ -388,11 +388,12 @@ class _Stamps:
 
     def _file(self, kind: str, html: str) -> tuple[str, Path | None]:
         """The name the stamp of ``html`` is kept under, and its file if the cache holds it
-        intact (``layout.cache.sealed_file``)."""
-        from proceedings.layout.cache import sealed_file
+        intact (``layout.cache.sealed``)."""
+        from proceedings.layout.cache import sealed
 
         stem = f"{kind}-{_hash(self.common, kind, html)}"
-        return stem, sealed_file(self.cache, stem, ".pdf", self.listed)
+        found = sealed(self.cache, stem, ".pdf", self.listed)
+        return stem, found[0] if found else None
 
     def _keep(self, stem: str, pdf: pikepdf.Pdf) -> Path:
         from proceedings.layout.cache import seal

@@ -65,7 +65,7 @@ def assembled(assembly: Assembly, cache: Path, fonts: Path, common: str) -> tupl
     stem = book_stem(assembly.recipe(common))
     kept = sealed(cache, stem, ".pdf")
     if kept is not None:
-        return kept, True
+        return kept[1], True
     pdf = assemble(assembly, cache, fonts)
     pages = assembly.placements[-1].end if assembly.placements else 0
     if pdf_problem(pdf, pages) is not None:
