@@ -11,6 +11,7 @@ import contextlib
 import gc
 import hashlib
 import logging
+import logging.handlers
 import multiprocessing.util
 import os
 import re
@@ -98,26 +99,18 @@ def make_url_fetcher(allowed: list[Path], refused: list[str],
     return SourcesFetcher(allowed_protocols={"file", "data"}, timeout=1)
 
 
-class _Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @contextmanager
-def _captured_logs() -> Iterator[_Capture]:
+def _captured_logs() -> Iterator[list[logging.LogRecord]]:
     # WeasyPrint reports broken CSS and failed resources through logging, not
     # exceptions; turn them into diagnostics instead of letting them print.
     logger = logging.getLogger("weasyprint")
-    handler = _Capture()
+    handler = logging.handlers.BufferingHandler(sys.maxsize)  # never full: keeps every record
+    handler.setLevel(logging.WARNING)
     previous = logger.propagate
     logger.addHandler(handler)
     logger.propagate = False
     try:
-        yield handler
+        yield handler.buffer
     finally:
         logger.removeHandler(handler)
         logger.propagate = previous
@@ -190,10 +183,10 @@ def _style(stylesheets: list[Path], css_strings: tuple[str, ...], allowed: list[
     refused: list[str] = []
     fetcher = make_url_fetcher(allowed, refused)
     fonts = FontConfiguration()
-    with _captured_logs() as capture:
+    with _captured_logs() as records:
         css = [CSS(filename=str(p), font_config=fonts, url_fetcher=fetcher) for p in stylesheets]
         css += [CSS(string=text, font_config=fonts, url_fetcher=fetcher) for text in css_strings]
-    style = _Style(fonts, css, tuple(refused), tuple(r.getMessage() for r in capture.records))
+    style = _Style(fonts, css, tuple(refused), tuple(r.getMessage() for r in records))
     _forget_at_exit()
     _STYLES[key] = style
     while len(_STYLES) > _STYLES_KEPT:
@@ -217,7 +210,7 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
     refused = list(style.refused)
     too_large: list[tuple[str, str]] = []
     fetcher = make_url_fetcher(allowed, refused, too_large)
-    with _captured_logs() as capture:
+    with _captured_logs() as records:
         document = HTML(string=html, base_url=str(styles) + os.sep, url_fetcher=fetcher).render(
             stylesheets=style.css, font_config=style.fonts
         )
@@ -235,7 +228,7 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
               "the memory with", "image-too-large")
         for url, reason in dict.fromkeys(too_large)
     ]
-    messages = [*style.warnings, *(record.getMessage() for record in capture.records)]
+    messages = [*style.warnings, *(record.getMessage() for record in records)]
     diagnostics += [
         warning("styles", 0, message, "render")
         for message in messages
