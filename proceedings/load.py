@@ -233,20 +233,16 @@ def _normalize_references(raw: Any, located: Located) -> Any:
     return result
 
 
-def _normalize_table(raw: Any, index: int, located: Located) -> Any:
+def _cells(raw: Any) -> Any:
+    """A table with every cell given as text made a cell record."""
     if not isinstance(raw, dict):
         return raw
     table = dict(raw)
     for part in ("header", "rows", "footer"):
         rows = table.get(part)
         if isinstance(rows, list):
-            table[part] = [
-                [{"text": c} if isinstance(c, str) else c for c in row]
-                if isinstance(row, list)
-                else row
-                for row in rows
-            ]
-    table["line"] = located.line_of(("tables", index))
+            table[part] = [[{"text": c} if isinstance(c, str) else c for c in row] if isinstance(row, list)
+                           else row for row in rows]
     return table
 
 
@@ -377,8 +373,9 @@ def _load_paper(reader: _Reader, folder: Path) -> Paper | None:
     located, body, body_line = read
     data = dict(located.data)
     data["references"] = _normalize_references(data.get("references", []), located)
-    if isinstance(data.get("tables"), list):
-        data["tables"] = [_normalize_table(t, i, located) for i, t in enumerate(data["tables"])]
+    tables = data.get("tables", [])
+    data["tables"] = _with_lines([_cells(t) for t in tables] if isinstance(tables, list) else tables,
+                                 "tables", located)
     data["figures"] = _with_lines(data.get("figures", []), "figures", located)
     front = reader.validate(PaperFront, data, path, located)
     if front is None:
