@@ -256,24 +256,21 @@ def _split_footnotes(md: MarkdownIt, tokens: list[Token], env: EnvType) -> list[
     return kept
 
 
+def _html(source: str, env: dict[str, Any], alpha_lines: set[int]) -> str:
+    tokens = _ENGINE.parse(source, env)
+    _sanitize(tokens, alpha_lines)
+    return str(_ENGINE.renderer.render(_split_footnotes(_ENGINE, tokens, env), _ENGINE.options, env))
+
+
 def render_body(body: str, *, anchor_prefix: str, references: set[int]) -> list[Segment]:
     """Render a paper or resolution body to HTML segments split at its directives."""
     source, alpha_lines = prepare_source(body)
-    env: dict[str, Any] = {"anchor_prefix": anchor_prefix, "citable": references}
-    tokens = _ENGINE.parse(source, env)
-    _sanitize(tokens, alpha_lines)
-    tokens = _split_footnotes(_ENGINE, tokens, env)
-    html = _ENGINE.renderer.render(tokens, _ENGINE.options, env)
-    return split_segments(html)
+    return split_segments(_html(source, {"anchor_prefix": anchor_prefix, "citable": references}, alpha_lines))
 
 
 def render_inline(text: str) -> str:
     """Render a one-paragraph field (an abstract, a caption) without the <p> wrapper."""
-    env: dict[str, Any] = {}
-    tokens = _ENGINE.parse(text, env)
-    _sanitize(tokens, set())
-    tokens = _split_footnotes(_ENGINE, tokens, env)
-    html = str(_ENGINE.renderer.render(tokens, _ENGINE.options, env)).strip()
+    html = _html(text, {}, set()).strip()
     if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
     return html
