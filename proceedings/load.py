@@ -143,10 +143,8 @@ def schema_diagnostics(
             hint = _suggest(name, model, loc[:-1])
             found.append(error(path, line, f"unknown field '{where}'{hint}", "unknown-field"))
         else:
-            code = "type"
             last = str(loc[-1]) if loc else ""
-            if last in {"isbn", "orcid"}:
-                code = last
+            code = last if last in {"isbn", "orcid"} else "type"
             message = str(err["msg"]).removeprefix("Value error, ")
             value = err.get("input")
             shown = f" (got {_short(value)})" if code == "type" and not isinstance(value, dict) else ""
@@ -175,17 +173,15 @@ def _suggest(name: str, model: type[BaseModel], parent: tuple[Any, ...]) -> str:
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    current: Any = model
+    current: type[BaseModel] | None = model
     for part in loc:
-        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+        if isinstance(part, int) or current is None:
             continue
         field = current.model_fields.get(str(part))
         if field is None:
             return []
         current = _inner_model(field.annotation)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
+    return list(current.model_fields) if current is not None else []
 
 
 def _inner_model(annotation: Any) -> Any:
@@ -272,16 +268,8 @@ def load_sources(root: Path) -> tuple[Sources | None, Diagnostics]:
     resolutions = _load_resolutions(reader, root / "resolution")
     if book is None or people is None or reader.diags.failed():
         return None, reader.diags
-    sources = Sources(
-        root=display_path(root),
-        book=book,
-        people=people,
-        programme=programme,
-        participants=participants,
-        papers=papers,
-        resolutions=resolutions,
-        lines=reader.lines,
-    )
+    sources = Sources(root=display_path(root), book=book, people=people, programme=programme,
+                      participants=participants, papers=papers, resolutions=resolutions, lines=reader.lines)
     return sources, reader.diags
 
 
