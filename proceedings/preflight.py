@@ -46,8 +46,7 @@ def preflight(path: Path, opts: PreflightOptions) -> list[Diagnostic]:
         return [error(where, 0, f"cannot read the PDF: {exc.strerror}", "pdf-unreadable")]
     found = _structure(path)
     try:
-        reader = PdfReader(path)
-        pages = list(reader.pages)
+        pages = list(PdfReader(path).pages)
     except (PdfReadError, OSError, ValueError) as exc:
         return [*found, error(where, 0, f"cannot read the PDF: {exc}", "pdf-unreadable")]
     if opts.signature and len(pages) % opts.signature:
@@ -114,9 +113,7 @@ def _unembedded_fonts(resources: object, seen: set[int]) -> Iterator[str]:
 
 def _box(page: PageObject, key: str) -> list[float] | None:
     value = page.get(key)
-    if value is None:
-        return None
-    return [float(v) for v in value.get_object()]
+    return None if value is None else [float(v) for v in value.get_object()]
 
 
 def _check_boxes(where: str, number: int, page: PageObject) -> list[Diagnostic]:

@@ -124,9 +124,8 @@ class _Lines:
     def _read(self, path: Path) -> list[str]:
         try:
             resolved = path.resolve()
-            if self.root is None or not resolved.is_relative_to(self.root) or not resolved.is_file():
-                return []
-            if resolved.stat().st_size > MAX_SOURCE_BYTES:
+            if (self.root is None or not resolved.is_relative_to(self.root) or not resolved.is_file()
+                    or resolved.stat().st_size > MAX_SOURCE_BYTES):
                 return []
             # The same line split as the loader's: only "\n" ends a line.
             return resolved.read_text(encoding="utf-8", errors="replace").split("\n")
@@ -163,29 +162,17 @@ def report_html(
     if root is None and sources is not None:
         root = Path(sources.root)
     lines = _Lines(root)
-    findings = [
-        Finding(d, lines.get(d.path, d.line, d.message), f"f{i}") for i, d in enumerate(items, start=1)
-    ]
+    findings = [Finding(d, lines.get(d.path, d.line, d.message), f"f{i}") for i, d in enumerate(items, 1)]
     papers, others = _by_paper(findings, sources)
     counts = Counter(d.code for d in items)
-    by_code = [
-        CodeGroup(
-            code, counts[code], EXPLANATIONS.get(code, ""), [f for f in findings if f.diagnostic.code == code]
-        )
-        for code in sorted(counts)
-    ]
+    by_code = [CodeGroup(code, counts[code], EXPLANATIONS.get(code, ""),
+                         [f for f in findings if f.diagnostic.code == code]) for code in sorted(counts)]
     severities = Counter(d.severity for d in items)
     template = _environment(styles).get_template("check_report.html.j2")
     return template.render(
-        papers=papers,
-        others=others,
-        by_code=by_code,
-        total=len(items),
-        errors=severities[Severity.ERROR],
-        warnings=severities[Severity.WARNING],
-        notes=severities[Severity.NOTE],
-        root=str(root) if root is not None else "",
-    )
+        papers=papers, others=others, by_code=by_code, total=len(items), errors=severities[Severity.ERROR],
+        warnings=severities[Severity.WARNING], notes=severities[Severity.NOTE],
+        root=str(root) if root is not None else "")
 
 
 def _by_paper(findings: list[Finding], sources: Sources | None) -> tuple[list[Group], list[Group]]:
