@@ -117,10 +117,8 @@ def stored(cache: Path, digest: str, draft: bool = False) -> PartLayout | None:
     well_formed = (isinstance(layout.pages, int) and layout.pages > 0 and isinstance(layout.anchors, dict)
                    and all(isinstance(a, list) and len(a) == 3 for a in layout.anchors.values())
                    and isinstance(layout.bookmarks, list) and isinstance(layout.diagnostics, list))
-    if not well_formed:
-        return None
     # The PDF is checked when it is read (``intact``): a warm rebuild reads few of them.
-    return layout if draft or pdf.is_file() else None
+    return layout if well_formed and (draft or pdf.is_file()) else None
 
 
 class DamagedPart(Exception):

@@ -117,7 +117,7 @@ def _typeset(
         release_memory()  # the parts' HTML and what laying them out left behind
     pdf, sound = assembled(assembly, cache, settings.fonts, jobs.fingerprint.common)
     prune(cache, {layout.digest for layout in layouts.values()}, since=began)
-    diagnostics = [d for layout in layouts.values() for d in layout.diagnostic_objects()]
+    diagnostics = [Diagnostic.from_row(row) for layout in layouts.values() for row in layout.diagnostics]
     return Typeset(pdf, page_numbers(placements), pages, diagnostics, sound=sound)
 
 
