@@ -437,13 +437,10 @@ def parse_widths(array: Any) -> dict[int, float]:
         first = int(items[i])
         following = items[i + 1]
         if isinstance(following, int) or not hasattr(following, "__iter__"):
-            last, width = int(following), float(items[i + 2])
-            for cid in range(first, last + 1):
-                widths[cid] = width
+            widths.update(dict.fromkeys(range(first, int(following) + 1), float(items[i + 2])))
             i += 3
         else:
-            for offset, width in enumerate(following):
-                widths[first + offset] = float(width)
+            widths.update({first + offset: float(width) for offset, width in enumerate(following)})
             i += 2
     return widths
 

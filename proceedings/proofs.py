@@ -325,10 +325,8 @@ def _unchanged(opts: ProofOptions, cache: Path, key: str) -> ProofResult | None:
     """The last run's result, if it had the same inputs and its outputs are untouched."""
     try:
         state = json.loads((cache / STATE).read_text(encoding="utf-8"))
-        if state["key"] != key:
-            return None
         outputs: dict[str, list[int]] = state["outputs"]
-        if _outputs_now(opts.out, outputs) != outputs:
+        if state["key"] != key or _outputs_now(opts.out, outputs) != outputs:
             return None
         found = read_findings(opts.out, state["findings"])
         if found is None:

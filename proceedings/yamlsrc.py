@@ -66,8 +66,7 @@ def parse_yaml(text: str, first_line: int = 1) -> Located:
     located = Located(None)
     if node is None:
         return located
-    builder = _Builder(located, first_line)
-    located.data = builder.build(node, (), 0)
+    located.data = _Builder(located, first_line).build(node, (), 0)
     return located
 
 

@@ -79,11 +79,9 @@ def sheets(
     if read_part(templates, FolioTemplates.read) is not None:
         return Sheets(heads_pdf, head_pages, folio_templates=templates), {}
     # A style whose folios are not plain numbers: sheets of laid-out folios.
-    batch = []
-    for number in range(math.ceil(pages / FOLIOS_PER_SHEET)):
-        first = number * FOLIOS_PER_SHEET + 1
-        batch.append(jobs.template(f"stamps:folios:{number}", "stamps.html.j2", heads=[],
-                                   folios=list(range(first, first + FOLIOS_PER_SHEET))))
+    batch = [jobs.template(f"stamps:folios:{n}", "stamps.html.j2", heads=[],
+                           folios=list(range(n * FOLIOS_PER_SHEET + 1, (n + 1) * FOLIOS_PER_SHEET + 1)))
+             for n in range(math.ceil(pages / FOLIOS_PER_SHEET))]
     done = run(batch)
     return Sheets(heads_pdf, head_pages, folio_pdfs=[jobs.cache / done[j.key].pdf_name for j in batch]), done
 
