@@ -170,11 +170,9 @@ def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date
             e["id"]: {"id": e["id"], "lang": e["lang"], "text": citation(sources, views[e["id"]], e, labels)}
             for e in entries})
         result.rendered = stamps.rendered
-        watermarks = {}
-        for lang in langs:
-            pdf = open_pdf(watermark_files[lang])
-            words = f"{stamps.t('proof_watermark', lang)} {shown}"
-            watermarks[lang] = (page_form(pdf, degrees=WATERMARK_DEGREES), words)
+        watermarks = {lang: (page_form(open_pdf(path), degrees=WATERMARK_DEGREES),
+                             f"{stamps.t('proof_watermark', lang)} {shown}")
+                      for lang, path in watermark_files.items()}
         rows = []
         for entry in entries:
             view = views[entry["id"]]
