@@ -292,9 +292,5 @@ def split_segments(html: str) -> list[Segment]:
 
 def directives(body: str, first_line: int) -> list[tuple[str, str, int]]:
     """The ``::table``/``::figure`` directives of a body: (kind, id, line)."""
-    found = []
-    for offset, line in enumerate(body.splitlines()):
-        match = _DIRECTIVE_RE.match(line.strip())
-        if match:
-            found.append((match[1], match[2], first_line + offset))
-    return found
+    found = ((offset, _DIRECTIVE_RE.match(line.strip())) for offset, line in enumerate(body.splitlines()))
+    return [(match[1], match[2], first_line + offset) for offset, match in found if match]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import io
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -448,18 +449,10 @@ def parse_widths(array: Any) -> dict[int, float]:
 def build_widths(widths: dict[int, float]) -> list[Any]:
     """CID → width as a /W array of runs of consecutive CIDs."""
     result: list[Any] = []
-    run: list[float] = []
-    start = previous = -2
-    for cid in sorted(widths):
-        if cid != previous + 1 and run:
-            result += [start, run]
-            run = []
-        if not run:
-            start = cid
-        run.append(_width(widths[cid]))
-        previous = cid
-    if run:
-        result += [start, run]
+    # Consecutive CIDs keep one difference from their places in the sorted list.
+    for _, group in itertools.groupby(enumerate(sorted(widths)), lambda item: item[1] - item[0]):
+        run = [cid for _, cid in group]
+        result += [run[0], [_width(widths[cid]) for cid in run]]
     return result
 
 

@@ -117,11 +117,9 @@ def _box(page: PageObject, key: str) -> list[float] | None:
 
 
 def _check_boxes(where: str, number: int, page: PageObject) -> list[Diagnostic]:
-    found = []
     trim, bleed = _box(page, "/TrimBox"), _box(page, "/BleedBox")
-    for key, box in (("TrimBox", trim), ("BleedBox", bleed)):
-        if box is None:
-            found.append(error(where, 0, f"page {number}: no /{key}", "page-box"))
+    found = [error(where, 0, f"page {number}: no /{key}", "page-box")
+             for key, box in (("TrimBox", trim), ("BleedBox", bleed)) if box is None]
     if trim and bleed and not (bleed[0] <= trim[0] and bleed[1] <= trim[1]
                                and bleed[2] >= trim[2] and bleed[3] >= trim[3]):
         found.append(error(where, 0, f"page {number}: the BleedBox does not contain the TrimBox",
