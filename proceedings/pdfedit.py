@@ -50,17 +50,9 @@ _INLINE_IMAGE_END = re.compile(rb"\sEI(?=[\s]|$)")
 
 
 @dataclass(frozen=True)
-class Operand:
-    """One operand: a number, a name (with its slash), or anything else as ``None``."""
-
-    value: float | str | None
-    start: int
-
-
-@dataclass(frozen=True)
 class Operation:
     operator: str
-    operands: tuple[Operand, ...]
+    operands: tuple[float | str | None, ...]  # numbers, names (with their slash), else None
     start: int  # where the first operand (or the operator) begins
     end: int
 
@@ -86,8 +78,8 @@ def _skip_literal(data: bytes, pos: int) -> int:
 
 def operations(data: bytes) -> Iterator[Operation]:
     """The operations of a content stream, with their byte spans."""
-    operands: list[Operand] = []
-    pos, n = 0, len(data)
+    operands: list[float | str | None] = []
+    pos, n, first = 0, len(data), 0
     while pos < n:
         match = _TOKEN.match(data, pos)
         if match is None:  # a stray byte: skip it, as viewers do
@@ -97,18 +89,19 @@ def operations(data: bytes) -> Iterator[Operation]:
         pos = match.end()
         if kind == "space":
             continue
+        if not operands:
+            first = start
         if kind == "num":
-            operands.append(Operand(float(match[0]), start))
+            operands.append(float(match[0]))
         elif kind == "name":
-            operands.append(Operand(match[0].decode("latin-1"), start))
+            operands.append(match[0].decode("latin-1"))
         elif kind == "lit":
             pos = _skip_literal(data, start)
-            operands.append(Operand(None, start))
+            operands.append(None)
         elif kind in {"hex", "delim"}:
-            operands.append(Operand(None, start))
+            operands.append(None)
         else:
             operator = match[0].decode("latin-1")
-            first = operands[0].start if operands else start
             if operator == "ID":  # inline image data is binary: jump to its EI
                 end = _INLINE_IMAGE_END.search(data, pos)
                 pos = end.end() if end else n
@@ -134,10 +127,9 @@ def neutral_rgb_to_gray(data: bytes) -> bytes:
     for op in operations(data):
         if op.operator not in {"rg", "RG"} or len(op.operands) != 3:
             continue
-        values = [o.value for o in op.operands]
-        if not all(isinstance(v, float) for v in values) or len(set(values)) != 1:
+        if not all(isinstance(v, float) for v in op.operands) or len(set(op.operands)) != 1:
             continue
-        gray = values[0]
+        gray = op.operands[0]
         assert isinstance(gray, float)
         out += [data[last:op.start], _number(gray), b" g" if op.operator == "rg" else b" G"]
         last = op.end

@@ -174,8 +174,7 @@ def _walk(data: bytes, resources: DictionaryObject, ctm: Matrix, reasons: dict[s
     """Follow one content stream: its colours, and every image with the CTM it is drawn at."""
     stack: list[Matrix] = []
     for op in operations(data):
-        name = op.operator
-        values = [o.value for o in op.operands]
+        name, values = op.operator, op.operands
         if name == "q":
             stack.append(ctm)
         elif name == "Q":
