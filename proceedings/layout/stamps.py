@@ -129,10 +129,6 @@ class _FolioSide:
     place: int
     align: float
 
-    @property
-    def x(self) -> float:
-        return float(self.instructions[self.place].operands[4])
-
 
 class FolioTemplates:
     """Any folio, made from the folios 1 and 10 of each side and the digits' glyphs.
@@ -199,7 +195,7 @@ class FolioTemplates:
         extra = sum(self.advance[g] for g in glyphs) - self.advance[self.glyphs["1"]]
         instructions = list(side.instructions)
         matrix = list(instructions[side.place].operands)
-        matrix[4] = round(side.x - side.align * extra, 6)
+        matrix[4] = round(float(matrix[4]) - side.align * extra, 6)
         instructions[side.place] = pikepdf.ContentStreamInstruction(matrix, pikepdf.Operator("Tm"))
         items: list[Any] = []
         for glyph in glyphs:
