@@ -326,9 +326,7 @@ def pdf_problem(data: bytes, pages: int) -> str | None:
             count = len(pdf.pages)
     except (pikepdf.PdfError, ValueError, RuntimeError) as exc:
         return f"it does not open: {exc}"
-    if count != pages:
-        return f"{count} pages instead of {pages}"
-    return None
+    return f"{count} pages instead of {pages}" if count != pages else None
 
 
 def read_pdf(path: Path, read: Callable[[pikepdf.Pdf], T]) -> T:

@@ -92,12 +92,11 @@ def make_proofs(opts: ProofOptions) -> ProofResult:
         if done is not None:
             return done
     key = findings_key(opts.sources, inputs)
-    result = ProofResult(rebuilt=stale)
     sources, found = _rebuild(opts) if stale else _checked(opts, key)
     if stale:
         record_findings(opts.out, key, found)
     diags = Diagnostics(found)
-    result.diagnostics = diags
+    result = ProofResult(rebuilt=stale, diagnostics=diags)
     diags.raise_if_failed()
     assert sources is not None
     _cut(opts, sources, diags, date, cache, inputs, result)
