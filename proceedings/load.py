@@ -369,10 +369,8 @@ def _load_paper(reader: _Reader, folder: Path) -> Paper | None:
     if front is None:
         return None
     if front.id is not None and front.id != folder.name:
-        line = located.line_of(("id",))
-        reader.error(
-            path, line, f"id '{front.id}' differs from the folder name '{folder.name}'", "paper-id"
-        )
+        reader.error(path, located.line_of(("id",)),
+                     f"id '{front.id}' differs from the folder name '{folder.name}'", "paper-id")
         return None
     fields = front.model_dump(exclude={"id"})
     try:
