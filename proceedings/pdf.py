@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import gc
 import hashlib
 import logging
@@ -17,7 +18,6 @@ import os
 import re
 import sys
 import urllib.parse
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -126,15 +126,8 @@ class _Style:
     warnings: tuple[str, ...]
 
 
-# A process lays out many parts with the same stylesheets: they are parsed and their
-# fonts loaded once, not once per part. Keyed by the stylesheets' text and the files
-# they refer to, so an edited style or font is read again.
-_STYLES: OrderedDict[str, _Style] = OrderedDict()
-_STYLES_KEPT = 4
-
-
 def _forget_styles() -> None:
-    _STYLES.clear()
+    _parsed_style.cache_clear()
     gc.collect()  # WeasyPrint's objects hold the fonts in reference cycles
 
 
@@ -173,25 +166,27 @@ def _style_key(stylesheets: list[Path], css_strings: tuple[str, ...], allowed: l
 
 
 def _style(stylesheets: list[Path], css_strings: tuple[str, ...], allowed: list[Path]) -> _Style:
+    # A process lays out many parts with the same stylesheets: they are parsed and their
+    # fonts loaded once, not once per part. Keyed by the stylesheets' text and the files
+    # they refer to, so an edited style or font is read again.
+    return _parsed_style(_style_key(stylesheets, css_strings, allowed), tuple(stylesheets), css_strings,
+                         tuple(allowed))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_style(_key: str, stylesheets: tuple[Path, ...], css_strings: tuple[str, ...],
+                  allowed: tuple[Path, ...]) -> _Style:
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 
-    key = _style_key(stylesheets, css_strings, allowed)
-    if key in _STYLES:
-        _STYLES.move_to_end(key)
-        return _STYLES[key]
     refused: list[str] = []
-    fetcher = make_url_fetcher(allowed, refused)
+    fetcher = make_url_fetcher(list(allowed), refused)
     fonts = FontConfiguration()
     with _captured_logs() as records:
         css = [CSS(filename=str(p), font_config=fonts, url_fetcher=fetcher) for p in stylesheets]
         css += [CSS(string=text, font_config=fonts, url_fetcher=fetcher) for text in css_strings]
-    style = _Style(fonts, css, tuple(refused), tuple(r.getMessage() for r in records))
     _forget_at_exit()
-    _STYLES[key] = style
-    while len(_STYLES) > _STYLES_KEPT:
-        _STYLES.popitem(last=False)
-    return style
+    return _Style(fonts, css, tuple(refused), tuple(r.getMessage() for r in records))
 
 
 def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[Path],
