@@ -45,15 +45,8 @@ def possible_heads(parts: list[Part]) -> list[Head]:
 
     Known before anything is laid out, so the head sheet is laid out alongside the parts.
     """
-    heads = set()
-    for part in parts:
-        if part.fixed:
-            continue
-        lang = part.lang or ""
-        if part.head:
-            heads.add(Head("recto", part.head, lang))
-        if part.book_head:
-            heads.add(Head("verso", part.book_head, lang))
+    heads = {Head(side, text, part.lang or "") for part in parts if not part.fixed
+             for side, text in (("recto", part.head), ("verso", part.book_head)) if text}
     return sorted(heads, key=lambda h: (h.side, h.lang, h.text))
 
 
