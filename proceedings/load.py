@@ -65,10 +65,8 @@ class _Reader:
                 self.error(path, 0, "not a regular file (a folder, pipe or device)", "io")
                 return None
             if not path.resolve().is_relative_to(self.root.resolve()):
-                self.error(
-                    path, 0, "a symbolic link to a file outside the sources folder; "
-                    "copy the file in instead", "refused-url",
-                )
+                self.error(path, 0, "a symbolic link to a file outside the sources folder; copy the file in "
+                           "instead", "refused-url")
                 return None
             if info.st_size > MAX_SOURCE_BYTES:
                 self.error(path, 0, "file is larger than 20 MB", "too-large")
@@ -325,10 +323,8 @@ def _read_markdown(reader: _Reader, path: Path) -> tuple[Located, str, int] | No
     too_long = _long_paragraph(body, body_line)
     if too_long is not None:
         line, size = too_long
-        reader.error(
-            path, line, f"paragraph of {size:,} characters; the limit is "
-            f"{MAX_PARAGRAPH_CHARS:,}: split it with blank lines", "too-large",
-        )
+        reader.error(path, line, f"paragraph of {size:,} characters; the limit is {MAX_PARAGRAPH_CHARS:,}: "
+                     "split it with blank lines", "too-large")
         return None
     located = reader.parse(path, front, first_line=2)
     if located is None:

@@ -207,8 +207,7 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
     fetcher = make_url_fetcher(allowed, refused, too_large)
     with _captured_logs() as records:
         document = HTML(string=html, base_url=str(styles) + os.sep, url_fetcher=fetcher).render(
-            stylesheets=style.css, font_config=style.fonts
-        )
+            stylesheets=style.css, font_config=style.fonts)
     anchors: dict[str, int] = {}
     for number, page in enumerate(document.pages, 1):
         for name in page.anchors:

@@ -16,6 +16,7 @@ match the last run's, with its outputs still in place, ends after hashing them.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -246,11 +247,9 @@ def _write(pdf: pikepdf.Pdf, path: Path, result: ProofResult) -> Path:
 
 def _write_bytes(path: Path, data: bytes, result: ProofResult) -> None:
     # An unchanged file keeps its date, so the editor sees which proofs to send again.
-    try:
+    with contextlib.suppress(OSError):
         if path.stat().st_size == len(data) and path.read_bytes() == data:
             return
-    except OSError:
-        pass
     write_atomic(path, data)
     result.written.append(path)
 
