@@ -168,7 +168,9 @@ def report_html(
     by_code = [CodeGroup(code, counts[code], EXPLANATIONS.get(code, ""),
                          [f for f in findings if f.diagnostic.code == code]) for code in sorted(counts)]
     severities = Counter(d.severity for d in items)
-    template = _environment(styles).get_template("check_report.html.j2")
+    env = Environment(loader=FileSystemLoader(styles / "templates"), autoescape=True,
+                      undefined=StrictUndefined, keep_trailing_newline=True)
+    template = env.get_template("check_report.html.j2")
     return template.render(
         papers=papers, others=others, by_code=by_code, total=len(items), errors=severities[Severity.ERROR],
         warnings=severities[Severity.WARNING], notes=severities[Severity.NOTE],
@@ -191,15 +193,6 @@ def _by_paper(findings: list[Finding], sources: Sources | None) -> tuple[list[Gr
         group = groups.get(path) or others.setdefault(path, Group(path, path))
         group.findings.append(finding)
     return [g for g in papers if g.findings], list(others.values())
-
-
-def _environment(styles: Path) -> Environment:
-    return Environment(
-        loader=FileSystemLoader(styles / "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-    )
 
 
 def write_report(
