@@ -132,7 +132,7 @@ def schema_diagnostics(
     for err in exc.errors():
         loc = tuple(part for part in err["loc"] if not _is_union_tag(part))
         line = located.line_of((*prefix, *loc))
-        where = _format_loc(loc)
+        where = format_loc(tuple(printable(p) if isinstance(p, str) else p for p in loc)) or "(document)"
         kind = err["type"]
         if kind == "missing":
             found.append(error(path, line, f"missing required field '{where}'", "missing-field"))
@@ -153,10 +153,6 @@ def schema_diagnostics(
 def _is_union_tag(part: Any) -> bool:
     # pydantic adds the member type's name to locations inside unions, e.g. "str".
     return isinstance(part, str) and (part in {"str", "int", "bool"} or "[" in part)
-
-
-def _format_loc(loc: tuple[Any, ...]) -> str:
-    return format_loc(tuple(printable(p) if isinstance(p, str) else p for p in loc)) or "(document)"
 
 
 def _short(value: Any) -> str:
