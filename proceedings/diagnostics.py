@@ -12,7 +12,7 @@ from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Any
 
-from proceedings.files import Inputs, sealed_text, touch, unsealed, write_atomic
+from proceedings.files import CACHE_FOLDER, Inputs, sealed_text, touch, unsealed, write_atomic
 
 LAYOUT = "layout-"  # the codes of the layout audit, which --strict alone does not fail on
 
@@ -151,9 +151,6 @@ class BuildError(Exception):
 
 # Findings kept between runs: a build keeps what it found, and the proofs list it
 # without checking again.
-
-# The output folder's cache, where every cached file is kept (``layout.cache``).
-FINDINGS_FOLDER = Path(".cache")
 CACHE_VERSION = "1"  # of the findings' file form
 
 
@@ -172,12 +169,12 @@ def record_findings(out: Path, key: str, found: Iterable[Diagnostic]) -> None:
     """Keep what the checks found (loading included) for the proofs made in ``out``."""
     rows = json.dumps([d.row() for d in found], ensure_ascii=False)
     # Sealed: the build's gate trusts these findings, so a damaged file must not pass.
-    write_atomic(out / FINDINGS_FOLDER / f"findings-{key}.json", sealed_text(rows.encode()))
+    write_atomic(out / CACHE_FOLDER / f"findings-{key}.json", sealed_text(rows.encode()))
 
 
 def read_findings(out: Path, key: str) -> list[Diagnostic] | None:
     """The findings kept under ``key`` in ``out``, or None."""
-    path = out / FINDINGS_FOLDER / f"findings-{key}.json"
+    path = out / CACHE_FOLDER / f"findings-{key}.json"
     try:
         text = unsealed(path.read_bytes())
         if text is None:  # damaged: check again

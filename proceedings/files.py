@@ -207,7 +207,9 @@ class Inputs:
         return hashlib.sha256(f"{self.code} {self.sources} {self.style}".encode()).hexdigest()[:40]
 
 
-BUILT = Path(".cache") / "built.json"  # under the output folder: the inputs of its book
+# Under the output folder: every cached file, kept and pruned by ``layout.cache``.
+CACHE_FOLDER = Path(".cache")
+BUILT = CACHE_FOLDER / "built.json"  # the inputs of the output folder's book
 
 
 def record_inputs(out: Path, inputs: Inputs) -> None:

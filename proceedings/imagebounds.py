@@ -71,17 +71,13 @@ def raster_size(source: Path | bytes) -> tuple[int, int] | None:
         # Pillow's own warning (meant for servers) must not reach the editor's terminal.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            image = _open(source if isinstance(source, Path) else io.BytesIO(source))
-        except UnidentifiedImageError:
-            return None
-        except Exception as exc:  # Pillow raises many types for undecodable data
-            raise Unreadable(str(exc) or type(exc).__name__) from exc
-        try:
-            with image:
+            with _open(source if isinstance(source, Path) else io.BytesIO(source)) as image:
                 size = image.size
                 if size[0] * size[1] <= MAX_PIXELS:
                     image.verify()  # reads the data through, so a truncated file fails here
-        except Exception as exc:
+        except UnidentifiedImageError:
+            return None
+        except Exception as exc:  # Pillow raises many types for undecodable data
             raise Unreadable(str(exc) or type(exc).__name__) from exc
     return size
 

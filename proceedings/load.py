@@ -19,7 +19,6 @@ from proceedings.diagnostics import Diagnostic, Diagnostics, error
 from proceedings.markup import find_citations
 from proceedings.model import (
     Book,
-    Citation,
     Paper,
     PaperFront,
     Participants,
@@ -29,7 +28,7 @@ from proceedings.model import (
     Sources,
     format_loc,
 )
-from proceedings.yamlsrc import Located, YamlError, parse_yaml
+from proceedings.yamlsrc import Located, YamlError, parse_yaml, printable
 
 M = TypeVar("M", bound=BaseModel)
 MAX_SOURCE_BYTES = 20 * 1024 * 1024
@@ -66,10 +65,8 @@ class _Reader:
                 self.error(path, 0, "not a regular file (a folder, pipe or device)", "io")
                 return None
             if not path.resolve().is_relative_to(self.root.resolve()):
-                self.error(
-                    path, 0, "a symbolic link to a file outside the sources folder; "
-                    "copy the file in instead", "refused-url",
-                )
+                self.error(path, 0, "a symbolic link to a file outside the sources folder; copy the file in "
+                           "instead", "refused-url")
                 return None
             if info.st_size > MAX_SOURCE_BYTES:
                 self.error(path, 0, "file is larger than 20 MB", "too-large")
@@ -99,6 +96,10 @@ class _Reader:
             return None
         self.lines[display_path(path)] = dict(lines)
         return located
+
+    def parse_file(self, path: Path) -> Located | None:
+        text = self.read_text(path)
+        return None if text is None else self.parse(path, text)
 
     def validate(
         self, model: type[M], data: Any, path: Path, located: Located, prefix: tuple[Any, ...] = ()
@@ -131,7 +132,7 @@ def schema_diagnostics(
     for err in exc.errors():
         loc = tuple(part for part in err["loc"] if not _is_union_tag(part))
         line = located.line_of((*prefix, *loc))
-        where = _format_loc(loc)
+        where = format_loc(tuple(printable(p) if isinstance(p, str) else p for p in loc)) or "(document)"
         kind = err["type"]
         if kind == "missing":
             found.append(error(path, line, f"missing required field '{where}'", "missing-field"))
@@ -140,10 +141,8 @@ def schema_diagnostics(
             hint = _suggest(name, model, loc[:-1])
             found.append(error(path, line, f"unknown field '{where}'{hint}", "unknown-field"))
         else:
-            code = "type"
             last = str(loc[-1]) if loc else ""
-            if last in {"isbn", "orcid"}:
-                code = last
+            code = last if last in {"isbn", "orcid"} else "type"
             message = str(err["msg"]).removeprefix("Value error, ")
             value = err.get("input")
             shown = f" (got {_short(value)})" if code == "type" and not isinstance(value, dict) else ""
@@ -154,15 +153,6 @@ def schema_diagnostics(
 def _is_union_tag(part: Any) -> bool:
     # pydantic adds the member type's name to locations inside unions, e.g. "str".
     return isinstance(part, str) and (part in {"str", "int", "bool"} or "[" in part)
-
-
-def _format_loc(loc: tuple[Any, ...]) -> str:
-    return format_loc(tuple(printable(p) if isinstance(p, str) else p for p in loc)) or "(document)"
-
-
-def printable(text: str) -> str:
-    """Text for a one-line diagnostic: a key such as ``"a\\nb"`` must not break the line."""
-    return text if text.isprintable() else repr(text)[1:-1]
 
 
 def _short(value: Any) -> str:
@@ -177,17 +167,15 @@ def _suggest(name: str, model: type[BaseModel], parent: tuple[Any, ...]) -> str:
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    current: Any = model
+    current: type[BaseModel] | None = model
     for part in loc:
-        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+        if isinstance(part, int) or current is None:
             continue
         field = current.model_fields.get(str(part))
         if field is None:
             return []
         current = _inner_model(field.annotation)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
+    return list(current.model_fields) if current is not None else []
 
 
 def _inner_model(annotation: Any) -> Any:
@@ -235,20 +223,16 @@ def _normalize_references(raw: Any, located: Located) -> Any:
     return result
 
 
-def _normalize_table(raw: Any, index: int, located: Located) -> Any:
+def _cells(raw: Any) -> Any:
+    """A table with every cell given as text made a cell record."""
     if not isinstance(raw, dict):
         return raw
     table = dict(raw)
     for part in ("header", "rows", "footer"):
         rows = table.get(part)
         if isinstance(rows, list):
-            table[part] = [
-                [{"text": c} if isinstance(c, str) else c for c in row]
-                if isinstance(row, list)
-                else row
-                for row in rows
-            ]
-    table["line"] = located.line_of(("tables", index))
+            table[part] = [[{"text": c} if isinstance(c, str) else c for c in row] if isinstance(row, list)
+                           else row for row in rows]
     return table
 
 
@@ -270,48 +254,23 @@ def load_sources(root: Path) -> tuple[Sources | None, Diagnostics]:
     if not root.is_dir():
         reader.error(root, 0, "sources folder not found", "missing-file")
         return None, reader.diags
-    book = _load_book(reader, root / "book.yaml")
+    book = _load_record(reader, root / "book.yaml", Book)
     people = _load_people(reader, root / "people.yaml")
-    programme = _load_optional(reader, root / "programme.yaml", Programme)
-    participants = _load_optional(reader, root / "participants.yaml", Participants)
+    programme = _load_record(reader, root / "programme.yaml", Programme, optional=True)
+    participants = _load_record(reader, root / "participants.yaml", Participants, optional=True)
     papers = _load_papers(reader, root / "papers")
     resolutions = _load_resolutions(reader, root / "resolution")
     if book is None or people is None or reader.diags.failed():
         return None, reader.diags
-    sources = Sources(
-        root=display_path(root),
-        book=book,
-        people=people,
-        programme=programme,
-        participants=participants,
-        papers=papers,
-        resolutions=resolutions,
-        lines=reader.lines,
-    )
+    sources = Sources(root=display_path(root), book=book, people=people, programme=programme,
+                      participants=participants, papers=papers, resolutions=resolutions, lines=reader.lines)
     return sources, reader.diags
 
 
-def _load_yaml_file(reader: _Reader, path: Path) -> Located | None:
-    text = reader.read_text(path)
-    if text is None:
+def _load_record(reader: _Reader, path: Path, model: type[M], *, optional: bool = False) -> M | None:
+    if optional and not path.exists():
         return None
-    return reader.parse(path, text)
-
-
-def _load_book(reader: _Reader, path: Path) -> Book | None:
-    located = _load_yaml_file(reader, path)
-    if located is None:
-        return None
-    if not isinstance(located.data, dict):
-        reader.error(path, 1, "book.yaml must be a mapping of fields", "type")
-        return None
-    return reader.validate(Book, located.data, path, located)
-
-
-def _load_optional(reader: _Reader, path: Path, model: type[M]) -> M | None:
-    if not path.exists():
-        return None
-    located = _load_yaml_file(reader, path)
+    located = reader.parse_file(path)
     if located is None:
         return None
     if not isinstance(located.data, dict):
@@ -321,7 +280,7 @@ def _load_optional(reader: _Reader, path: Path, model: type[M]) -> M | None:
 
 
 def _load_people(reader: _Reader, path: Path) -> dict[str, Person] | None:
-    located = _load_yaml_file(reader, path)
+    located = reader.parse_file(path)
     if located is None:
         return None
     data = located.data if located.data is not None else []
@@ -344,12 +303,8 @@ def _load_people(reader: _Reader, path: Path) -> dict[str, Person] | None:
 def _load_papers(reader: _Reader, folder: Path) -> list[Paper]:
     if not folder.is_dir():
         return []
-    papers = []
-    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
-        paper = _load_paper(reader, sub)
-        if paper is not None:
-            papers.append(paper)
-    return papers
+    papers = (_load_paper(reader, sub) for sub in sorted(folder.iterdir()) if sub.is_dir())
+    return [paper for paper in papers if paper is not None]
 
 
 def _read_markdown(reader: _Reader, path: Path) -> tuple[Located, str, int] | None:
@@ -364,10 +319,8 @@ def _read_markdown(reader: _Reader, path: Path) -> tuple[Located, str, int] | No
     too_long = _long_paragraph(body, body_line)
     if too_long is not None:
         line, size = too_long
-        reader.error(
-            path, line, f"paragraph of {size:,} characters; the limit is "
-            f"{MAX_PARAGRAPH_CHARS:,}: split it with blank lines", "too-large",
-        )
+        reader.error(path, line, f"paragraph of {size:,} characters; the limit is {MAX_PARAGRAPH_CHARS:,}: "
+                     "split it with blank lines", "too-large")
         return None
     located = reader.parse(path, front, first_line=2)
     if located is None:
@@ -400,26 +353,22 @@ def _load_paper(reader: _Reader, folder: Path) -> Paper | None:
     located, body, body_line = read
     data = dict(located.data)
     data["references"] = _normalize_references(data.get("references", []), located)
-    if isinstance(data.get("tables"), list):
-        data["tables"] = [_normalize_table(t, i, located) for i, t in enumerate(data["tables"])]
+    tables = data.get("tables", [])
+    data["tables"] = _with_lines([_cells(t) for t in tables] if isinstance(tables, list) else tables,
+                                 "tables", located)
     data["figures"] = _with_lines(data.get("figures", []), "figures", located)
     front = reader.validate(PaperFront, data, path, located)
     if front is None:
         return None
     if front.id is not None and front.id != folder.name:
-        line = located.line_of(("id",))
-        reader.error(
-            path, line, f"id '{front.id}' differs from the folder name '{folder.name}'", "paper-id"
-        )
+        reader.error(path, located.line_of(("id",)),
+                     f"id '{front.id}' differs from the folder name '{folder.name}'", "paper-id")
         return None
-    citations = [
-        Citation(raw=c.raw, numbers=c.numbers, line=c.line) for c in find_citations(body, body_line)
-    ]
     fields = front.model_dump(exclude={"id"})
     try:
         return Paper(
             id=folder.name, path=display_path(path), body=body, body_line=body_line,
-            citations=citations, **fields,
+            citations=find_citations(body, body_line), **fields,
         )
     except ValidationError:
         reader.error(path, 0, f"folder name '{folder.name}' is not a valid paper id", "paper-id")

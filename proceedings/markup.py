@@ -26,6 +26,8 @@ from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from proceedings.model import Citation
+
 # A citation as authors print it: a number first, then numbers, ranges and locators.
 CITATION_RE = re.compile(r"\[(\d{1,4}(?:[^\[\]\n]{0,120}?))\](?![({])")
 _NUMBER_RE = re.compile(r"^\s*(\d{1,4})(?:\s*[-–]\s*(\d{1,4}))?(?=[^\d]|$)")
@@ -88,21 +90,14 @@ def citation_numbers(inner: str) -> tuple[int, ...]:
     return tuple(numbers)
 
 
-@dataclass(frozen=True)
-class FoundCitation:
-    raw: str
-    numbers: tuple[int, ...]
-    line: int
-
-
-def find_citations(body: str, first_line: int) -> list[FoundCitation]:
+def find_citations(body: str, first_line: int) -> list[Citation]:
     """Every numeric citation in a body, with its line in the source file."""
     found = []
     for offset, text in enumerate(body.splitlines()):
         for match in CITATION_RE.finditer(text):
             numbers = citation_numbers(match[1])
             if numbers:
-                found.append(FoundCitation(match[0], numbers, first_line + offset))
+                found.append(Citation(raw=match[0], numbers=numbers, line=first_line + offset))
     return found
 
 
@@ -273,6 +268,15 @@ def _split_footnotes(md: MarkdownIt, tokens: list[Token], env: EnvType) -> list[
     return kept
 
 
+def _html(source: str, env: dict[str, Any], alpha_lines: dict[int, str],
+          first_line: int | None = None) -> str:
+    tokens = _ENGINE.parse(source, env)
+    _sanitize(tokens, alpha_lines)
+    if first_line is not None:
+        _mark_lines(tokens, first_line)
+    return str(_ENGINE.renderer.render(_split_footnotes(_ENGINE, tokens, env), _ENGINE.options, env))
+
+
 def render_body(body: str, *, anchor_prefix: str, references: set[int], first_line: int = 1) -> list[Segment]:
     """Render a paper or resolution body to HTML segments split at its directives.
 
@@ -281,22 +285,13 @@ def render_body(body: str, *, anchor_prefix: str, references: set[int], first_li
     line laid out badly there.
     """
     source, alpha_lines = prepare_source(body)
-    env: dict[str, Any] = {"anchor_prefix": anchor_prefix, "citable": references}
-    tokens = _ENGINE.parse(source, env)
-    _sanitize(tokens, alpha_lines)
-    _mark_lines(tokens, first_line)
-    tokens = _split_footnotes(_ENGINE, tokens, env)
-    html = _ENGINE.renderer.render(tokens, _ENGINE.options, env)
-    return split_segments(html)
+    env = {"anchor_prefix": anchor_prefix, "citable": references}
+    return split_segments(_html(source, env, alpha_lines, first_line))
 
 
 def render_inline(text: str) -> str:
     """Render a one-paragraph field (an abstract, a caption) without the <p> wrapper."""
-    env: dict[str, Any] = {}
-    tokens = _ENGINE.parse(text, env)
-    _sanitize(tokens, {})
-    tokens = _split_footnotes(_ENGINE, tokens, env)
-    html = str(_ENGINE.renderer.render(tokens, _ENGINE.options, env)).strip()
+    html = _html(text, {}, {}).strip()
     if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
     return html
@@ -318,9 +313,5 @@ def split_segments(html: str) -> list[Segment]:
 
 def directives(body: str, first_line: int) -> list[tuple[str, str, int]]:
     """The ``::table``/``::figure`` directives of a body: (kind, id, line)."""
-    found = []
-    for offset, line in enumerate(body.splitlines()):
-        match = _DIRECTIVE_RE.match(line.strip())
-        if match:
-            found.append((match[1], match[2], first_line + offset))
-    return found
+    found = ((offset, _DIRECTIVE_RE.match(line.strip())) for offset, line in enumerate(body.splitlines()))
+    return [(match[1], match[2], first_line + offset) for offset, match in found if match]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
@@ -20,15 +20,7 @@ NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 Localized = dict[Lang, str]
 
 PartKind = Literal["title", "contents", "programme", "participants", "papers", "resolution", "index"]
-DEFAULT_PARTS: tuple[PartKind, ...] = (
-    "title",
-    "contents",
-    "programme",
-    "participants",
-    "papers",
-    "resolution",
-    "index",
-)
+DEFAULT_PARTS: tuple[PartKind, ...] = get_args(PartKind)  # every part, in the order above
 TrimName = Literal["A4", "A5", "60x84/16"]
 
 

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import gc
 import hashlib
 import logging
+import logging.handlers
 import multiprocessing.util
 import os
 import re
 import sys
 import urllib.parse
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -99,26 +100,18 @@ def make_url_fetcher(allowed: list[Path], refused: list[str],
     return SourcesFetcher(allowed_protocols={"file", "data"}, timeout=1)
 
 
-class _Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @contextmanager
-def _captured_logs() -> Iterator[_Capture]:
+def _captured_logs() -> Iterator[list[logging.LogRecord]]:
     # WeasyPrint reports broken CSS and failed resources through logging, not
     # exceptions; turn them into diagnostics instead of letting them print.
     logger = logging.getLogger("weasyprint")
-    handler = _Capture()
+    handler = logging.handlers.BufferingHandler(sys.maxsize)  # never full: keeps every record
+    handler.setLevel(logging.WARNING)
     previous = logger.propagate
     logger.addHandler(handler)
     logger.propagate = False
     try:
-        yield handler
+        yield handler.buffer
     finally:
         logger.removeHandler(handler)
         logger.propagate = previous
@@ -137,15 +130,8 @@ class _Style:
     warnings: tuple[str, ...]
 
 
-# A process lays out many parts with the same stylesheets: they are parsed and their
-# fonts loaded once, not once per part. Keyed by the stylesheets' text and the files
-# they refer to, so an edited style or font is read again.
-_STYLES: OrderedDict[str, _Style] = OrderedDict()
-_STYLES_KEPT = 4
-
-
 def _forget_styles() -> None:
-    _STYLES.clear()
+    _parsed_style.cache_clear()
     gc.collect()  # WeasyPrint's objects hold the fonts in reference cycles
 
 
@@ -184,29 +170,31 @@ def _style_key(stylesheets: list[Path], css_strings: tuple[str, ...], allowed: l
 
 
 def _style(stylesheets: list[Path], css_strings: tuple[str, ...], allowed: list[Path]) -> _Style:
+    # A process lays out many parts with the same stylesheets: they are parsed and their
+    # fonts loaded once, not once per part. Keyed by the stylesheets' text and the files
+    # they refer to, so an edited style or font is read again.
+    return _parsed_style(_style_key(stylesheets, css_strings, allowed), tuple(stylesheets), css_strings,
+                         tuple(allowed))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_style(_key: str, stylesheets: tuple[Path, ...], css_strings: tuple[str, ...],
+                  allowed: tuple[Path, ...]) -> _Style:
     from weasyprint import CSS
     from weasyprint.css.counters import CounterStyle
     from weasyprint.text.fonts import FontConfiguration
 
-    key = _style_key(stylesheets, css_strings, allowed)
-    if key in _STYLES:
-        _STYLES.move_to_end(key)
-        return _STYLES[key]
     refused: list[str] = []
-    fetcher = make_url_fetcher(allowed, refused)
+    fetcher = make_url_fetcher(list(allowed), refused)
     fonts = FontConfiguration()
     counters = CounterStyle()
-    with _captured_logs() as capture:
+    with _captured_logs() as records:
         css = [CSS(filename=str(p), font_config=fonts, counter_style=counters, url_fetcher=fetcher)
                for p in stylesheets]
         css += [CSS(string=text, font_config=fonts, counter_style=counters, url_fetcher=fetcher)
                 for text in css_strings]
-    style = _Style(fonts, css, counters, tuple(refused), tuple(r.getMessage() for r in capture.records))
     _forget_at_exit()
-    _STYLES[key] = style
-    while len(_STYLES) > _STYLES_KEPT:
-        _STYLES.popitem(last=False)
-    return style
+    return _Style(fonts, css, counters, tuple(refused), tuple(r.getMessage() for r in records))
 
 
 def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[Path],
@@ -225,10 +213,9 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
     refused = list(style.refused)
     too_large: list[tuple[str, str]] = []
     fetcher = make_url_fetcher(allowed, refused, too_large)
-    with _captured_logs() as capture:
+    with _captured_logs() as records:
         document = HTML(string=html, base_url=str(styles) + os.sep, url_fetcher=fetcher).render(
-            stylesheets=style.css, font_config=style.fonts, counter_style=style.counters
-        )
+            stylesheets=style.css, font_config=style.fonts, counter_style=style.counters)
     anchors: dict[str, int] = {}
     for number, page in enumerate(document.pages, 1):
         for name in page.anchors:
@@ -243,7 +230,7 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
               "the memory with", "image-too-large")
         for url, reason in dict.fromkeys(too_large)
     ]
-    messages = [*style.warnings, *(record.getMessage() for record in capture.records)]
+    messages = [*style.warnings, *(record.getMessage() for record in records)]
     diagnostics += [
         warning("styles", 0, message, "render")
         for message in messages

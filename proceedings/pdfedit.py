@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import io
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -49,17 +50,9 @@ _INLINE_IMAGE_END = re.compile(rb"\sEI(?=[\s]|$)")
 
 
 @dataclass(frozen=True)
-class Operand:
-    """One operand: a number, a name (with its slash), or anything else as ``None``."""
-
-    value: float | str | None
-    start: int
-
-
-@dataclass(frozen=True)
 class Operation:
     operator: str
-    operands: tuple[Operand, ...]
+    operands: tuple[float | str | None, ...]  # numbers, names (with their slash), else None
     start: int  # where the first operand (or the operator) begins
     end: int
 
@@ -85,8 +78,8 @@ def _skip_literal(data: bytes, pos: int) -> int:
 
 def operations(data: bytes) -> Iterator[Operation]:
     """The operations of a content stream, with their byte spans."""
-    operands: list[Operand] = []
-    pos, n = 0, len(data)
+    operands: list[float | str | None] = []
+    pos, n, first = 0, len(data), 0
     while pos < n:
         match = _TOKEN.match(data, pos)
         if match is None:  # a stray byte: skip it, as viewers do
@@ -96,18 +89,19 @@ def operations(data: bytes) -> Iterator[Operation]:
         pos = match.end()
         if kind == "space":
             continue
+        if not operands:
+            first = start
         if kind == "num":
-            operands.append(Operand(float(match[0]), start))
+            operands.append(float(match[0]))
         elif kind == "name":
-            operands.append(Operand(match[0].decode("latin-1"), start))
+            operands.append(match[0].decode("latin-1"))
         elif kind == "lit":
             pos = _skip_literal(data, start)
-            operands.append(Operand(None, start))
+            operands.append(None)
         elif kind in {"hex", "delim"}:
-            operands.append(Operand(None, start))
+            operands.append(None)
         else:
             operator = match[0].decode("latin-1")
-            first = operands[0].start if operands else start
             if operator == "ID":  # inline image data is binary: jump to its EI
                 end = _INLINE_IMAGE_END.search(data, pos)
                 pos = end.end() if end else n
@@ -133,10 +127,9 @@ def neutral_rgb_to_gray(data: bytes) -> bytes:
     for op in operations(data):
         if op.operator not in {"rg", "RG"} or len(op.operands) != 3:
             continue
-        values = [o.value for o in op.operands]
-        if not all(isinstance(v, float) for v in values) or len(set(values)) != 1:
+        if not all(isinstance(v, float) for v in op.operands) or len(set(op.operands)) != 1:
             continue
-        gray = values[0]
+        gray = op.operands[0]
         assert isinstance(gray, float)
         out += [data[last:op.start], _number(gray), b" g" if op.operator == "rg" else b" G"]
         last = op.end
@@ -352,9 +345,7 @@ def pdf_problem(data: bytes, pages: int) -> str | None:
             count = len(pdf.pages)
     except (pikepdf.PdfError, ValueError, RuntimeError) as exc:
         return f"it does not open: {exc}"
-    if count != pages:
-        return f"{count} pages instead of {pages}"
-    return None
+    return f"{count} pages instead of {pages}" if count != pages else None
 
 
 def read_pdf(path: Path, read: Callable[[pikepdf.Pdf], T]) -> T:
@@ -456,13 +447,10 @@ def parse_widths(array: Any) -> dict[int, float]:
         first = int(items[i])
         following = items[i + 1]
         if isinstance(following, int) or not hasattr(following, "__iter__"):
-            last, width = int(following), float(items[i + 2])
-            for cid in range(first, last + 1):
-                widths[cid] = width
+            widths.update(dict.fromkeys(range(first, int(following) + 1), float(items[i + 2])))
             i += 3
         else:
-            for offset, width in enumerate(following):
-                widths[first + offset] = float(width)
+            widths.update({first + offset: float(width) for offset, width in enumerate(following)})
             i += 2
     return widths
 
@@ -470,18 +458,10 @@ def parse_widths(array: Any) -> dict[int, float]:
 def build_widths(widths: dict[int, float]) -> list[Any]:
     """CID → width as a /W array of runs of consecutive CIDs."""
     result: list[Any] = []
-    run: list[float] = []
-    start = previous = -2
-    for cid in sorted(widths):
-        if cid != previous + 1 and run:
-            result += [start, run]
-            run = []
-        if not run:
-            start = cid
-        run.append(_width(widths[cid]))
-        previous = cid
-    if run:
-        result += [start, run]
+    # Consecutive CIDs keep one difference from their places in the sorted list.
+    for _, group in itertools.groupby(enumerate(sorted(widths)), lambda item: item[1] - item[0]):
+        run = [cid for _, cid in group]
+        result += [run[0], [_width(widths[cid]) for cid in run]]
     return result
 
 

@@ -51,8 +51,7 @@ def preflight(path: Path, opts: PreflightOptions) -> list[Diagnostic]:
         return [error(where, 0, f"cannot read the PDF: {exc.strerror}", "pdf-unreadable")]
     found = _structure(path)
     try:
-        reader = PdfReader(path)
-        pages = list(reader.pages)
+        pages = list(PdfReader(path).pages)
     except (PdfReadError, OSError, ValueError) as exc:
         return [*found, error(where, 0, f"cannot read the PDF: {exc}", "pdf-unreadable")]
     if opts.signature and len(pages) % opts.signature:
@@ -119,17 +118,13 @@ def _unembedded_fonts(resources: object, seen: set[int]) -> Iterator[str]:
 
 def _box(page: PageObject, key: str) -> list[float] | None:
     value = page.get(key)
-    if value is None:
-        return None
-    return [float(v) for v in value.get_object()]
+    return None if value is None else [float(v) for v in value.get_object()]
 
 
 def _check_boxes(where: str, number: int, page: PageObject) -> list[Diagnostic]:
-    found = []
     trim, bleed = _box(page, "/TrimBox"), _box(page, "/BleedBox")
-    for key, box in (("TrimBox", trim), ("BleedBox", bleed)):
-        if box is None:
-            found.append(error(where, 0, f"page {number}: no /{key}", "page-box"))
+    found = [error(where, 0, f"page {number}: no /{key}", "page-box")
+             for key, box in (("TrimBox", trim), ("BleedBox", bleed)) if box is None]
     if trim and bleed and not (bleed[0] <= trim[0] and bleed[1] <= trim[1]
                                and bleed[2] >= trim[2] and bleed[3] >= trim[3]):
         found.append(error(where, 0, f"page {number}: the BleedBox does not contain the TrimBox",
@@ -195,8 +190,7 @@ def _walk(data: bytes, resources: DictionaryObject, ctm: Matrix, reasons: dict[s
     """Follow one content stream: its colours, and every image with the CTM it is drawn at."""
     stack: list[Matrix] = []
     for op in operations(data):
-        name = op.operator
-        values = [o.value for o in op.operands]
+        name, values = op.operator, op.operands
         if name == "q":
             stack.append(ctm)
         elif name == "Q":

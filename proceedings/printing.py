@@ -110,8 +110,7 @@ def print_book(opts: PrintOptions) -> PrintResult:
     env = make_environment(opts.styles / "templates")
     settings = sources.book.print
     page_css = env.get_template("print_page.css.j2").render(settings=settings, slug_mm=SLUG_MM)
-    stylesheets = [opts.styles / "css" / name
-                   for name in (*STYLESHEETS, "print.css")]
+    stylesheets = [opts.styles / "css" / name for name in (*STYLESHEETS, "print.css")]
     allowed = [Path(sources.root), opts.styles, opts.fonts]
 
     def lay_out(text: str) -> Layout:
@@ -162,36 +161,22 @@ def print_book(opts: PrintOptions) -> PrintResult:
     return result
 
 
-def final_imprint(sources: Sources, pages: int) -> FinalImprint:
-    """The final imprint's figures for a book of ``pages`` pages."""
-    settings = sources.book.print
-    press = settings.format or PRESS_FORMAT[sources.book.trim]
-    return FinalImprint(
-        format=press,
-        sheets=conventional_sheets(pages, press),
-        print_run=settings.print_run or sources.book.imprint.print_run,
-    )
-
-
 def _tail_html(sources: Sources, styles: Path, *, blanks: int, total: int, first_verso: bool) -> str:
     env = make_environment(styles / "templates")
     book = sources.book
     t = translator(load_labels(styles))
+    final = None
+    if book.print.final_imprint:
+        press = book.print.format or PRESS_FORMAT[book.trim]
+        final = FinalImprint(press, conventional_sheets(total, press),
+                             book.print.print_run or book.imprint.print_run)
 
     def number(value: float, lang: str) -> str:
         return f"{value:.2f}".replace(".", t("decimal_separator", lang) or ".")
 
     return env.get_template("print_tail.html.j2").render(
-        book=book,
-        lang=book.languages[0],
-        page=PAGE_GEOMETRY[book.trim],
-        blanks=blanks,
-        first_verso=first_verso,
-        final=final_imprint(sources, total) if book.print.final_imprint else None,
-        settings=book.print,
-        t=t,
-        number=number,
-    )
+        book=book, lang=book.languages[0], page=PAGE_GEOMETRY[book.trim], blanks=blanks,
+        first_verso=first_verso, final=final, settings=book.print, t=t, number=number)
 
 
 def _slugs(pdf: pikepdf.Pdf, sources: Sources, opts: PrintOptions, allowed: list[Path]) -> None:

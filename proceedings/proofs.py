@@ -16,6 +16,7 @@ match the last run's, with its outputs still in place, ends after hashing them.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from proceedings.diagnostics import Diagnostic, Diagnostics, findings_key, read_findings, record_findings
-from proceedings.files import Inputs, recorded_inputs, write_atomic
+from proceedings.files import CACHE_FOLDER, Inputs, recorded_inputs, write_atomic
 from proceedings.layout.cache import discarded
 
 if TYPE_CHECKING:
@@ -49,8 +50,6 @@ CSV_COLUMNS = ("id", "lang", "title", "authors", "emails", "pages", "file")
 WATERMARK_DEGREES = 50
 # Bump when what is kept in the cache changes in a way the hashed inputs do not show.
 CACHE_VERSION = "1"
-# The build's cache folder, where every cached file is kept and pruned (``layout.cache``).
-CACHE_FOLDER = Path(".cache")
 STATE = "proofs.json"  # what the last run made, from what
 
 
@@ -94,12 +93,11 @@ def make_proofs(opts: ProofOptions) -> ProofResult:
         if done is not None:
             return done
     key = findings_key(opts.sources, inputs)
-    result = ProofResult(rebuilt=stale)
     sources, found = _rebuild(opts) if stale else _checked(opts, key)
     if stale:
         record_findings(opts.out, key, found)
     diags = Diagnostics(found)
-    result.diagnostics = diags
+    result = ProofResult(rebuilt=stale, diagnostics=diags)
     diags.raise_if_failed()
     assert sources is not None
     _cut(opts, sources, diags, date, cache, inputs, result)
@@ -166,16 +164,17 @@ def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date
         shown = date.strftime("%d.%m.%Y")
         langs = sorted({e["lang"] for e in entries})
         watermark_files = stamps.watermarks(langs, shown)
-        cover_files = stamps.covers({e["id"]: (views[e["id"]], e, _findings(diags, views[e["id"]].paper))
-                                     for e in entries}, shown)
-        citation_files = stamps.citations({e["id"]: (e["lang"], citation(sources, views[e["id"]], e, labels))
-                                           for e in entries})
+        cover_files = stamps.each("cover", "proof_cover.html.j2", "papers", {
+            e["id"]: {"view": views[e["id"]], "pages": folio_range(e["folios"]),
+                      "findings": _findings(diags, views[e["id"]].paper)}
+            for e in entries}, book=sources.book, date=shown)
+        citation_files = stamps.each("citation", "offprint_citation.html.j2", "citations", {
+            e["id"]: {"id": e["id"], "lang": e["lang"], "text": citation(sources, views[e["id"]], e, labels)}
+            for e in entries})
         result.rendered = stamps.rendered
-        watermarks = {}
-        for lang in langs:
-            pdf = open_pdf(watermark_files[lang])
-            words = f"{stamps.t('proof_watermark', lang)} {shown}"
-            watermarks[lang] = (page_form(pdf, degrees=WATERMARK_DEGREES), words)
+        watermarks = {lang: (page_form(open_pdf(path), degrees=WATERMARK_DEGREES),
+                             f"{stamps.t('proof_watermark', lang)} {shown}")
+                      for lang, path in watermark_files.items()}
         rows = []
         for entry in entries:
             view = views[entry["id"]]
@@ -250,11 +249,9 @@ def _write(pdf: pikepdf.Pdf, path: Path, result: ProofResult) -> Path:
 
 def _write_bytes(path: Path, data: bytes, result: ProofResult) -> None:
     # An unchanged file keeps its date, so the editor sees which proofs to send again.
-    try:
+    with contextlib.suppress(OSError):
         if path.stat().st_size == len(data) and path.read_bytes() == data:
             return
-    except OSError:
-        pass
     write_atomic(path, data)
     result.written.append(path)
 
@@ -326,10 +323,8 @@ def _unchanged(opts: ProofOptions, cache: Path, key: str) -> ProofResult | None:
     """The last run's result, if it had the same inputs and its outputs are untouched."""
     try:
         state = json.loads((cache / STATE).read_text(encoding="utf-8"))
-        if state["key"] != key:
-            return None
         outputs: dict[str, list[int]] = state["outputs"]
-        if _outputs_now(opts.out, outputs) != outputs:
+        if state["key"] != key or _outputs_now(opts.out, outputs) != outputs:
             return None
         found = read_findings(opts.out, state["findings"])
         if found is None:
@@ -372,7 +367,6 @@ class _Stamps:
         self.sources = sources
         self.size = size
         self.cache = cache
-        self.labels = labels
         self.t = translator(labels)
         self.env: Environment = make_environment(opts.styles / "templates")
         # The HTML holds everything else; the code turns it into the kept PDF.
@@ -390,11 +384,12 @@ class _Stamps:
 
     def _file(self, kind: str, html: str) -> tuple[str, Path | None]:
         """The name the stamp of ``html`` is kept under, and its file if the cache holds it
-        intact (``layout.cache.sealed_file``)."""
-        from proceedings.layout.cache import sealed_file
+        intact (``layout.cache.sealed``)."""
+        from proceedings.layout.cache import sealed
 
         stem = f"{kind}-{_hash(self.common, kind, html)}"
-        return stem, sealed_file(self.cache, stem, ".pdf", self.listed)
+        found = sealed(self.cache, stem, ".pdf", self.listed)
+        return stem, found[0] if found else None
 
     def _keep(self, stem: str, pdf: pikepdf.Pdf) -> Path:
         from proceedings.layout.cache import seal
@@ -417,8 +412,8 @@ class _Stamps:
         retag_fonts(pdf, salt)
         return pdf, layout.anchors
 
-    def _each(self, kind: str, template: str, salt: str, key: str,
-              items: dict[str, dict[str, Any]], **context: Any) -> dict[str, Path]:
+    def each(self, kind: str, template: str, key: str, items: dict[str, dict[str, Any]],
+             **context: Any) -> dict[str, Path]:
         """One stamp per item, the template given a list (``key``) of that item alone."""
         kept = {i: self._file(kind, self._html(template, **{key: [item]}, **context))
                 for i, item in items.items()}
@@ -429,7 +424,7 @@ class _Stamps:
         import pikepdf
 
         pdf, anchors = self._lay_out(self._html(template, **{key: [items[i] for i in missing]}, **context),
-                                     salt)
+                                     kind)
         with pdf:
             starts = [anchors[f"{kind}-{i}"] - 1 for i in missing] + [len(pdf.pages)]
             for n, i in enumerate(missing):
@@ -452,14 +447,3 @@ class _Stamps:
                 self.rendered.append(f"watermark:{lang}")
             files[lang] = path
         return files
-
-    def covers(self, papers: dict[str, tuple[PaperView, dict[str, Any], list[Diagnostic]]],
-               date: str) -> dict[str, Path]:
-        items = {i: {"view": view, "pages": folio_range(entry["folios"]), "findings": found}
-                 for i, (view, entry, found) in papers.items()}
-        return self._each("cover", "proof_cover.html.j2", "cover", "papers", items,
-                          book=self.sources.book, date=date)
-
-    def citations(self, texts: dict[str, tuple[str, str]]) -> dict[str, Path]:
-        items = {i: {"id": i, "lang": lang, "text": text} for i, (lang, text) in texts.items()}
-        return self._each("citation", "offprint_citation.html.j2", "citation", "citations", items)

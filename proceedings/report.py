@@ -126,9 +126,8 @@ class _Lines:
     def _read(self, path: Path) -> list[str]:
         try:
             resolved = path.resolve()
-            if self.root is None or not resolved.is_relative_to(self.root) or not resolved.is_file():
-                return []
-            if resolved.stat().st_size > MAX_SOURCE_BYTES:
+            if (self.root is None or not resolved.is_relative_to(self.root) or not resolved.is_file()
+                    or resolved.stat().st_size > MAX_SOURCE_BYTES):
                 return []
             # The same line split as the loader's: only "\n" ends a line.
             return resolved.read_text(encoding="utf-8", errors="replace").split("\n")
@@ -167,32 +166,20 @@ def report_html(
     if root is None and sources is not None:
         root = Path(sources.root)
     lines = _Lines(root)
-    findings = [
-        Finding(d, lines.get(d.path, d.line, d.message), f"f{i}") for i, d in enumerate(items, start=1)
-    ]
+    findings = [Finding(d, lines.get(d.path, d.line, d.message), f"f{i}") for i, d in enumerate(items, 1)]
     papers, others = _by_paper(findings, sources)
     counts = Counter(d.code for d in items)
-    by_code = [
-        CodeGroup(
-            code, counts[code], EXPLANATIONS.get(code, ""), [f for f in findings if f.diagnostic.code == code]
-        )
-        for code in sorted(counts)
-    ]
+    by_code = [CodeGroup(code, counts[code], EXPLANATIONS.get(code, ""),
+                         [f for f in findings if f.diagnostic.code == code]) for code in sorted(counts)]
     layout = [group for group in by_code if is_layout(group.findings[0].diagnostic)]
     severities = Counter(d.severity for d in items)
-    template = _environment(styles).get_template("check_report.html.j2")
+    env = Environment(loader=FileSystemLoader(styles / "templates"), autoescape=True,
+                      undefined=StrictUndefined, keep_trailing_newline=True)
+    template = env.get_template("check_report.html.j2")
     return template.render(
-        papers=papers,
-        others=others,
-        by_code=by_code,
-        total=len(items),
-        errors=severities[Severity.ERROR],
-        warnings=severities[Severity.WARNING],
-        notes=severities[Severity.NOTE],
-        layout=layout,
-        figures=[f.row() for f in figures or []],
-        root=str(root) if root is not None else "",
-    )
+        papers=papers, others=others, by_code=by_code, total=len(items), errors=severities[Severity.ERROR],
+        warnings=severities[Severity.WARNING], notes=severities[Severity.NOTE], layout=layout,
+        figures=[f.row() for f in figures or []], root=str(root) if root is not None else "")
 
 
 def _by_paper(findings: list[Finding], sources: Sources | None) -> tuple[list[Group], list[Group]]:
@@ -200,12 +187,8 @@ def _by_paper(findings: list[Finding], sources: Sources | None) -> tuple[list[Gr
     papers: list[Group] = []
     if sources is not None:
         for paper in sources.ordered_papers():
-            authors = []
-            for author in paper.authors:
-                person = sources.people.get(author.person)
-                if person is not None:
-                    name = person.name(paper.lang)
-                    authors.append(f"{name.surname} {name.given}".strip() if name.given else name.surname)
+            authors = [sources.people[a.person].name(paper.lang).full
+                       for a in paper.authors if a.person in sources.people]
             group = Group(paper.id, paper.title or "(no title)", ", ".join(authors))
             groups[paper.path] = group
             papers.append(group)
@@ -215,15 +198,6 @@ def _by_paper(findings: list[Finding], sources: Sources | None) -> tuple[list[Gr
         group = groups.get(path) or others.setdefault(path, Group(path, path))
         group.findings.append(finding)
     return [g for g in papers if g.findings], list(others.values())
-
-
-def _environment(styles: Path) -> Environment:
-    return Environment(
-        loader=FileSystemLoader(styles / "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-    )
 
 
 def write_report(

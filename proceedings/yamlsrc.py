@@ -23,6 +23,11 @@ _MAX_DEPTH = 64
 _MAX_NODES = 200_000
 
 
+def printable(text: str) -> str:
+    """Text for a one-line diagnostic: a key such as ``"a\\nb"`` must not break the line."""
+    return text if text.isprintable() else repr(text)[1:-1]
+
+
 class YamlError(Exception):
     """A YAML problem at a line of the document."""
 
@@ -61,8 +66,7 @@ def parse_yaml(text: str, first_line: int = 1) -> Located:
     located = Located(None)
     if node is None:
         return located
-    builder = _Builder(located, first_line)
-    located.data = builder.build(node, (), 0)
+    located.data = _Builder(located, first_line).build(node, ())
     return located
 
 
@@ -127,26 +131,19 @@ def _check_limits(text: str, first_line: int) -> None:
 
 
 class _Builder:
+    """Plain data from a composed document, which ``_check_limits`` has found within the
+    limits and free of aliases (each node is met once)."""
+
     def __init__(self, located: Located, first_line: int) -> None:
         self.located = located
         self.offset = first_line
-        self.count = 0
-        self.seen: set[int] = set()
 
-    def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
-        line = node.start_mark.line + self.offset
-        self.located.lines.setdefault(path, line)
-        self.count += 1
-        if depth > _MAX_DEPTH or self.count > _MAX_NODES:
-            raise YamlError(line, _LIMIT_MESSAGE, "yaml-limit")
-        # A node met twice is an alias: refuse it rather than expand it.
-        if id(node) in self.seen:
-            raise YamlError(line, _ALIAS_MESSAGE, "yaml-alias")
-        self.seen.add(id(node))
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.located.lines.setdefault(path, node.start_mark.line + self.offset)
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
         if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         assert isinstance(node, yaml.MappingNode)
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -157,11 +154,9 @@ class _Builder:
             if key == "<<":
                 raise YamlError(key_line, "merge keys (<<) are not allowed", "yaml-alias")
             if key in result:
-                shown = key if key.isprintable() else repr(key)[1:-1]  # one line per diagnostic
-                raise YamlError(key_line, f"duplicate key '{shown}'", "yaml-duplicate")
+                raise YamlError(key_line, f"duplicate key '{printable(key)}'", "yaml-duplicate")
             self.located.lines[(*path, key)] = key_line
-            result[key] = self.build(value_node, (*path, key), depth + 1)
-            self.located.lines[(*path, key)] = key_line
+            result[key] = self.build(value_node, (*path, key))
         return result
 
     @staticmethod

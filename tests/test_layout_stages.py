@@ -676,12 +676,12 @@ def test_stamp_plan_gives_folios_and_heads_as_the_book_does() -> None:
     placements = place(parts, layouts, papers_on_recto=True)
     assert [(p.start, p.end) for p in placements] == [(1, 2), (3, 3), (5, 7), (9, 10)]
     assert stamps.stamp_plan(placements) == {
-        3: (True, None),  # a part's first page: a folio, no head
-        5: (True, None),
-        6: (True, Head("verso", "Кітап", "kk")),  # versos: the book's head
-        7: (True, Head("recto", "Author · Title", "kk")),  # rectos: the part's
-        9: (True, None),
-        10: (True, None),  # a part without heads
+        3: None,  # a part's first page: a folio, no head
+        5: None,
+        6: Head("verso", "Кітап", "kk"),  # versos: the book's head
+        7: Head("recto", "Author · Title", "kk"),  # rectos: the part's
+        9: None,
+        10: None,  # a part without heads
     }  # the title pages (1, 2) and the blanks (4, 8) get nothing
 
 

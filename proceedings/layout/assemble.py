@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,7 +67,7 @@ def assembled(assembly: Assembly, cache: Path, fonts: Path, common: str) -> tupl
     stem = book_stem(assembly.recipe(common))
     kept = sealed(cache, stem, ".pdf")
     if kept is not None:
-        return kept, True
+        return kept[1], True
     pdf = assemble(assembly, cache, fonts)
     pages = assembly.placements[-1].end if assembly.placements else 0
     if pdf_problem(pdf, pages) is not None:
@@ -88,14 +89,11 @@ def assemble(assembly: Assembly, cache: Path, fonts: Path) -> bytes:
     check_parts([*(cache / p.layout.pdf_name for p in placements), sheets.heads_pdf,
                  *([sheets.folio_templates] if sheets.folio_templates else []), *sheets.folio_pdfs])
     book = pikepdf.new()
-    sources: list[pikepdf.Pdf] = []  # kept open until the book is saved
+    with ExitStack() as stack:  # what is opened stays open until the book is saved
 
-    def open_pdf(path: Path) -> pikepdf.Pdf:
-        pdf = pikepdf.open(path)
-        sources.append(pdf)
-        return pdf
+        def open_pdf(path: Path) -> pikepdf.Pdf:
+            return stack.enter_context(pikepdf.open(path))
 
-    try:
         first_pdf = None
         for placement in placements:
             for _ in range(placement.blanks_before):
@@ -130,9 +128,6 @@ def assemble(assembly: Assembly, cache: Path, fonts: Path) -> bytes:
         out = io.BytesIO()
         book.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
         return out.getvalue()
-    finally:
-        for pdf in sources:
-            pdf.close()
 
 
 def _shift(page: pikepdf.Page, dx: float) -> None:

@@ -118,10 +118,8 @@ def stored(cache: Path, digest: str, draft: bool = False) -> PartLayout | None:
                    and all(isinstance(a, list) and len(a) == 3 for a in layout.anchors.values())
                    and isinstance(layout.bookmarks, list) and isinstance(layout.diagnostics, list)
                    and isinstance(layout.measured, dict))
-    if not well_formed:
-        return None
     # The PDF is checked when it is read (``intact``): a warm rebuild reads few of them.
-    return layout if draft or pdf.is_file() else None
+    return layout if well_formed and (draft or pdf.is_file()) else None
 
 
 class DamagedPart(Exception):
@@ -159,26 +157,6 @@ def read_part(path: Path, read: Callable[[pikepdf.Pdf], T]) -> T:
     return read_pdf(path, read)
 
 
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sealed(cache: Path, stem: str, suffix: str) -> bytes | None:
-    """The content of the file kept under ``stem`` (``seal``), if it is there and its
-    content is what its name says; a damaged one is removed."""
-    found = _sealed(cache, stem, suffix)
-    return found[1] if found else None
-
-
-def sealed_file(cache: Path, stem: str, suffix: str,
-                listed: dict[str, list[str]] | None = None) -> Path | None:
-    """The file kept under ``stem`` (``seal``), as ``sealed`` finds it, for a reader that
-    opens it by its path. ``listed``: the cache's sealed files by stem (``sealed_names``),
-    for a reader that looks many up, instead of a look through the folder for each."""
-    found = _sealed(cache, stem, suffix, listed)
-    return found[0] if found else None
-
-
 def sealed_names(cache: Path) -> dict[str, list[str]]:
     """The names of the cache's files by their stems (``seal``), from one look at the folder."""
     names: dict[str, list[str]] = {}
@@ -190,8 +168,12 @@ def sealed_names(cache: Path) -> dict[str, list[str]]:
     return names
 
 
-def _sealed(cache: Path, stem: str, suffix: str,
-            listed: dict[str, list[str]] | None = None) -> tuple[Path, bytes] | None:
+def sealed(cache: Path, stem: str, suffix: str,
+           listed: dict[str, list[str]] | None = None) -> tuple[Path, bytes] | None:
+    """The file kept under ``stem`` (``seal``) and its content, if it is there and its
+    content is what its name says; a damaged one is removed. ``listed``: the cache's
+    sealed files by stem (``sealed_names``), for a reader that looks many up, instead
+    of a look through the folder for each."""
     if listed is None:
         candidates = list(cache.glob(f"{stem}-*{suffix}"))
     else:
@@ -201,7 +183,7 @@ def _sealed(cache: Path, stem: str, suffix: str,
             content = path.read_bytes()
         except OSError:  # pruned meanwhile
             continue
-        if path.name == f"{stem}-{_digest(content)[:16]}{suffix}":
+        if path.name == f"{stem}-{hashlib.sha256(content).hexdigest()[:16]}{suffix}":
             touch(path)  # used: the cache keeps what was used last (prune)
             return path, content
         discard(path, "file")
@@ -210,7 +192,7 @@ def _sealed(cache: Path, stem: str, suffix: str,
 
 def seal(cache: Path, stem: str, suffix: str, content: bytes) -> Path:
     """Keep ``content`` under ``stem``, named by its own digest too (``sealed``)."""
-    path = cache / f"{stem}-{_digest(content)[:16]}{suffix}"
+    path = cache / f"{stem}-{hashlib.sha256(content).hexdigest()[:16]}{suffix}"
     write_atomic(path, content)
     return path
 

@@ -106,7 +106,7 @@ def subset_program(original: Path, glyphs: set[int], cache: Path) -> bytes:
     key = hashlib.sha256(file_digest(original) + repr(sorted(glyphs)).encode()).hexdigest()[:32]
     kept = sealed(cache, f"font-{key}", ".ttf")
     if kept is not None:
-        return kept
+        return kept[1]
     program = _harfbuzz_subset(original.read_bytes(), glyphs | {0})
     if program is None:
         program = _fonttools_subset(original, glyphs | {0})
@@ -259,18 +259,15 @@ def unify_fonts(book: pikepdf.Pdf, fonts: Path, cache: Path) -> None:
         boxes = [list(map(float, f.DescendantFonts[0].FontDescriptor.FontBBox)) for f in fonts_]
         descriptor.FontBBox = [min(b[0] for b in boxes), min(b[1] for b in boxes),
                                max(b[2] for b in boxes), max(b[3] for b in boxes)]
-        file_stream = pikepdf.Stream(book, zlib.compress(program))
-        file_stream.Filter = pikepdf.Name.FlateDecode
-        file_stream.Length1 = len(program)
-        descriptor.FontFile2 = file_stream
+        descriptor.FontFile2 = pikepdf.Stream(book, zlib.compress(program), Filter=pikepdf.Name.FlateDecode,
+                                              Length1=len(program))
         descendant = pikepdf.Dictionary(first.DescendantFonts[0])
         descendant.FontDescriptor = book.make_indirect(descriptor)
         descendant.W = build_widths(widths)
         merged = pikepdf.Dictionary(first)
         merged.DescendantFonts = [book.make_indirect(descendant)]
-        unicode_stream = pikepdf.Stream(book, zlib.compress(build_to_unicode(to_unicode)))
-        unicode_stream.Filter = pikepdf.Name.FlateDecode
-        merged.ToUnicode = unicode_stream
+        merged.ToUnicode = pikepdf.Stream(book, zlib.compress(build_to_unicode(to_unicode)),
+                                          Filter=pikepdf.Name.FlateDecode)
         merged_ref = book.make_indirect(merged)
         for font_dict, name in uses[face]:
             if font_dict[name].objgen in merged_ids:

@@ -75,7 +75,6 @@ class Jobs:
         self.cache = cache
         self.time_limit = time_limit
         self.styles = styles
-        self.fonts = fonts
         self.stylesheets = tuple(str(styles / "css" / name) for name in STYLESHEETS)
         self.allowed = (str(Path(sources.root)), str(styles), str(fonts))
 

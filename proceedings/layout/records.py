@@ -12,8 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from proceedings.diagnostics import Diagnostic
-
 
 @dataclass(frozen=True)
 class Part:
@@ -71,9 +69,6 @@ class PartLayout:
     @property
     def pdf_name(self) -> str:
         return f"{self.digest}.pdf"
-
-    def diagnostic_objects(self) -> list[Diagnostic]:
-        return [Diagnostic.from_row(row) for row in self.diagnostics]
 
 
 @dataclass(frozen=True)

@@ -40,21 +40,13 @@ class Head:
     lang: str
 
 
-
 def possible_heads(parts: list[Part]) -> list[Head]:
     """Every head any page of these parts could carry, once, in a stable order.
 
     Known before anything is laid out, so the head sheet is laid out alongside the parts.
     """
-    heads = set()
-    for part in parts:
-        if part.fixed:
-            continue
-        lang = part.lang or ""
-        if part.head:
-            heads.add(Head("recto", part.head, lang))
-        if part.book_head:
-            heads.add(Head("verso", part.book_head, lang))
+    heads = {Head(side, text, part.lang or "") for part in parts if not part.fixed
+             for side, text in (("recto", part.head), ("verso", part.book_head)) if text}
     return sorted(heads, key=lambda h: (h.side, h.lang, h.text))
 
 
@@ -80,34 +72,29 @@ def sheets(
     if read_part(templates, FolioTemplates.read) is not None:
         return Sheets(heads_pdf, head_pages, folio_templates=templates), {}
     # A style whose folios are not plain numbers: sheets of laid-out folios.
-    batch = []
-    for number in range(math.ceil(pages / FOLIOS_PER_SHEET)):
-        first = number * FOLIOS_PER_SHEET + 1
-        batch.append(jobs.template(f"stamps:folios:{number}", "stamps.html.j2", heads=[],
-                                   folios=list(range(first, first + FOLIOS_PER_SHEET))))
+    batch = [jobs.template(f"stamps:folios:{n}", "stamps.html.j2", heads=[],
+                           folios=list(range(n * FOLIOS_PER_SHEET + 1, (n + 1) * FOLIOS_PER_SHEET + 1)))
+             for n in range(math.ceil(pages / FOLIOS_PER_SHEET))]
     done = run(batch)
     return Sheets(heads_pdf, head_pages, folio_pdfs=[jobs.cache / done[j.key].pdf_name for j in batch]), done
 
 
-def stamp_plan(placements: list[Placement]) -> dict[int, tuple[bool, Head | None]]:
-    """For every page that gets stamps: whether it has a folio, and its running head.
+def stamp_plan(placements: list[Placement]) -> dict[int, Head | None]:
+    """Every page that gets a folio, with its running head (None: none).
 
     As in the one-document book: the title pages carry their own, a part's opening
     page has a folio but no head, versos carry the book's head and rectos the part's.
     """
-    plan: dict[int, tuple[bool, Head | None]] = {}
+    plan: dict[int, Head | None] = {}
     for placement in placements:
         part = placement.part
         if part.fixed:
             continue
-        for page in range(placement.start, placement.end + 1):
-            head = None
-            lang = part.lang or ""
-            if page != placement.start:
-                verso = page % 2 == 0
-                text = part.book_head if verso else part.head
-                head = Head("verso" if verso else "recto", text, lang) if text else None
-            plan[page] = (True, head)
+        plan[placement.start] = None
+        for page in range(placement.start + 1, placement.end + 1):
+            verso = page % 2 == 0
+            text = part.book_head if verso else part.head
+            plan[page] = Head("verso" if verso else "recto", text, part.lang or "") if text else None
     return plan
 
 
@@ -134,10 +121,6 @@ class _FolioSide:
     run: int
     place: int
     align: float
-
-    @property
-    def x(self) -> float:
-        return float(self.instructions[self.place].operands[4])
 
 
 class FolioTemplates:
@@ -205,7 +188,7 @@ class FolioTemplates:
         extra = sum(self.advance[g] for g in glyphs) - self.advance[self.glyphs["1"]]
         instructions = list(side.instructions)
         matrix = list(instructions[side.place].operands)
-        matrix[4] = round(side.x - side.align * extra, 6)
+        matrix[4] = round(float(matrix[4]) - side.align * extra, 6)
         instructions[side.place] = pikepdf.ContentStreamInstruction(matrix, pikepdf.Operator("Tm"))
         items: list[Any] = []
         for glyph in glyphs:
@@ -217,7 +200,6 @@ class FolioTemplates:
             if key not in ("/Length", "/Filter", "/DecodeParms"):
                 form[key] = value
         return form
-
 
 
 def stamp(book: pikepdf.Pdf, placements: list[Placement], sheets: Sheets,
@@ -252,11 +234,9 @@ def stamp(book: pikepdf.Pdf, placements: list[Placement], sheets: Sheets,
             sheet, index = divmod(number - 1, FOLIOS_PER_SHEET)
             return form(f"folio{sheet}", folio_sheets[sheet], index)
 
-    for number, (has_folio, head) in sorted(plan.items()):
-        overlays = []
+    for number, head in sorted(plan.items()):
         # Names carry the folio or the head sheet's page: one name, one form, in the whole book.
-        if has_folio:
-            overlays.append(Overlay(f"StampFolio{number}", folio(number)))
+        overlays = [Overlay(f"StampFolio{number}", folio(number))]
         if head is not None:
             index = sheets.head_pages[head]
             overlays.append(Overlay(f"StampHead{index}", form("head", heads, index)))

@@ -122,7 +122,7 @@ def _typeset(
         release_memory()  # the parts' HTML and what laying them out left behind
     pdf, sound = assembled(assembly, cache, settings.fonts, jobs.fingerprint.common)
     prune(cache, {layout.digest for layout in layouts.values()}, since=began)
-    diagnostics = [d for layout in layouts.values() for d in layout.diagnostic_objects()]
+    diagnostics = [Diagnostic.from_row(row) for layout in layouts.values() for row in layout.diagnostics]
     measured = [MeasuredPart(p.part, p.start, p.layout.measured) for p in placements]
     return Typeset(pdf, page_numbers(placements), pages, diagnostics, sound=sound, measured=measured)
 

@@ -62,7 +62,7 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
 
 def lay_out(job: Job) -> PartLayout:
     """Lay out one part and store its PDF in the cache (runs in a worker process)."""
-    _warm_up()  # outside the time limit: it counts the layout, not a new worker's start
+    warm_up()  # outside the time limit: it counts the layout, not a new worker's start
     started = time.monotonic()
     with _time_limit(job.time_limit):
         layout = _lay_out(job)
@@ -150,11 +150,6 @@ def _watch_build(build: int, handle: int | None) -> None:
             os._exit(1)
 
 
-def warm_up() -> None:
-    """A task for a fresh worker: get ready to lay out (cheap when already done)."""
-    _warm_up()
-
-
 def start_all(pool: WorkerPool) -> None:
     """Start every worker of ``pool`` now and wait until each is ready to lay out.
 
@@ -172,8 +167,9 @@ def _warm_ups(executor: Executor) -> list[Future[None]]:
 
 
 @cache
-def _warm_up() -> None:
-    """Import WeasyPrint and let fontconfig read its cache, once per process."""
+def warm_up() -> None:
+    """Import WeasyPrint and let fontconfig read its cache, once per process: the task
+    that gets a fresh worker ready to lay out."""
     from weasyprint.text.fonts import FontConfiguration
 
     FontConfiguration()
