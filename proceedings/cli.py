@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate the sources and report every problem")
     _sources_and_out(check, "the folder for check-report.html")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    check.add_argument("--accept", action="append", default=[], metavar="WORD",
+                       help="add WORD to the book's word list, SOURCES/words.txt, so that the spelling "
+                       "check accepts it (this writes to the sources); may be given more than once")
     fix = sub.add_parser("fix", help="apply safe mechanical fixes to the sources; print the diff")
     fix.add_argument("sources", nargs="?", default="sources", type=Path,
                      help="the sources folder (default: sources)")
@@ -142,6 +145,24 @@ def _shown(path: object) -> str:
     return escaped(str(path))
 
 
+def _accept(sources: Path, words: list[str]) -> None:
+    """``check --accept``: the words go into the book's word list, which is a source file."""
+    from proceedings.check.spelling import WORDS_FILE, accept
+
+    path = _shown(sources / WORDS_FILE)
+    try:
+        added = accept(sources, words)
+    except OSError as exc:
+        print(f"proceedings: could not add to {path}: {exc}", file=sys.stderr)
+        return
+    listed = ", ".join(f"'{escaped(word)}'" for word in added)
+    if added:
+        print(f"proceedings: added {listed} to {path}, the book's word list", file=sys.stderr)
+    else:
+        listed = ", ".join(f"'{escaped(word)}'" for word in words)
+        print(f"proceedings: {path} already lists {listed}", file=sys.stderr)
+
+
 def _report(diagnostics: Diagnostics, *, strict: bool) -> None:
     for diag in diagnostics:
         print(diag, file=sys.stderr)
@@ -163,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         from proceedings.build import check
 
+        if args.accept:
+            _accept(args.sources, args.accept)
         sources, diags = check(args.sources)
         _report(diags, strict=args.strict)
         # Last, after the findings and their count: where the report went.

@@ -162,11 +162,15 @@ def test_fix_on_the_2024_book_clears_its_findings(
     fixed = [line for line in before if line.endswith(tuple(f"[{c}]" for c in codes))]
     assert len(fixed) > 40
     assert not any(line.endswith(tuple(f"[{c}]" for c in codes)) for line in after)
-    # Everything else is as before, but the font finding of the private-use bullets.
+    # Everything else is as before, but the font finding of the private-use bullets, and
+    # the spelling: a word retyped in one script joins the book's vocabulary, where it may
+    # now recur (and so be accepted) or be the word another is one letter away from.
+    spelling = ("[spelling]", "[glued-words]")
     rest = [line for line in before if line not in fixed and "U+F02D" not in line]
-    assert [line for line in after if not line.startswith("proceedings:")] == [
-        line for line in rest if not line.startswith("proceedings:")
-    ]
+    def others(lines: list[str]) -> list[str]:
+        return [line for line in lines if not line.startswith("proceedings:") and not line.endswith(spelling)]
+
+    assert others(after) == others(rest)
 
 
 def test_line_fixers() -> None:

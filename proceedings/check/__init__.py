@@ -12,6 +12,7 @@ The modules of this package each look at one theme and return their checks as
 - ``translations``: every field the book's languages require, in each of them;
 - ``people``: ranks and names of a person, authors missing from the programme or lists;
 - ``language``: paragraphs written in another language than their paper's;
+- ``spelling``: words the dictionaries do not know, words glued together;
 - ``duplicates``, ``tables``, ``fonts``, ``images``.
 
 ``findings`` says when a build runs them (``BuildChecks``: the gate before the
@@ -48,6 +49,7 @@ from proceedings.check import (
     programme,
     records,
     references,
+    spelling,
     tables,
     text,
     translations,
@@ -67,6 +69,7 @@ MODULES: tuple[ModuleType, ...] = (
     translations,
     people,
     language,
+    spelling,
     duplicates,
     tables,
     fonts,
