@@ -13,6 +13,7 @@ The modules of this package each look at one theme and return their checks as
 - ``people``: ranks and names of a person, authors missing from the programme or lists;
 - ``language``: paragraphs written in another language than their paper's;
 - ``spelling``: words the dictionaries do not know, words glued together;
+- ``sentences``: punctuation without its space, a lowercase sentence start, a word repeated;
 - ``duplicates``, ``tables``, ``fonts``, ``images``.
 
 ``findings`` says when a build runs them (``BuildChecks``: the gate before the
@@ -49,6 +50,7 @@ from proceedings.check import (
     programme,
     records,
     references,
+    sentences,
     spelling,
     tables,
     text,
@@ -70,6 +72,7 @@ MODULES: tuple[ModuleType, ...] = (
     people,
     language,
     spelling,
+    sentences,
     duplicates,
     tables,
     fonts,
