@@ -55,7 +55,7 @@ def test_without_dictionaries_the_check_says_so_once_and_the_rest_runs(
         for lang, spec in spelling.languages().items()
     }
     monkeypatch.setattr(spelling, "languages", lambda: data)
-    monkeypatch.setattr(spelling, "_dictionaries", spelling.Dictionaries)
+    monkeypatch.setattr(spelling, "dictionaries_for", spelling.Dictionaries)
     make_case(FIXTURES / "broken" / "mixed-script", tmp_path)
     monkeypatch.chdir(tmp_path)
     assert main(["check", "sources", "--strict"]) == 1

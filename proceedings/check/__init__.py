@@ -14,6 +14,7 @@ The modules of this package each look at one theme and return their checks as
 - ``language``: paragraphs written in another language than their paper's;
 - ``spelling``: words the dictionaries do not know, words glued together;
 - ``sentences``: punctuation without its space, a lowercase sentence start, a word repeated;
+- ``foreign``: a phrase in another language, Latin typed in Cyrillic look-alikes;
 - ``duplicates``, ``tables``, ``fonts``, ``images``.
 
 ``findings`` says when a build runs them (``BuildChecks``: the gate before the
@@ -43,6 +44,7 @@ from proceedings.check import (
     citations,
     duplicates,
     fonts,
+    foreign,
     images,
     language,
     limits,
@@ -73,6 +75,7 @@ MODULES: tuple[ModuleType, ...] = (
     language,
     spelling,
     sentences,
+    foreign,
     duplicates,
     tables,
     fonts,

@@ -391,7 +391,7 @@ def glued(word: str, lang: str, dictionaries: Dictionaries) -> str | None:
 def _check_book(sources: Sources) -> Iterator[Diagnostic]:
     found = texts(sources)
     langs = list(dict.fromkeys([*sources.book.languages, *(t.lang for t in found)]))
-    dictionaries = _dictionaries(tuple(langs))
+    dictionaries = dictionaries_for(tuple(langs))
     if dictionaries.missing:
         packages = " ".join(languages()[lang]["package"] for lang in dictionaries.missing)
         names = ", ".join(languages()[lang]["name"] for lang in dictionaries.missing)
@@ -520,6 +520,6 @@ def _report(path: str, line: int, unknown: dict[str, str], words_file: str) -> I
 
 
 @cache
-def _dictionaries(langs: tuple[str, ...]) -> Dictionaries:
+def dictionaries_for(langs: tuple[str, ...]) -> Dictionaries:
     """Loaded once a process: a warm ``proceedings watch`` looks words up again."""
     return Dictionaries(langs)
