@@ -162,13 +162,16 @@ def test_fix_on_the_2024_book_clears_its_findings(
     fixed = [line for line in before if line.endswith(tuple(f"[{c}]" for c in codes))]
     assert len(fixed) > 40
     assert not any(line.endswith(tuple(f"[{c}]" for c in codes)) for line in after)
-    # Everything else is as before, but the font finding of the private-use bullets, and
-    # the spelling: a word retyped in one script joins the book's vocabulary, where it may
-    # now recur (and so be accepted) or be the word another is one letter away from.
+    # Everything else is found where it was, but the font finding of the private-use
+    # bullets, and the spelling: a word retyped in one script joins the book's vocabulary,
+    # where it may now recur (and so be accepted) or be the word another is one letter
+    # away from. (A finding that quotes a retyped word quotes it retyped.)
     spelling = ("[spelling]", "[glued-words]")
     rest = [line for line in before if line not in fixed and "U+F02D" not in line]
-    def others(lines: list[str]) -> list[str]:
-        return [line for line in lines if not line.startswith("proceedings:") and not line.endswith(spelling)]
+
+    def others(lines: list[str]) -> list[tuple[str, str]]:
+        return [(line.split(": ", 1)[0], line.rsplit(" ", 1)[-1]) for line in lines
+                if not line.startswith("proceedings:") and not line.endswith(spelling)]
 
     assert others(after) == others(rest)
 

@@ -15,6 +15,7 @@ The modules of this package each look at one theme and return their checks as
 - ``spelling``: words the dictionaries do not know, words glued together;
 - ``sentences``: punctuation without its space, a lowercase sentence start, a word repeated;
 - ``foreign``: a phrase in another language, Latin typed in Cyrillic look-alikes;
+- ``forms``: years glued to «г.», hyphens and dashes, percentages, variant spellings, quotes;
 - ``duplicates``, ``tables``, ``fonts``, ``images``.
 
 ``findings`` says when a build runs them (``BuildChecks``: the gate before the
@@ -45,6 +46,7 @@ from proceedings.check import (
     duplicates,
     fonts,
     foreign,
+    forms,
     images,
     language,
     limits,
@@ -76,6 +78,7 @@ MODULES: tuple[ModuleType, ...] = (
     spelling,
     sentences,
     foreign,
+    forms,
     duplicates,
     tables,
     fonts,
