@@ -121,6 +121,9 @@ class Diagnostics:
     def summary(self, *, strict: bool = False) -> str:
         errors, warnings = self.count(Severity.ERROR), self.count(Severity.WARNING)
         text = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+        notes = self.count(Severity.NOTE)
+        if notes:  # notes never fail a run, but the editor is told how many to read
+            text += f", {_plural(notes, 'note')}"
         if strict and warnings:
             text += " (strict: warnings are errors)"
         return text

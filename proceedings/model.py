@@ -177,7 +177,8 @@ class Book(Record):
     parts: list[PartKind] = list(DEFAULT_PARTS)
     papers: list[Id] = []
     # Where every paper author must also appear; the checker warns about those who do not.
-    require_authors_in: list[Literal["programme", "participants"]] = []
+    # Unset: the programme and the participant lists, those the book has; [] checks neither.
+    require_authors_in: list[Literal["programme", "participants"]] | None = None
 
 
 # --- people.yaml -----------------------------------------------------------------
