@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -83,17 +83,27 @@ def build(opts: BuildOptions) -> BuildResult:
         sources, diags = load_sources(opts.sources)  # load: every problem, with file:line
         if sources is not None:
             diags.extend(checks.gate(sources))  # check what the layout relies on
-        diags.raise_if_failed(strict=opts.strict)  # a broken book never reaches layout
+        tiers = sources.book.strict if sources is not None else []
+        _stop_if_failed(diags, opts.strict, tiers)  # a broken book never reaches layout
         assert sources is not None
         with checks:  # the content checks, which only warn, run beside the layout
             book = _typeset(sources, replace(opts, executor=executor), checks.start)
         diags.extend(checks.findings)
         diags.extend(book.diagnostics)
-        diags.raise_if_failed(strict=opts.strict)
+        _stop_if_failed(diags, opts.strict, tiers)
         result = _write(opts, sources, book, diags)
         checks.keep(diags)
         record_inputs(opts.out, inputs)
         return result
+
+
+def _stop_if_failed(diags: Diagnostics, strict: bool, tiers: Sequence[str]) -> None:
+    """Raise for an error, a warning under --strict, or one of book.yaml's strict tiers."""
+    from proceedings.triage import failed_tiers
+
+    diags.raise_if_failed(strict=strict)
+    if failed_tiers(diags, tiers):
+        raise BuildError(list(diags))
 
 
 def _cache_folder(out: Path) -> None:

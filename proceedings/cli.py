@@ -163,11 +163,15 @@ def _accept(sources: Path, words: list[str]) -> None:
         print(f"proceedings: {path} already lists {listed}", file=sys.stderr)
 
 
-def _report(diagnostics: Diagnostics, *, strict: bool) -> None:
-    for diag in diagnostics:
+def _report(diagnostics: Diagnostics, *, strict: bool, tiers: Sequence[str] = ()) -> None:
+    """The findings by tier, what blocks printing first (``triage``), then their count."""
+    from proceedings.triage import detail, triaged
+
+    for diag in triaged(diagnostics):
         print(diag, file=sys.stderr)
     if len(diagnostics):
-        print(f"proceedings: {diagnostics.summary(strict=strict)}", file=sys.stderr)
+        summary = diagnostics.summary(strict=strict, detail=detail(diagnostics, tiers))
+        print(f"proceedings: {summary}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -187,10 +191,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.accept:
             _accept(args.sources, args.accept)
         sources, diags = check(args.sources)
-        _report(diags, strict=args.strict)
+        tiers = sources.book.strict if sources is not None else []
+        _report(diags, strict=args.strict, tiers=tiers)
         # Last, after the findings and their count: where the report went.
         _write_report(args.out, diags, args.sources, sources)
-        return ExitCode.SOURCE_ERRORS if diags.failed(strict=args.strict) else ExitCode.OK
+        from proceedings.triage import failed_tiers
+
+        failed = diags.failed(strict=args.strict) or bool(failed_tiers(diags, tiers))
+        return ExitCode.SOURCE_ERRORS if failed else ExitCode.OK
     if args.command == "fix":
         return _fix(args)
     if args.command == "print":

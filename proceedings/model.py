@@ -179,6 +179,9 @@ class Book(Record):
     # Where every paper author must also appear; the checker warns about those who do not.
     # Unset: the programme and the participant lists, those the book has; [] checks neither.
     require_authors_in: list[Literal["programme", "participants"]] | None = None
+    # The tiers of findings (see triage) whose warnings fail a check or build, as --strict
+    # fails on all of them.
+    strict: list[Literal["printing", "content", "style"]] = []
 
 
 # --- people.yaml -----------------------------------------------------------------

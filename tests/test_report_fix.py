@@ -160,7 +160,9 @@ def test_fix_on_the_2024_book_clears_its_findings(
     main(["check", "sources"])
     after = capsys.readouterr().err.splitlines()
     fixed = [line for line in before if line.endswith(tuple(f"[{c}]" for c in codes))]
-    assert len(fixed) > 40
+    # Findings of one code on neighbouring lines are shown as one, which counts them.
+    counted = [re.search(r": (\d+) findings on lines ", line) for line in fixed]
+    assert sum(int(m[1]) if m else 1 for m in counted) > 40
     assert not any(line.endswith(tuple(f"[{c}]" for c in codes)) for line in after)
     # Everything else is found where it was, but the font finding of the private-use
     # bullets, and the spelling: a word retyped in one script joins the book's vocabulary,
