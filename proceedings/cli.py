@@ -40,13 +40,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--accept", action="append", default=[], metavar="WORD",
                        help="add WORD to the book's word list, SOURCES/words.txt, so that the spelling "
                        "check accepts it (this writes to the sources); may be given more than once")
-    fix = sub.add_parser("fix", help="apply safe mechanical fixes to the sources; print the diff")
+    fix = sub.add_parser("fix", help="apply safe mechanical fixes to the sources; print each changed word")
     fix.add_argument("sources", nargs="?", default="sources", type=Path,
                      help="the sources folder (default: sources)")
     fix.add_argument("--codes", required=True, type=_fix_codes, metavar="CODE,...",
                      help="the findings to fix: mixed-script, private-use, odd-space")
     fix.add_argument("--write", action="store_true",
-                     help="write the fixed files (without it, only print the diff)")
+                     help="write the fixed files (without it, only print the changes)")
     build = sub.add_parser("build", help="validate and typeset build/proceedings.pdf")
     _sources_and_out(build)
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
@@ -273,7 +273,8 @@ def _fix(args: argparse.Namespace) -> int:
         _report(diags, strict=False)
         return ExitCode.SOURCE_ERRORS
     for fix in fixes:
-        sys.stdout.write(fix.diff())
+        for change in fix.changes():
+            print(change)
     if args.write:
         apply(fixes)
     verb = "fixed" if args.write else "would fix (run with --write to apply)"

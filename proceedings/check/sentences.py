@@ -30,10 +30,10 @@ def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
 _LETTER = r"[^\W\d_]"
 _CYRILLIC = "\u0400-\u052f"
 # A comma, semicolon or colon between two letters; one after a space and before a letter.
-_GLUED_COMMA_RE = re.compile(rf"(?<={_LETTER})[,;:](?={_LETTER})|(?<=\s)[,;](?={_LETTER})")
+GLUED_COMMA_RE = re.compile(rf"(?<={_LETTER})[,;:](?={_LETTER})|(?<=\s)[,;](?={_LETTER})")
 # A full stop between two words of Cyrillic letters, or before a capital; a stop, comma
 # or colon right after a per cent sign or a question or exclamation mark before a letter.
-_GLUED_STOP_RE = re.compile(
+GLUED_STOP_RE = re.compile(
     rf"(?<=[{_CYRILLIC}]{{3}})\.(?=[{_CYRILLIC}]{{2}})|(?<={_LETTER}{{3}})\.(?=[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ]{_LETTER})"
     rf"|(?<=%)[.,;:](?={_LETTER})|(?<={_LETTER})[!?](?={_LETTER})"
 )
@@ -62,7 +62,7 @@ def _check_book(sources: Sources) -> Iterator[Diagnostic]:
 def _check_unit(text: Text, unit: Unit, abbreviations: set[str]) -> Iterator[Diagnostic]:
     for line, raw in unit.lines:
         plain = clean(strip_markup(raw))
-        glued = [m for rule in (_GLUED_COMMA_RE, _GLUED_STOP_RE) for m in rule.finditer(plain)]
+        glued = [m for rule in (GLUED_COMMA_RE, GLUED_STOP_RE) for m in rule.finditer(plain)]
         if glued:
             shown = ", ".join(f"'{_around(plain, m.start(), m.end(), 12)}'"
                               for m in sorted(glued, key=lambda m: m.start()))
