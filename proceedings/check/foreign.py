@@ -112,20 +112,24 @@ def _phrases(text: Text, unit: Unit, dictionaries: Dictionaries) -> Iterator[Dia
         )
 
 
-_KAZAKH_LETTERS = set("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
+_KAZAKH_LETTERS = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
+
+
+_PUNCTUATION = frozenset({",", "«", "»", "–", '"'})
 
 
 def _kind(token: str, other: str, own: str, dictionaries: Dictionaries) -> str:
     """'other' for a word only the other language has, 'both' for one either may have
     (or a comma, a dash, quotes), '' for anything else."""
-    if token in {",", "«", "»", "–", "\""}:
+    if token in _PUNCTUATION:
         return "both"
     if not token.replace("-", "").isalpha():
         return ""
     word = token.casefold()
-    in_other, in_own = dictionaries.plain(other, word), dictionaries.plain(own, word)
-    if len(word) <= 3 or (in_other and in_own):
+    if len(word) <= 3:
         return "both"
-    if other == "ru" and _KAZAKH_LETTERS & set(word):
+    if other == "ru" and not _KAZAKH_LETTERS.isdisjoint(word):
+        return ""  # a Kazakh letter: not a Russian word
+    if not dictionaries.plain(other, word):
         return ""
-    return "other" if in_other and not in_own else ""
+    return "both" if dictionaries.plain(own, word) else "other"

@@ -40,7 +40,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -213,9 +213,21 @@ class Text:
     units: list[Unit] = field(default_factory=list)
 
 
+# The texts of the book being checked, made once for the checks that read them.
+_texts_of: list[tuple[Sources, list[Text]]] = []
+
+
 def texts(sources: Sources) -> list[Text]:
     """The text the spelling and sentence checks read: papers' titles, abstracts,
     keywords and bodies, the resolutions, and the programme's titles."""
+    if _texts_of and _texts_of[0][0] is sources:
+        return _texts_of[0][1]
+    found = _texts(sources)
+    _texts_of[:] = [(sources, found)]
+    return found
+
+
+def _texts(sources: Sources) -> list[Text]:
     found: list[Text] = []
     for paper in sources.ordered_papers():
         front = []
@@ -251,14 +263,18 @@ _CYRILLIC_RE = re.compile("[\u0400-\u052f]")
 _LATIN_RE = re.compile("[a-zA-Z\u00c0-\u024f]")
 
 
+@lru_cache(maxsize=1 << 16)
 def clean(text: str) -> str:
-    """A line without its markup, citations and addresses, each replaced by a space."""
+    """A line without its markup, citations and addresses, each replaced by a space
+    (cached: five checks read each line)."""
     text = URL_RE.sub(" ", _NOT_TEXT_RE.sub(" ", text))
     return CITATION_RE.sub(" ", text)
 
 
-def words_of(text: str) -> Iterator[re.Match[str]]:
-    return WORD_RE.finditer(clean(text))
+@lru_cache(maxsize=1 << 16)
+def words_of(text: str) -> tuple[str, ...]:
+    """The words of a line (cached: the spelling check reads each line twice)."""
+    return tuple(WORD_RE.findall(clean(text)))
 
 
 @dataclass(frozen=True)
@@ -287,8 +303,8 @@ def vocabulary(sources: Sources, found: Sequence[Text], known: Callable[[str], b
     for text in found:
         for unit in text.units:
             for _, line in unit.lines:
-                for match in words_of(line):
-                    word = match.group().casefold()
+                for word in words_of(line):
+                    word = word.casefold()
                     uses[word] += 1
                     papers[word].add(unit.path)
     accepted.update(w for w, n in uses.items() if n >= 3 or len(papers[w]) >= 2)
@@ -415,8 +431,7 @@ def _check_book(sources: Sources) -> Iterator[Diagnostic]:
         for unit in text.units:
             for line, raw in unit.lines:
                 unknown: dict[str, str] = {}
-                for match in words_of(raw):
-                    word = match.group()
+                for word in words_of(raw):
                     if _skipped(word) or word.casefold() in book.accepted or word in unknown:
                         continue
                     key = (word, text.lang)
