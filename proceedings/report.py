@@ -181,7 +181,8 @@ def report_html(
 ) -> str:
     """The report page for ``diagnostics``; ``sources`` (when loaded) names the papers.
     The findings that block printing lead, in a section of their own."""
-    items = sorted(triaged(diagnostics), key=lambda d: (d.path, d.line, d.code, d.message))
+    found = list(diagnostics)
+    items = sorted(triaged(found), key=lambda d: (d.path, d.line, d.code, d.message))
     if root is None and sources is not None:
         root = Path(sources.root)
     lines = _Lines(root)
@@ -200,7 +201,7 @@ def report_html(
     template = _environment(styles).get_template("check_report.html.j2")
     return template.render(
         blocking=[f for f in findings if tier(f.diagnostic) == "printing"],
-        tiers=[(NAMES[name], count) for name, count in tier_counts(items).items()],
+        tiers=[(NAMES[name], count) for name, count in tier_counts(found).items()],  # as the summary line
         papers=papers,
         others=others,
         by_code=by_code,
