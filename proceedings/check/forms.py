@@ -45,6 +45,8 @@ def glued_year_re(lang: str) -> re.Pattern[str] | None:
 _SPACED_HYPHEN_RE = re.compile(rf"(?<={_L}) - (?={_L})")
 _DASH_IN_WORD_RE = re.compile(rf"(?<={_L})[–—](?={_L})")
 _PERCENT_RE = re.compile(r"\d([ \u00a0\u202f]?)%")
+_WORD_RE = re.compile(rf"{_L}+(?:-{_L}+)?")
+_HYPHENATED_RE = re.compile(rf"{_L}+-{_L}+")
 
 
 def _around(text: str, start: int, end: int, width: int = 15) -> str:
@@ -62,7 +64,8 @@ def _check_book(sources: Sources) -> Iterator[Diagnostic]:
 
 def _check_file(path: str, units: list[tuple[Text, Unit]]) -> Iterator[Diagnostic]:
     percents: dict[str, tuple[int, str]] = {}
-    wrong: dict[str, tuple[list[int], set[str]]] = {}  # language → lines with others' quotes, the marks
+    wrong: dict[str, tuple[list[int], set[str]]] = {}
+    lines_read: list[tuple[int, str]] = []  # language → lines with others' quotes, the marks
     spellings: dict[str, dict[str, int]] = defaultdict(dict)  # joined form → form → first line
     for text, unit in units:
         year_re = glued_year_re(text.lang)
@@ -97,17 +100,23 @@ def _check_file(path: str, units: list[tuple[Text, Unit]]) -> Iterator[Diagnosti
             if seen and quotes:
                 wrong.setdefault(text.lang, ([], set()))[0].append(line)
                 wrong[text.lang][1].update(seen)
-            words = list(re.finditer(rf"{_L}+(?:-{_L}+)?", plain))
-            for k, match in enumerate(words):
-                form = match[0].casefold()
-                forms = [form]
-                if k + 1 < len(words) and plain[match.end() : words[k + 1].start()] == " " \
-                        and "-" not in form and "-" not in words[k + 1][0]:
-                    forms.append(f"{form} {words[k + 1][0].casefold()}")
-                for form in forms:
-                    joined = form.replace("-", "").replace(" ", "")
-                    if len(joined) >= 6:
-                        spellings[joined].setdefault(form, line)
+            lines_read.append((line, plain))
+    # A word written several ways has a hyphenated form among them (the others alone are
+    # two words that follow each other as often as not): only those are looked for.
+    hyphenated = {m[0].casefold().replace("-", "") for _, plain in lines_read
+                  for m in _HYPHENATED_RE.finditer(plain)}
+    for line, plain in lines_read:
+        words = list(_WORD_RE.finditer(plain))
+        for k, match in enumerate(words):
+            form = match[0].casefold()
+            forms = [form]
+            if k + 1 < len(words) and plain[match.end() : words[k + 1].start()] == " " \
+                    and "-" not in form and "-" not in words[k + 1][0]:
+                forms.append(f"{form} {words[k + 1][0].casefold()}")
+            for form in forms:
+                joined = form.replace("-", "").replace(" ", "")
+                if len(joined) >= 6 and joined in hyphenated:
+                    spellings[joined].setdefault(form, line)
     for lang, (lines, marks) in wrong.items():
         own: list[str] = languages()[lang]["quotes"]
         inner = f" (and {own[2]}…{own[3]} inside them)" if len(own) > 3 else ""
