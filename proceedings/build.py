@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -85,7 +85,8 @@ def build(opts: BuildOptions) -> BuildResult:
         sources, diags = load_sources(opts.sources)  # load: every problem, with file:line
         if sources is not None:
             diags.extend(checks.gate(sources))  # check what the layout relies on
-        diags.raise_if_failed(strict=opts.strict)  # a broken book never reaches layout
+        tiers = sources.book.strict if sources is not None else []
+        _stop_if_failed(diags, opts.strict, tiers)  # a broken book never reaches layout
         assert sources is not None
         with checks:  # the content checks, which only warn, run beside the layout
             book = _typeset(sources, replace(opts, executor=executor), checks.start)
@@ -93,12 +94,22 @@ def build(opts: BuildOptions) -> BuildResult:
         diags.extend(book.diagnostics)
         audit = audit_book(sources, book.measured)  # what a press would find on the pages
         diags.extend(audit.diagnostics)
-        diags.raise_if_failed(strict=opts.strict, layout=sources.book.strict_layout)
+        _stop_if_failed(diags, opts.strict, tiers, layout=sources.book.strict_layout)
         result = _write(opts, sources, book, diags)
         result.figures = audit.figures
         checks.keep(d for d in diags if not is_layout(d))  # the proofs' covers list the sources' findings
         record_inputs(opts.out, inputs)
         return result
+
+
+def _stop_if_failed(diags: Diagnostics, strict: bool, tiers: Sequence[str], *, layout: bool = False) -> None:
+    """Raise for an error, a warning under --strict, or one of book.yaml's strict tiers;
+    the layout audit's warnings count only when book.yaml's ``strict_layout`` says so."""
+    from proceedings.triage import failed_tiers
+
+    diags.raise_if_failed(strict=strict, layout=layout)
+    if failed_tiers((d for d in diags if layout or not is_layout(d)), tiers):
+        raise BuildError(list(diags))
 
 
 def _cache_folder(out: Path) -> None:

@@ -38,13 +38,16 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate the sources and report every problem")
     _sources_and_out(check, "the folder for check-report.html")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    fix = sub.add_parser("fix", help="apply safe mechanical fixes to the sources; print the diff")
+    check.add_argument("--accept", action="append", default=[], metavar="WORD",
+                       help="add WORD to the book's word list, SOURCES/words.txt, so that the spelling "
+                       "check accepts it (this writes to the sources); may be given more than once")
+    fix = sub.add_parser("fix", help="apply safe mechanical fixes to the sources; print each changed word")
     fix.add_argument("sources", nargs="?", default="sources", type=Path,
                      help="the sources folder (default: sources)")
     fix.add_argument("--codes", required=True, type=_fix_codes, metavar="CODE,...",
                      help="the findings to fix: mixed-script, private-use, odd-space")
     fix.add_argument("--write", action="store_true",
-                     help="write the fixed files (without it, only print the diff)")
+                     help="write the fixed files (without it, only print the changes)")
     build = sub.add_parser("build", help="validate and typeset build/proceedings.pdf")
     _sources_and_out(build)
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
@@ -160,11 +163,33 @@ def _shown(path: object) -> str:
     return escaped(str(path))
 
 
-def _report(diagnostics: Diagnostics, *, strict: bool) -> None:
-    for diag in diagnostics:
+def _accept(sources: Path, words: list[str]) -> None:
+    """``check --accept``: the words go into the book's word list, which is a source file."""
+    from proceedings.check.spelling import WORDS_FILE, accept
+
+    path = _shown(sources / WORDS_FILE)
+    try:
+        added = accept(sources, words)
+    except OSError as exc:
+        print(f"proceedings: could not add to {path}: {exc}", file=sys.stderr)
+        return
+    listed = ", ".join(f"'{escaped(word)}'" for word in added)
+    if added:
+        print(f"proceedings: added {listed} to {path}, the book's word list", file=sys.stderr)
+    else:
+        listed = ", ".join(f"'{escaped(word)}'" for word in words)
+        print(f"proceedings: {path} already lists {listed}", file=sys.stderr)
+
+
+def _report(diagnostics: Diagnostics, *, strict: bool, tiers: Sequence[str] = ()) -> None:
+    """The findings by tier, what blocks printing first (``triage``), then their count."""
+    from proceedings.triage import detail, triaged
+
+    for diag in triaged(diagnostics):
         print(diag, file=sys.stderr)
     if len(diagnostics):
-        print(f"proceedings: {diagnostics.summary(strict=strict)}", file=sys.stderr)
+        summary = diagnostics.summary(strict=strict, detail=detail(diagnostics, tiers))
+        print(f"proceedings: {summary}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -181,11 +206,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         from proceedings.build import check
 
+        if args.accept:
+            _accept(args.sources, args.accept)
         sources, diags = check(args.sources)
-        _report(diags, strict=args.strict)
+        tiers = sources.book.strict if sources is not None else []
+        _report(diags, strict=args.strict, tiers=tiers)
         # Last, after the findings and their count: where the report went.
         _write_report(args.out, diags, args.sources, sources)
-        return ExitCode.SOURCE_ERRORS if diags.failed(strict=args.strict) else ExitCode.OK
+        from proceedings.triage import failed_tiers
+
+        failed = diags.failed(strict=args.strict) or bool(failed_tiers(diags, tiers))
+        return ExitCode.SOURCE_ERRORS if failed else ExitCode.OK
     if args.command == "fix":
         return _fix(args)
     if args.command == "print":
@@ -264,7 +295,8 @@ def _fix(args: argparse.Namespace) -> int:
         _report(diags, strict=False)
         return ExitCode.SOURCE_ERRORS
     for fix in fixes:
-        sys.stdout.write(fix.diff())
+        for change in fix.changes():
+            print(change)
     if args.write:
         apply(fixes)
     verb = "fixed" if args.write else "would fix (run with --write to apply)"

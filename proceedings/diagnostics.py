@@ -125,9 +125,15 @@ class Diagnostics:
         if self.failed(strict=strict, layout=layout):
             raise BuildError(list(self))
 
-    def summary(self, *, strict: bool = False) -> str:
+    def summary(self, *, strict: bool = False, detail: str = "") -> str:
+        """The counts; ``detail`` (the tiers, from ``triage``) follows them in brackets."""
         errors, warnings = self.count(Severity.ERROR), self.count(Severity.WARNING)
         text = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+        notes = self.count(Severity.NOTE)
+        if notes:  # notes never fail a run, but the editor is told how many to read
+            text += f", {_plural(notes, 'note')}"
+        if detail:
+            text += f" ({detail})"
         if strict and warnings:
             text += " (strict: warnings are errors)"
         return text

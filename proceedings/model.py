@@ -171,7 +171,11 @@ class Book(Record):
     parts: list[PartKind] = list(DEFAULT_PARTS)
     papers: list[Id] = []
     # Where every paper author must also appear; the checker warns about those who do not.
-    require_authors_in: list[Literal["programme", "participants"]] = []
+    # Unset: the programme and the participant lists, those the book has; [] checks neither.
+    require_authors_in: list[Literal["programme", "participants"]] | None = None
+    # The tiers of findings (see triage) whose warnings fail a check or build, as --strict
+    # fails on all of them.
+    strict: list[Literal["printing", "content", "style"]] = []
     # Whether --strict fails on the layout audit's warnings too (overfull lines, hyphen runs…).
     strict_layout: bool = False
 

@@ -21,6 +21,8 @@ from proceedings.diagnostics import Diagnostic, Severity
 from proceedings.files import write_atomic
 from proceedings.load import MAX_SOURCE_BYTES
 from proceedings.model import Sources
+from proceedings.triage import NAMES, tier, triaged
+from proceedings.triage import counts as tier_counts
 
 STYLES = Path(__file__).resolve().parent.parent / "styles"
 REPORT_NAME = "check-report.html"
@@ -28,20 +30,29 @@ CONTEXT_CHARS = 300
 
 # One line per code: what it means. A code missing here is shown without explanation.
 EXPLANATIONS = {
-    "author-not-in-lists": "a paper author is not in the participant lists, which book.yaml requires",
-    "author-not-in-programme": "a paper author is not in the programme, which book.yaml requires",
+    "author-inferred": "an author taken from the programme because the paper prints no byline: to confirm",
+    "author-not-in-lists": "a paper author is not in the participant lists",
+    "author-not-in-programme": "a paper author is not in the programme",
     "check-failed": "a check of the checker itself failed; its findings are missing (a bug to report)",
     "citation": "a citation points to a reference the list does not have",
     "citation-empty-locator": "a citation has a comma or page label but no page",
+    "citation-gap": "a paper without reference list skips a reference number in its citations",
     "citation-latin-c": "a page locator written with a Latin c instead of the Cyrillic с",
     "citation-locator-style": "one paper writes its page locators in several ways",
     "citation-missing-comma": "a citation lacks the comma between reference number and page",
+    "citation-order": "a paper without reference list does not cite its references in order from 1",
+    "citation-punctuation": "a full stop or semicolon inside a citation's brackets",
     "control-char": "an invisible control character in the text",
+    "cyrillic-lookalike": "a Roman numeral or a Latin abbreviation typed in Cyrillic look-alike letters",
+    "dash": "a hyphen where a dash is meant, or a dash where a hyphen is",
     "duplicate-id": "two records share an id",
     "duplicate-paragraph": "a paragraph repeats another, exactly or nearly",
     "duplicate-reference": "a reference list has the same entry twice",
     "font-coverage": "a character the bundled fonts cannot draw",
     "footnote-orphan": "a footnote call or printed mark without footnote text",
+    "foreign-phrase": "a phrase in another language inside a paragraph, not marked with lang",
+    "glued-words": "two words written without the space between them",
+    "glued-year": "a year glued to its abbreviation («2019г.»)",
     "image-resolution": "a raster figure below 300 dpi at its printed size",
     "image-too-large": "a raster figure of more than 40 megapixels, too large to lay out",
     "image-unreadable": "a figure file that cannot be decoded as an image",
@@ -56,16 +67,25 @@ EXPLANATIONS = {
     "no-title": "a paper without title",
     "odd-space": "an unusual space, a tab or several spaces in a row",
     "paper-without-talk": "no programme slot links to the paper",
+    "percent-style": "percentages written with and without a space in one paper",
     "possible-paper": "a talk without paper looks like one of the unlinked papers",
     "private-link": "a link to a file or a private network",
     "private-use": "a private-use character (a font's own symbol, such as a Word bullet)",
+    "punctuation-space": "no space after a comma, full stop or colon",
     "quotes": "unbalanced or mixed quotation marks",
+    "quotes-language": "quotation marks of another language",
     "rank-conflict": "a person holds two ranks in one language",
     "reference-order": "reference numbering or order of first citation is off",
     "reference-style": "a reference entry departs from ГОСТ Р 7.0.100-2018 (URL and access date, "
     "page abbreviation, //, dashes, year, [Текст])",
     "refused-url": "a file or address outside the sources that the book may not read",
+    "repeated-sentence": "a sentence said twice in a paper",
+    "repeated-word": "a word repeated in a row",
+    "same-opening": "two papers that open with the same passage",
+    "sentence-case": "a sentence that starts in lowercase",
     "slot-order": "programme times out of order",
+    "spelling": "a word the dictionaries do not know",
+    "spelling-unchecked": "the spelling dictionaries are not installed",
     "stray-url": "a bare URL in the text",
     "table-totals": "a declared table total does not add up",
     "talk-without-paper": "a programme talk has no paper",
@@ -78,6 +98,7 @@ EXPLANATIONS = {
     "unknown-person": "an id names a person who is not in people.yaml",
     "unknown-table": "a ::table line names a table the paper does not have",
     "unlisted-paper": "a paper folder that book.yaml does not list",
+    "word-variants": "one word written in several ways in one paper",
     "wrong-type": "a value of the wrong kind",
     "yaml-syntax": "the YAML cannot be read",
 }
@@ -161,8 +182,10 @@ def report_html(
     figures: list[Figures] | None = None,
 ) -> str:
     """The report page for ``diagnostics``; ``sources`` (when loaded) names the papers;
-    ``figures``, the layout audit's paragraph figures of a built book."""
-    items = sorted(diagnostics, key=lambda d: (d.path, d.line, d.code, d.message))
+    ``figures``, the layout audit's paragraph figures of a built book. The findings that
+    block printing lead, in a section of their own."""
+    found = list(diagnostics)
+    items = sorted(triaged(found), key=lambda d: (d.path, d.line, d.code, d.message))
     if root is None and sources is not None:
         root = Path(sources.root)
     lines = _Lines(root)
@@ -177,9 +200,12 @@ def report_html(
                       undefined=StrictUndefined, keep_trailing_newline=True)
     template = env.get_template("check_report.html.j2")
     return template.render(
+        blocking=[f for f in findings if tier(f.diagnostic) == "printing"],
+        tiers=[(NAMES[name], count) for name, count in tier_counts(found).items()],  # as the summary line
         papers=papers, others=others, by_code=by_code, total=len(items), errors=severities[Severity.ERROR],
         warnings=severities[Severity.WARNING], notes=severities[Severity.NOTE], layout=layout,
-        figures=[f.row() for f in figures or []], root=str(root) if root is not None else "")
+        figures=[f.row() for f in figures or []], root=str(root) if root is not None else "",
+    )
 
 
 def _by_paper(findings: list[Finding], sources: Sources | None) -> tuple[list[Group], list[Group]]:

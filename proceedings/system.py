@@ -2,9 +2,11 @@
 
 Everything the book is built and tested with comes from PyPI into the virtual
 environment, but for the libraries WeasyPrint lays text out with: Pango, with GObject,
-HarfBuzz and fontconfig, which Pango's own packages bring along. HarfBuzz's subsetter is
-optional: with it WeasyPrint and the assembler cut font subsets ten times faster than
-fontTools, which does it otherwise.
+HarfBuzz and fontconfig, which Pango's own packages bring along. Optional ones: HarfBuzz's
+subsetter, with which WeasyPrint and the assembler cut font subsets ten times faster than
+fontTools, which does it otherwise; and Enchant with hunspell's Kazakh, Russian and
+English dictionaries, which the spelling check reads (without them it says so once, and
+the other checks run).
 
 ``python3 -m proceedings.system`` (the Makefile runs it before it installs the package,
 so it needs nothing but the standard library) checks that each library loads. Where one
@@ -28,9 +30,12 @@ MISSING_DEPENDENCY = 3  # diagnostics.ExitCode.MISSING_DEPENDENCY, without impor
 
 @dataclass(frozen=True)
 class Library:
-    names: tuple[str, ...]  # the file names the loader is asked for, as WeasyPrint asks
+    # The file names the loader is asked for, as WeasyPrint asks; or, for a data file
+    # (a dictionary), its absolute path.
+    names: tuple[str, ...]
     package: str  # the Debian/Ubuntu package that holds it
-    needed: bool  # False: the book builds without it, more slowly
+    needed: bool  # False: the book builds without it
+    use: str = "faster font subsets"  # what an optional one is for
 
 
 LIBRARIES = (
@@ -41,12 +46,20 @@ LIBRARIES = (
     Library(("libpangoft2-1.0.so.0", "libpangoft2-1.0.dylib"), "libpangoft2-1.0-0", needed=True),
     Library(("libharfbuzz-subset.so.0", "libharfbuzz-subset.0.dylib"), "libharfbuzz-subset0",
             needed=False),
+    Library(("libenchant-2.so.2", "libenchant-2.2.dylib"), "libenchant-2-2", needed=False, use="spelling"),
+    Library(("/usr/share/hunspell/kk_KZ.dic",), "hunspell-kk", needed=False, use="spelling"),
+    Library(("/usr/share/hunspell/ru_RU.dic",), "hunspell-ru", needed=False, use="spelling"),
+    Library(("/usr/share/hunspell/en_US.dic",), "hunspell-en-us", needed=False, use="spelling"),
 )
 
 
 def loads(library: Library) -> bool:
-    """Whether the dynamic loader finds the library and it loads."""
+    """Whether the dynamic loader finds the library and it loads (a data file: is there)."""
     for name in library.names:
+        if name.startswith("/"):
+            if os.path.isfile(name):
+                return True
+            continue
         try:
             ctypes.CDLL(name)
         except OSError:
@@ -79,14 +92,19 @@ def advice(absent: Sequence[Library]) -> str:
     """The one line that names what is missing and how to install it."""
     packages = " ".join(library.package for library in absent)
     needed = [library.package for library in absent if library.needed]
-    optional = [library.package for library in absent if not library.needed]
+    uses: dict[str, list[str]] = {}
+    for library in absent:
+        if not library.needed:
+            uses.setdefault(library.use, []).append(library.package)
     if needed:
         what = f"the system libraries WeasyPrint needs ({', '.join(needed)})"
-        if optional:
-            what += f" and, for faster font subsets, {', '.join(optional)}"
+        if uses:
+            what += " and, " + "; ".join(f"for {use}, {', '.join(names)}" for use, names in uses.items())
         what += " are missing"
     else:
-        what = f"optional: {', '.join(optional)} (faster font subsets) is not installed"
+        listed = "; ".join(f"{', '.join(names)} ({use})" for use, names in uses.items())
+        count = sum(len(names) for names in uses.values())
+        what = f"optional: {listed} {'is' if count == 1 else 'are'} not installed"
     return f"proceedings: {what}; to install: sudo apt-get install {packages}"
 
 

@@ -129,7 +129,7 @@ def test_a_title_missing_a_language_warns_and_builds(
     assert (tmp_path / "out" / "proceedings.pdf").is_file()
     warned = (
         "sources/book.yaml:2: warning: title has no text in 'ru', a language of the book: add "
-        "title.ru [missing-translation]\nproceedings: 0 errors, 1 warning\n"
+        "title.ru [missing-translation]\nproceedings: 0 errors, 1 warning (blocks printing 1)\n"
     )
     assert checked == warned + "proceedings: wrote build/check-report.html\n"
     assert without_layout(built).startswith(warned)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +64,21 @@ def test_a_failed_install_is_named_too(capsys: pytest.CaptureFixture[str]) -> No
     assert lines[0] == "proceedings: installing libpango-1.0-0 with apt-get"
     assert lines[1].endswith("to install: sudo apt-get install libpango-1.0-0")
     assert len(lines) == 2
+
+
+def test_the_spelling_dictionaries_are_named_as_optional(capsys: pytest.CaptureFixture[str]) -> None:
+    spelling = [library for library in system.LIBRARIES if library.use == "spelling"]
+    assert [library.package for library in spelling] == [
+        "libenchant-2-2", "hunspell-kk", "hunspell-ru", "hunspell-en-us"]
+    assert _run({SUBSET, *spelling[1:3]}, root=False) == (0, [])
+    assert capsys.readouterr().err == (
+        "proceedings: optional: libharfbuzz-subset0 (faster font subsets); hunspell-kk, hunspell-ru "
+        "(spelling) are not installed; to install: sudo apt-get install libharfbuzz-subset0 hunspell-kk "
+        "hunspell-ru\n")
+
+
+def test_a_dictionary_is_found_by_its_file(tmp_path: Path) -> None:
+    there = tmp_path / "xx_XX.dic"
+    there.write_text("1\nword\n", encoding="utf-8")
+    assert system.loads(system.Library((str(there),), "hunspell-xx", needed=False, use="spelling"))
+    assert not system.loads(system.Library((str(tmp_path / "yy.dic"),), "hunspell-yy", needed=False))

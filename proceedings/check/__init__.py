@@ -12,6 +12,10 @@ The modules of this package each look at one theme and return their checks as
 - ``translations``: every field the book's languages require, in each of them;
 - ``people``: ranks and names of a person, authors missing from the programme or lists;
 - ``language``: paragraphs written in another language than their paper's;
+- ``spelling``: words the dictionaries do not know, words glued together;
+- ``sentences``: punctuation without its space, a lowercase sentence start, a word repeated;
+- ``foreign``: a phrase in another language, Latin typed in Cyrillic look-alikes;
+- ``forms``: years glued to «г.», hyphens and dashes, percentages, variant spellings, quotes;
 - ``duplicates``, ``tables``, ``fonts``, ``images``.
 
 ``findings`` says when a build runs them (``BuildChecks``: the gate before the
@@ -41,6 +45,8 @@ from proceedings.check import (
     citations,
     duplicates,
     fonts,
+    foreign,
+    forms,
     images,
     language,
     limits,
@@ -48,6 +54,8 @@ from proceedings.check import (
     programme,
     records,
     references,
+    sentences,
+    spelling,
     tables,
     text,
     translations,
@@ -67,6 +75,10 @@ MODULES: tuple[ModuleType, ...] = (
     translations,
     people,
     language,
+    spelling,
+    sentences,
+    foreign,
+    forms,
     duplicates,
     tables,
     fonts,

@@ -28,6 +28,7 @@ def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
         found += [
             Check("citation-form", paper.path, partial(_check_citation_form, paper), own),
             Check("reference-list", paper.path, partial(_check_reference_list, paper), own),
+            Check("citation-order", paper.path, partial(_check_citation_order, paper), own),
             Check("footnotes", paper.path, partial(_check_footnotes, paper), own),
         ]
     return found
@@ -96,10 +97,24 @@ def _citations(paper: Paper) -> Iterator[tuple[int, str, list[CitedPart]]]:
             yield paper.body_line + offset, match[0], parse_citation(match[1])
 
 
+# A full stop after the last number inside the brackets: «[3.]», «[12, с. 22.]». One after
+# a word is an abbreviation's («[1, 238 б.]»).
+_TRAILING_STOP_RE = re.compile(r"\d\s*[.;,]\s*\]$")
+
+
 def _check_citation_form(paper: Paper) -> Iterator[Diagnostic]:
     latin_ok = paper.lang not in {"ru", "kk"}
     styles: dict[str, tuple[int, str]] = {}
     for line, raw, parts in _citations(paper):
+        if _TRAILING_STOP_RE.search(raw) and not raw.rstrip("]").rstrip().endswith(","):
+            fixed = re.sub(r"\s*[.;]\s*\]$", "]", raw)
+            yield warning(
+                paper.path,
+                line,
+                f"citation {raw} ends with '{raw.rstrip(']').rstrip()[-1]}' inside the brackets: write "
+                f"{fixed} (a full stop that ends the sentence goes after the bracket)",
+                "citation-punctuation",
+            )
         for part in parts:
             rest = part.rest.strip()
             if not rest or rest == ".":
@@ -225,6 +240,47 @@ def _check_reference_list(paper: Paper) -> Iterator[Diagnostic]:
             seen[key] = ref.number
 
 
+
+
+def _check_citation_order(paper: Paper) -> Iterator[Diagnostic]:
+    """Without a reference list, the citations still have an order: the first is [1], each
+    new number is the next one, and none is skipped."""
+    if paper.references or not paper.citations:
+        return  # with a list, _check_reference_list compares the two
+    first_cited: dict[int, tuple[int, str]] = {}
+    for citation in paper.citations:
+        for n in citation.numbers:
+            first_cited.setdefault(n, (citation.line, citation.raw))
+    (first, (line, raw)), *_ = first_cited.items()
+    if first != 1:
+        yield warning(
+            paper.path, line,
+            f"the first citation, {raw}, cites reference {first}, not 1: number the references in "
+            "the order the text first cites them",
+            "citation-order",
+        )
+    highest, highest_raw = 0, ""
+    for n, (line, raw) in first_cited.items():
+        if n < highest:
+            yield warning(
+                paper.path, line,
+                f"reference {n} is first cited by {raw}, after reference {highest} ({highest_raw}): "
+                "number the references in the order the text first cites them",
+                "citation-order",
+            )
+        elif n > highest:
+            highest, highest_raw = n, raw
+    skipped = [n for n in range(1, highest) if n not in first_cited]
+    if skipped:
+        line, raw = first_cited[highest]
+        listed = ", ".join(str(n) for n in skipped)
+        yield warning(
+            paper.path, line,
+            f"reference{'s' if len(skipped) > 1 else ''} {listed} {'are' if len(skipped) > 1 else 'is'} "
+            f"never cited, though {raw} cites {highest}: a citation or a reference is missing, or the "
+            "numbering skips",
+            "citation-gap",
+        )
 
 
 # --- 7. footnotes -----------------------------------------------------------

@@ -6,9 +6,11 @@
   by more than the Kazakh letters and their Russian counterparts. A note, not a
   warning: official Russian spellings of Kazakh names do differ (Есболатов /
   Есбулатов), so only the editor can tell a variant from a typo or a mix-up.
-- ``author-not-in-programme`` / ``author-not-in-lists``: when book.yaml's
-  ``require_authors_in`` asks for it, a paper author missing from the programme or
-  from the participant lists.
+- ``author-not-in-programme`` / ``author-not-in-lists``: a paper author missing from
+  the programme or from the participant lists (those book.yaml's ``require_authors_in``
+  names; unset, both that the book has).
+- ``author-inferred``: a note for each author taken from the programme because the paper
+  printed no byline, for the editor to confirm.
 """
 
 from __future__ import annotations
@@ -140,7 +142,19 @@ def _programme_people(sources: Sources) -> set[str]:
 
 
 def _check_authors(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:
+    for i, author in enumerate(paper.authors):
+        person = sources.people.get(author.person)
+        if author.source == "programme" and person is not None:
+            yield note(
+                paper.path,
+                sources.line_of(paper.path, "authors", i, "person"),
+                f"author {author.person} ({person.name(paper.lang).surname}) is taken from the programme, "
+                "as the paper prints no byline: confirm the authorship with the author",
+                "author-inferred",
+            )
     required = sources.book.require_authors_in
+    if required is None:  # unset: wherever the book lists people
+        required = ["programme", "participants"] if sources.programme is not None else ["participants"]
     if not required:
         return
     places: list[tuple[str, set[str], str]] = []
@@ -154,15 +168,16 @@ def _check_authors(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:
         if person is None:
             continue  # an unknown id is an error of its own
         name = person.name(paper.lang)
-        for where, people, code in places:
-            if author.person not in people:
-                yield warning(
-                    paper.path,
-                    sources.line_of(paper.path, "authors", i, "person"),
-                    f"author {author.person} ({name.surname}) is not in the {where}, where book.yaml's "
-                    f"require_authors_in wants every author: add them there or check the byline",
-                    code,
-                )
+        # One finding for an author missing from both: the lists restate the programme.
+        missing = [(where, code) for where, people, code in places if author.person not in people]
+        if missing:
+            yield warning(
+                paper.path,
+                sources.line_of(paper.path, "authors", i, "person"),
+                f"author {author.person} ({name.surname}) is not in the "
+                f"{' nor the '.join(where for where, _ in missing)}: add them there, or check the byline",
+                missing[0][1],
+            )
 
 
 def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:

@@ -300,6 +300,7 @@ class _QuoteState:
     extra_close: list[tuple[int, str]]
     straight: tuple[int, str] | None
     guillemets: bool
+    nested: tuple[int, str] | None = None  # a « opened inside another
 
 
 _QUOTE_CHARS = re.compile('[«»"]')
@@ -313,6 +314,10 @@ def _scan_quotes(unit: Unit) -> _QuoteState:
             pos, ch = match.start(), match.group()
             if ch == "«":
                 state.guillemets = True
+                if state.opened and state.nested is None:
+                    start = max(0, pos - 20)
+                    snippet = text[start : pos + 30]
+                    state.nested = (line, strip_markup(snippet) if start == 0 else snippet)
                 state.opened.append((line, text[pos : pos + 40]))
             elif ch == "»":
                 state.guillemets = True
@@ -347,13 +352,33 @@ def _check_quotes(units: list[Unit]) -> Iterator[Diagnostic]:
                 "missing « or delete the »",
                 "quotes",
             )
+        if state.nested is not None and not state.opened:
+            # «…«…»» balances, but Kazakh and Russian quote inside a quotation with „…“.
+            yield warning(
+                unit.path,
+                state.nested[0],
+                f"a quotation inside a quotation in '{quote(state.nested[1], 50)}' uses « » again: "
+                "write the inner one „…“",
+                "quotes",
+            )
+        elif state.nested is not None and len(state.opened) == 1:
+            # «…«…» with one » for both: the inner quotation takes „…“ and the outer its ».
+            line, snippet = state.nested
+            yield warning(
+                unit.path,
+                line,
+                f"a quotation inside a quotation in '{quote(snippet, 50)}' shares one » with it: write "
+                "the inner one „…“ and close the outer with »",
+                "quotes",
+            )
+            state.opened.clear()
         pending += [(k, unit, opened) for opened in state.opened]
-        if state.guillemets and state.straight is not None:
+        if state.straight is not None and unit.body:
             yield warning(
                 unit.path,
                 state.straight[0],
-                f"straight quote \" in '{quote(state.straight[1], 40)}' in a paragraph that "
-                "uses «»: use « » (or „ “ inside them)",
+                f"straight quote \" in '{quote(state.straight[1], 40)}': use the quotation marks of "
+                "the paper's language",
                 "quotes",
             )
     yield from _report_unclosed(pending)
