@@ -56,6 +56,7 @@ class Settings:
     loose_ratio: float = 2.0  # 0.5 em: a space looser than this is a loose line ...
     loose_demerits: float = 1e6  # ... which costs as much as a few hyphens
     max_run: int = 2  # hyphenated lines in a row
+    track_penalty: float = 40.0  # a step of tracking (the style's .t1, .t-1 ...) costs this
     safety: float = 0.6  # points a line is kept short of the measure
     last_line_indents: float = 1.5  # a last line at least this many indents long
     left_min: int = 2  # letters before a hyphen
@@ -72,6 +73,8 @@ class Measure:
     word_spacing: float  # points added to every space of a set paragraph (<= 0: its shrink)
     list_indent: float  # points a list item's paragraph is narrower by
     fonts: tuple[tuple[str, Path], ...]  # ("regular" | "bold" | "italic" | "bolditalic", file)
+    tracking: float = 0.0  # points a character of a line of class t1 is wider by (t-1: narrower)
+    max_track: int = 0  # the style's steps: t1 ... tN and t-1 ... t-N
 
     def font(self, style: str) -> Path:
         return dict(self.fonts).get(style) or dict(self.fonts)["regular"]
@@ -135,7 +138,14 @@ def measure_from_styles(styles: Path, *, page_width: str, margin_inner: str, mar
         italic = values.get("font-style", "normal") == "italic"
         key = ("bold" if bold else "") + ("italic" if italic else "") or "regular"
         fonts[key] = (fonts_css.parent / url[1]).resolve()
+    tracking = _declarations(book, ".paper-body p.set .t1").get("letter-spacing", "0pt")
+    max_track = 0
+    while all(_declarations(book, f".paper-body p.set .t{sign}{max_track + 1}").get("letter-spacing")
+              for sign in ("", "-")):
+        max_track += 1
     return Measure(
+        tracking=_points(tracking, em=size),
+        max_track=max_track,
         width=_points(page_width) - _points(margin_inner) - _points(margin_outer),
         indent=_points(indent, em=size),
         word_spacing=_points(word_spacing, em=size),
@@ -278,46 +288,63 @@ class Breakpoint:
     width_after: float  # ... and where the next line starts (past a space)
     spaces_after: int
     extra: float  # the hyphen drawn at a division
+    # The natural width from the paragraph's start to the next place after this one where
+    # WeasyPrint may break whatever the breaker chooses (after a dash or a word's hyphen):
+    # a line ending here must be too full to reach it, or WeasyPrint would go on to it.
+    reach: float = math.inf
 
 
-@dataclass(frozen=True)
-class Line:
-    start: int
-    end: int
-    kind: str
-    natural: float
-    spaces: int
-    width: float  # the measure of this line
+_DASHES: Final = "\u2013\u2014"
 
-    @property
-    def ratio(self) -> float:
-        if self.kind == "end":
-            return 0.0
-        return (self.width - self.natural) / self.spaces if self.spaces else math.inf
+
+def _intrinsic(text: str, index: int) -> bool:
+    """Whether Pango breaks before ``text[index]`` whatever the spaces are: after a
+    hyphen or a dash that a letter follows, after a dash that a space follows."""
+    if index < 2 or text[index - 1] not in _HYPHEN_AFTER or text[index - 2] in " \u00a0":
+        return False
+    following = text[index]
+    return following.isalpha() or (text[index - 1] in _DASHES and following in " \u00a0")
 
 
 def breakpoints(text: str, advances: Sequence[float], divisions: Sequence[int], hyphen: float,
-                space: float) -> list[Breakpoint]:
+                right_min: int = 3) -> list[Breakpoint]:
     """Every place a line may end in ``text`` (collapsed: one space between words), with
-    cumulative widths; ``divisions`` are the character indices a word may be divided before."""
+    cumulative widths; ``divisions`` are the character indices a word may be divided before.
+
+    No line ends before a dash (a dash between words stays with the word before it)."""
     points: list[Breakpoint] = []
     width = 0.0
     spaces = 0
     division_set = set(divisions)
+    intrinsic: list[float] = []  # widths at which WeasyPrint may break on its own
     for index, char in enumerate(text):
+        if _intrinsic(text, index):
+            intrinsic.append(width)
         if char == " ":
-            points.append(Breakpoint(index, "space", width, spaces, width + advances[index],
-                                     spaces + 1, 0.0))
+            if text[index + 1 : index + 2] not in _DASHES:
+                points.append(Breakpoint(index, "space", width, spaces, width + advances[index],
+                                         spaces + 1, 0.0))
         elif index in division_set:
             points.append(Breakpoint(index, "hyphen", width, spaces, width, spaces, hyphen))
         elif (index > 2 and text[index - 1] in _HYPHEN_AFTER and text[index - 3 : index - 1].isalpha()
-              and text[index : index + 3].isalpha()):
+              and text[index : index + right_min].isalpha()):
             points.append(Breakpoint(index, "explicit", width, spaces, width, spaces, 0.0))
         width += advances[index]
         if char in (" ", _NBSP):
             spaces += 1
     points.append(Breakpoint(len(text), "end", width, spaces, width, spaces, 0.0))
-    del space
+    if intrinsic:
+        reached: list[Breakpoint] = []
+        position = 0
+        for point in points:
+            while position < len(intrinsic) and intrinsic[position] <= point.width_after:
+                position += 1
+            if position < len(intrinsic):
+                point = Breakpoint(point.index, point.kind, point.width_before,
+                                   point.spaces_before, point.width_after, point.spaces_after,
+                                   point.extra, intrinsic[position])
+            reached.append(point)
+        points = reached
     return points
 
 
@@ -330,29 +357,66 @@ class _Node:
     previous: _Node | None
 
 
+@dataclass(frozen=True)
+class Fit:
+    """How a line fills its measure: the ratio its spaces are stretched (> 0) or shrunk
+    (< 0) by, and the tracking step its letters take."""
+
+    ratio: float
+    track: int
+
+
+def fit(natural: float, spaces: int, chars: int, measure: float, *, space: float, shrink: float,
+        tracking: float, max_track: int, settings: Settings) -> Fit | None:
+    """The fit of a line of ``natural`` width (spaces at their shrunk width), or None
+    when it cannot fit. Letters are tracked (``tracking`` points a character a step)
+    only where the spaces alone would be looser than a ratio of 1 or tighter than they
+    can shrink."""
+    stretch = space * settings.stretch
+    track = 0
+    slack = measure - natural - spaces * shrink  # from the normal spaces
+    if max_track and chars:
+        step = chars * tracking
+        if slack > spaces * stretch:
+            track = min(max_track, math.ceil((slack - spaces * stretch) / step))
+        elif slack < -spaces * shrink:
+            track = max(-max_track, math.floor((slack + spaces * shrink) / step))
+        slack -= track * step
+    if natural + (track * chars * tracking) > measure - settings.safety:
+        return None
+    if spaces == 0:
+        return Fit(0.0 if slack < 1.0 else math.inf, track)
+    ratio = slack / (spaces * stretch) if slack >= 0 else slack / (spaces * max(shrink, 1e-9))
+    return Fit(max(ratio, -1.0), track)
+
+
 def break_lines(points: Sequence[Breakpoint], *, width: float, first_width: float,
-                space: float, last_min: float, shrink: float = 0.0,
-                settings: Settings = Settings(), max_ratio: float | None = None) -> list[int] | None:
+                space: float, last_min: float, shrink: float = 0.0, tracking: float = 0.0,
+                max_track: int = 0, settings: Settings = Settings(),
+                max_ratio: float | None = None, initial_run: int = 0) -> list[int] | None:
     """The indices of ``points`` that end the lines of the best paragraph, or None when
     none fits (a word wider than the measure, or no line loose enough).
 
     ``space`` is a space's normal width, the points' widths count each space ``shrink``
-    narrower (the style's negative word spacing, which justification stretches back).
-    The nodes are TeX's active breakpoints, one per point and count of hyphenated lines
-    in a row ending there (TeX's fitness classes are left out: the loose-line demerits
-    already keep a loose line from standing next to a tight one, and they would triple
-    the nodes)."""
+    narrower (the style's negative word spacing, which justification stretches back);
+    a line's letters may be tracked by up to ``max_track`` steps of ``tracking`` points.
+    ``initial_run`` counts the hyphenated lines the paragraph follows (across a short
+    last line: a reader sees them as one column of hyphens). The nodes are TeX's active
+    breakpoints, one per point and count of hyphenated lines in a row ending there
+    (TeX's fitness classes are left out: the loose-line demerits already keep a loose
+    line from standing next to a tight one, and they would triple the nodes)."""
     limit_ratio = settings.max_ratio if max_ratio is None else max_ratio
-    stretch_per_space = space * settings.stretch
-    shrink = max(shrink, 1e-9)
     safety = settings.safety
     line_penalty = settings.line_penalty
     hyphen_demerits = settings.hyphen_penalty**2
     explicit_demerits = settings.explicit_penalty**2
-    start = _Node(-1, 0, 0, 0.0, None)
+    track_demerits = settings.track_penalty**2
+    start = _Node(-1, 0, initial_run, 0.0, None)
     active: list[_Node] = [start]
     after_width = [p.width_after for p in points]
     after_spaces = [p.spaces_after for p in points]
+    starts = [p.index + (p.kind == "space") for p in points]
+    squeeze = max_track * tracking  # the most a character can be tightened by
     last = len(points) - 1
     for b, point in enumerate(points):
         best: dict[int, _Node] = {}
@@ -361,34 +425,36 @@ def break_lines(points: Sequence[Breakpoint], *, width: float, first_width: floa
         flagged = kind in ("hyphen", "explicit")
         penalty = hyphen_demerits if kind == "hyphen" else explicit_demerits if flagged else 0.0
         end_width = point.width_before + point.extra
+        reach = point.reach
         for node in active:
             first = node.point < 0
             measure = first_width if node.line == 0 else width
             natural = end_width - (0.0 if first else after_width[node.point])
-            if natural > measure - safety:
+            chars = point.index - (0 if first else starts[node.point]) + (kind == "hyphen")
+            if natural - chars * squeeze > measure - safety:
                 continue  # too long now, and longer for every later point
             survivors.append(node)
+            if reach - (0.0 if first else after_width[node.point]) <= measure:
+                continue  # WeasyPrint would carry the line on to a dash of the next
             spaces = point.spaces_before - (0 if first else after_spaces[node.point])
             if b == last:
-                # The last line keeps normal spaces (it is not justified): it must fit so.
+                # The last line keeps normal spaces and letters (it is not justified):
+                # it must fit so.
                 ratio = 0.0
+                track = 0
                 if (natural < last_min and not first) or natural + spaces * shrink > measure - safety:
                     continue
             else:
-                if spaces == 0:
+                line_fit = fit(natural, spaces, chars, measure, space=space, shrink=shrink,
+                               tracking=tracking, max_track=max_track, settings=settings)
+                if line_fit is None or line_fit.ratio > limit_ratio:
                     continue
-                normal = natural + spaces * shrink
-                if normal <= measure:
-                    ratio = (measure - normal) / (spaces * stretch_per_space)
-                    if ratio > limit_ratio:
-                        continue
-                else:
-                    ratio = (measure - normal) / (spaces * shrink)
+                ratio, track = line_fit.ratio, line_fit.track
             run = node.run + 1 if flagged else 0
             if run > settings.max_run:
                 continue
             badness = 100.0 * abs(ratio) ** 3
-            demerits = (line_penalty + badness) ** 2 + penalty
+            demerits = (line_penalty + badness) ** 2 + penalty + track_demerits * track * track
             if ratio > settings.loose_ratio:
                 demerits += settings.loose_demerits
             if flagged and node.run:
@@ -468,8 +534,16 @@ def _divisions(text: str, chars: list[_Char], kept: list[int], settings: Setting
     return divisions
 
 
+@dataclass(frozen=True)
+class SetParagraph:
+    html: str  # the paragraph's inner HTML, with its breaks imposed
+    ends: tuple[str, ...]  # how each line ends: "space", "hyphen", "explicit", "end"
+    trailing_run: int  # hyphenated lines that end it, when its last line is short
+
+
 def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = True,
-                  narrower: float = 0.0, settings: Settings = Settings()) -> str | None:
+                  narrower: float = 0.0, initial_run: int = 0,
+                  settings: Settings = Settings()) -> SetParagraph | None:
     """The inner HTML of a paragraph with its lines chosen, or None to leave it as it was."""
     try:
         pieces, chars = _read(inner, lang)
@@ -482,23 +556,45 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
     regular = face(measure.font("regular"))
     space = sum(regular.advances(" ")) * regular.scale(measure.size)
     hyphen = sum(regular.advances(_HYPHEN_CHARACTER)) * regular.scale(measure.size)
-    points = breakpoints(text, advances, _divisions(text, chars, kept, settings), hyphen, space)
+    points = breakpoints(text, advances, _divisions(text, chars, kept, settings), hyphen,
+                         settings.right_min)
     width = measure.width - narrower
     first = width - (measure.indent if indent else 0.0)
     last_min = measure.indent * settings.last_line_indents
     ends = None
     for ratio in (None, 8.0):
         ends = break_lines(points, width=width, first_width=first, space=space,
-                           last_min=last_min, shrink=-measure.word_spacing, settings=settings,
-                           max_ratio=ratio)
+                           last_min=last_min, shrink=-measure.word_spacing,
+                           tracking=measure.tracking, max_track=measure.max_track,
+                           settings=settings, max_ratio=ratio, initial_run=initial_run)
         if ends is not None:
             break
     if ends is None:
         return None
     breaks = {points[e].index: points[e].kind for e in ends}
-    last_start = points[ends[-2]].index if len(ends) > 1 else 0
+    # Each character's line's class: its tracking step, or "last" for the last line,
+    # which is not justified and keeps the normal spaces instead of the narrower ones
+    # the other lines are stretched from.
+    line_class: list[str] = []
+    previous: Breakpoint | None = None
+    for number, end in enumerate(ends):
+        point = points[end]
+        begin = 0 if previous is None else previous.index + (previous.kind == "space")
+        if end == len(points) - 1:
+            name = "last"
+        else:
+            natural = point.width_before + point.extra - (previous.width_after if previous else 0.0)
+            spaces = point.spaces_before - (previous.spaces_after if previous else 0)
+            count = point.index - begin + (point.kind == "hyphen")
+            line_fit = fit(natural, spaces, count, first if number == 0 else width, space=space,
+                           shrink=-measure.word_spacing, tracking=measure.tracking,
+                           max_track=measure.max_track, settings=settings)
+            name = f"t{line_fit.track}" if line_fit and line_fit.track else ""
+        line_class.extend([name] * (point.index - len(line_class)))
+        previous = point
+    line_class.append("")
     output = [""] * len(chars)  # what each character becomes
-    in_last = [False] * len(chars)
+    classes = [""] * len(chars)
     for position, index in enumerate(kept):
         char = chars[index].char
         kind = breaks.get(position)
@@ -507,28 +603,41 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
         elif kind == "hyphen":
             char = _SOFT_HYPHEN + char
         output[index] = char
-        in_last[index] = position > last_start or (position == last_start and len(ends) == 1)
-    # The last line is not justified: it keeps the normal spaces (``.last`` in the style)
-    # instead of the narrower ones that the other lines are stretched from.
+        classes[index] = line_class[position]
     result: list[str] = []
     run: list[str] = []
-    run_last = False
+    run_class = ""
     for piece in [*pieces, ""]:
-        if isinstance(piece, int) and (not run or in_last[piece] == run_last):
-            run_last = in_last[piece]
+        if isinstance(piece, int) and (not run or classes[piece] == run_class):
+            run_class = classes[piece]
             run.append(output[piece])
             continue
         if run:
             text_run = _escape("".join(run))
-            result.append(f'<span class="last">{text_run}</span>' if run_last and text_run
+            result.append(f'<span class="{run_class}">{text_run}</span>' if run_class and text_run
                           else text_run)
             run = []
         if isinstance(piece, int):
-            run_last = in_last[piece]
+            run_class = classes[piece]
             run.append(output[piece])
         else:
             result.append(piece)
-    return "".join(result)
+    kinds = tuple(points[e].kind for e in ends)
+    trailing = 0
+    last_line = points[-1].width_before - (points[ends[-2]].width_after if len(ends) > 1 else 0.0)
+    if last_line < _SHORT_LINE * width:
+        for kind in reversed(kinds[:-1]):
+            if kind == "space":
+                break
+            trailing += 1
+        if len(kinds) == 1:
+            trailing = initial_run
+    return SetParagraph("".join(result), kinds, trailing)
+
+
+# A line shorter than this share of the measure does not end a run of hyphenated lines
+# to the eye (nor to the paragraph measure, which counts lines of 85 % and more).
+_SHORT_LINE: Final = 0.85
 
 
 def _escape(text: str) -> str:
@@ -547,6 +656,7 @@ def set_body(body_html: str, lang: str, measure: Measure) -> str:
     result: list[str] = []
     pos = 0
     stack: list[str] = []
+    run = 0
     for match in _BLOCK_RE.finditer(body_html):
         if match[2]:
             if match[1]:
@@ -556,16 +666,17 @@ def set_body(body_html: str, lang: str, measure: Measure) -> str:
                 stack.append(match[2])
             continue
         if not stack:
-            inner = set_paragraph(match[3], lang, measure)
+            paragraph = set_paragraph(match[3], lang, measure, initial_run=run)
         elif len(stack) == 2 and stack[0] in ("ul", "ol") and stack[1] == "li":
-            inner = set_paragraph(match[3], lang, measure, indent=False,
-                                  narrower=measure.list_indent)
+            paragraph = set_paragraph(match[3], lang, measure, indent=False,
+                                      narrower=measure.list_indent, initial_run=run)
         else:
             continue
-        if inner is None:
+        if paragraph is None:
             continue
+        run = paragraph.trailing_run
         result.append(body_html[pos : match.start()])
-        result.append(f'<p class="set">{inner}</p>')
+        result.append(f'<p class="set">{paragraph.html}</p>')
         pos = match.end()
     result.append(body_html[pos:])
     return "".join(result)
