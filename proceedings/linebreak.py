@@ -385,7 +385,9 @@ def fit(natural: float, spaces: int, chars: int, measure: float, *, space: float
     if natural + (track * chars * tracking) > measure - settings.safety:
         return None
     if spaces == 0:
-        return Fit(0.0 if slack < 1.0 else math.inf, track)
+        # One word alone (a long one, a link): WeasyPrint cannot stretch it, so it is left
+        # short, which is allowed as the loosest line there may be.
+        return Fit(0.0 if slack < 1.0 else settings.max_ratio, track)
     ratio = slack / (spaces * stretch) if slack >= 0 else slack / (spaces * max(shrink, 1e-9))
     return Fit(max(ratio, -1.0), track)
 
