@@ -30,7 +30,7 @@ import html
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Final
@@ -42,7 +42,7 @@ from proceedings.hyphenation import register_kazakh
 from proceedings.shaping import face
 
 __all__ = ["Measure", "Settings", "break_lines", "hyphenation_points", "measure_from_styles",
-           "set_body"]
+           "set_body", "set_reference"]
 
 # The tuning of the breaker: demerits as TeX counts them (its defaults in comments).
 @dataclass(frozen=True)
@@ -75,6 +75,8 @@ class Measure:
     fonts: tuple[tuple[str, Path], ...]  # ("regular" | "bold" | "italic" | "bolditalic", file)
     tracking: float = 0.0  # points a character of a line of class t1 is wider by (t-1: narrower)
     max_track: int = 0  # the style's steps: t1 ... tN and t-1 ... t-N
+    reference_indent: float = 0.0  # points a reference's text is narrower by (its number's box)
+    reference_scale: float = 1.0  # the reference list's size, in the body's ems
 
     def font(self, style: str) -> Path:
         return dict(self.fonts).get(style) or dict(self.fonts)["regular"]
@@ -139,6 +141,8 @@ def measure_from_styles(styles: Path, *, page_width: str, margin_inner: str, mar
         key = ("bold" if bold else "") + ("italic" if italic else "") or "regular"
         fonts[key] = (fonts_css.parent / url[1]).resolve()
     tracking = _declarations(book, ".paper-body p.set .t1").get("letter-spacing", "0pt")
+    reference_indent = _declarations(book, ".reference-list li").get("padding-left", "0pt")
+    reference_size = _declarations(book, ".reference-list").get("font-size", "1em")
     max_track = 0
     while all(_declarations(book, f".paper-body p.set .t{sign}{max_track + 1}").get("letter-spacing")
               for sign in ("", "-")):
@@ -146,6 +150,8 @@ def measure_from_styles(styles: Path, *, page_width: str, margin_inner: str, mar
     return Measure(
         tracking=_points(tracking, em=size),
         max_track=max_track,
+        reference_indent=_points(reference_indent, em=size),
+        reference_scale=_points(reference_size, em=1.0),
         width=_points(page_width) - _points(margin_inner) - _points(margin_outer),
         indent=_points(indent, em=size),
         word_spacing=_points(word_spacing, em=size),
@@ -295,6 +301,12 @@ class Breakpoint:
 
 
 _DASHES: Final = "\u2013\u2014"
+# Pango breaks lines by Unicode's rules (UAX #14), which allow no break before closing
+# punctuation, a slash or a sign, even after a space (LB13: "// Российская юстиция",
+# "[Текст] / А. Кибальник"), nor after an opening bracket (LB14); and the style wants
+# no line to begin with a dash.
+_NO_BREAK_BEFORE: Final = _DASHES + ")]}!?,.:;/"
+_NO_BREAK_AFTER: Final = "([{"
 
 
 def _intrinsic(text: str, index: int) -> bool:
@@ -321,7 +333,8 @@ def breakpoints(text: str, advances: Sequence[float], divisions: Sequence[int], 
         if _intrinsic(text, index):
             intrinsic.append(width)
         if char == " ":
-            if text[index + 1 : index + 2] not in _DASHES:
+            if (text[index + 1 : index + 2] not in _NO_BREAK_BEFORE
+                    and text[index - 1 : index] not in _NO_BREAK_AFTER):
                 points.append(Breakpoint(index, "space", width, spaces, width + advances[index],
                                          spaces + 1, 0.0))
         elif index in division_set:
@@ -544,7 +557,7 @@ class SetParagraph:
 
 
 def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = True,
-                  narrower: float = 0.0, initial_run: int = 0,
+                  narrower: float = 0.0, first_narrower: float = 0.0, initial_run: int = 0,
                   settings: Settings = Settings()) -> SetParagraph | None:
     """The inner HTML of a paragraph with its lines chosen, or None to leave it as it was."""
     try:
@@ -561,7 +574,7 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
     points = breakpoints(text, advances, _divisions(text, chars, kept, settings), hyphen,
                          settings.right_min)
     width = measure.width - narrower
-    first = width - (measure.indent if indent else 0.0)
+    first = width - (measure.indent if indent else 0.0) - first_narrower
     last_min = measure.indent * settings.last_line_indents
     ends = None
     for ratio in (None, 8.0):
@@ -592,7 +605,9 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
                            shrink=-measure.word_spacing, tracking=measure.tracking,
                            max_track=measure.max_track, settings=settings)
             name = f"t{line_fit.track}" if line_fit and line_fit.track else ""
-        line_class.extend([name] * (point.index - len(line_class)))
+        # A line's breaking space ends its own run of text: WeasyPrint does not always see
+        # a break opportunity at the very start of an inline box.
+        line_class.extend([name] * (point.index + (point.kind == "space") - len(line_class)))
         previous = point
     line_class.append("")
     output = [""] * len(chars)  # what each character becomes
@@ -644,6 +659,17 @@ _SHORT_LINE: Final = 0.85
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def set_reference(text_html: str, lang: str, measure: Measure) -> str | None:
+    """A reference's text (after its number's box, which its hanging indent holds) with
+    its lines chosen, in the reference list's smaller size; None to leave it as it was."""
+    scale = measure.reference_scale
+    scaled = replace(measure, size=measure.size * scale, word_spacing=measure.word_spacing * scale,
+                     tracking=measure.tracking * scale)
+    paragraph = set_paragraph(text_html, lang, scaled, indent=False,
+                              narrower=measure.reference_indent)
+    return paragraph.html if paragraph else None
 
 
 _BLOCK_RE = re.compile(r"<(/?)(li|blockquote|table|ul|ol)\b[^>]*>|<p>(.*?)</p>", re.DOTALL)

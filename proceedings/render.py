@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from proceedings.linebreak import Measure, measure_from_styles, set_body
+from proceedings.linebreak import Measure, measure_from_styles, set_body, set_reference
 from proceedings.markup import Segment, render_body, render_inline, typeset_spaces
 from proceedings.model import (
     Affiliation,
@@ -151,6 +151,17 @@ def _set(segments: list[Segment], lang: str, measure: Measure | None) -> list[Se
         return segments
     return [Segment(s.kind, set_body(s.html, lang, measure), s.ref) if s.kind == "html" else s
             for s in segments]
+
+
+@lru_cache(maxsize=8192)
+def _set_reference(text: str, lang: str, measure: Measure) -> Markup:
+    escaped = str(escape(typeset_spaces(text)))
+    return Markup(set_reference(escaped, lang, measure) or escaped)
+
+
+def _reference_lines(text: str, lang: str, measure: Measure) -> Markup:
+    """A reference's text, its lines chosen by the line breaker (``linebreak``)."""
+    return _set_reference(text, lang, measure)
 
 
 def body_measure(sources: Sources, styles: Path) -> Measure:
@@ -306,7 +317,8 @@ class BookRenderer:
     def __init__(self, sources: Sources, styles: Path, *, fonts: Path) -> None:
         self.sources = sources
         self.labels = load_labels(styles)
-        self.context = build_context(sources, self.labels, body_measure(sources, styles))
+        measure = body_measure(sources, styles)
+        self.context = build_context(sources, self.labels, measure)
         self.env = make_environment(styles / "templates", self.labels)
         self._by_id: dict[str, PaperView] | None = None
         self.common: dict[str, Any] = {
@@ -323,6 +335,7 @@ class BookRenderer:
             "t": translator(self.labels),
             "page": PAGE_GEOMETRY[sources.book.trim],
             "book_head": lambda lang: _book_head(sources, lang),
+            "reference_lines": lambda text, lang: _reference_lines(text, lang, measure),
         }
 
     def render(

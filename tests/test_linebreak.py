@@ -371,3 +371,12 @@ def test_names_are_never_divided_nor_cut_from_their_initials(
             if first[:1].isupper() and first[1:2].islower():
                 assert not initials.match(last), (number, " ".join(line), first)
                 assert last != "им.", (number, " ".join(line), first)
+
+
+def test_no_line_ends_where_unicode_forbids_a_break_or_before_a_dash() -> None:
+    """Pango allows no break before a slash or closing punctuation even after a space
+    ("[Текст] / А. Кибальник"), nor after an opening bracket; a dash between words
+    stays with the word before it."""
+    text = "аа / бб ( вв ) гг – дд ее"
+    spaces = {p.index for p in _unit_points(text) if p.kind == "space"}
+    assert spaces == {text.index(" бб"), text.index(" гг"), text.index(" дд"), text.index(" ее")}
