@@ -432,6 +432,7 @@ def break_lines(points: Sequence[Breakpoint], *, width: float, first_width: floa
     after_spaces = [p.spaces_after for p in points]
     starts = [p.index + (p.kind == "space") for p in points]
     squeeze = max_track * tracking  # the most a character can be tightened by
+    stretch_limit = space * settings.stretch * limit_ratio  # a space's most, untracked
     last = len(points) - 1
     for b, point in enumerate(points):
         best: dict[int, _Node] = {}
@@ -441,14 +442,31 @@ def break_lines(points: Sequence[Breakpoint], *, width: float, first_width: floa
         penalty = hyphen_demerits if kind == "hyphen" else explicit_demerits if flagged else 0.0
         end_width = point.width_before + point.extra
         reach = point.reach
+        # The active nodes are in the order of their points: the oldest give the longest
+        # lines, and one too long now is too long for every later point; the newest give
+        # the loosest, and once one is too loose even tracked, so are all after it.
+        dropped = 0
         for node in active:
             first = node.point < 0
             measure = first_width if node.line == 0 else width
             natural = end_width - (0.0 if first else after_width[node.point])
             chars = point.index - (0 if first else starts[node.point]) + (kind == "hyphen")
             if natural - chars * squeeze > measure - safety:
-                continue  # too long now, and longer for every later point
-            survivors.append(node)
+                dropped += 1
+                continue
+            break
+        survivors = active[dropped:]
+        for node in survivors:
+            first = node.point < 0
+            measure = first_width if node.line == 0 else width
+            natural = end_width - (0.0 if first else after_width[node.point])
+            chars = point.index - (0 if first else starts[node.point]) + (kind == "hyphen")
+            spaces = point.spaces_before - (0 if first else after_spaces[node.point])
+            if (b != last and spaces and measure - natural - spaces * shrink
+                    > spaces * stretch_limit + chars * squeeze):
+                break
+            if natural - chars * squeeze > measure - safety:
+                continue
             if reach - (0.0 if first else after_width[node.point]) <= measure:
                 continue  # WeasyPrint would carry the line on to a dash of the next
             spaces = point.spaces_before - (0 if first else after_spaces[node.point])
