@@ -42,7 +42,7 @@ from proceedings.hyphenation import register_kazakh
 from proceedings.shaping import face
 
 __all__ = ["Measure", "Settings", "break_lines", "hyphenation_points", "measure_from_styles",
-           "set_body", "set_reference"]
+           "set_body", "set_marked", "set_reference"]
 
 # The tuning of the breaker: demerits as TeX counts them (its defaults in comments).
 @dataclass(frozen=True)
@@ -116,15 +116,21 @@ def measure_from_styles(styles: Path, *, page_width: str, margin_inner: str, mar
                         font_size: str) -> Measure:
     """The body column of the book's style: the page's width less its margins, the
     indent of ``.paper-body p`` in ``book.css``, the faces of "Book Serif" in ``fonts.css``."""
+    css = styles / "css"
+    return _measure(css.resolve(), (css / "book.css").read_text(encoding="utf-8"),
+                    (css / "fonts.css").read_text(encoding="utf-8"),
+                    (page_width, margin_inner, margin_outer, font_size))
+
+
+@lru_cache(maxsize=16)
+def _measure(css: Path, book: str, fonts_text: str, page: tuple[str, str, str, str]) -> Measure:
+    page_width, margin_inner, margin_outer, font_size = page
     size = _points(font_size)
-    book = (styles / "css" / "book.css").read_text(encoding="utf-8")
     indent = _declarations(book, ".paper-body p").get("text-indent", "0pt")
     word_spacing = _declarations(book, ".paper-body p.set").get("word-spacing", "0pt")
     list_indent = _declarations(book, ".paper-body ul").get("padding-left", "0pt")
-    fonts_css = styles / "css" / "fonts.css"
     fonts: dict[str, Path] = {}
-    for rule in tinycss2.parse_stylesheet(fonts_css.read_text(encoding="utf-8"),
-                                          skip_comments=True, skip_whitespace=True):
+    for rule in tinycss2.parse_stylesheet(fonts_text, skip_comments=True, skip_whitespace=True):
         if rule.type != "at-rule" or rule.lower_at_keyword != "font-face" or rule.content is None:
             continue
         values = {d.lower_name: tinycss2.serialize(d.value).strip()
@@ -139,7 +145,7 @@ def measure_from_styles(styles: Path, *, page_width: str, margin_inner: str, mar
         bold = values.get("font-weight", "normal") in {"bold", "700"}
         italic = values.get("font-style", "normal") == "italic"
         key = ("bold" if bold else "") + ("italic" if italic else "") or "regular"
-        fonts[key] = (fonts_css.parent / url[1]).resolve()
+        fonts[key] = (css / url[1]).resolve()
     tracking = _declarations(book, ".paper-body p.set .t1").get("letter-spacing", "0pt")
     reference_indent = _declarations(book, ".reference-list li").get("padding-left", "0pt")
     reference_size = _declarations(book, ".reference-list").get("font-size", "1em")
@@ -726,3 +732,32 @@ def set_body(body_html: str, lang: str, measure: Measure) -> str:
         pos = match.end()
     result.append(body_html[pos:])
     return "".join(result)
+
+
+# What the templates mark for the breaker: a body's HTML, or a reference's text, with the
+# language and the page geometry of the book (the trim size's width and margins, the
+# body's size), as the template has them.
+_MARKED_RE = re.compile(
+    r"<!--lines(-reference)? (\S+) (\S+) (\S+) (\S+) (\S+)-->(.*?)<!--/lines-->", re.DOTALL
+)
+
+
+def set_marked(html: str, styles: Path) -> str:
+    """The document with every region its templates marked set by the breaker, and the
+    marks gone. It runs as a part is laid out: in the workers, in parallel, and only for
+    the parts the cache lacks."""
+    if "<!--lines" not in html:
+        return html
+    measures: dict[tuple[str, ...], Measure] = {}
+
+    def replaced(match: re.Match[str]) -> str:
+        reference, lang, width, inner, outer, size, content = match.groups()
+        key = (width, inner, outer, size)
+        if key not in measures:
+            measures[key] = measure_from_styles(styles, page_width=width, margin_inner=inner,
+                                                margin_outer=outer, font_size=size)
+        if reference:
+            return set_reference(content, lang, measures[key]) or content
+        return set_body(content, lang, measures[key])
+
+    return _MARKED_RE.sub(replaced, html)

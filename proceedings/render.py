@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from proceedings.linebreak import Measure, measure_from_styles, set_body, set_reference
 from proceedings.markup import Segment, render_body, render_inline, typeset_spaces
 from proceedings.model import (
     Affiliation,
@@ -145,33 +144,7 @@ def _rendered(body: str, anchor_prefix: str, references: frozenset[int]) -> list
     return render_body(body, anchor_prefix=anchor_prefix, references=set(references))
 
 
-def _set(segments: list[Segment], lang: str, measure: Measure | None) -> list[Segment]:
-    """The body's running paragraphs with their lines chosen (``linebreak``)."""
-    if measure is None:
-        return segments
-    return [Segment(s.kind, set_body(s.html, lang, measure), s.ref) if s.kind == "html" else s
-            for s in segments]
-
-
-@lru_cache(maxsize=8192)
-def _set_reference(text: str, lang: str, measure: Measure) -> Markup:
-    escaped = str(escape(typeset_spaces(text)))
-    return Markup(set_reference(escaped, lang, measure) or escaped)
-
-
-def _reference_lines(text: str, lang: str, measure: Measure) -> Markup:
-    """A reference's text, its lines chosen by the line breaker (``linebreak``)."""
-    return _set_reference(text, lang, measure)
-
-
-def body_measure(sources: Sources, styles: Path) -> Measure:
-    """The column the book's body paragraphs are set in, from the trim size and the style."""
-    page = PAGE_GEOMETRY[sources.book.trim]
-    return measure_from_styles(styles, page_width=page.width, margin_inner=page.margin_inner,
-                               margin_outer=page.margin_outer, font_size=page.font_size)
-
-
-def _paper_view(sources: Sources, paper: Paper, measure: Measure | None = None) -> PaperView:
+def _paper_view(sources: Sources, paper: Paper) -> PaperView:
     authors = [
         _author_view(sources, a.person, paper.lang, a.affiliation, a.source == "programme")
         for a in paper.authors
@@ -179,7 +152,7 @@ def _paper_view(sources: Sources, paper: Paper, measure: Measure | None = None) 
     ]
     numbers = {r.number for r in paper.references if r.number is not None}
     anchor = f"paper-{paper.id}"
-    segments = _set(_rendered(paper.body, f"{anchor}-ref", frozenset(numbers)), paper.lang, measure)
+    segments = _rendered(paper.body, f"{anchor}-ref", frozenset(numbers))
     short = paper.short_title or _shorten(paper.title or "", RUNNING_HEAD_CHARS)
     names = ", ".join(_initials(a.name) for a in authors)
     return PaperView(
@@ -252,18 +225,17 @@ def participants(sources: Sources) -> list[Person]:
     return [sources.people[p] for p in ids if p in sources.people]
 
 
-def build_context(sources: Sources, labels: Labels, measure: Measure | None = None) -> Context:
-    """Everything the templates need, resolved and converted; with ``measure``, the
-    bodies' paragraphs set line by line for that column."""
+def build_context(sources: Sources, labels: Labels) -> Context:
+    """Everything the templates need, resolved and converted."""
     context = Context(sources=sources, labels=labels)
-    context.papers = [_paper_view(sources, p, measure) for p in sources.ordered_papers()]
+    context.papers = [_paper_view(sources, p) for p in sources.ordered_papers()]
     langs = sources.book.languages
     by_lang = sorted(
         sources.resolutions,
         key=lambda r: langs.index(r.lang) if r.lang in langs else len(langs),
     )
     context.resolutions = [
-        ResolutionView(r, _set(_rendered(r.body, f"resolution-{r.lang}", frozenset()), r.lang, measure))
+        ResolutionView(r, _rendered(r.body, f"resolution-{r.lang}", frozenset()))
         for r in by_lang
     ]
     context.index = _index(sources, context.papers)
@@ -317,8 +289,7 @@ class BookRenderer:
     def __init__(self, sources: Sources, styles: Path, *, fonts: Path) -> None:
         self.sources = sources
         self.labels = load_labels(styles)
-        measure = body_measure(sources, styles)
-        self.context = build_context(sources, self.labels, measure)
+        self.context = build_context(sources, self.labels)
         self.env = make_environment(styles / "templates", self.labels)
         self._by_id: dict[str, PaperView] | None = None
         self.common: dict[str, Any] = {
@@ -335,7 +306,6 @@ class BookRenderer:
             "t": translator(self.labels),
             "page": PAGE_GEOMETRY[sources.book.trim],
             "book_head": lambda lang: _book_head(sources, lang),
-            "reference_lines": lambda text, lang: _reference_lines(text, lang, measure),
         }
 
     def render(

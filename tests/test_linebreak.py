@@ -15,7 +15,7 @@ from proceedings import linebreak
 from proceedings.linebreak import Breakpoint, Settings, break_lines, breakpoints, hyphenation_points
 from proceedings.load import load_sources
 from proceedings.pdf import STYLESHEETS, paginate, pdf_bytes
-from proceedings.render import PAGE_GEOMETRY, body_measure
+from proceedings.render import PAGE_GEOMETRY
 
 from . import pdfread
 from .conftest import MINIBOOK, REPO
@@ -225,9 +225,9 @@ def _breaker_lines(inner: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def measure() -> linebreak.Measure:
-    sources = load_sources(REPO / "sources")[0]
-    assert sources is not None
-    return body_measure(sources, STYLES)
+    page = PAGE_GEOMETRY["A4"]
+    return linebreak.measure_from_styles(STYLES, page_width=page.width, margin_inner=page.margin_inner,
+                                         margin_outer=page.margin_outer, font_size=page.font_size)
 
 
 @pytest.mark.parametrize("lang", sorted(PARAGRAPHS))
