@@ -462,7 +462,10 @@ def break_lines(points: Sequence[Breakpoint], *, width: float, first_width: floa
                 continue
             break
         survivors = active[dropped:]
-        for node in survivors:
+        skip_to = 0
+        for position, node in enumerate(survivors):
+            if position < skip_to:
+                continue
             first = node.point < 0
             measure = first_width if node.line == 0 else width
             natural = end_width - (0.0 if first else after_width[node.point])
@@ -470,7 +473,12 @@ def break_lines(points: Sequence[Breakpoint], *, width: float, first_width: floa
             spaces = point.spaces_before - (0 if first else after_spaces[node.point])
             if (b != last and spaces and measure - natural - spaces * shrink
                     > spaces * stretch_limit + chars * squeeze):
-                break
+                # Only a word alone on its line may still come: the newest nodes.
+                skip_to = len(survivors)
+                while (skip_to > position + 1 and survivors[skip_to - 1].point >= 0
+                       and point.spaces_before == after_spaces[survivors[skip_to - 1].point]):
+                    skip_to -= 1
+                continue
             if natural - chars * squeeze > measure - safety:
                 continue
             if reach - (0.0 if first else after_width[node.point]) <= measure:
