@@ -50,6 +50,8 @@ _NBSP_RULES = [
     # Initials stay with the surname: "А.Б. Сахаров", "Сахаров А.Б.".
     (re.compile(rf"(?<![\w.])({_INITIALS}) (?=[{_UPPER}][{_LOWER}])"), "\\1\u00a0"),
     (re.compile(rf"([{_UPPER}][{_LOWER}]+) (?={_INITIALS}(?!\w))"), "\\1\u00a0"),
+    # "им. М. Есбулатова": the abbreviation stays with the name it introduces.
+    (re.compile(rf"(?<!\w)(им\.) (?=[{_UPPER}])"), "\\1\u00a0"),
     # Page abbreviations stay with their numbers: "с. 23", "б. 45", "p. 7", "45 б.".
     (re.compile(r"(?<!\w)([сСбБpP]{1,2}\.) (?=\d)"), "\\1\u00a0"),
     (re.compile(r"(\d) (?=[сбp]\.)"), "\\1\u00a0"),

@@ -207,8 +207,10 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
     from weasyprint import HTML
 
     from proceedings.hyphenation import register_kazakh
+    from proceedings.linebreak import set_marked
 
     register_kazakh()
+    html = set_marked(html, styles)  # the lines of the paragraphs the templates marked
     style = _style(stylesheets, css_strings, allowed)
     refused = list(style.refused)
     too_large: list[tuple[str, str]] = []

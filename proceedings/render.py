@@ -129,7 +129,8 @@ def affiliation_text(affiliation: Affiliation, lang: str = "ru") -> str:
     order = WORKPLACE_ORDER.get(lang, WORKPLACE_ORDER["ru"])
     chain = " ".join(p for p in (getattr(affiliation, name) for name in order) if p)
     rest = [p for p in (affiliation.degree, affiliation.academic_title, affiliation.rank) if p]
-    return ", ".join([chain, *rest] if chain else rest)
+    # Initials stay with their surnames here too («им. М. Есбулатова»).
+    return typeset_spaces(", ".join([chain, *rest] if chain else rest))
 
 
 def _author_view(sources: Sources, ref_person: str, lang: str, override: Affiliation | None,

@@ -74,8 +74,8 @@ def lay_out(job: Job) -> PartLayout:
 
 # What a worker needs, imported once by the process workers are forked from.
 WORKER_MODULES = ["proceedings.layout.workers", "proceedings.layout.patches", "proceedings.pdf",
-                  "proceedings.layout.measure",
-                  "proceedings.hyphenation", "pydyf", "weasyprint", "weasyprint.text.fonts"]
+                  "proceedings.layout.measure", "proceedings.hyphenation", "proceedings.linebreak",
+                  "pydyf", "weasyprint", "weasyprint.text.fonts"]
 
 
 def _context() -> multiprocessing.context.BaseContext:

@@ -1,0 +1,774 @@
+"""Paragraph line breaking over the whole paragraph (Knuth and Plass), imposed on WeasyPrint.
+
+WeasyPrint breaks lines first fit: every line takes as much as a hyphen allows, so half
+the lines of a Russian or Kazakh paper end in a hyphen, in runs of up to ten. This stage
+chooses the lines of each running paragraph of a body (papers, resolutions) at once, by
+total demerits as TeX does, with the widths WeasyPrint will measure (``shaping``: the
+bundled fonts through the same HarfBuzz), and hands WeasyPrint a paragraph it can only
+break there: every space but the chosen ones becomes a no-break space (WeasyPrint
+stretches those too when it justifies a line), a soft hyphen stands at each chosen
+division and nowhere else, and the paragraph is marked ``hyphens: manual`` by the
+style. A line is chosen a safety margin short of the measure, so WeasyPrint, which
+never shrinks a space, always fits it and stretches it to the measure.
+
+What a press asks of a paragraph is built into the choice, not checked after it:
+
+* no more than two hyphenated lines in a row (a third is not a candidate);
+* no fragment of fewer than two letters before a hyphen or three after it;
+* no division of a word that begins with a capital (a name, an abbreviation);
+* spaces stretched to at most 0.75 em (twice the normal space, 0.5 em, is already
+  costly), while a line of fewer spaces would need more;
+* a last line at least as long as the first-line indent and a half.
+
+A paragraph the breaker cannot read (markup other than emphasis, links and spans, or a
+word wider than the measure) is left to WeasyPrint as it was.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Final
+
+import pyphen
+import tinycss2
+
+from proceedings.hyphenation import register_kazakh
+from proceedings.shaping import face
+
+__all__ = ["Measure", "Settings", "break_lines", "hyphenation_points", "measure_from_styles",
+           "set_body", "set_marked", "set_reference"]
+
+# The tuning of the breaker: demerits as TeX counts them (its defaults in comments).
+@dataclass(frozen=True)
+class Settings:
+    line_penalty: float = 10.0  # \linepenalty 10
+    hyphen_penalty: float = 1000.0  # \hyphenpenalty 50: a division costs more here
+    explicit_penalty: float = 100.0  # \exhyphenpenalty 50: a line ending at a word's own hyphen
+    double_hyphen_demerits: float = 8000.0  # \doublehyphendemerits 10000
+    stretch: float = 0.5  # a space stretches by half its width at badness 100
+    max_ratio: float = 4.0  # 0.25 em + 4 × 0.125 em = 0.75 em: the loosest space allowed
+    loose_ratio: float = 2.0  # 0.5 em: a space looser than this is a loose line ...
+    loose_demerits: float = 1e6  # ... which costs as much as a few hyphens
+    max_run: int = 2  # hyphenated lines in a row
+    track_penalty: float = 40.0  # a step of tracking (the style's .t1, .t-1 ...) costs this
+    safety: float = 0.6  # points a line is kept short of the measure
+    last_line_indents: float = 1.5  # a last line at least this many indents long
+    left_min: int = 2  # letters before a hyphen
+    right_min: int = 3  # letters after it
+
+
+@dataclass(frozen=True)
+class Measure:
+    """The column a body paragraph is set in, and its fonts, as the style gives them."""
+
+    width: float  # points
+    indent: float  # points, the first line's text-indent
+    size: float  # points
+    word_spacing: float  # points added to every space of a set paragraph (<= 0: its shrink)
+    list_indent: float  # points a list item's paragraph is narrower by
+    fonts: tuple[tuple[str, Path], ...]  # ("regular" | "bold" | "italic" | "bolditalic", file)
+    tracking: float = 0.0  # points a character of a line of class t1 is wider by (t-1: narrower)
+    max_track: int = 0  # the style's steps: t1 ... tN and t-1 ... t-N
+    reference_indent: float = 0.0  # points a reference's text is narrower by (its number's box)
+    reference_scale: float = 1.0  # the reference list's size, in the body's ems
+
+    def font(self, style: str) -> Path:
+        return dict(self.fonts).get(style) or dict(self.fonts)["regular"]
+
+
+_UNITS: Final = {"pt": 1.0, "mm": 72 / 25.4, "cm": 72 / 2.54, "in": 72.0, "px": 0.75}
+
+
+def _points(length: str, em: float = 0.0) -> float:
+    match = re.fullmatch(r"\s*(-?[\d.]+)\s*([a-z]+)\s*", length)
+    if not match:
+        msg = f"not a length: {length!r}"
+        raise ValueError(msg)
+    number, unit = float(match[1]), match[2]
+    if unit == "em":
+        return number * em
+    return number * _UNITS[unit]
+
+
+def _declarations(stylesheet: str, selector: str) -> dict[str, str]:
+    """The declarations of the rules of ``stylesheet`` written for exactly ``selector``."""
+    found: dict[str, str] = {}
+    for rule in tinycss2.parse_stylesheet(stylesheet, skip_comments=True, skip_whitespace=True):
+        if rule.type != "qualified-rule":
+            continue
+        selectors = [s.strip() for s in tinycss2.serialize(rule.prelude).split(",")]
+        if selector not in selectors:
+            continue
+        for declaration in tinycss2.parse_declaration_list(rule.content, skip_comments=True,
+                                                           skip_whitespace=True):
+            if declaration.type == "declaration":
+                found[declaration.lower_name] = tinycss2.serialize(declaration.value).strip()
+    return found
+
+
+def measure_from_styles(styles: Path, *, page_width: str, margin_inner: str, margin_outer: str,
+                        font_size: str) -> Measure:
+    """The body column of the book's style: the page's width less its margins, the
+    indent of ``.paper-body p`` in ``book.css``, the faces of "Book Serif" in ``fonts.css``."""
+    css = styles / "css"
+    return _measure(css.resolve(), (css / "book.css").read_text(encoding="utf-8"),
+                    (css / "fonts.css").read_text(encoding="utf-8"),
+                    (page_width, margin_inner, margin_outer, font_size))
+
+
+@lru_cache(maxsize=16)
+def _measure(css: Path, book: str, fonts_text: str, page: tuple[str, str, str, str]) -> Measure:
+    page_width, margin_inner, margin_outer, font_size = page
+    size = _points(font_size)
+    indent = _declarations(book, ".paper-body p").get("text-indent", "0pt")
+    word_spacing = _declarations(book, ".paper-body p.set").get("word-spacing", "0pt")
+    list_indent = _declarations(book, ".paper-body ul").get("padding-left", "0pt")
+    fonts: dict[str, Path] = {}
+    for rule in tinycss2.parse_stylesheet(fonts_text, skip_comments=True, skip_whitespace=True):
+        if rule.type != "at-rule" or rule.lower_at_keyword != "font-face" or rule.content is None:
+            continue
+        values = {d.lower_name: tinycss2.serialize(d.value).strip()
+                  for d in tinycss2.parse_declaration_list(rule.content, skip_comments=True,
+                                                           skip_whitespace=True)
+                  if d.type == "declaration"}
+        if values.get("font-family", "").strip("\"'") != "Book Serif":
+            continue
+        url = re.search(r"url\(\s*[\"']?([^\"')]+)", values.get("src", ""))
+        if not url:
+            continue
+        bold = values.get("font-weight", "normal") in {"bold", "700"}
+        italic = values.get("font-style", "normal") == "italic"
+        key = ("bold" if bold else "") + ("italic" if italic else "") or "regular"
+        fonts[key] = (css / url[1]).resolve()
+    tracking = _declarations(book, ".paper-body p.set .t1").get("letter-spacing", "0pt")
+    reference_indent = _declarations(book, ".reference-list li").get("padding-left", "0pt")
+    reference_size = _declarations(book, ".reference-list").get("font-size", "1em")
+    max_track = 0
+    while all(_declarations(book, f".paper-body p.set .t{sign}{max_track + 1}").get("letter-spacing")
+              for sign in ("", "-")):
+        max_track += 1
+    return Measure(
+        tracking=_points(tracking, em=size),
+        max_track=max_track,
+        reference_indent=_points(reference_indent, em=size),
+        reference_scale=_points(reference_size, em=1.0),
+        width=_points(page_width) - _points(margin_inner) - _points(margin_outer),
+        indent=_points(indent, em=size),
+        word_spacing=_points(word_spacing, em=size),
+        list_indent=_points(list_indent, em=size),
+        size=size,
+        fonts=tuple(sorted(fonts.items())),
+    )
+
+
+# --- Hyphenation ---------------------------------------------------------------------------
+
+_EXCEPTIONS_PATH: Final = Path(__file__).resolve().parent / "data" / "hyphenation-exceptions.txt"
+
+
+@lru_cache(maxsize=1)
+def _exceptions() -> dict[str, dict[str, tuple[int, ...]]]:
+    """Words a language's patterns divide wrongly, as they should be divided
+    (``data/hyphenation-exceptions.txt``: a language code, then words with hyphens)."""
+    table: dict[str, dict[str, tuple[int, ...]]] = {}
+    for raw in _EXCEPTIONS_PATH.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].split()
+        if len(line) < 2:
+            continue
+        lang, words = line[0], line[1:]
+        for word in words:
+            points: list[int] = []
+            for piece in word.split("-")[:-1]:
+                points.append((points[-1] if points else 0) + len(piece))
+            table.setdefault(lang, {})[word.replace("-", "").lower()] = tuple(points)
+    return table
+
+
+def _dictionary_code(lang: str) -> str | None:
+    """The pyphen dictionary of a language tag: English is American unless the tag
+    says British, Kazakh is ours (``hyphenation``)."""
+    tag = lang.replace("_", "-").lower()
+    if tag.startswith("kk"):
+        register_kazakh()
+        return "kk"
+    if tag in {"en-gb", "en-uk"}:
+        return "en_GB"
+    if tag == "en" or tag.startswith("en-"):
+        return "en_US"
+    code: str | None = pyphen.language_fallback(tag.replace("-", "_"))
+    return code
+
+
+@lru_cache(maxsize=64)
+def _dictionary(code: str, left: int, right: int) -> pyphen.Pyphen:
+    return pyphen.Pyphen(lang=code, left=left, right=right)
+
+
+@lru_cache(maxsize=65536)
+def hyphenation_points(word: str, lang: str, left: int = 2, right: int = 3) -> tuple[int, ...]:
+    """Where a word of letters may be divided: its exceptions, else its patterns."""
+    code = _dictionary_code(lang)
+    if code is None or len(word) < left + right:
+        return ()
+    lowered = word.lower()
+    for table in (_exceptions().get(lang.lower(), {}), _exceptions().get(code, {})):
+        if lowered in table:
+            return tuple(p for p in table[lowered] if left <= p <= len(word) - right)
+    return tuple(_dictionary(code, left, right).positions(lowered))
+
+
+# --- Reading a paragraph -------------------------------------------------------------------
+
+_TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)([^>]*)>")
+_INLINE: Final = {"em": "italic", "i": "italic", "strong": "bold", "b": "bold", "a": None,
+                  "span": None}
+_SPACES: Final = " \t\n\r\f"
+_LETTER_RE = re.compile(r"[^\W\d_]+")
+_SOFT_HYPHEN: Final = "\u00ad"
+_NBSP: Final = "\u00a0"
+_HYPHEN_AFTER: Final = "-\u2013\u2014"  # where Pango breaks inside a word: after - – —
+_HYPHEN_CHARACTER: Final = "\u2010"  # WeasyPrint's hyphenate-character
+
+
+@dataclass
+class _Char:
+    char: str
+    style: str
+    lang: str
+
+
+class Unreadable(ValueError):
+    """Markup the breaker does not measure: the paragraph stays as it was."""
+
+
+def _read(inner: str, lang: str) -> tuple[list[str | int], list[_Char]]:
+    """The paragraph as output pieces (tags kept as text, characters as indices into
+    the second list) and its characters with their style and language."""
+    pieces: list[str | int] = []
+    chars: list[_Char] = []
+    stack: list[tuple[str, str | None, str]] = []  # tag, style, lang
+    pos = 0
+
+    def style_now() -> tuple[str, str]:
+        bold = any(s == "bold" for _, s, _ in stack)
+        italic = any(s == "italic" for _, s, _ in stack)
+        style = ("bold" if bold else "") + ("italic" if italic else "") or "regular"
+        return style, (stack[-1][2] if stack else lang)
+
+    def text(raw: str) -> None:
+        style, current = style_now()
+        for char in html.unescape(raw):
+            pieces.append(len(chars))
+            chars.append(_Char(char, style, current))
+
+    for match in _TAG_RE.finditer(inner):
+        text(inner[pos : match.start()])
+        pos = match.end()
+        closing, name, attrs = match[1], match[2].lower(), match[3]
+        if name not in _INLINE or "footnote" in attrs:
+            raise Unreadable(name)
+        if closing:
+            if not stack or stack[-1][0] != name:
+                raise Unreadable(name)
+            stack.pop()
+        else:
+            lang_attr = re.search(r'\blang="([^"]*)"', attrs)
+            stack.append((name, _INLINE[name], lang_attr[1] if lang_attr else style_now()[1]))
+        pieces.append(match[0])
+    text(inner[pos:])
+    if stack or "<" in inner[pos:]:
+        raise Unreadable("unclosed")
+    return pieces, chars
+
+
+# --- The breaker ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Breakpoint:
+    """A place a line may end: after a space, at a division, after a word's own dash."""
+
+    index: int  # into the paragraph's characters: the line ends before this character
+    kind: str  # "space", "hyphen", "explicit", "end"
+    width_before: float  # the paragraph's natural width up to here
+    spaces_before: int
+    width_after: float  # ... and where the next line starts (past a space)
+    spaces_after: int
+    extra: float  # the hyphen drawn at a division
+    # The natural width from the paragraph's start to the next place after this one where
+    # WeasyPrint may break whatever the breaker chooses (after a dash or a word's hyphen):
+    # a line ending here must be too full to reach it, or WeasyPrint would go on to it.
+    reach: float = math.inf
+
+
+_DASHES: Final = "\u2013\u2014"
+# Pango breaks lines by Unicode's rules (UAX #14), which allow no break before closing
+# punctuation, a slash or a sign, even after a space (LB13: "// Российская юстиция",
+# "[Текст] / А. Кибальник"), nor after an opening bracket (LB14); and the style wants
+# no line to begin with a dash.
+_NO_BREAK_BEFORE: Final = _DASHES + ")]}!?,.:;/"
+_NO_BREAK_AFTER: Final = "([{"
+
+
+def _intrinsic(text: str, index: int) -> bool:
+    """Whether Pango breaks before ``text[index]`` whatever the spaces are: after a
+    hyphen or a dash that a letter follows, after a dash that a space follows."""
+    if index < 2 or text[index - 1] not in _HYPHEN_AFTER or text[index - 2] in " \u00a0":
+        return False
+    following = text[index]
+    return following.isalpha() or (text[index - 1] in _DASHES and following in " \u00a0")
+
+
+def breakpoints(text: str, advances: Sequence[float], divisions: Sequence[int], hyphen: float,
+                right_min: int = 3) -> list[Breakpoint]:
+    """Every place a line may end in ``text`` (collapsed: one space between words), with
+    cumulative widths; ``divisions`` are the character indices a word may be divided before.
+
+    No line ends before a dash (a dash between words stays with the word before it)."""
+    points: list[Breakpoint] = []
+    width = 0.0
+    spaces = 0
+    division_set = set(divisions)
+    intrinsic: list[float] = []  # widths at which WeasyPrint may break on its own
+    for index, char in enumerate(text):
+        if _intrinsic(text, index):
+            intrinsic.append(width)
+        if char == " ":
+            if (text[index + 1 : index + 2] not in _NO_BREAK_BEFORE
+                    and text[index - 1 : index] not in _NO_BREAK_AFTER):
+                points.append(Breakpoint(index, "space", width, spaces, width + advances[index],
+                                         spaces + 1, 0.0))
+        elif index in division_set:
+            points.append(Breakpoint(index, "hyphen", width, spaces, width, spaces, hyphen))
+        elif (index > 2 and text[index - 1] in _HYPHEN_AFTER and text[index - 3 : index - 1].isalpha()
+              and text[index : index + right_min].isalpha()):
+            points.append(Breakpoint(index, "explicit", width, spaces, width, spaces, 0.0))
+        width += advances[index]
+        if char in (" ", _NBSP):
+            spaces += 1
+    points.append(Breakpoint(len(text), "end", width, spaces, width, spaces, 0.0))
+    if intrinsic:
+        reached: list[Breakpoint] = []
+        position = 0
+        for point in points:
+            while position < len(intrinsic) and intrinsic[position] <= point.width_after:
+                position += 1
+            if position < len(intrinsic):
+                point = Breakpoint(point.index, point.kind, point.width_before,
+                                   point.spaces_before, point.width_after, point.spaces_after,
+                                   point.extra, intrinsic[position])
+            reached.append(point)
+        points = reached
+    return points
+
+
+@dataclass
+class _Node:
+    point: int  # index into breakpoints
+    line: int
+    run: int  # hyphenated lines in a row ending here
+    demerits: float
+    previous: _Node | None
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How a line fills its measure: the ratio its spaces are stretched (> 0) or shrunk
+    (< 0) by, and the tracking step its letters take."""
+
+    ratio: float
+    track: int
+
+
+def fit(natural: float, spaces: int, chars: int, measure: float, *, space: float, shrink: float,
+        tracking: float, max_track: int, settings: Settings) -> Fit | None:
+    """The fit of a line of ``natural`` width (spaces at their shrunk width), or None
+    when it cannot fit. Letters are tracked (``tracking`` points a character a step)
+    only where the spaces alone would be looser than a ratio of 1 or tighter than they
+    can shrink."""
+    stretch = space * settings.stretch
+    track = 0
+    slack = measure - natural - spaces * shrink  # from the normal spaces
+    if max_track and chars:
+        step = chars * tracking
+        if slack > spaces * stretch:
+            track = min(max_track, math.ceil((slack - spaces * stretch) / step))
+        elif slack < -spaces * shrink:
+            track = max(-max_track, math.floor((slack + spaces * shrink) / step))
+        slack -= track * step
+    if natural + (track * chars * tracking) > measure - settings.safety:
+        return None
+    if spaces == 0:
+        # One word alone (a long one, a link): WeasyPrint cannot stretch it, so it is left
+        # short, which is allowed as the loosest line there may be.
+        return Fit(0.0 if slack < 1.0 else settings.max_ratio, track)
+    ratio = slack / (spaces * stretch) if slack >= 0 else slack / (spaces * max(shrink, 1e-9))
+    return Fit(max(ratio, -1.0), track)
+
+
+def break_lines(points: Sequence[Breakpoint], *, width: float, first_width: float,
+                space: float, last_min: float, shrink: float = 0.0, tracking: float = 0.0,
+                max_track: int = 0, settings: Settings = Settings(),
+                max_ratio: float | None = None, initial_run: int = 0) -> list[int] | None:
+    """The indices of ``points`` that end the lines of the best paragraph, or None when
+    none fits (a word wider than the measure, or no line loose enough).
+
+    ``space`` is a space's normal width, the points' widths count each space ``shrink``
+    narrower (the style's negative word spacing, which justification stretches back);
+    a line's letters may be tracked by up to ``max_track`` steps of ``tracking`` points.
+    ``initial_run`` counts the hyphenated lines the paragraph follows (across a short
+    last line: a reader sees them as one column of hyphens). The nodes are TeX's active
+    breakpoints, one per point and count of hyphenated lines in a row ending there
+    (TeX's fitness classes are left out: the loose-line demerits already keep a loose
+    line from standing next to a tight one, and they would triple the nodes)."""
+    limit_ratio = settings.max_ratio if max_ratio is None else max_ratio
+    safety = settings.safety
+    line_penalty = settings.line_penalty
+    hyphen_demerits = settings.hyphen_penalty**2
+    explicit_demerits = settings.explicit_penalty**2
+    track_demerits = settings.track_penalty**2
+    start = _Node(-1, 0, initial_run, 0.0, None)
+    active: list[_Node] = [start]
+    after_width = [p.width_after for p in points]
+    after_spaces = [p.spaces_after for p in points]
+    starts = [p.index + (p.kind == "space") for p in points]
+    squeeze = max_track * tracking  # the most a character can be tightened by
+    stretch_limit = space * settings.stretch * limit_ratio  # a space's most, untracked
+    last = len(points) - 1
+    for b, point in enumerate(points):
+        best: dict[int, _Node] = {}
+        survivors: list[_Node] = []
+        kind = point.kind
+        flagged = kind in ("hyphen", "explicit")
+        penalty = hyphen_demerits if kind == "hyphen" else explicit_demerits if flagged else 0.0
+        end_width = point.width_before + point.extra
+        reach = point.reach
+        # The active nodes are in the order of their points: the oldest give the longest
+        # lines, and one too long now is too long for every later point; the newest give
+        # the loosest, and once one is too loose even tracked, so are all after it.
+        dropped = 0
+        for node in active:
+            first = node.point < 0
+            measure = first_width if node.line == 0 else width
+            natural = end_width - (0.0 if first else after_width[node.point])
+            chars = point.index - (0 if first else starts[node.point]) + (kind == "hyphen")
+            if natural - chars * squeeze > measure - safety:
+                dropped += 1
+                continue
+            break
+        survivors = active[dropped:]
+        skip_to = 0
+        for position, node in enumerate(survivors):
+            if position < skip_to:
+                continue
+            first = node.point < 0
+            measure = first_width if node.line == 0 else width
+            natural = end_width - (0.0 if first else after_width[node.point])
+            chars = point.index - (0 if first else starts[node.point]) + (kind == "hyphen")
+            spaces = point.spaces_before - (0 if first else after_spaces[node.point])
+            if (b != last and spaces and measure - natural - spaces * shrink
+                    > spaces * stretch_limit + chars * squeeze):
+                # Only a word alone on its line may still come: the newest nodes.
+                skip_to = len(survivors)
+                while (skip_to > position + 1 and survivors[skip_to - 1].point >= 0
+                       and point.spaces_before == after_spaces[survivors[skip_to - 1].point]):
+                    skip_to -= 1
+                continue
+            if natural - chars * squeeze > measure - safety:
+                continue
+            if reach - (0.0 if first else after_width[node.point]) <= measure:
+                continue  # WeasyPrint would carry the line on to a dash of the next
+            spaces = point.spaces_before - (0 if first else after_spaces[node.point])
+            if b == last:
+                # The last line keeps normal spaces and letters (it is not justified):
+                # it must fit so.
+                ratio = 0.0
+                track = 0
+                if (natural < last_min and not first) or natural + spaces * shrink > measure - safety:
+                    continue
+            else:
+                line_fit = fit(natural, spaces, chars, measure, space=space, shrink=shrink,
+                               tracking=tracking, max_track=max_track, settings=settings)
+                if line_fit is None or line_fit.ratio > limit_ratio:
+                    continue
+                ratio, track = line_fit.ratio, line_fit.track
+            run = node.run + 1 if flagged else 0
+            if run > settings.max_run:
+                continue
+            badness = 100.0 * abs(ratio) ** 3
+            demerits = (line_penalty + badness) ** 2 + penalty + track_demerits * track * track
+            if ratio > settings.loose_ratio:
+                demerits += settings.loose_demerits
+            if flagged and node.run:
+                demerits += settings.double_hyphen_demerits
+            total = node.demerits + demerits
+            if run not in best or total < best[run].demerits:
+                best[run] = _Node(b, node.line + 1, run, total, node)
+        active = survivors + list(best.values()) if best else survivors
+        if not active:
+            return None
+    finals = [n for n in active if n.point == last]
+    if not finals:
+        return None
+    ends: list[int] = []
+    chosen: _Node | None = min(finals, key=lambda n: n.demerits)
+    while chosen is not None and chosen.point >= 0:
+        ends.append(chosen.point)
+        chosen = chosen.previous
+    return ends[::-1]
+
+
+# --- A paragraph, set --------------------------------------------------------------------
+
+def _collapse(chars: list[_Char]) -> tuple[list[int], str]:
+    """The characters WeasyPrint keeps (one space of each run, none at the ends, no soft
+    hyphen): their indices and the collapsed text."""
+    kept: list[int] = []
+    previous_space = True
+    for index, char in enumerate(chars):
+        if char.char == _SOFT_HYPHEN:
+            continue
+        if char.char in _SPACES:
+            if previous_space:
+                continue
+            previous_space = True
+            char.char = " "
+        else:
+            previous_space = False
+        kept.append(index)
+    while kept and chars[kept[-1]].char == " ":
+        kept.pop()
+    return kept, "".join(chars[i].char for i in kept)
+
+
+def _advances(chars: list[_Char], kept: list[int], measure: Measure) -> list[float]:
+    """Each kept character's advance: runs of one style shaped as WeasyPrint's text boxes are."""
+    result: list[float] = []
+    run_start = 0
+    for position in range(1, len(kept) + 1):
+        if position < len(kept) and chars[kept[position]].style == chars[kept[run_start]].style:
+            continue
+        font = face(measure.font(chars[kept[run_start]].style))
+        text = "".join(chars[i].char for i in kept[run_start:position])
+        scale = font.scale(measure.size)
+        result.extend(advance * scale + (measure.word_spacing if char in " \u00a0" else 0.0)
+                      for advance, char in zip(font.advances(text), text, strict=True))
+        run_start = position
+    return result
+
+
+def _divisions(text: str, chars: list[_Char], kept: list[int], settings: Settings) -> list[int]:
+    divisions: list[int] = []
+    for match in _LETTER_RE.finditer(text):
+        word = match[0]
+        if word[0].isupper() or len(word) < settings.left_min + settings.right_min:
+            continue
+        # Not next to a digit or another script's letter in the same word (Т-34, COVID-19).
+        before = text[match.start() - 1 : match.start()]
+        after = text[match.end() : match.end() + 1]
+        if before.isdigit() or after.isdigit() or before == "." or after.isalnum():
+            continue
+        letters = [chars[kept[i]] for i in range(match.start(), match.end())]
+        if len({(c.style, c.lang) for c in letters}) != 1:
+            continue
+        points = hyphenation_points(word, letters[0].lang, settings.left_min, settings.right_min)
+        divisions.extend(match.start() + p for p in points)
+    return divisions
+
+
+@dataclass(frozen=True)
+class SetParagraph:
+    html: str  # the paragraph's inner HTML, with its breaks imposed
+    ends: tuple[str, ...]  # how each line ends: "space", "hyphen", "explicit", "end"
+    trailing_run: int  # hyphenated lines that end it, when its last line is short
+
+
+def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = True,
+                  narrower: float = 0.0, first_narrower: float = 0.0, initial_run: int = 0,
+                  settings: Settings = Settings()) -> SetParagraph | None:
+    """The inner HTML of a paragraph with its lines chosen, or None to leave it as it was."""
+    try:
+        pieces, chars = _read(inner, lang)
+    except Unreadable:
+        return None
+    kept, text = _collapse(chars)
+    if not text:
+        return None
+    advances = _advances(chars, kept, measure)
+    regular = face(measure.font("regular"))
+    space = sum(regular.advances(" ")) * regular.scale(measure.size)
+    hyphen = sum(regular.advances(_HYPHEN_CHARACTER)) * regular.scale(measure.size)
+    points = breakpoints(text, advances, _divisions(text, chars, kept, settings), hyphen,
+                         settings.right_min)
+    width = measure.width - narrower
+    first = width - (measure.indent if indent else 0.0) - first_narrower
+    last_min = measure.indent * settings.last_line_indents
+    ends = None
+    for ratio in (None, 8.0):
+        ends = break_lines(points, width=width, first_width=first, space=space,
+                           last_min=last_min, shrink=-measure.word_spacing,
+                           tracking=measure.tracking, max_track=measure.max_track,
+                           settings=settings, max_ratio=ratio, initial_run=initial_run)
+        if ends is not None:
+            break
+    if ends is None:
+        return None
+    breaks = {points[e].index: points[e].kind for e in ends}
+    # Each character's line's class: its tracking step, or "last" for the last line,
+    # which is not justified and keeps the normal spaces instead of the narrower ones
+    # the other lines are stretched from.
+    line_class: list[str] = []
+    previous: Breakpoint | None = None
+    for number, end in enumerate(ends):
+        point = points[end]
+        begin = 0 if previous is None else previous.index + (previous.kind == "space")
+        if end == len(points) - 1:
+            name = "last"
+        else:
+            natural = point.width_before + point.extra - (previous.width_after if previous else 0.0)
+            spaces = point.spaces_before - (previous.spaces_after if previous else 0)
+            count = point.index - begin + (point.kind == "hyphen")
+            line_fit = fit(natural, spaces, count, first if number == 0 else width, space=space,
+                           shrink=-measure.word_spacing, tracking=measure.tracking,
+                           max_track=measure.max_track, settings=settings)
+            name = f"t{line_fit.track}" if line_fit and line_fit.track else ""
+        # A line's breaking space ends its own run of text: WeasyPrint does not always see
+        # a break opportunity at the very start of an inline box.
+        line_class.extend([name] * (point.index + (point.kind == "space") - len(line_class)))
+        previous = point
+    line_class.append("")
+    output = [""] * len(chars)  # what each character becomes
+    classes = [""] * len(chars)
+    for position, index in enumerate(kept):
+        char = chars[index].char
+        kind = breaks.get(position)
+        if char == " ":
+            char = " " if kind == "space" else _NBSP
+        elif kind == "hyphen":
+            char = _SOFT_HYPHEN + char
+        output[index] = char
+        classes[index] = line_class[position]
+    result: list[str] = []
+    run: list[str] = []
+    run_class = ""
+    for piece in [*pieces, ""]:
+        if isinstance(piece, int) and (not run or classes[piece] == run_class):
+            run_class = classes[piece]
+            run.append(output[piece])
+            continue
+        if run:
+            text_run = _escape("".join(run))
+            result.append(f'<span class="{run_class}">{text_run}</span>' if run_class and text_run
+                          else text_run)
+            run = []
+        if isinstance(piece, int):
+            run_class = classes[piece]
+            run.append(output[piece])
+        else:
+            result.append(piece)
+    kinds = tuple(points[e].kind for e in ends)
+    trailing = 0
+    last_line = points[-1].width_before - (points[ends[-2]].width_after if len(ends) > 1 else 0.0)
+    if last_line < _SHORT_LINE * width:
+        for kind in reversed(kinds[:-1]):
+            if kind == "space":
+                break
+            trailing += 1
+        if len(kinds) == 1:
+            trailing = initial_run
+    return SetParagraph("".join(result), kinds, trailing)
+
+
+# A line shorter than this share of the measure does not end a run of hyphenated lines
+# to the eye (nor to the paragraph measure, which counts lines of 85 % and more).
+_SHORT_LINE: Final = 0.85
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def set_reference(text_html: str, lang: str, measure: Measure) -> str | None:
+    """A reference's text (after its number's box, which its hanging indent holds) with
+    its lines chosen, in the reference list's smaller size; None to leave it as it was."""
+    scale = measure.reference_scale
+    scaled = replace(measure, size=measure.size * scale, word_spacing=measure.word_spacing * scale,
+                     tracking=measure.tracking * scale)
+    paragraph = set_paragraph(text_html, lang, scaled, indent=False,
+                              narrower=measure.reference_indent)
+    return paragraph.html if paragraph else None
+
+
+# A paragraph keeps its attributes (data-line, the source line the layout audit names).
+_BLOCK_RE = re.compile(r"<(/?)(li|blockquote|table|ul|ol)\b[^>]*>|<p(\s[^>]*)?>(.*?)</p>", re.DOTALL)
+
+
+@lru_cache(maxsize=4096)
+def set_body(body_html: str, lang: str, measure: Measure) -> str:
+    """A body's HTML with its running paragraphs set by the breaker and marked for the
+    style: those of the body itself, and those of the items of a list in it (a list
+    item's paragraph is narrower by the list's indent and has no first-line indent);
+    not those of quotes, tables or lists in lists."""
+    result: list[str] = []
+    pos = 0
+    stack: list[str] = []
+    run = 0
+    for match in _BLOCK_RE.finditer(body_html):
+        if match[2]:
+            if match[1]:
+                if stack and stack[-1] == match[2]:
+                    stack.pop()
+            else:
+                stack.append(match[2])
+            continue
+        if not stack:
+            paragraph = set_paragraph(match[4], lang, measure, initial_run=run)
+        elif len(stack) == 2 and stack[0] in ("ul", "ol") and stack[1] == "li":
+            paragraph = set_paragraph(match[4], lang, measure, indent=False,
+                                      narrower=measure.list_indent, initial_run=run)
+        else:
+            continue
+        if paragraph is None:
+            continue
+        run = paragraph.trailing_run
+        result.append(body_html[pos : match.start()])
+        attrs = match[3] or ""
+        attrs = attrs.replace('class="', 'class="set ', 1) if 'class="' in attrs else f'{attrs} class="set"'
+        result.append(f"<p{attrs}>{paragraph.html}</p>")
+        pos = match.end()
+    result.append(body_html[pos:])
+    return "".join(result)
+
+
+# What the templates mark for the breaker: a body's HTML, or a reference's text, with the
+# language and the page geometry of the book (the trim size's width and margins, the
+# body's size), as the template has them.
+_MARKED_RE = re.compile(
+    r"<!--lines(-reference)? (\S+) (\S+) (\S+) (\S+) (\S+)-->(.*?)<!--/lines-->", re.DOTALL
+)
+
+
+def set_marked(html: str, styles: Path) -> str:
+    """The document with every region its templates marked set by the breaker, and the
+    marks gone. It runs as a part is laid out: in the workers, in parallel, and only for
+    the parts the cache lacks."""
+    if "<!--lines" not in html:
+        return html
+    measures: dict[tuple[str, ...], Measure] = {}
+
+    def replaced(match: re.Match[str]) -> str:
+        reference, lang, width, inner, outer, size, content = match.groups()
+        key = (width, inner, outer, size)
+        if key not in measures:
+            measures[key] = measure_from_styles(styles, page_width=width, margin_inner=inner,
+                                                margin_outer=outer, font_size=size)
+        if reference:
+            return set_reference(content, lang, measures[key]) or content
+        return set_body(content, lang, measures[key])
+
+    return _MARKED_RE.sub(replaced, html)

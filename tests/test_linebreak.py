@@ -1,0 +1,383 @@
+"""The line breaker: the algorithm on given widths, real paragraphs laid out by WeasyPrint
+exactly as chosen, the divisions of each language, and the built books read back."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from proceedings import linebreak
+from proceedings.linebreak import Breakpoint, Settings, break_lines, breakpoints, hyphenation_points
+from proceedings.load import load_sources
+from proceedings.pdf import STYLESHEETS, paginate, pdf_bytes
+from proceedings.render import PAGE_GEOMETRY
+
+from . import pdfread
+from .conftest import MINIBOOK, REPO
+
+STYLES = REPO / "styles"
+HYPHENS = "\u2010\u00ad-"
+
+
+def _unit_points(text: str, divisions: list[int] = ()) -> list[Breakpoint]:  # type: ignore[assignment]
+    """Breakpoints of ``text`` with every character (and space) one unit wide."""
+    return breakpoints(text, [1.0] * len(text), divisions, 1.0)
+
+
+def _lines(text: str, points: list[Breakpoint], ends: list[int]) -> list[str]:
+    found, start = [], 0
+    for end in ends:
+        point = points[end]
+        found.append(text[start : point.index] + ("-" if point.kind == "hyphen" else ""))
+        start = point.index + (point.kind == "space")
+    return found
+
+
+# --- The algorithm, on widths given by hand ---------------------------------------------------
+
+EXACT = Settings(safety=0.0)
+
+
+def test_lines_that_fill_the_measure_exactly_are_chosen() -> None:
+    text = "aaa bbb ccc ddd eee"
+    points = _unit_points(text)
+    ends = break_lines(points, width=7, first_width=7, space=1.0, last_min=0, settings=EXACT)
+    assert ends is not None
+    assert _lines(text, points, ends) == ["aaa bbb", "ccc ddd", "eee"]
+
+
+def test_the_whole_paragraph_is_weighed_not_each_line_first_fit() -> None:
+    """First fit takes "aaaa bb" (7 of 8) and leaves "cccc dddd" alone at 4 of 8 with one
+    space stretched by 4; a loose line costs more than two lines a little loose."""
+    text = "aaaa bb cc dddd eeee"
+    points = _unit_points(text)
+    ends = break_lines(points, width=8, first_width=8, space=1.0, last_min=0,
+                       settings=Settings(safety=0.0, stretch=1.0))
+    assert ends is not None
+    lines = _lines(text, points, ends)
+    assert lines == ["aaaa bb", "cc dddd", "eeee"]
+
+
+def test_no_more_than_two_hyphenated_lines_in_a_row() -> None:
+    """Random paragraphs of words that may be divided every two letters, in a narrow
+    measure: with the limit lifted, divisions come three and more in a row; with it,
+    never."""
+    rng = random.Random(3)
+    free = Settings(safety=0.0, max_run=99, hyphen_penalty=0.0, double_hyphen_demerits=0.0)
+    bound = Settings(safety=0.0, hyphen_penalty=0.0, double_hyphen_demerits=0.0)
+
+    def longest_run(points: list[Breakpoint], ends: list[int]) -> int:
+        run = longest = 0
+        for end in ends:
+            run = run + 1 if points[end].kind == "hyphen" else 0
+            longest = max(longest, run)
+        return longest
+
+    unbound_runs = []
+    for _ in range(100):
+        words = ["x" * rng.randint(2, 12) for _ in range(40)]
+        text = " ".join(words)
+        divisions, start = [], 0
+        for word in words:
+            divisions += [start + d for d in range(2, len(word) - 1, 2)]
+            start += len(word) + 1
+        points = _unit_points(text, divisions)
+        kwargs = {"width": 20, "first_width": 20, "space": 1.0, "last_min": 0}
+        ends_free = break_lines(points, settings=free, **kwargs)  # type: ignore[arg-type]
+        ends_bound = break_lines(points, settings=bound, **kwargs)  # type: ignore[arg-type]
+        assert ends_free is not None
+        assert ends_bound is not None
+        unbound_runs.append(longest_run(points, ends_free))
+        assert longest_run(points, ends_bound) <= 2
+    assert max(unbound_runs) > 2  # the limit is what keeps the runs short
+
+
+def test_a_paragraph_ends_in_a_line_longer_than_the_minimum() -> None:
+    text = "aaaa bbbb cccc d"
+    points = _unit_points(text)
+    loose = Settings(safety=0.0, max_ratio=50.0)
+    short = break_lines(points, width=14, first_width=14, space=1.0, last_min=0, settings=loose)
+    assert short is not None
+    assert _lines(text, points, short)[-1] == "d"
+    ends = break_lines(points, width=14, first_width=14, space=1.0, last_min=5, settings=loose)
+    assert ends is not None
+    assert _lines(text, points, ends) == ["aaaa bbbb", "cccc d"]
+
+
+def test_a_line_is_never_longer_than_the_measure_less_the_safety_margin() -> None:
+    rng = random.Random(7)
+    settings = Settings(safety=0.6)
+    for _ in range(200):
+        words = ["x" * rng.randint(1, 12) for _ in range(rng.randint(5, 60))]
+        text = " ".join(words)
+        advances = [rng.uniform(4.0, 7.0) for _ in text]
+        points = breakpoints(text, advances, [], 3.0)
+        ends = break_lines(points, width=200.0, first_width=180.0, space=2.9, last_min=0,
+                           settings=settings, max_ratio=1e9)
+        assert ends is not None
+        begin = 0.0
+        for number, end in enumerate(ends):
+            natural = points[end].width_before + points[end].extra - begin
+            assert natural <= (180.0 if number == 0 else 200.0) - settings.safety
+            begin = points[end].width_after
+
+
+def test_no_line_ends_where_weasyprint_would_carry_it_on_to_a_dash() -> None:
+    """WeasyPrint may break after a word's hyphen whatever the spaces are: a line that
+    could take the next line's "bb-" would be carried on to it, so it is not chosen."""
+    text = "aaaa bb-cccccccc dd"
+    points = _unit_points(text)
+    ends = break_lines(points, width=9, first_width=9, space=1.0, last_min=0,
+                       settings=Settings(safety=0.0, max_ratio=50.0))
+    assert ends is not None
+    assert _lines(text, points, ends) == ["aaaa bb-", "cccccccc", "dd"]
+
+
+# --- Divisions --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("word", "divided"), [
+    ("бойынша", "бо-йынша"),  # й opens the syllable: бо-йын-ша; "ша" is too short to carry
+    ("кейін", "ке-йін"),
+    ("дайындық", "да-йын-дық"),
+    ("ұйым", "ұйым"),  # ұ-йым, but one letter is never left behind
+    ("мемлекеттік", "мем-ле-кет-тік"),
+    ("қылмыстық", "қыл-мыс-тық"),
+])
+def test_kazakh_words_are_divided_by_kazakh_syllables(word: str, divided: str) -> None:
+    points = hyphenation_points(word, "kk")
+    assert "".join(c + ("-" if i + 1 in points else "") for i, c in enumerate(word)) == divided
+
+
+def test_russian_keeps_й_with_the_vowel_before_it() -> None:
+    assert hyphenation_points("война", "ru") == ()  # вой-на would leave "на"
+    assert 3 in hyphenation_points("войнами", "ru")  # вой-нами, never во-йнами
+    assert 2 not in hyphenation_points("войнами", "ru")
+
+
+def test_english_patterns_follow_the_paper_s_language_and_the_exceptions() -> None:
+    # en (and en-US): the American patterns.
+    assert hyphenation_points("candidate", "en") == (3, 5)  # can-di-date
+    # en-GB: the British patterns, which give candid-ate and access-ibility, corrected.
+    assert 6 not in hyphenation_points("candidate", "en-GB")
+    assert hyphenation_points("candidate", "en-GB") == (3, 5)
+    assert hyphenation_points("accessibility", "en-GB") == (2, 5, 7, 10)  # ac-ces-si-bil-ity
+    assert 6 not in hyphenation_points("accessibility", "en-GB")  # access-ibility
+    # Fragments: two letters at least before a division, three after.
+    for word, lang in [("accessibility", "en"), ("государственный", "ru"), ("мемлекеттік", "kk")]:
+        for point in hyphenation_points(word, lang):
+            assert 2 <= point <= len(word) - 3
+
+
+def test_the_exceptions_file_reads_as_it_is_written() -> None:
+    table = linebreak._exceptions()
+    assert table["en_GB"]["candidate"] == (3, 5)
+    assert table["en_US"]["transportation"] == (5, 8, 10)  # trans-por-ta-tion
+
+
+# --- Real paragraphs, laid out by WeasyPrint ------------------------------------------------
+
+PARAGRAPHS = {
+    "kk": (
+        "Қазіргі уақытта ұйымдасқан қылмысқа қарсы күрестің кешенді қылмыстық-құқықтық "
+        "институты ұйымдасқан топ туралы нормалармен, атап айтқанда, Қазақстан Республикасы "
+        "Қылмыстық кодексінің 262-бабында «Ұйымдасқан топты, қылмыстық ұйымды құру және "
+        "басқару, сондай-ақ оларға қатысу ретінде» көзделген. Осы баптар бойынша тергеу "
+        "жүргізу кезінде цифрлық дәлелдемелерді жинау, бекіту және бағалау тергеушіден "
+        "арнайы білімді талап етеді, ал мемлекеттік органдардың өзара іс-қимылы кейін "
+        "де жетілдіруді қажет етеді [1, 45 б.]."
+    ),
+    "ru": (
+        "Как отметил в своем Послании Президент страны Токаев К.К., говоря о безопасности "
+        "граждан, в настоящее время разрабатывается проект нового Закона «О профилактике "
+        "правонарушений». Его реализация потребует консолидации усилий государственного "
+        "аппарата и общества. Только в этом случае можно изменить ситуацию, обеспечить "
+        "верховенство закона и безопасность граждан, о чём писала Н.М.\u00a0Абдирова, "
+        "сотрудник академии им.\u00a0М.\u00a0Есбулатова, в своих <em>криминологических</em> "
+        "исследованиях <a class=\"cite\" href=\"#r\">[12, с.\u00a023]</a>."
+    ),
+    "en": (
+        "The International Civil Aviation Organization recommends that every candidate "
+        "state ensure the accessibility of its investigation records, and the authors "
+        "consider the transportation of dangerous goods by air a comprehensive problem of "
+        "international cooperation, which requires the <strong>integrated</strong> work of "
+        "investigators, aviation specialists and meteorologists in every phase of the "
+        "examination of an accident."
+    ),
+}
+
+
+def _breaker_lines(inner: str) -> list[str]:
+    """The lines a set paragraph's HTML imposes: its text cut at the normal spaces and
+    the soft hyphens (each of which ends a line with WeasyPrint's hyphen)."""
+    text = re.sub(r"<[^>]+>", "", inner).replace("&quot;", '"').replace("&amp;", "&")
+    lines: list[str] = []
+    for piece in text.split(" "):
+        parts = piece.split("\u00ad")
+        lines.extend(part + "\u2010" for part in parts[:-1])
+        lines.append(parts[-1])
+    return [line.replace("\u00a0", " ") for line in lines]
+
+
+@pytest.fixture(scope="module")
+def measure() -> linebreak.Measure:
+    page = PAGE_GEOMETRY["A4"]
+    return linebreak.measure_from_styles(STYLES, page_width=page.width, margin_inner=page.margin_inner,
+                                         margin_outer=page.margin_outer, font_size=page.font_size)
+
+
+@pytest.mark.parametrize("lang", sorted(PARAGRAPHS))
+def test_weasyprint_lays_a_set_paragraph_out_in_the_lines_chosen(
+    lang: str, measure: linebreak.Measure, tmp_path: Path
+) -> None:
+    set_paragraph = linebreak.set_paragraph(PARAGRAPHS[lang], lang, measure)
+    assert set_paragraph is not None
+    chosen = _breaker_lines(set_paragraph.html)
+    page = PAGE_GEOMETRY["A4"]
+    html = (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><style>'
+        f"@page {{ size: {page.width} {page.height}; margin: {page.margin_top} "
+        f"{page.margin_outer} {page.margin_bottom} {page.margin_inner}; }}"
+        f"@page {{ @bottom-center {{ content: none; }} }}"
+        f"html {{ font-size: {page.font_size}; }}</style></head><body>"
+        f'<article class="paper" lang="{lang}"><div class="paper-body">'
+        f'<p class="set">{set_paragraph.html}</p></div><span id="r"></span></article>'
+        "</body></html>"
+    )
+    layout = paginate(html, styles=STYLES, stylesheets=[STYLES / "css" / n for n in STYLESHEETS],
+                      allowed=[STYLES, REPO / "fonts"])
+    pdf = tmp_path / "paragraph.pdf"
+    pdf.write_bytes(pdf_bytes(layout, identifier=b"0" * 32))
+    laid_out = [" ".join(w.text for w in line) for line in pdfread.lines(pdf, 1)]
+    assert laid_out == chosen
+    # What the breaker promises, read back from the layout.
+    kinds = set_paragraph.ends
+    assert len(kinds) == len(laid_out) >= 3
+    assert "hyphen hyphen hyphen" not in " ".join(kinds)
+    for line, following in itertools.pairwise(laid_out):
+        if line.endswith("\u2010"):
+            before = re.findall(r"\w+", line)[-1]
+            after = re.match(r"\w*", following).group()  # type: ignore[union-attr]
+            assert len(before) >= 2, (line, following)
+            assert len(after) >= 3, (line, following)
+            assert not before[0].isupper(), line  # no name, no abbreviation divided
+    # The last line is longer than the first-line indent, and not stretched.
+    words = pdfread.lines(pdf, 1)
+    last = words[-1]
+    assert last[-1].x1 - last[0].x0 > measure.indent
+    # The names and initials stay together.
+    if lang == "ru":
+        joined = "\n".join(laid_out)
+        for name in ("Н.М. Абдирова", "им. М. Есбулатова", "Токаев К.К."):
+            assert name in joined
+
+
+# --- The built books, read back ---------------------------------------------------------------
+
+def _figures(out: Path) -> dict[str, dict[str, int]]:
+    """The paragraph measure of the papers' pages, per language: full-width lines of the
+    running text (85 % of the page's widest, more than 30 characters, in the body's size:
+    not a table's rows), those ending in a hyphen, the longest run of them, and lines
+    whose mean space is over 0.5 and 0.75 em."""
+    pdf = out / "proceedings.pdf"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    figures: dict[str, dict[str, int]] = {}
+    for paper in manifest["papers"]:
+        counts = figures.setdefault(paper["lang"], {"full": 0, "hyphenated": 0, "run": 0,
+                                                    "loose": 0, "very_loose": 0})
+        run = 0
+        first, last = paper["pdf_pages"]
+        for number in range(first, last + 1):
+            lines = pdfread.lines(pdf, number)
+            if not lines:
+                continue
+            widest = max(line[-1].x1 - line[0].x0 for line in lines)
+            sizes = [round(w.size, 1) for line in lines for w in line]
+            body = max(set(sizes), key=sizes.count)
+            for line in lines:
+                text = " ".join(w.text for w in line)
+                width = line[-1].x1 - line[0].x0
+                if width < 0.85 * widest or len(text) <= 30 or round(line[0].size, 1) != body:
+                    continue
+                counts["full"] += 1
+                if re.search(r"[^\W\d_][\u2010\u00ad-]$", text):
+                    counts["hyphenated"] += 1
+                    run += 1
+                    counts["run"] = max(counts["run"], run)
+                else:
+                    run = 0
+                if width >= 0.97 * widest and len(line) >= 4:
+                    gaps = [b.x0 - a.x1 for a, b in itertools.pairwise(line)]
+                    gap = sum(gaps) / len(gaps) / line[0].size
+                    counts["loose"] += gap > 0.5
+                    counts["very_loose"] += gap > 0.75
+    return figures
+
+
+@pytest.mark.slow
+def test_the_2024_book_s_paragraphs_are_within_the_press_s_figures(book2024: Path) -> None:
+    figures = _figures(book2024)
+    for lang in ("kk", "ru"):
+        counts = figures[lang]
+        assert counts["full"] > 1000
+        assert counts["hyphenated"] <= 0.20 * counts["full"], (lang, counts)
+        assert counts["run"] <= 2, (lang, counts)
+        # First fit left 13 (kk) and 38 (ru) loose lines; not one more.
+        assert counts["loose"] <= {"kk": 13, "ru": 38}[lang], (lang, counts)
+
+
+def test_the_minibook_s_paragraphs_are_within_the_press_s_figures(minibook_build: Path) -> None:
+    figures = _figures(minibook_build)
+    assert set(figures) == {"en", "kk", "ru"}
+    for counts in figures.values():
+        # A paper of a few lines: one hyphen is more than a fifth of them.
+        assert counts["hyphenated"] <= max(1, 0.20 * counts["full"])
+        assert counts["run"] <= 2
+        assert counts["very_loose"] == 0
+
+
+def _name_words(sources_dir: Path) -> set[str]:
+    sources = load_sources(sources_dir)[0]
+    assert sources is not None
+    found: set[str] = set()
+    for person in sources.people.values():
+        for name in person.names.values():
+            for part in (name.surname, name.given or ""):
+                found.update(w.lower() for w in re.findall(r"[^\W\d_]+", part) if len(w) > 3)
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("book", ["book2024", "minibook_build"])
+def test_names_are_never_divided_nor_cut_from_their_initials(
+    book: str, request: pytest.FixtureRequest
+) -> None:
+    out: Path = request.getfixturevalue(book)
+    names = _name_words(REPO / "sources" if book == "book2024" else MINIBOOK)
+    assert names
+    pdf = out / "proceedings.pdf"
+    initials = re.compile(r"^(?:[А-ЯЁӘҒҚҢӨҰҮҺІA-Z]\.)+$")
+    for number in range(1, pdfread.page_count(pdf) + 1):
+        lines = [[w.text for w in line] for line in pdfread.lines(pdf, number)]
+        for line, following in itertools.pairwise(lines):
+            last, first = line[-1], following[0]
+            if last[-1:] in HYPHENS and last[-2:-1].isalpha():
+                word = (re.findall(r"[^\W\d_]+", last)[-1] + re.match(r"[^\W\d_]*", first).group())  # type: ignore[union-attr]
+                assert word.lower() not in names, (number, last, first)
+            if first[:1].isupper() and first[1:2].islower():
+                assert not initials.match(last), (number, " ".join(line), first)
+                assert last != "им.", (number, " ".join(line), first)
+
+
+def test_no_line_ends_where_unicode_forbids_a_break_or_before_a_dash() -> None:
+    """Pango allows no break before a slash or closing punctuation even after a space
+    ("[Текст] / А. Кибальник"), nor after an opening bracket; a dash between words
+    stays with the word before it."""
+    text = "аа / бб ( вв ) гг – дд ее"
+    spaces = {p.index for p in _unit_points(text) if p.kind == "space"}
+    assert spaces == {text.index(" бб"), text.index(" ("), text.index(" гг"), text.index(" дд"),
+                      text.index(" ее")}
