@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from proceedings.diagnostics import BuildError, Diagnostics, ExitCode, escaped
 
 if TYPE_CHECKING:
-    from proceedings.build import BuildResult
+    from proceedings.build import BuildOptions, BuildResult
+    from proceedings.diagnostics import Diagnostic
     from proceedings.layout.records import Progress
     from proceedings.model import Sources
 
@@ -58,7 +59,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="seconds between looks at the files (default: 0.3)")
     for command in (build, watch):
         command.add_argument("--jobs", type=_count, default=None,
-                             help="worker processes (default: one per core)")
+                             help="worker processes (default: one per core, as many as the memory "
+                             "limit allows)")
+        command.add_argument("--memory-limit", type=_count, default=None, metavar="MB",
+                             help="megabytes the whole build may take: a third for the main "
+                             "process, the rest shared by the workers (default: 1900)")
     printing = sub.add_parser("print", help="typeset the print-ready build/proceedings-print.pdf")
     _sources_and_out(printing)
     printing.add_argument("--override-findings", metavar="REASON", default=None,
@@ -156,6 +161,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from proceedings.build import default_out
 
         args.out = default_out(args.sources)
+    if args.command in ("build", "watch", "print", "proofs"):
+        # Before the workers' server starts: it is a process of this build too.
+        _limit_memory(args)
     if args.command in ("build", "watch", "print", "proofs") and getattr(args, "engine", "") != "single":
         from proceedings.layout.workers import start_workers
 
@@ -178,17 +186,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _preflight(args.file, signature=args.signature, print_pdf=args.print_pdf)
     if args.command == "watch":
         return _watch(args)
-    from proceedings.build import BuildOptions, build
+    from proceedings.build import build
 
     try:
-        result = build(BuildOptions(sources=args.sources, out=args.out, strict=args.strict,
-                                    engine=args.engine, jobs=args.jobs, progress=_progress(),
-                                    time_limit=args.time_limit))
+        result = build(_build_options(args, engine=args.engine, strict=args.strict,
+                                      time_limit=args.time_limit))
     except BuildError as exc:
         _report(Diagnostics(exc.diagnostics), strict=args.strict)
         return ExitCode.SOURCE_ERRORS
+    except MemoryError:
+        _report(Diagnostics([_out_of_memory(args)]), strict=args.strict)
+        return ExitCode.SOURCE_ERRORS
     _announce_build(result, args.out, args.sources, strict=args.strict)
     return ExitCode.OK
+
+
+def _build_options(args: argparse.Namespace, **more: object) -> BuildOptions:
+    from proceedings.build import BuildOptions
+
+    limit = {"memory_limit": args.memory_limit} if getattr(args, "memory_limit", None) else {}
+    return BuildOptions(sources=args.sources, out=args.out, jobs=args.jobs, progress=_progress(),
+                        **limit, **more)  # type: ignore[arg-type]  # the fields named above
+
+
+def _limit_memory(args: argparse.Namespace) -> None:
+    """Hold this process to its share of the build's memory limit (``build.memory_plan``);
+    the workers are given theirs as they start."""
+    from proceedings.build import BuildOptions, memory_plan
+    from proceedings.layout.workers import limit_memory
+
+    limit = getattr(args, "memory_limit", None)
+    opts = BuildOptions(sources=args.sources, engine=getattr(args, "engine", "parts"),
+                        jobs=getattr(args, "jobs", None), **({"memory_limit": limit} if limit else {}))
+    plan = memory_plan(opts)
+    if plan is not None:
+        limit_memory(plan.main)
+        args.main_memory = plan.main
+
+
+def _out_of_memory(args: argparse.Namespace) -> Diagnostic:
+    from proceedings.diagnostics import error
+
+    return error(_shown(args.sources), 0, f"the build needed more than {args.main_memory:,} MB in its "
+                 "main process (its share of --memory-limit); raise the limit", "memory-limit")
 
 
 def _announce_build(result: BuildResult, out: Path, sources_dir: Path, *, strict: bool) -> None:
@@ -215,7 +255,6 @@ def _progress() -> Progress | None:
 
 
 def _watch(args: argparse.Namespace) -> int:
-    from proceedings.build import BuildOptions
     from proceedings.watch import watch
 
     def on_build(outcome: BuildResult | BuildError, seconds: float) -> None:
@@ -227,8 +266,7 @@ def _watch(args: argparse.Namespace) -> int:
             print(f"proceedings: built in {seconds:.1f} s; waiting for changes", file=sys.stderr)
 
     try:
-        watch(BuildOptions(sources=args.sources, out=args.out, jobs=args.jobs, progress=_progress()),
-              on_build=on_build, stop=lambda: False, interval=args.interval)
+        watch(_build_options(args), on_build=on_build, stop=lambda: False, interval=args.interval)
     except KeyboardInterrupt:
         return ExitCode.OK
     return ExitCode.OK
