@@ -83,13 +83,19 @@ def file_digest(path: Path) -> bytes:
     return _digests[key]
 
 
+def resolved(path: Path) -> Path | None:
+    """Where ``path`` leads, links followed; None for a loop of links (Python 3.11 raises
+    RuntimeError for one, later versions OSError)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return None
+
+
 def _inside(path: Path, root: Path) -> Path | None:
     """Where ``path`` leads, if that is inside ``root`` (a resolved folder)."""
-    try:
-        target = path.resolve()
-    except (OSError, RuntimeError):  # a loop of links
-        return None
-    return target if target.is_relative_to(root) else None
+    target = resolved(path)
+    return target if target is not None and target.is_relative_to(root) else None
 
 
 def folder_files(folder: Path, root: Path) -> Iterator[tuple[str, Path | str]]:

@@ -29,7 +29,8 @@ CONTEXT_CHARS = 300
 EXPLANATIONS = {
     "author-not-in-lists": "a paper author is not in the participant lists, which book.yaml requires",
     "author-not-in-programme": "a paper author is not in the programme, which book.yaml requires",
-    "check-failed": "a check of the checker itself failed; its findings are missing (a bug to report)",
+    "check-failed": "a check of the checker itself failed; its findings from there on are missing "
+                    "(a bug to report)",
     "citation": "a citation points to a reference the list does not have",
     "citation-empty-locator": "a citation has a comma or page label but no page",
     "citation-latin-c": "a page locator written with a Latin c instead of the Cyrillic с",

@@ -34,6 +34,7 @@ from xml.etree import ElementTree
 
 from proceedings.check.base import Check, Unit
 from proceedings.diagnostics import Diagnostic, error, warning
+from proceedings.files import resolved
 from proceedings.imagebounds import (
     MAX_PIXELS,
     MAX_SVG_BYTES,
@@ -164,7 +165,9 @@ class _Inspector:
                 self.data(data_url(url), f"an image embedded in {name}", base, depth + 1)
                 continue
             parsed = urllib.parse.urlparse(url)
-            target = (base / urllib.parse.unquote(parsed.path)).resolve()
+            target = resolved(base / urllib.parse.unquote(parsed.path))
+            if target is None:  # a loop of links: the layout draws nothing for it
+                continue
             if parsed.scheme or parsed.netloc or not target.is_relative_to(self.folder):
                 raise Refused(
                     "refused-url",
@@ -187,7 +190,9 @@ class _Inspector:
 
 def _check_figure(paper: Paper, figure: Figure, block_mm: float) -> Iterator[Diagnostic]:
     folder = Path(paper.path).parent
-    target = (folder / figure.file).resolve()
+    target = resolved(folder / figure.file)
+    if target is None:  # a loop of links: records reports it
+        return
     inside = "://" not in figure.file and target.is_relative_to(folder.resolve())
     if not inside or not target.is_file():
         return

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from proceedings.check.base import Check, Unit, programme_path
 from proceedings.diagnostics import Diagnostic, error, warning
+from proceedings.files import resolved
 from proceedings.load import display_path
 from proceedings.markup import directives
 from proceedings.model import Paper, Sources
@@ -24,9 +25,13 @@ def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
         Check("book", display_path(root / "book.yaml"), lambda: _check_book(sources, root)),
         Check("programme-ids", programme_path(sources), lambda: _check_programme(sources, root)),
     ]
-    found += [
-        Check("paper", paper.path, partial(_check_paper, sources, paper, root)) for paper in sources.papers
-    ]
+    # Each aspect of a paper is a check of its own: one that fails hides no other's errors.
+    for paper in sources.papers:
+        found += [
+            Check("paper", paper.path, partial(_check_paper, sources, paper)),
+            Check("paper-citations", paper.path, partial(_check_citations, paper)),
+            Check("paper-assets", paper.path, partial(_check_assets, paper, root)),
+        ]
     return found
 
 
@@ -99,7 +104,7 @@ def _check_programme(sources: Sources, root: Path) -> Iterator[Diagnostic]:
                 yield _unknown_person(ppath, line, person, "people")
 
 
-def _check_paper(sources: Sources, paper: Paper, root: Path) -> Iterator[Diagnostic]:
+def _check_paper(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:
     for i, author in enumerate(paper.authors):
         if author.person not in sources.people:
             line = sources.line_of(paper.path, "authors", i, "person")
@@ -108,8 +113,6 @@ def _check_paper(sources: Sources, paper: Paper, root: Path) -> Iterator[Diagnos
         yield warning(paper.path, 1, "the paper has no author (no byline)", "no-author")
     if not paper.title:
         yield warning(paper.path, 1, "the paper has no title", "no-title")
-    yield from _check_citations(paper)
-    yield from _check_assets(paper, root)
 
 
 def _check_citations(paper: Paper) -> Iterator[Diagnostic]:
@@ -142,9 +145,16 @@ def _check_assets(paper: Paper, root: Path) -> Iterator[Diagnostic]:
             yield error(paper.path, line, f"unknown {kind} id '{ref}'", f"unknown-{kind}")
     folder = Path(paper.path).parent
     for figure in figures.values():
-        target = (folder / figure.file).resolve()
+        target = resolved(folder / figure.file)
+        if target is None:
+            yield error(
+                paper.path, figure.line,
+                f"figure file '{figure.file}' is a symbolic link that leads back to itself (a loop "
+                "of links); put the image itself beside paper.md",
+                "missing-file",
+            )
         # Only files inside the paper's own folder: no scheme, no "..", no symlink out.
-        if "://" in figure.file or not target.is_relative_to(folder.resolve()):
+        elif "://" in figure.file or not target.is_relative_to(folder.resolve()):
             yield error(
                 paper.path, figure.line,
                 f"figure file '{figure.file}' is outside the paper's folder; "
