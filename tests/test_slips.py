@@ -3,6 +3,10 @@ cause, never a traceback, and never hides another finding."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,3 +67,65 @@ def test_a_check_that_fails_keeps_what_it_found_and_the_others_run(monkeypatch: 
         "please report this as a bug of the checker"
     ]
     assert error("there", 1, "found by another check", "second") in found
+
+
+def _as_an_editor(args: list[str]) -> list[str]:
+    """``args`` run so that file modes apply: root reads any file (CAP_DAC_OVERRIDE and
+    CAP_DAC_READ_SEARCH), so as root the command runs without those capabilities."""
+    if os.geteuid() != 0:
+        return args
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: file modes cannot be made to apply")
+    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", *args]
+
+
+def _check_and_build_unreadable(workdir: Path) -> str:
+    """Check and build the sources in ``workdir`` as an editor; both exit 1 and report the
+    same, with no traceback and nothing written. The findings."""
+    outputs = []
+    for command in (["check", "sources", "--out", "report"], ["build", "sources", "--out", "out"]):
+        done = subprocess.run(_as_an_editor([sys.executable, "-m", "proceedings", *command]),
+                              cwd=workdir, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 1, done.stderr
+        assert "Traceback" not in done.stderr
+        outputs.append("".join(line + "\n" for line in done.stderr.splitlines() if " wrote " not in line))
+    assert outputs[0] == outputs[1]
+    assert not (workdir / "out" / "proceedings.pdf").exists()
+    return outputs[0]
+
+
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_an_unreadable_file_in_a_paper_folder_is_one_error(what: str, tmp_path: Path) -> None:
+    sources = make_case(tmp_path / "none", tmp_path)
+    stray = sources / "papers" / "en-aviation" / "notes"
+    if what == "file":
+        stray.write_text("not for the book\n", encoding="utf-8")
+    else:
+        stray.mkdir()
+    stray.chmod(0)
+    assert _check_and_build_unreadable(tmp_path) == (
+        "sources/papers/en-aviation/notes: error: cannot read: Permission denied; the build reads every "
+        "file in a paper's folder: make it readable, or move it out of the sources [io]\n"
+        "proceedings: 1 error, 0 warnings\n"
+    )
+
+
+def test_an_unreadable_papers_folder_is_one_error(tmp_path: Path) -> None:
+    sources = make_case(tmp_path / "none", tmp_path)
+    (sources / "papers").chmod(0)
+    try:
+        assert _check_and_build_unreadable(tmp_path) == (
+            "sources/papers: error: cannot read the folder: Permission denied [io]\n"
+            "proceedings: 1 error, 0 warnings\n"
+        )
+    finally:
+        (sources / "papers").chmod(0o755)  # for the temporary folder's removal
+
+
+def test_an_unreadable_people_file_is_one_error(tmp_path: Path) -> None:
+    sources = make_case(tmp_path / "none", tmp_path)
+    (sources / "people.yaml").chmod(0)
+    assert _check_and_build_unreadable(tmp_path) == (
+        "sources/people.yaml: error: cannot read: Permission denied [io]\n"
+        "proceedings: 1 error, 0 warnings\n"
+    )

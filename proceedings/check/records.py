@@ -7,6 +7,7 @@ findings are data; the package runs each of its checks in isolation.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
@@ -31,6 +32,7 @@ def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
             Check("paper", paper.path, partial(_check_paper, sources, paper)),
             Check("paper-citations", paper.path, partial(_check_citations, paper)),
             Check("paper-assets", paper.path, partial(_check_assets, paper, root)),
+            Check("paper-files", paper.path, partial(_check_readable, paper)),
         ]
     return found
 
@@ -166,3 +168,22 @@ def _check_assets(paper: Paper, root: Path) -> Iterator[Diagnostic]:
                 paper.path, figure.line, f"figure file '{figure.file}' not found beside paper.md",
                 "missing-file",
             )
+
+
+def _check_readable(paper: Paper) -> Iterator[Diagnostic]:
+    """Every file and folder in a paper's folder can be read: the build reads them all
+    (a figure may be anywhere there, and the cache hashes what the layout may fetch)."""
+    problems: list[OSError] = []
+    for here, _dirs, names in os.walk(Path(paper.path).parent, onerror=problems.append):
+        for name in names:
+            path = Path(here, name)
+            try:
+                if path.is_file():  # not a pipe or a device, which opening could block on
+                    with path.open("rb"):
+                        pass
+            except OSError as exc:
+                problems.append(exc)
+    for problem in problems:
+        where = display_path(Path(problem.filename)) if problem.filename else paper.path
+        yield error(where, 0, f"cannot read: {problem.strerror}; the build reads every file in a "
+                    "paper's folder: make it readable, or move it out of the sources", "io")
