@@ -13,8 +13,8 @@ from typing import Literal
 
 from proceedings.check import check_sources
 from proceedings.check.findings import BuildChecks
-from proceedings.diagnostics import BuildError, Diagnostics, error
-from proceedings.files import Inputs, record_inputs, write_atomic
+from proceedings.diagnostics import BuildError, Diagnostics, error, write_failed
+from proceedings.files import Inputs, WriteFailed, record_inputs, write_atomic
 from proceedings.layout.records import Progress
 from proceedings.layout.typeset import Settings, Typeset, typeset, typeset_single
 from proceedings.layout.workers import DEFAULT_MEMORY_MB, MemoryPlan, default_workers, worker_pool
@@ -80,6 +80,13 @@ def build(opts: BuildOptions) -> BuildResult:
     that stage found (``BuildError``).
     """
     _cache_folder(opts.out)
+    try:
+        return _build(opts)
+    except WriteFailed as exc:  # a read-only folder, a full disk: one error, whatever was written
+        raise BuildError([write_failed(exc)]) from None
+
+
+def _build(opts: BuildOptions) -> BuildResult:
     with _workers(opts) as executor:
         inputs = Inputs.of(opts.sources, opts.styles, opts.fonts)  # first: an edit during the build misses
         checks = BuildChecks(opts.sources, opts.out, inputs, strict=opts.strict)

@@ -4,12 +4,15 @@ cause, never a traceback, and never hides another finding."""
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from proceedings.check import check_sources
 from proceedings.check.base import Check
@@ -129,3 +132,79 @@ def test_an_unreadable_people_file_is_one_error(tmp_path: Path) -> None:
         "sources/people.yaml: error: cannot read: Permission denied [io]\n"
         "proceedings: 1 error, 0 warnings\n"
     )
+
+
+def _build_cli(workdir: Path, out: str, *, editor: bool = False) -> subprocess.CompletedProcess[str]:
+    args = [sys.executable, "-m", "proceedings", "build", "sources", "--out", out]
+    return subprocess.run(_as_an_editor(args) if editor else args, cwd=workdir, capture_output=True,
+                          text=True, timeout=300)
+
+
+def _findings(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.endswith("]")]
+
+
+def test_out_that_is_a_file_is_one_error(tmp_path: Path) -> None:
+    make_case(tmp_path / "none", tmp_path)
+    (tmp_path / "book.pdf").write_bytes(b"not a folder")
+    done = _build_cli(tmp_path, "book.pdf")
+    assert done.returncode == 1
+    assert _findings(done.stderr) == [
+        "book.pdf: error: is not a folder: the book is written into a folder of that name; move the "
+        "file away or give another --out [out-not-folder]"
+    ]
+    assert (tmp_path / "book.pdf").read_bytes() == b"not a folder"
+
+
+def test_a_read_only_output_folder_is_one_error(tmp_path: Path, minibook_build: Path) -> None:
+    make_case(tmp_path / "none", tmp_path)
+    out = tmp_path / "out"
+    shutil.copytree(minibook_build, out, ignore=shutil.ignore_patterns(".cache"))
+    before = (out / "proceedings.pdf").read_bytes()
+    out.chmod(0o555)
+    try:
+        done = _build_cli(tmp_path, "out", editor=True)
+    finally:
+        out.chmod(0o755)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert _findings(done.stderr) == [
+        "out/.cache: error: cannot write there: Permission denied; nothing written before is lost: make "
+        "room on the disk or make the folder writable, or give another --out [write-failed]"
+    ]
+    assert (out / "proceedings.pdf").read_bytes() == before
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a file system of 2 MB of its own (a tmpfs), removed afterwards."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {mounted.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_a_full_disk_is_one_error_and_the_previous_book_stays(tmp_path: Path, small_disk: Path) -> None:
+    sources = make_case(tmp_path / "none", tmp_path)
+    out = small_disk / "out"
+    first = _build_cli(tmp_path, str(out))
+    assert first.returncode == 0, first.stderr
+    before = (out / "proceedings.pdf").read_bytes()
+    # Noise does not compress: the paper's laid-out PDF takes more than the disk has left.
+    folder = _with_figure(sources, "noise.png")
+    Image.frombytes("RGB", (1000, 800), random.Random(1).randbytes(1000 * 800 * 3)).save(folder / "noise.png")
+    done = _build_cli(tmp_path, str(out))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert [line for line in _findings(done.stderr) if "error:" in line] == [
+        f"{out}/.cache: error: cannot write there: No space left on device; nothing written before is "
+        "lost: make room on the disk or make the folder writable, or give another --out [write-failed]"
+    ]
+    assert (out / "proceedings.pdf").read_bytes() == before
+    assert not [p.name for p in (out / ".cache").iterdir() if p.name.endswith(".tmp")]

@@ -26,7 +26,8 @@ from functools import cache
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-from proceedings.diagnostics import BuildError, Diagnostic, error
+from proceedings.diagnostics import BuildError, Diagnostic, error, write_failed
+from proceedings.files import WriteFailed
 from proceedings.layout.cache import keep, stored
 from proceedings.layout.records import Job, PartLayout, Progress
 
@@ -332,6 +333,11 @@ def lay_out_all(
             continue
         except (PartTimeout, PartOutOfMemory) as exc:
             failures.append(_failure(job, exc, memory))
+            continue
+        except WriteFailed as exc:  # the output folder's fault, the same for every part: once
+            failure = write_failed(exc)
+            if failure not in failures:
+                failures.append(failure)
             continue
         except Exception as exc:  # a fault in layout must name the part, not end the run
             failures.append(_failure(job, exc, memory))
