@@ -3,6 +3,7 @@ cause, never a traceback, and never hides another finding."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -208,3 +209,34 @@ def test_a_full_disk_is_one_error_and_the_previous_book_stays(tmp_path: Path, sm
     ]
     assert (out / "proceedings.pdf").read_bytes() == before
     assert not [p.name for p in (out / ".cache").iterdir() if p.name.endswith(".tmp")]
+
+
+ODD_NAMES = {"a#b.png": (230, 20, 20), "q?x.png": (20, 200, 20), "sp%20c.png": (20, 20, 230),
+             "sl%2fx.png": (230, 200, 20), "nl\nx.png": (200, 20, 200), "a b;c'd.png": (20, 200, 200)}
+
+
+def test_figures_with_odd_names_are_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file name is a name, not a URL: '#', '?', '%20', '%2f', a newline or a quote in it
+    reach the layout quoted, and each figure is printed (told by its colour on the pages)."""
+    from . import pdfread
+
+    sources = make_case(tmp_path / "none", tmp_path)
+    folder = sources / "papers" / "en-aviation"
+    paper = folder / "paper.md"
+    figures = "".join(f"  - id: f{i}\n    file: {json.dumps(name)}\n" for i, name in enumerate(ODD_NAMES))
+    text = paper.read_text(encoding="utf-8").replace(
+        "authors:\n  - person: smith\n", f"authors:\n  - person: smith\nfigures:\n{figures}", 1)
+    paper.write_text(text.rstrip() + "\n\n" + "\n\n".join(f"::figure f{i}" for i in range(len(ODD_NAMES)))
+                     + "\n", encoding="utf-8")
+    for name, colour in ODD_NAMES.items():
+        Image.new("RGB", (2400, 1200), colour).save(folder / name, format="PNG")
+    assert check_and_build(sources, monkeypatch, capsys, code=0) == ""
+    pdf = tmp_path / "out" / "proceedings.pdf"
+    seen: set[tuple[int, int, int]] = set()
+    for page in range(1, pdfread.page_count(pdf) + 1):
+        image = pdfread.render(pdf, page, 20).convert("RGB")
+        seen.update(colour for _count, colour in image.getcolors(1 << 16) or [])
+    for name, colour in ODD_NAMES.items():
+        assert any(max(abs(a - b) for a, b in zip(colour, pixel, strict=True)) <= 3 for pixel in seen), name
