@@ -13,6 +13,7 @@ from typing import Literal
 
 from proceedings.check import check_sources
 from proceedings.check.findings import BuildChecks
+from proceedings.check.images import layout_findings
 from proceedings.diagnostics import BuildError, Diagnostics, error, write_failed
 from proceedings.files import Inputs, WriteFailed, record_inputs, write_atomic
 from proceedings.layout.records import Progress
@@ -98,7 +99,7 @@ def _build(opts: BuildOptions) -> BuildResult:
         with checks:  # the content checks, which only warn, run beside the layout
             book = _typeset(sources, replace(opts, executor=executor), checks.start)
         diags.extend(checks.findings)
-        diags.extend(book.diagnostics)
+        diags.extend(layout_findings(sources, book.diagnostics, diags))
         diags.raise_if_failed(strict=opts.strict)
         result = _write(opts, sources, book, diags)
         checks.keep(diags)

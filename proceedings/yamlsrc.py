@@ -10,6 +10,7 @@ way to write a "billion laughs" bomb.
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,6 +127,18 @@ def _check_limits(text: str, first_line: int) -> None:
             _scan_events(text, first_line, yaml.SafeLoader)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_surrogate(text: str, line: int) -> None:
+    """A "\\ud800" escape makes a lone half of a UTF-16 pair, which is no character: no
+    text can hold it (writing it fails), and a key with one would fail the whole document."""
+    found = _SURROGATE.search(text)
+    if found:
+        raise YamlError(line, f"'\\u{ord(found[0]):04x}' is half of a UTF-16 surrogate pair, not a "
+                        "character: write the character itself", "encoding")
+
+
 class _Builder:
     def __init__(self, located: Located, first_line: int) -> None:
         self.located = located
@@ -144,6 +157,7 @@ class _Builder:
             raise YamlError(line, _ALIAS_MESSAGE, "yaml-alias")
         self.seen.add(id(node))
         if isinstance(node, yaml.ScalarNode):
+            _no_surrogate(node.value, line)
             return self._scalar(node)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
@@ -154,6 +168,7 @@ class _Builder:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise YamlError(key_line, "a mapping key must be plain text")
             key = str(key_node.value)
+            _no_surrogate(key, key_line)
             if key == "<<":
                 raise YamlError(key_line, "merge keys (<<) are not allowed", "yaml-alias")
             if key in result:

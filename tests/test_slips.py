@@ -240,3 +240,61 @@ def test_figures_with_odd_names_are_printed(
         seen.update(colour for _count, colour in image.getcolors(1 << 16) or [])
     for name, colour in ODD_NAMES.items():
         assert any(max(abs(a - b) for a, b in zip(colour, pixel, strict=True)) <= 3 for pixel in seen), name
+
+
+def test_a_yaml_key_with_half_a_surrogate_pair_is_reported_at_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A key that no text can hold failed the whole document, at line 1 as '(document)'."""
+    sources = make_case(tmp_path / "none", tmp_path)
+    book = sources / "book.yaml"
+    book.write_text(book.read_text(encoding="utf-8").replace(
+        "date: 2025-04-18\n", 'date: 2025-04-18\n"\\x01date": 3\n"\\ud800": 4\n'), encoding="utf-8")
+    assert check_and_build(sources, monkeypatch, capsys) == (
+        "sources/book.yaml:19: error: '\\ud800' is half of a UTF-16 surrogate pair, not a character: "
+        "write the character itself [encoding]\n"
+        "proceedings: 1 error, 0 warnings\n"
+    )
+    book.write_text(book.read_text(encoding="utf-8").replace('"\\ud800": 4\n', ""), encoding="utf-8")
+    assert check_and_build(sources, monkeypatch, capsys) == (
+        "sources/book.yaml:18: error: unknown field '\\x01date'; did you mean 'date'? [unknown-field]\n"
+        "proceedings: 1 error, 0 warnings\n"
+    )
+
+
+def test_an_svg_the_layout_cannot_load_is_one_finding_at_the_figure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """WeasyPrint's own complaint ('Failed to load image at …: ' with no reason, on no file)
+    is the checker's finding at the figure's line: check and build say the same."""
+    sources = make_case(tmp_path / "none", tmp_path)
+    folder = _with_figure(sources, "broken.svg")
+    (folder / "broken.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'><rect></svg>",
+                                       encoding="utf-8")
+    assert check_and_build(sources, monkeypatch, capsys, code=0) == (
+        f"{PAPER}:6: warning: figure f1: 'broken.svg' cannot be read as an image (neither a raster "
+        "image nor an SVG document): the book would print an empty frame; export it again as PNG, "
+        "JPEG or SVG [image-unreadable]\n"
+        "proceedings: 0 errors, 1 warning\n"
+    )
+
+
+def test_the_layouts_complaint_of_a_figure_gets_its_line_and_a_reason() -> None:
+    from proceedings.check.images import layout_findings
+    from proceedings.diagnostics import warning
+    from proceedings.model import Figure
+
+    sources, _ = load_sources(MINIBOOK)
+    assert sources is not None
+    shown = Figure(id="f9", file="drawing.svg", line=7)
+    paper = sources.papers[0].model_copy(update={"figures": [shown]})
+    book = sources.model_copy(update={"papers": [paper, *sources.papers[1:]]})
+    url = (Path(paper.path).parent / "drawing.svg").resolve().as_uri()
+    found = layout_findings(book, [warning("styles", 0, f"Failed to load image at '{url}': ", "render"),
+                                   warning("styles", 0, "Failed to load image at 'file:///x.svg': ",
+                                           "render")], [])
+    assert [str(d) for d in found] == [
+        f"{paper.path}:7: warning: figure f9: 'drawing.svg' cannot be drawn (the layout could not read "
+        "it): the book would print an empty frame; export it again as PNG, JPEG or SVG [image-unreadable]",
+        "styles: warning: cannot load the image file:///x.svg (the layout could not read it) [render]",
+    ]
