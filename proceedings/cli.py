@@ -197,6 +197,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemoryError:
         _report(Diagnostics([_out_of_memory(args)]), strict=args.strict)
         return ExitCode.SOURCE_ERRORS
+    except RuntimeError as exc:
+        if "can't start new thread" not in str(exc):  # a thread's stack is memory too
+            raise
+        _report(Diagnostics([_out_of_memory(args)]), strict=args.strict)
+        return ExitCode.SOURCE_ERRORS
     _announce_build(result, args.out, args.sources, strict=args.strict)
     return ExitCode.OK
 

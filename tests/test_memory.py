@@ -171,3 +171,17 @@ def test_check_memory_grows_little_with_the_sources(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     bound = CHECK_BASE_MB * MB + CHECK_PER_SOURCE_BYTE * size
     assert peak < bound, f"check of {size / MB:.1f} MB took {peak / MB:.0f} MB (bound {bound / MB:.0f} MB)"
+
+
+def test_the_main_process_past_its_share_is_one_error(tmp_path: Path) -> None:
+    shutil.copytree(MINIBOOK, tmp_path / "sources")
+    done = subprocess.run([sys.executable, "-m", "proceedings", "build", "sources", "--out", "out",
+                           "--memory-limit", "150"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert [line for line in done.stderr.splitlines() if line.endswith("]")] == [
+        "sources: error: the build needed more than 50 MB in its main process (its share of "
+        "--memory-limit); raise the limit [memory-limit]"
+    ]
+    assert not (tmp_path / "out" / "proceedings.pdf").exists()
