@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from proceedings.diagnostics import BuildError, Diagnostics, ExitCode, escaped
 
@@ -221,7 +221,10 @@ def _limit_memory(args: argparse.Namespace) -> None:
     from proceedings.layout.workers import limit_memory
 
     limit = getattr(args, "memory_limit", None)
-    opts = BuildOptions(sources=args.sources, engine=getattr(args, "engine", "parts"),
+    # The print PDF is laid out as one document, in this process: it has the whole limit.
+    engine: Literal["parts", "single"] = (
+        "single" if args.command == "print" else getattr(args, "engine", "parts"))
+    opts = BuildOptions(sources=args.sources, engine=engine,
                         jobs=getattr(args, "jobs", None), **({"memory_limit": limit} if limit else {}))
     plan = memory_plan(opts)
     if plan is not None:
