@@ -7,6 +7,7 @@ Makefile runs before the package is installed.
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -161,9 +162,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         from proceedings.build import default_out
 
         args.out = default_out(args.sources)
-    if args.command in ("build", "watch", "print", "proofs"):
-        # Before the workers' server starts: it is a process of this build too.
+    if args.command not in ("build", "watch", "print", "proofs"):
+        return _run(args)
+    # This process is held to its share of the memory limit while the command runs (from
+    # before the workers' server starts: it is a process of the build too), and no longer:
+    # a program that calls main() keeps its own limit.
+    previous = resource.getrlimit(resource.RLIMIT_DATA) if hasattr(resource, "RLIMIT_DATA") else None
+    try:
         _limit_memory(args)
+        return _run(args)
+    finally:
+        if previous is not None:
+            resource.setrlimit(resource.RLIMIT_DATA, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command in ("build", "watch", "print", "proofs") and getattr(args, "engine", "") != "single":
         from proceedings.layout.workers import start_workers
 

@@ -185,3 +185,15 @@ def test_the_main_process_past_its_share_is_one_error(tmp_path: Path) -> None:
         "--memory-limit); raise the limit [memory-limit]"
     ]
     assert not (tmp_path / "out" / "proceedings.pdf").exists()
+
+
+def test_the_command_line_gives_back_the_callers_memory_limit(tmp_path: Path) -> None:
+    """main() holds its process to the main share while a build runs, and no longer: a
+    program (this test run, say) that calls it keeps its own limit."""
+    import resource
+
+    from proceedings.cli import main
+
+    before = resource.getrlimit(resource.RLIMIT_DATA)
+    assert main(["build", str(tmp_path / "no-such-book"), "--out", str(tmp_path / "out")]) == 1
+    assert resource.getrlimit(resource.RLIMIT_DATA) == before
