@@ -14,11 +14,12 @@ from typing import Literal
 from proceedings.audit import Figures, audit_book, is_layout
 from proceedings.check import check_sources
 from proceedings.check.findings import BuildChecks
-from proceedings.diagnostics import BuildError, Diagnostics, error
-from proceedings.files import Inputs, record_inputs, write_atomic
+from proceedings.check.images import layout_findings
+from proceedings.diagnostics import BuildError, Diagnostics, error, write_failed
+from proceedings.files import Inputs, WriteFailed, record_inputs, write_atomic
 from proceedings.layout.records import Progress
 from proceedings.layout.typeset import Settings, Typeset, typeset, typeset_single
-from proceedings.layout.workers import worker_pool
+from proceedings.layout.workers import DEFAULT_MEMORY_MB, MemoryPlan, default_workers, worker_pool
 from proceedings.load import load_sources
 from proceedings.model import Sources
 from proceedings.pdfedit import pdf_problem
@@ -52,6 +53,9 @@ class BuildOptions:
     jobs: int | None = None  # worker processes for the parts engine; None: one per core
     executor: Executor | None = None  # or any concurrent.futures.Executor, e.g. a cluster's
     time_limit: float | None = 300.0  # seconds one part (a paper, say) may take to lay out
+    # MB the whole build may take (``memory_plan``: the main process's share and each
+    # worker's); None: no limit. The main process's own budget is set by the command line.
+    memory_limit: int | None = DEFAULT_MEMORY_MB
     progress: Progress | None = None  # told of each part laid out
 
 
@@ -79,6 +83,13 @@ def build(opts: BuildOptions) -> BuildResult:
     that stage found (``BuildError``).
     """
     _cache_folder(opts.out)
+    try:
+        return _build(opts)
+    except WriteFailed as exc:  # a read-only folder, a full disk: one error, whatever was written
+        raise BuildError([write_failed(exc)]) from None
+
+
+def _build(opts: BuildOptions) -> BuildResult:
     with _workers(opts) as executor:
         inputs = Inputs.of(opts.sources, opts.styles, opts.fonts)  # first: an edit during the build misses
         checks = BuildChecks(opts.sources, opts.out, inputs, strict=opts.strict)
@@ -91,7 +102,7 @@ def build(opts: BuildOptions) -> BuildResult:
         with checks:  # the content checks, which only warn, run beside the layout
             book = _typeset(sources, replace(opts, executor=executor), checks.start)
         diags.extend(checks.findings)
-        diags.extend(book.diagnostics)
+        diags.extend(layout_findings(sources, book.diagnostics, diags))
         audit = audit_book(sources, book.measured)  # what a press would find on the pages
         diags.extend(audit.diagnostics)
         _stop_if_failed(diags, opts.strict, tiers, layout=sources.book.strict_layout)
@@ -133,8 +144,20 @@ def _workers(opts: BuildOptions) -> Iterator[Executor | None]:
     if opts.executor is not None or opts.engine == "single":
         yield opts.executor
         return
-    with worker_pool(opts.jobs) as pool:
+    plan = memory_plan(opts)
+    with worker_pool(plan.workers if plan else opts.jobs, plan.worker if plan else None) as pool:
         yield pool
+
+
+def memory_plan(opts: BuildOptions) -> MemoryPlan | None:
+    """How ``opts.memory_limit`` is shared between the main process and the workers (None:
+    no limit). With ``--engine single`` the book is laid out in the main process, which
+    then has the whole limit."""
+    if not opts.memory_limit:
+        return None
+    if opts.engine == "single":
+        return MemoryPlan(opts.memory_limit, 0, 0)
+    return MemoryPlan.of(opts.memory_limit, opts.jobs or default_workers())
 
 
 def _typeset(sources: Sources, opts: BuildOptions, started: Callable[[Executor | None], None]) -> Typeset:

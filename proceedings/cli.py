@@ -7,16 +7,18 @@ Makefile runs before the package is installed.
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from proceedings.diagnostics import BuildError, Diagnostics, ExitCode, Severity, escaped
 
 if TYPE_CHECKING:
     from proceedings.audit import Figures
-    from proceedings.build import BuildResult
+    from proceedings.build import BuildOptions, BuildResult
+    from proceedings.diagnostics import Diagnostic
     from proceedings.layout.records import Progress
     from proceedings.model import Sources
 
@@ -62,7 +64,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="seconds between looks at the files (default: 0.3)")
     for command in (build, watch):
         command.add_argument("--jobs", type=_count, default=None,
-                             help="worker processes (default: one per core)")
+                             help="worker processes (default: one per core, as many as the memory "
+                             "limit allows)")
+        command.add_argument("--memory-limit", type=_count, default=None, metavar="MB",
+                             help="megabytes the whole build may take: a third for the main "
+                             "process, the rest shared by the workers (default: 1900)")
     printing = sub.add_parser("print", help="typeset the print-ready build/proceedings-print.pdf")
     _sources_and_out(printing)
     printing.add_argument("--override-findings", metavar="REASON", default=None,
@@ -199,6 +205,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         from proceedings.build import default_out
 
         args.out = default_out(args.sources)
+    if args.command not in ("build", "watch", "print", "proofs"):
+        return _run(args)
+    # This process is held to its share of the memory limit while the command runs (from
+    # before the workers' server starts: it is a process of the build too), and no longer:
+    # a program that calls main() keeps its own limit.
+    previous = resource.getrlimit(resource.RLIMIT_DATA) if hasattr(resource, "RLIMIT_DATA") else None
+    try:
+        _limit_memory(args)
+        return _run(args)
+    finally:
+        if previous is not None:
+            resource.setrlimit(resource.RLIMIT_DATA, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command in ("build", "watch", "print", "proofs") and getattr(args, "engine", "") != "single":
         from proceedings.layout.workers import start_workers
 
@@ -231,17 +252,57 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _watch(args)
     if args.command == "audit":
         return _audit(args.file, args.manifest, as_json=args.json)
-    from proceedings.build import BuildOptions, build
+    from proceedings.build import build
 
     try:
-        result = build(BuildOptions(sources=args.sources, out=args.out, strict=args.strict,
-                                    engine=args.engine, jobs=args.jobs, progress=_progress(),
-                                    time_limit=args.time_limit))
+        result = build(_build_options(args, engine=args.engine, strict=args.strict,
+                                      time_limit=args.time_limit))
     except BuildError as exc:
         _report(Diagnostics(exc.diagnostics), strict=args.strict)
         return ExitCode.SOURCE_ERRORS
+    except MemoryError:
+        _report(Diagnostics([_out_of_memory(args)]), strict=args.strict)
+        return ExitCode.SOURCE_ERRORS
+    except RuntimeError as exc:
+        if "can't start new thread" not in str(exc):  # a thread's stack is memory too
+            raise
+        _report(Diagnostics([_out_of_memory(args)]), strict=args.strict)
+        return ExitCode.SOURCE_ERRORS
     _announce_build(result, args.out, args.sources, strict=args.strict)
     return ExitCode.OK
+
+
+def _build_options(args: argparse.Namespace, **more: object) -> BuildOptions:
+    from proceedings.build import BuildOptions
+
+    limit = {"memory_limit": args.memory_limit} if getattr(args, "memory_limit", None) else {}
+    return BuildOptions(sources=args.sources, out=args.out, jobs=args.jobs, progress=_progress(),
+                        **limit, **more)  # type: ignore[arg-type]  # the fields named above
+
+
+def _limit_memory(args: argparse.Namespace) -> None:
+    """Hold this process to its share of the build's memory limit (``build.memory_plan``);
+    the workers are given theirs as they start."""
+    from proceedings.build import BuildOptions, memory_plan
+    from proceedings.layout.workers import limit_memory
+
+    limit = getattr(args, "memory_limit", None)
+    # The print PDF is laid out as one document, in this process: it has the whole limit.
+    engine: Literal["parts", "single"] = (
+        "single" if args.command == "print" else getattr(args, "engine", "parts"))
+    opts = BuildOptions(sources=args.sources, engine=engine,
+                        jobs=getattr(args, "jobs", None), **({"memory_limit": limit} if limit else {}))
+    plan = memory_plan(opts)
+    if plan is not None:
+        limit_memory(plan.main)
+        args.main_memory = plan.main
+
+
+def _out_of_memory(args: argparse.Namespace) -> Diagnostic:
+    from proceedings.diagnostics import error
+
+    return error(_shown(args.sources), 0, f"the build needed more than {args.main_memory:,} MB in its "
+                 "main process (its share of --memory-limit); raise the limit", "memory-limit")
 
 
 def _announce_build(result: BuildResult, out: Path, sources_dir: Path, *, strict: bool) -> None:
@@ -268,7 +329,6 @@ def _progress() -> Progress | None:
 
 
 def _watch(args: argparse.Namespace) -> int:
-    from proceedings.build import BuildOptions
     from proceedings.watch import watch
 
     def on_build(outcome: BuildResult | BuildError, seconds: float) -> None:
@@ -280,8 +340,7 @@ def _watch(args: argparse.Namespace) -> int:
             print(f"proceedings: built in {seconds:.1f} s; waiting for changes", file=sys.stderr)
 
     try:
-        watch(BuildOptions(sources=args.sources, out=args.out, jobs=args.jobs, progress=_progress()),
-              on_build=on_build, stop=lambda: False, interval=args.interval)
+        watch(_build_options(args), on_build=on_build, stop=lambda: False, interval=args.interval)
     except KeyboardInterrupt:
         return ExitCode.OK
     return ExitCode.OK

@@ -76,6 +76,14 @@ def error(path: str, line: int, message: str, code: str) -> Diagnostic:
     return Diagnostic(path, line, Severity.ERROR, message, code)
 
 
+def write_failed(exc: OSError) -> Diagnostic:
+    """The one error of an output that could not be written (``files.WriteFailed``): it
+    names the folder and the cause, never the part being written when it happened."""
+    return error(str(exc.filename or "build"), 0, f"cannot write there: {exc.strerror}; nothing written "
+                 "before is lost: make room on the disk or make the folder writable, or give another "
+                 "--out", "write-failed")
+
+
 def warning(path: str, line: int, message: str, code: str) -> Diagnostic:
     """A warning: a defect in the content; the book still builds."""
     return Diagnostic(path, line, Severity.WARNING, message, code)

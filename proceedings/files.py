@@ -22,10 +22,27 @@ from typing import BinaryIO
 PACKAGE = Path(__file__).resolve().parent
 
 
+class WriteFailed(OSError):
+    """An output could not be written (a read-only folder, a full disk): the output
+    folder's fault, not the book's; ``filename`` is the folder written to."""
+
+
+def make_folder(path: Path) -> None:
+    """Make the folder ``path`` (and its parents), or raise WriteFailed."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteFailed(exc.errno, exc.strerror, str(path)) from exc
+
+
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write ``data`` to ``path`` through a temporary file and a rename; WriteFailed if
+    it cannot be (the file is then as it was)."""
+    make_folder(path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise WriteFailed(exc.errno, exc.strerror, str(path.parent)) from exc
     try:
         # mkstemp makes the file 0600; give the output the mode open() would (0644 under
         # the usual umask), so that the editor's group or a web server can read the book.
@@ -37,6 +54,9 @@ def write_atomic(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise WriteFailed(exc.errno, exc.strerror, str(path.parent)) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -83,13 +103,19 @@ def file_digest(path: Path) -> bytes:
     return _digests[key]
 
 
+def resolved(path: Path) -> Path | None:
+    """Where ``path`` leads, links followed; None for a loop of links (Python 3.11 raises
+    RuntimeError for one, later versions OSError)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return None
+
+
 def _inside(path: Path, root: Path) -> Path | None:
     """Where ``path`` leads, if that is inside ``root`` (a resolved folder)."""
-    try:
-        target = path.resolve()
-    except (OSError, RuntimeError):  # a loop of links
-        return None
-    return target if target.is_relative_to(root) else None
+    target = resolved(path)
+    return target if target is not None and target.is_relative_to(root) else None
 
 
 def folder_files(folder: Path, root: Path) -> Iterator[tuple[str, Path | str]]:

@@ -300,11 +300,24 @@ def _load_people(reader: _Reader, path: Path) -> dict[str, Person] | None:
     return people
 
 
+def _listed(reader: _Reader, folder: Path) -> list[Path]:
+    """What a folder holds, sorted; nothing, with an error, when it cannot be read."""
+    try:
+        return sorted(folder.iterdir())
+    except OSError as exc:
+        reader.error(folder, 0, f"cannot read the folder: {exc.strerror}", "io")
+        return []
+
+
 def _load_papers(reader: _Reader, folder: Path) -> list[Paper]:
     if not folder.is_dir():
         return []
-    papers = (_load_paper(reader, sub) for sub in sorted(folder.iterdir()) if sub.is_dir())
-    return [paper for paper in papers if paper is not None]
+    papers = []
+    for sub in (p for p in _listed(reader, folder) if p.is_dir()):
+        paper = _load_paper(reader, sub)
+        if paper is not None:
+            papers.append(paper)
+    return papers
 
 
 def _read_markdown(reader: _Reader, path: Path) -> tuple[Located, str, int] | None:
@@ -379,7 +392,7 @@ def _load_resolutions(reader: _Reader, folder: Path) -> list[Resolution]:
     if not folder.is_dir():
         return []
     resolutions = []
-    for path in sorted(folder.glob("*.md")):
+    for path in (p for p in _listed(reader, folder) if p.suffix == ".md"):
         read = _read_markdown(reader, path)
         if read is None:
             continue

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from proceedings.diagnostics import Diagnostic, error, warning
+from proceedings.files import resolved
 
 if TYPE_CHECKING:
     from weasyprint import CSS
@@ -89,8 +90,9 @@ def make_url_fetcher(allowed: list[Path], refused: list[str],
                 return super().fetch(url, headers)
             if parsed.scheme == "file":
                 # resolve() follows symlinks, so a link that escapes is caught too.
-                path = Path(urllib.parse.unquote(parsed.path)).resolve()
-                if path.is_file() and any(path.is_relative_to(root) for root in roots):
+                path = resolved(Path(urllib.parse.unquote(parsed.path)))
+                if path is not None and path.is_file() and any(
+                        path.is_relative_to(root) for root in roots):
                     reason = layout_refusal(path)
                     if reason is not None:
                         raise refuse(url, reason)

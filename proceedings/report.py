@@ -33,7 +33,8 @@ EXPLANATIONS = {
     "author-inferred": "an author taken from the programme because the paper prints no byline: to confirm",
     "author-not-in-lists": "a paper author is not in the participant lists",
     "author-not-in-programme": "a paper author is not in the programme",
-    "check-failed": "a check of the checker itself failed; its findings are missing (a bug to report)",
+    "check-failed": "a check of the checker itself failed; its findings from there on are missing "
+                    "(a bug to report)",
     "citation": "a citation points to a reference the list does not have",
     "citation-empty-locator": "a citation has a comma or page label but no page",
     "citation-gap": "a paper without reference list skips a reference number in its citations",

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from proceedings.build import BuildOptions, BuildResult, build
+from proceedings.build import BuildOptions, BuildResult, build, memory_plan
 from proceedings.diagnostics import BuildError
 from proceedings.layout.workers import start_all, worker_pool
 
@@ -45,7 +45,8 @@ def watch(
 ) -> None:
     """Build now, then again after every change, until ``stop()`` says so."""
     folders = [opts.sources, opts.styles]
-    with worker_pool(opts.jobs) as executor:
+    plan = memory_plan(opts)
+    with worker_pool(plan.workers if plan else opts.jobs, plan.worker if plan else None) as executor:
         start_all(executor)
         warm = replace(opts, executor=executor)
         seen: Snapshot | None = None

@@ -10,6 +10,7 @@ way to write a "billion laughs" bomb.
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,6 +131,18 @@ def _check_limits(text: str, first_line: int) -> None:
             _scan_events(text, first_line, yaml.SafeLoader)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_surrogate(text: str, line: int) -> None:
+    """A "\\ud800" escape makes a lone half of a UTF-16 pair, which is no character: no
+    text can hold it (writing it fails), and a key with one would fail the whole document."""
+    found = _SURROGATE.search(text)
+    if found:
+        raise YamlError(line, f"'\\u{ord(found[0]):04x}' is half of a UTF-16 surrogate pair, not a "
+                        "character: write the character itself", "encoding")
+
+
 class _Builder:
     """Plain data from a composed document, which ``_check_limits`` has found within the
     limits and free of aliases (each node is met once)."""
@@ -141,6 +154,7 @@ class _Builder:
     def build(self, node: yaml.Node, path: Path_) -> Any:
         self.located.lines.setdefault(path, node.start_mark.line + self.offset)
         if isinstance(node, yaml.ScalarNode):
+            _no_surrogate(node.value, node.start_mark.line + self.offset)
             return self._scalar(node)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
@@ -151,6 +165,7 @@ class _Builder:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise YamlError(key_line, "a mapping key must be plain text")
             key = str(key_node.value)
+            _no_surrogate(key, key_line)
             if key == "<<":
                 raise YamlError(key_line, "merge keys (<<) are not allowed", "yaml-alias")
             if key in result:

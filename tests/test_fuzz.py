@@ -4,6 +4,9 @@ Random YAML trees, Unicode of every plane, very long strings, deep nesting and r
 Markdown bodies are written into a copy of the minibook. ``check`` (and, for a few
 examples, a whole build) must never raise anything but BuildError, every diagnostic
 must read ``path:line: severity: message [code]``, and the command line must exit 0 or 1.
+Images inside SVG (``<image>``, ``<use>``, ``data:`` URLs, ``url()`` and ``@import`` in its
+styles), CSS smuggled into a figure's width, table spans and footnote references are drawn
+at random around the limits: past one, check must fail.
 
 ``make test`` runs about 1,000 examples; ``make fuzz`` (the ``fuzz`` profile, registered
 in conftest.py) runs FUZZ_EXAMPLES of them.
@@ -11,6 +14,7 @@ in conftest.py) runs FUZZ_EXAMPLES of them.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import re
@@ -346,3 +350,160 @@ def test_fuzz_build(sandbox: Sandbox, which: int, data: st.DataObject) -> None:
             assert_well_formed(result.diagnostics)
             assert result.pdf is not None
             assert result.pdf.stat().st_size > 0
+
+
+# --- images inside SVG and CSS, spans and footnote references ------------------------------
+#
+# The limits of check/limits.py and check/images.py, attacked at random: whatever is drawn,
+# check never raises, and an image past the pixel limit anywhere the layout could load it,
+# a span past its limit or too many footnote references make check fail.
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG of ``width``×``height`` whose pixels stop short (a few rows): Pillow opens it as
+    that size, and would decode it whole if asked for it, as the layout would."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+
+
+SIDE = st.one_of(st.integers(1, 3000), st.integers(6400, 40000))
+
+
+@st.composite
+def svg_tree(draw: st.DrawFn) -> tuple[dict[str, bytes], bool]:
+    """Files of a paper's folder, the first being ``figure.svg``, whose images refer to PNGs,
+    other SVGs, ``data:`` URLs and CSS ``url()``; and whether any PNG is past the pixel limit."""
+    from proceedings.imagebounds import MAX_PIXELS
+
+    files: dict[str, bytes] = {}
+    huge = False
+
+    def png() -> str:
+        nonlocal huge
+        width, height = draw(SIDE), draw(SIDE)
+        huge = huge or width * height > MAX_PIXELS
+        name = f"i{len(files)}.{draw(st.sampled_from(['png', 'svg', 'jpg', 'dat']))}"  # any name
+        files[name] = png_header(width, height)
+        return name
+
+    def data_url() -> str:
+        nonlocal huge
+        width, height = draw(SIDE), draw(SIDE)
+        huge = huge or width * height > MAX_PIXELS
+        return "data:image/png;base64," + base64.b64encode(png_header(width, height)).decode()
+
+    def svg(depth: int) -> str:
+        name = "figure.svg" if not files else f"s{len(files)}.svg"
+        files[name] = b""  # reserved: a file of this tree refers to it only once
+        parts = []
+        for _ in range(draw(st.integers(0, 3))):
+            kind = draw(st.sampled_from(["image", "data", "use", "style", "import", "attr", "svg"]))
+            if kind == "image":
+                parts.append(f'<image href="{png()}" width="10" height="10"/>')
+            elif kind == "data":
+                parts.append(f'<image xlink:href="{data_url()}" width="10" height="10"/>')
+            elif kind == "attr":
+                parts.append(f'<rect width="10" height="10" style="fill: url(\'{png()}\')"/>')
+            elif kind == "style":
+                parts.append(f"<style>rect {{ background: url({png()}) }}</style>")
+            elif kind == "import":
+                parts.append(f'<style>@import "{png()}";</style>')
+            elif kind in {"svg", "use"} and depth < 4:
+                inner = svg(depth + 1)
+                parts.append(f'<use href="{inner}#a"/>' if kind == "use" else f'<image href="{inner}"/>')
+        files[name] = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+                       f'id="a" width="100" height="100">{"".join(parts)}</svg>').encode()
+        return name
+
+    svg(0)
+    return files, huge
+
+
+def _with_figure(front: Any, name: str, width: str | None = None) -> Any:
+    front = dict(front)
+    figure: dict[str, Any] = {"id": "f1", "file": name}
+    if width is not None:
+        figure["width"] = width
+    front["figures"] = [figure]
+    return front
+
+
+@_examples(0.04)
+@given(tree=svg_tree())
+def test_fuzz_images_inside_svg_and_css(sandbox: Sandbox, tree: tuple[dict[str, bytes], bool]) -> None:
+    files, huge = tree
+    front, body = _front("en-aviation")
+    text = f"---\n{_dump(_with_figure(front, 'figure.svg'))}---\n{body}\n\n::figure f1\n"
+    with sandbox.files({"papers/en-aviation/paper.md": text}) as root:
+        for name, data in files.items():
+            (root / "papers" / "en-aviation" / name).write_bytes(data)
+        diags = run_check(root, cli=False)
+        if huge:
+            assert diags.failed(), [str(d) for d in diags]
+
+
+WIDTH = st.one_of(
+    st.builds("{}{}".format, st.integers(0, 300), st.sampled_from(["mm", "cm", "in", "pt", "px", "%", ""])),
+    st.builds("{}; background-image: url(data:image/png;base64,{})".format,
+              st.sampled_from(["50%", "10mm"]),
+              st.builds(lambda w, h: base64.b64encode(png_header(w, h)).decode(), SIDE, SIDE)),
+    st.builds("{}; {}".format, st.sampled_from(["50%", "10mm"]),
+              st.sampled_from(["position: fixed; top: 0", "content: 'x'", "background: url(i.png)"])),
+    TEXT,
+)
+
+
+@_examples(0.03)
+@given(width=WIDTH)
+def test_fuzz_css_in_a_figure_width(sandbox: Sandbox, width: str) -> None:
+    """A figure's width reaches the page's CSS only as a length: no url(), no other property."""
+    front, body = _front("en-aviation")
+    text = f"---\n{_dump(_with_figure(front, 'i.png', width))}---\n{body}\n\n::figure f1\n"
+    with sandbox.files({"papers/en-aviation/paper.md": text}) as root:
+        (root / "papers" / "en-aviation" / "i.png").write_bytes(png_header(20000, 8900))
+        diags = run_check(root, cli=False)
+        assert diags.failed()  # the image is past the limit, whatever the width says
+        (root / "papers" / "en-aviation" / "i.png").write_bytes(png_header(3000, 2000))
+        sources, diags = check(root)
+        if sources is not None and not diags.failed():
+            html = render_book(sources, PACKAGE_ROOT / "styles", fonts=PACKAGE_ROOT / "fonts")
+            for style in re.findall(r'style="([^"]*)"', html):
+                assert "url(" not in style, style
+                assert "position" not in style, style
+
+
+@st.composite
+def spans_and_notes(draw: st.DrawFn) -> tuple[Any, str, bool]:
+    """Front matter with a table of random spans and a body with random footnote references;
+    and whether some limit is past."""
+    from proceedings.check.limits import MAX_FOOTNOTE_REFERENCES, MAX_SPAN
+
+    spans = draw(st.lists(st.tuples(st.one_of(st.integers(1, 4), st.integers(1, 10**9)),
+                                    st.one_of(st.integers(1, 4), st.integers(1, 10**9))),
+                          min_size=1, max_size=4))
+    references = draw(st.one_of(st.integers(0, 50), st.integers(900, 1100)))
+    note = draw(st.sampled_from(["Short.", "A longer note. " * 50]))
+    past = references > MAX_FOOTNOTE_REFERENCES or any(max(c, r) > MAX_SPAN for c, r in spans)
+    table = {"id": "t1", "header": [["a", "b"]],
+             "rows": [[{"text": "x", "colspan": c, "rowspan": r}] for c, r in spans]}
+    body = "Text" + " [^1]" * references + "\n\n::table t1\n\n[^1]: " + note + "\n"
+    return table, body, past
+
+
+@_examples(0.03)
+@given(drawn=spans_and_notes())
+def test_fuzz_spans_and_footnote_references(sandbox: Sandbox, drawn: tuple[Any, str, bool]) -> None:
+    table, body, past = drawn
+    front, _ = _front("en-aviation")
+    front["tables"] = [table]
+    with sandbox.files({"papers/en-aviation/paper.md": f"---\n{_dump(front)}---\n{body}"}) as root:
+        diags = run_check(root, cli=False)
+        if past:
+            assert any(d.code == "too-large" for d in diags), [str(d) for d in diags]

@@ -21,11 +21,12 @@ The modules of this package each look at one theme and return their checks as
 ``findings`` says when a build runs them (``BuildChecks``: the gate before the
 layout, the rest beside it) and keeps what they found.
 
-Failure policy: a check that raises loses only its own findings; the others still
-run. The failure is not swallowed: it becomes a ``check-failed`` warning that names
-the check and the exception, on the file it was checking. A warning rather than an
-error, because the fault is the tool's, not the book's: the editor can still build,
-``--strict`` still stops, and the line is there to be reported.
+Failure policy: a check that raises loses only its own findings after the failure
+(those it made before are kept); the others still run. The failure is not swallowed:
+it becomes a ``check-failed`` warning that names the check and the exception, on
+the file it was checking. A warning rather than an error, because the fault is the
+tool's, not the book's: the editor can still build, ``--strict`` still stops, and
+the line is there to be reported.
 """
 
 from __future__ import annotations
@@ -167,11 +168,11 @@ def check_sources(
             if kept is not None:
                 found += kept
                 continue
-            result = _guarded(found, check.name, check.path, partial(_collect, check))
-            if result is not None:
-                found += result
-                if cache and key:
-                    cache.put(key, result)
+            result: list[Diagnostic] = []
+            ran = _guarded(found, check.name, check.path, partial(_collect, check, result))
+            if ran and cache and key:
+                cache.put(key, result)
+            found += result  # what a failing check found before it failed is kept
     return found
 
 
@@ -190,8 +191,12 @@ def check_task(sources: Sources, modules: Sequence[str], cache: str) -> Checked:
     return [d.row() for d in found], kept.used
 
 
-def _collect(check: Check) -> list[Diagnostic]:
-    return list(check.run())
+def _collect(check: Check, into: list[Diagnostic]) -> bool:
+    """Run ``check``, appending each finding to ``into`` as it comes: a check that fails
+    half-way keeps what it found before."""
+    for diagnostic in check.run():
+        into.append(diagnostic)
+    return True
 
 
 def _guarded(found: list[Diagnostic], name: str, path: str, run: Callable[[], T]) -> T | None:
@@ -203,8 +208,8 @@ def _guarded(found: list[Diagnostic], name: str, path: str, run: Callable[[], T]
             warning(
                 path,
                 0,
-                f"the '{name}' check failed ({type(exc).__name__}: {_one_line(exc)}); its findings are "
-                "missing: please report this as a bug of the checker",
+                f"the '{name}' check failed ({type(exc).__name__}: {_one_line(exc)}); its findings "
+                "from there on are missing: please report this as a bug of the checker",
                 "check-failed",
             )
         )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
-from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain
 from typing import TYPE_CHECKING
 
-from proceedings.check.base import Check, Unit, body_units, digest, quote, strip_markup
+from proceedings.check.base import Check, Unit, digest, quote, strip_markup
 from proceedings.diagnostics import Diagnostic, warning
 from proceedings.markup import CITATION_RE
 
@@ -19,7 +21,8 @@ if TYPE_CHECKING:
 
 def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
     bodies = [(p.path, p.body, p.body_line) for p in sources.ordered_papers()]
-    return [Check("duplicates", sources.root, lambda: _check_duplicate_paragraphs(sources), digest(bodies))]
+    return [Check("duplicates", sources.root, lambda: _check_duplicate_paragraphs(sources, units),
+                  digest(bodies))]
 
 
 # --- 6. duplicate paragraphs ----------------------------------------------------------
@@ -34,7 +37,9 @@ def paragraph_words(text: str) -> list[str]:
     return [w.casefold() for w in re.findall(r"\w+", text)]
 
 
-def near_duplicates(paragraphs: list[list[str]], ratio: float = NEAR_RATIO) -> list[tuple[int, int, float]]:
+def near_duplicates(
+    paragraphs: Iterable[Sequence[str]], ratio: float = NEAR_RATIO
+) -> list[tuple[int, int, float]]:
     """Pairs (earlier, later, ratio) of paragraphs that are equal or nearly so; a later
     paragraph is paired with the first paragraph it equals, else with the earliest it
     nearly repeats (not with whichever the shingles' order, which follows the hash seed,
@@ -42,43 +47,51 @@ def near_duplicates(paragraphs: list[list[str]], ratio: float = NEAR_RATIO) -> l
 
     Candidates are found through shared word shingles, so the cost grows with the text,
     not with the square of the number of paragraphs; only candidates are compared with
-    difflib.
+    difflib. Memory grows with the text too, but little: a word is kept as a number
+    (four bytes), and only shingles that more than one paragraph has are indexed (a
+    first pass marks them in a bitmap). Counting every word and indexing every shingle
+    of 200,000 paragraphs of random words took 2.5 GB.
     """
-    index: dict[tuple[str, ...], list[int]] = defaultdict(list)
-    exact: dict[tuple[str, ...], int] = {}
-    counts: dict[int, Counter[str]] = {}  # paragraph → its words, counted
-    distinct: dict[int, set[str]] = {}  # paragraph → its words, once each
+    vocabulary: dict[str, int] = {}
+    coded: list[array[int] | None] = [
+        array("I", [vocabulary.setdefault(w, len(vocabulary)) for w in words])
+        if len(words) >= MIN_WORDS else None
+        for words in paragraphs
+    ]
+    del vocabulary
+    repeated = _repeated_shingles(coded)
+    index: dict[int, list[int]] = {}
+    exact: dict[bytes, int] = {}
     found: list[tuple[int, int, float]] = []
-    for k, words in enumerate(paragraphs):
-        if len(words) < MIN_WORDS:
+    for k, ids in enumerate(coded):
+        if ids is None:
             continue
-        key = tuple(words)
+        key = hashlib.blake2b(ids, digest_size=16).digest()
         if key in exact:
             found.append((exact[key], k, 1.0))
             continue
         exact[key] = k
-        counts[k] = Counter(words)
-        distinct[k] = set(words)
-        # Each run of _SHINGLE words: the shorter slices end it.
-        shingles = set(zip(*(words[j:] for j in range(_SHINGLE)), strict=False))
-        postings = [index[shingle] for shingle in shingles]
+        shingles = _shingles(ids)
+        postings = [index.setdefault(s, []) for s in shingles if repeated.has(s)]
         shared = Counter(chain.from_iterable(postings))  # earlier paragraph → shingles in common
         for posting in postings:
             posting.append(k)
         # A 0.9 match shares most shingles; a quarter is a safe lower bound to compare.
         need = max(2, len(shingles) // 4)
+        counts, distinct = Counter(ids), set(ids)
         for other in sorted(o for o, count in shared.items() if count >= need):
-            a, b = paragraphs[other], words
+            a, b = coded[other], ids
+            assert a is not None
             if min(len(a), len(b)) / max(len(a), len(b)) < ratio:
                 continue
             # difflib's quick_ratio is the words both have, counted. At most the distinct
             # words both have plus the repeats of the paragraph with fewer: a bound made
             # of sets, which stops most candidates before counting.
-            bound = len(distinct[other] & distinct[k]) + min(len(a) - len(distinct[other]),
-                                                              len(b) - len(distinct[k]))
+            other_distinct = set(a)
+            bound = len(other_distinct & distinct) + min(len(a) - len(other_distinct), len(b) - len(distinct))
             if 2 * bound / (len(a) + len(b)) < ratio:
                 continue
-            common = sum((counts[other] & counts[k]).values())
+            common = sum((Counter(a) & counts).values())
             if 2 * common / (len(a) + len(b)) < ratio:
                 continue
             r = difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
@@ -88,16 +101,56 @@ def near_duplicates(paragraphs: list[list[str]], ratio: float = NEAR_RATIO) -> l
     return found
 
 
-def _check_duplicate_paragraphs(sources: Sources) -> Iterator[Diagnostic]:
-    units: list[Unit] = []
-    for paper in sources.ordered_papers():
-        units += body_units(paper.path, paper.body, paper.body_line)
-    words = [paragraph_words(" ".join(strip_markup(t) for _, t in u.lines)) for u in units]
-    pairs = near_duplicates(words)
-    yield from _repeated_sentences(units, {later for _, later, _ in pairs})
-    yield from _same_openings(sources)
+def _shingles(ids: array[int]) -> set[int]:
+    """Each run of _SHINGLE words of a paragraph, by its hash (the hash of numbers is the
+    same in every process)."""
+    return {hash(run) for run in zip(*(ids[j:] for j in range(_SHINGLE)), strict=False)}
+
+
+class _Bitmap:
+    """A set of numbers that may say yes wrongly, rarely, and never says no wrongly."""
+
+    def __init__(self, items: int) -> None:
+        self.bits = max(1 << 16, 1 << (16 * max(1, items)).bit_length())
+        self.data = bytearray(self.bits // 8)
+
+    def add(self, value: int) -> bool:
+        """Add ``value``; whether it (or one that shares its bit) was there already."""
+        bit = value % self.bits
+        byte, mask = bit >> 3, 1 << (bit & 7)
+        there = bool(self.data[byte] & mask)
+        self.data[byte] |= mask
+        return there
+
+    def has(self, value: int) -> bool:
+        bit = value % self.bits
+        return bool(self.data[bit >> 3] & (1 << (bit & 7)))
+
+
+def _repeated_shingles(coded: Sequence[array[int] | None]) -> _Bitmap:
+    """The shingles more than one paragraph has (and a few others, which only cost an
+    entry in the index)."""
+    words = sum(len(ids) for ids in coded if ids is not None)
+    seen, repeated = _Bitmap(words), _Bitmap(words)
+    for ids in coded:
+        if ids is not None:
+            for shingle in _shingles(ids):
+                if seen.add(shingle):
+                    repeated.add(shingle)
+    return repeated
+
+
+def _check_duplicate_paragraphs(sources: Sources, units: Sequence[Unit]) -> Iterator[Diagnostic]:
+    # The body paragraphs of the papers, in their order: the units the checks share (a
+    # copy of every paragraph made here took as much memory as the sources).
+    papers = {paper.path for paper in sources.papers}
+    body = [u for u in units if u.body and u.path in papers]
+    words = (paragraph_words(" ".join(strip_markup(t) for _, t in u.lines)) for u in body)
+    pairs = list(near_duplicates(words))  # few: the paragraphs that repeat
+    yield from _repeated_sentences(body, {later for _, later, _ in pairs})
+    yield from _same_openings(sources, body)
     for first, later, ratio in pairs:
-        original, copy = units[first], units[later]
+        original, copy = body[first], body[later]
         where = f"{original.path}:{original.lines[0][0]}"
         how = "repeats" if ratio == 1.0 else f"nearly repeats (similarity {ratio:.2f})"
         yield warning(
@@ -131,7 +184,9 @@ def _repeated_sentences(units: list[Unit], skipped: set[int]) -> Iterator[Diagno
     """A sentence of a paper said again in it: most often at the start of the next
     paragraph, where a pasted block overlaps the one before. Paragraphs that repeat whole
     (``duplicate-paragraph``) are left to that finding."""
-    seen: dict[tuple[str, tuple[str, ...]], tuple[int, int]] = {}  # (path, words) → (unit, line)
+    # (path, the words' hash) → (unit, line): the hash, not the words, so that a book's
+    # every sentence is not held twice over.
+    seen: dict[tuple[str, int], tuple[int, int]] = {}
     for k, unit in enumerate(units):
         if k in skipped:
             continue
@@ -139,7 +194,7 @@ def _repeated_sentences(units: list[Unit], skipped: set[int]) -> Iterator[Diagno
             words = tuple(paragraph_words(sentence))
             if len(words) < SENTENCE_WORDS:
                 continue
-            key = (unit.path, words)
+            key = (unit.path, hash(words))
             if key not in seen:
                 seen[key] = (k, line)
                 continue
@@ -155,11 +210,14 @@ def _repeated_sentences(units: list[Unit], skipped: set[int]) -> Iterator[Diagno
             )
 
 
-def _same_openings(sources: Sources) -> Iterator[Diagnostic]:
+def _same_openings(sources: Sources, body: Sequence[Unit]) -> Iterator[Diagnostic]:
     """Two papers whose bodies open with the same passage: one was pasted from the other."""
     openings: dict[tuple[str, ...], str] = {}
+    first_units: dict[str, Unit] = {}
+    for unit in body:
+        first_units.setdefault(unit.path, unit)
     for paper in sources.ordered_papers():
-        units = body_units(paper.path, paper.body, paper.body_line)
+        units = [first_units[paper.path]] if paper.path in first_units else []
         if not units:
             continue
         text = CITATION_RE.sub(" ", " ".join(strip_markup(t) for _, t in units[0].lines))

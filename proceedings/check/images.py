@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from xml.etree import ElementTree
 
 from proceedings.check.base import Check, Unit
 from proceedings.diagnostics import Diagnostic, error, warning
+from proceedings.files import resolved
 from proceedings.imagebounds import (
     MAX_PIXELS,
     MAX_SVG_BYTES,
@@ -164,7 +165,9 @@ class _Inspector:
                 self.data(data_url(url), f"an image embedded in {name}", base, depth + 1)
                 continue
             parsed = urllib.parse.urlparse(url)
-            target = (base / urllib.parse.unquote(parsed.path)).resolve()
+            target = resolved(base / urllib.parse.unquote(parsed.path))
+            if target is None:  # a loop of links: the layout draws nothing for it
+                continue
             if parsed.scheme or parsed.netloc or not target.is_relative_to(self.folder):
                 raise Refused(
                     "refused-url",
@@ -187,7 +190,9 @@ class _Inspector:
 
 def _check_figure(paper: Paper, figure: Figure, block_mm: float) -> Iterator[Diagnostic]:
     folder = Path(paper.path).parent
-    target = (folder / figure.file).resolve()
+    target = resolved(folder / figure.file)
+    if target is None:  # a loop of links: records reports it
+        return
     inside = "://" not in figure.file and target.is_relative_to(folder.resolve())
     if not inside or not target.is_file():
         return
@@ -236,3 +241,41 @@ def _check_paper(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:
 
 def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
     return [Check("images", p.path, partial(_check_paper, sources, p)) for p in sources.papers if p.figures]
+
+
+_FAILED_LOAD = re.compile(r"Failed to load image at '(?P<url>[^']*)'(?::(?P<reason>.*))?", re.DOTALL)
+
+
+def layout_findings(sources: Sources, layout: Iterable[Diagnostic], found: Iterable[Diagnostic]
+                    ) -> list[Diagnostic]:
+    """The layout's findings, with its complaint of a figure it could not load put at the
+    figure's line, with a reason; dropped when the checker reported that figure already
+    (in ``found``), so that check and build say the same."""
+    figures: dict[Path, tuple[Paper, Figure]] = {}
+    for paper in sources.papers:
+        for figure in paper.figures:
+            target = resolved(Path(paper.path).parent / figure.file)
+            if target is not None:
+                figures.setdefault(target, (paper, figure))
+    reported = {(d.path, d.line) for d in found if d.code == "image-unreadable"}
+    kept: list[Diagnostic] = []
+    for diagnostic in layout:
+        match = _FAILED_LOAD.fullmatch(diagnostic.message) if diagnostic.code == "render" else None
+        if match is None:
+            kept.append(diagnostic)
+            continue
+        parsed = urllib.parse.urlparse(match["url"])
+        path = resolved(Path(urllib.parse.unquote(parsed.path))) if parsed.scheme == "file" else None
+        reason = " ".join((match["reason"] or "").split()) or "the layout could not read it"
+        if path is None or path not in figures:
+            kept.append(warning(diagnostic.path, diagnostic.line,
+                                f"cannot load the image {match['url']} ({reason})", "render"))
+            continue
+        paper, figure = figures[path]
+        if (paper.path, figure.line) not in reported:
+            kept.append(warning(
+                paper.path, figure.line,
+                f"figure {figure.id}: '{figure.file}' cannot be drawn ({reason[:120]}): the book would "
+                "print an empty frame; export it again as PNG, JPEG or SVG", "image-unreadable"))
+            reported.add((paper.path, figure.line))
+    return kept

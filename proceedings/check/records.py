@@ -7,12 +7,14 @@ findings are data; the package runs each of its checks in isolation.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
 from proceedings.check.base import Check, Unit, programme_path
 from proceedings.diagnostics import Diagnostic, error, warning
+from proceedings.files import resolved
 from proceedings.load import display_path
 from proceedings.markup import directives
 from proceedings.model import Paper, Sources
@@ -24,9 +26,14 @@ def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
         Check("book", display_path(root / "book.yaml"), lambda: _check_book(sources, root)),
         Check("programme-ids", programme_path(sources), lambda: _check_programme(sources, root)),
     ]
-    found += [
-        Check("paper", paper.path, partial(_check_paper, sources, paper, root)) for paper in sources.papers
-    ]
+    # Each aspect of a paper is a check of its own: one that fails hides no other's errors.
+    for paper in sources.papers:
+        found += [
+            Check("paper", paper.path, partial(_check_paper, sources, paper)),
+            Check("paper-citations", paper.path, partial(_check_citations, paper)),
+            Check("paper-assets", paper.path, partial(_check_assets, paper, root)),
+            Check("paper-files", paper.path, partial(_check_readable, paper)),
+        ]
     return found
 
 
@@ -99,7 +106,7 @@ def _check_programme(sources: Sources, root: Path) -> Iterator[Diagnostic]:
                 yield _unknown_person(ppath, line, person, "people")
 
 
-def _check_paper(sources: Sources, paper: Paper, root: Path) -> Iterator[Diagnostic]:
+def _check_paper(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:
     for i, author in enumerate(paper.authors):
         if author.person not in sources.people:
             line = sources.line_of(paper.path, "authors", i, "person")
@@ -108,8 +115,6 @@ def _check_paper(sources: Sources, paper: Paper, root: Path) -> Iterator[Diagnos
         yield warning(paper.path, 1, "the paper has no author (no byline)", "no-author")
     if not paper.title:
         yield warning(paper.path, 1, "the paper has no title", "no-title")
-    yield from _check_citations(paper)
-    yield from _check_assets(paper, root)
 
 
 def _check_citations(paper: Paper) -> Iterator[Diagnostic]:
@@ -142,9 +147,16 @@ def _check_assets(paper: Paper, root: Path) -> Iterator[Diagnostic]:
             yield error(paper.path, line, f"unknown {kind} id '{ref}'", f"unknown-{kind}")
     folder = Path(paper.path).parent
     for figure in figures.values():
-        target = (folder / figure.file).resolve()
+        target = resolved(folder / figure.file)
+        if target is None:
+            yield error(
+                paper.path, figure.line,
+                f"figure file '{figure.file}' is a symbolic link that leads back to itself (a loop "
+                "of links); put the image itself beside paper.md",
+                "missing-file",
+            )
         # Only files inside the paper's own folder: no scheme, no "..", no symlink out.
-        if "://" in figure.file or not target.is_relative_to(folder.resolve()):
+        elif "://" in figure.file or not target.is_relative_to(folder.resolve()):
             yield error(
                 paper.path, figure.line,
                 f"figure file '{figure.file}' is outside the paper's folder; "
@@ -156,3 +168,22 @@ def _check_assets(paper: Paper, root: Path) -> Iterator[Diagnostic]:
                 paper.path, figure.line, f"figure file '{figure.file}' not found beside paper.md",
                 "missing-file",
             )
+
+
+def _check_readable(paper: Paper) -> Iterator[Diagnostic]:
+    """Every file and folder in a paper's folder can be read: the build reads them all
+    (a figure may be anywhere there, and the cache hashes what the layout may fetch)."""
+    problems: list[OSError] = []
+    for here, _dirs, names in os.walk(Path(paper.path).parent, onerror=problems.append):
+        for name in names:
+            path = Path(here, name)
+            try:
+                if path.is_file():  # not a pipe or a device, which opening could block on
+                    with path.open("rb"):
+                        pass
+            except OSError as exc:
+                problems.append(exc)
+    for problem in problems:
+        where = display_path(Path(problem.filename)) if problem.filename else paper.path
+        yield error(where, 0, f"cannot read: {problem.strerror}; the build reads every file in a "
+                    "paper's folder: make it readable, or move it out of the sources", "io")

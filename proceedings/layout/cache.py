@@ -84,7 +84,10 @@ class Fingerprint:
                     digest.update(f"{name}\0->{path}\0".encode())
                 else:
                     digest.update(f"{name}\0".encode())
-                    digest.update(file_digest(path))
+                    try:
+                        digest.update(file_digest(path))
+                    except OSError as exc:  # unreadable: the check says so; the layout cannot fetch it
+                        digest.update(f"unreadable {exc.errno}".encode())
         return digest.hexdigest()[:40]
 
 

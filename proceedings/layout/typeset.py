@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from proceedings.diagnostics import BuildError, Diagnostic, error
+from proceedings.files import make_folder
 from proceedings.layout import numbering, stamps
 from proceedings.layout.assemble import MM, Assembly, assembled
 from proceedings.layout.cache import DamagedPart, discarded, prune, read_part
@@ -83,7 +84,7 @@ def _typeset(
 ) -> Typeset:
     began = time.time() - 1  # a file's time can lag the clock (coarse file system timestamps)
     cache = settings.cache
-    cache.mkdir(parents=True, exist_ok=True)
+    make_folder(cache)
     jobs = Jobs(sources, settings.styles, settings.fonts, cache, settings.time_limit)
     run = partial(lay_out_all, executor=settings.executor, progress=settings.progress)
     on_recto = sources.book.papers_start_recto
