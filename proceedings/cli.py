@@ -294,7 +294,7 @@ def _limit_memory(args: argparse.Namespace) -> None:
                         jobs=getattr(args, "jobs", None), **({"memory_limit": limit} if limit else {}))
     plan = memory_plan(opts)
     if plan is not None:
-        limit_memory(plan.main)
+        limit_memory(plan.main, caller=True)
         args.main_memory = plan.main
 
 

@@ -206,3 +206,23 @@ def test_the_command_line_gives_back_the_callers_memory_limit(tmp_path: Path) ->
     before = resource.getrlimit(resource.RLIMIT_DATA)
     assert main(["build", str(tmp_path / "no-such-book"), "--out", str(tmp_path / "out")]) == 1
     assert resource.getrlimit(resource.RLIMIT_DATA) == before
+
+
+def test_a_caller_holding_more_than_the_share_is_not_stopped_at_once(tmp_path: Path) -> None:
+    """main() called by a program that already holds more data than the main process's
+    share (a test run, say) gets the share on top of what it holds: held to the share
+    itself, it could not even start a thread, and the build hung."""
+    script = tmp_path / "caller.py"
+    script.write_text(
+        "from proceedings.cli import main\n"
+        "if __name__ == '__main__':\n"
+        "    held = bytearray(300 * 1024 * 1024)  # more than the 200 MB share below\n"
+        f"    raise SystemExit(main(['build', {str(MINIBOOK)!r}, '--out', 'out',"
+        " '--memory-limit', '600']))\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=300)
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "proceedings.pdf").is_file()

@@ -76,7 +76,7 @@ class MemoryPlan:
         return cls(main, rest // workers, workers)
 
 
-def limit_memory(megabytes: int | None) -> None:
+def limit_memory(megabytes: int | None, *, caller: bool = False) -> None:
     """Let this process take at most ``megabytes`` of data (its heap and private
     mappings: ``RLIMIT_DATA``); past it an allocation fails.
 
@@ -89,9 +89,28 @@ def limit_memory(megabytes: int | None) -> None:
         return
     _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
     wanted = megabytes * 1024 * 1024
+    # The calling process (``caller``), when it already holds more than its share (a
+    # program calling main() after much else, a test run), gets the share on top of what
+    # it holds: below that, its next allocation, or thread, would fail at once and it
+    # could not even report it. A worker's whole data is the build's.
+    held = _data_held() if caller else 0
+    if held >= wanted:
+        wanted += held
     if hard != resource.RLIM_INFINITY:
         wanted = min(wanted, hard)
     resource.setrlimit(resource.RLIMIT_DATA, (wanted, hard))
+
+
+def _data_held() -> int:
+    """The bytes of data this process holds (Linux: VmData), else 0."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 @contextmanager
