@@ -48,7 +48,7 @@ def fits(runs: list[tuple[str, bool, bool]]) -> bool:
 def rendered(body: str) -> list[str]:
     markup = "".join(s.html for s in render_body(body, anchor_prefix="r", references=set()))
     return [re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", p))).strip()
-            for p in re.findall(r"<p>(.*?)</p>", markup, re.S)]
+            for p in re.findall(r"<p\b[^>]*>(.*?)</p>", markup, re.S)]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

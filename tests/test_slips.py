@@ -275,7 +275,7 @@ def test_an_svg_the_layout_cannot_load_is_one_finding_at_the_figure(
         f"{PAPER}:6: warning: figure f1: 'broken.svg' cannot be read as an image (neither a raster "
         "image nor an SVG document): the book would print an empty frame; export it again as PNG, "
         "JPEG or SVG [image-unreadable]\n"
-        "proceedings: 0 errors, 1 warning\n"
+        "proceedings: 0 errors, 1 warning (blocks printing 1)\n"
     )
 
 
