@@ -201,7 +201,8 @@ def _shorten(text: str, limit: int, avoid: set[str]) -> str:
     """Cut a title for a running head at a word boundary, marking the cut.
 
     A cut never leaves a preposition, conjunction or particle (the language's
-    ``head_no_end`` words) at the end, where it would promise a word that is not there.
+    ``head_no_end`` words) at the end, where it would promise a word that is not there,
+    nor a bracket or quote it opened without its close.
     """
     if _head_width(text) <= limit:
         return text
@@ -210,7 +211,11 @@ def _shorten(text: str, limit: int, avoid: set[str]) -> str:
         if _head_width(" ".join([*words, word])) + 1 > limit:
             break
         words.append(word)
-    while len(words) > 1 and words[-1].strip(",:;–-—«»\"()").lower() in avoid:
+    def unclosed(text: str) -> bool:  # a bracket or quote opened and not closed by the cut
+        return text.count("(") > text.count(")") or text.count("«") > text.count("»")
+
+    while len(words) > 1 and (words[-1].strip(",:;–-—«»\"()").lower() in avoid
+                              or unclosed(" ".join(words))):
         words.pop()
     cut = " ".join(words).rstrip(" ,:;–-—")
     return f"{cut}…"

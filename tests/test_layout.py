@@ -176,6 +176,8 @@ def test_running_heads_are_shortened_at_a_word_a_head_may_end_on() -> None:
         ("en", "The prevention of identity theft in the era of digital platforms", 41,
          "The prevention of identity theft…"),
         ("en", "Short enough", 41, "Short enough"),
+        ("ru", "ДЕТЕРМИНАНТЫ (ПРИЧИНЫ И УСЛОВИЯ) ВОЗНИКНОВЕНИЯ И РАЗВИТИЯ ТОРГОВЛИ ЛЮДЬМИ", 30,
+         "ДЕТЕРМИНАНТЫ…"),
     ]:
         avoid = set(translator(labels)("head_no_end", lang).split())
         assert _shorten(title, limit, avoid) == expected, lang
