@@ -261,7 +261,7 @@ def citation(sources: Sources, view: PaperView, entry: dict[str, Any], labels: L
 
     Author I.O. Title // Book title : materials of the conf. (City, date). – City, year. – P. X–Y.
     """
-    from proceedings.render import translator
+    from proceedings.render import translator, written_date
 
     lang = view.paper.lang
     t = translator(labels)
@@ -273,9 +273,7 @@ def citation(sources: Sources, view: PaperView, entry: dict[str, Any], labels: L
 
     authors = ", ".join(f"{a.name.surname} {a.name.initials}".rstrip() for a in view.authors)
     title = (view.paper.title or "").rstrip(".")
-    months = t("months", lang).split()
-    held = t("citation_date", lang).format(day=book.date.day, month=months[book.date.month - 1],
-                                         year=book.date.year)
+    held = written_date(book.date, lang, t)
     city = local(book.city)
     place = local(book.imprint.city) or city
     publisher = local(book.imprint.publisher)

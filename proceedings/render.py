@@ -44,6 +44,11 @@ WORKPLACE_ORDER = {
 }
 
 
+def millimetres(length: str) -> float:
+    """A length of ``PAGE_GEOMETRY`` («25mm») as a number of millimetres."""
+    return float(length.removesuffix("mm"))
+
+
 @dataclass(frozen=True)
 class PageGeometry:
     """Trim size, mirrored margins and body size of one book format."""
@@ -187,8 +192,7 @@ HEAD_CHARS_PER_MM = 1 / 1.75
 
 
 def _head_chars(page: PageGeometry) -> int:
-    measure = sum(float(v.removesuffix("mm")) * sign for v, sign in (
-        (page.width, 1), (page.margin_inner, -1), (page.margin_outer, -1)))
+    measure = millimetres(page.width) - millimetres(page.margin_inner) - millimetres(page.margin_outer)
     return int(measure * HEAD_CHARS_PER_MM)
 
 
@@ -326,8 +330,7 @@ def _environment(templates: Path, labels: Labels | None) -> Environment:
         translate = translator(labels)
         env.filters["t_label"] = lambda lang, key: translate(key, lang)
         # A date as the language writes it in running text («20 сентября 2024 г.»).
-        env.filters["long_date"] = lambda value, lang: translate("citation_date", lang).format(
-            day=value.day, month=translate("months", lang).split()[value.month - 1], year=value.year)
+        env.filters["long_date"] = lambda value, lang: written_date(value, lang, translate)
     env.filters["clock"] = lambda value: str(value).replace(":", ".")
     env.filters["css_length"] = lambda value: css_length(str(value)) or ""
     env.globals["tr"] = translation
@@ -451,6 +454,13 @@ def printable(html: str) -> str:
     if not any(ch in html for ch in BIDI_CONTROLS):
         return html
     return _BIDI_RE.sub("", html)
+
+
+def written_date(value: dt.date, lang: str, t: Callable[[str, str], str]) -> str:
+    """A date as the language writes it in running text («20 сентября 2024 г.»): the
+    title page, the catalogue line and an offprint's citation alike."""
+    month = t("months", lang).split()[value.month - 1]
+    return t("citation_date", lang).format(day=value.day, month=month, year=value.year)
 
 
 def publication_date(book: Book) -> dt.date:

@@ -25,7 +25,7 @@ from proceedings.layout.workers import lay_out_all
 from proceedings.model import Sources
 from proceedings.pdf import STYLESHEETS, paginate, pdf_bytes, release_memory
 from proceedings.pdfedit import with_metadata
-from proceedings.render import PAGE_GEOMETRY, BookRenderer
+from proceedings.render import PAGE_GEOMETRY, BookRenderer, millimetres
 
 # Pages from which the memory freed before assembling is given back to the system: it
 # lowers the peak of a large book, at the cost of a full collection.
@@ -113,8 +113,8 @@ def _typeset(
     geometry = PAGE_GEOMETRY[sources.book.trim]
     assembly = Assembly(
         placements, sheets,
-        verso_shift=(_mm(geometry.margin_outer) - _mm(geometry.margin_inner)) * MM,
-        page_size=(_mm(geometry.width) * MM, _mm(geometry.height) * MM),
+        verso_shift=(millimetres(geometry.margin_outer) - millimetres(geometry.margin_inner)) * MM,
+        page_size=(millimetres(geometry.width) * MM, millimetres(geometry.height) * MM),
         numbers=numbers, number_templates=templates if numbers else None,
         metadata=jobs.renderer.metadata(),
     )
@@ -157,6 +157,3 @@ def _by_part(rows: dict[str, list[list[Any]]], parts: list[Part],
         }))
     return found
 
-
-def _mm(value: str) -> float:
-    return float(value.removesuffix("mm"))
