@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: pdf check test lint clean print proofs golden fuzz bench audit
+.PHONY: pdf check test lint clean print proofs golden fuzz bench audit messages
 
 pdf: $(STAMP)
 	$(PY) -m proceedings build sources --out build
@@ -44,6 +44,19 @@ bench: $(STAMP)
 
 golden: $(STAMP)
 	UPDATE_GOLDEN=1 $(PY) -m pytest -q tests/test_visual.py
+
+# The message catalogues: extract every msg()/msg_n() template and the templates' marked
+# words (babel.cfg) into proceedings/locale/proceedings.pot, then update each language's
+# .po with the new messages (empty, to be translated; tests/test_messages.py lists them)
+# and without the ones gone. The keywords are messages.KEYWORDS.
+LOCALE := proceedings/locale
+messages: $(STAMP)
+	$(VENV)/bin/pybabel -q extract -F babel.cfg --no-default-keywords -k msg -k msg_n:1,2 -k _ -k gettext \
+		-k ngettext:1,2 --no-location --sort-output --omit-header --no-wrap -o $(LOCALE)/proceedings.pot .
+	for lang in kk ru; do \
+		$(VENV)/bin/pybabel -q update -D proceedings -i $(LOCALE)/proceedings.pot -d $(LOCALE) -l $$lang \
+			--no-fuzzy-matching --ignore-obsolete --no-wrap || exit 1; \
+	done
 
 clean:
 	rm -rf build tests/results

@@ -24,6 +24,7 @@ from proceedings.diagnostics import LAYOUT, Diagnostic, Severity
 from proceedings.layout import measure as m
 from proceedings.layout.records import MeasuredPart
 from proceedings.load import display_path
+from proceedings.messages import Message, msg, msg_n
 from proceedings.model import Sources
 
 # Thresholds (the measures of docs/layout-audit.md and /issue figures).
@@ -43,43 +44,47 @@ OVERFULL_PT = 0.5  # past the text block, in points, before a glyph counts as ou
 LAYOUT_PREFIX = LAYOUT
 
 # code → (severity, what it means)
-CODES: dict[str, tuple[Severity, str]] = {
+CODES: dict[str, tuple[Severity, Message]] = {
     "layout-hyphen-run": (
         Severity.WARNING,
-        f"more than {MAX_RUN} hyphenated lines in a row in running text "
-        f"(a note for {MAX_RUN + 1}, a warning from {WARN_RUN})",
+        msg("more than {limit} hyphenated lines in a row in running text (a note for {note}, a warning from "
+            "{warning})", limit=MAX_RUN, note=MAX_RUN + 1, warning=WARN_RUN),
     ),
     "layout-loose": (
         Severity.NOTE,
-        f"a justified line whose mean word gap is over {LOOSE_EM} em (a normal space is 0.25 em)",
+        msg("a justified line whose mean word gap is over {limit} em (a normal space is 0.25 em)",
+            limit=LOOSE_EM),
     ),
     "layout-very-loose": (
         Severity.WARNING,
-        f"a justified line whose mean word gap is over {VERY_LOOSE_EM} em",
+        msg("a justified line whose mean word gap is over {limit} em", limit=VERY_LOOSE_EM),
     ),
     "layout-overfull": (
         Severity.WARNING,
-        f"text past the text block (more than {OVERFULL_PT} pt outside it)",
+        msg("text past the text block (more than {limit} pt outside it)", limit=OVERFULL_PT),
     ),
     "layout-fragment": (
         Severity.NOTE,
-        f"fewer than {BEFORE_HYPHEN} letters before a line-end hyphen, or "
-        f"fewer than {AFTER_HYPHEN} carried over to the next line",
+        msg("fewer than {before} letters before a line-end hyphen, or fewer than {after} carried over to the "
+            "next line", before=BEFORE_HYPHEN, after=AFTER_HYPHEN),
     ),
-    "layout-short-last": (Severity.NOTE, "the last line of a paragraph no longer than its first-line indent"),
-    "layout-recto-hyphen": (Severity.WARNING, "a word broken across the turn from a recto to the next verso"),
+    "layout-short-last": (Severity.NOTE,
+                          msg("the last line of a paragraph no longer than its first-line indent")),
+    "layout-recto-hyphen": (Severity.WARNING,
+                            msg("a word broken across the turn from a recto to the next verso")),
     "layout-heading-foot": (
         Severity.WARNING,
-        "a heading, table caption, byline or contents entry's author "
-        "line is the last line of a page, apart from what it introduces",
+        msg("a heading, table caption, byline or contents entry's author line is the last line of a page, "
+            "apart from what it introduces"),
     ),
-    "layout-orphan": (Severity.WARNING, "a paragraph's first line alone at the foot of a page"),
-    "layout-widow": (Severity.WARNING, "a paragraph's last line alone at the head of a page"),
+    "layout-orphan": (Severity.WARNING, msg("a paragraph's first line alone at the foot of a page")),
+    "layout-widow": (Severity.WARNING, msg("a paragraph's last line alone at the head of a page")),
     "layout-page-empty": (
         Severity.NOTE,
-        "a page inside a part that ends more than a third empty (a figure or table pushed over)",
+        msg("a page inside a part that ends more than a third empty (a figure or table pushed over)"),
     ),
-    "layout-facing": (Severity.NOTE, "facing pages whose last lines differ in depth by more than one line"),
+    "layout-facing": (Severity.NOTE,
+                      msg("facing pages whose last lines differ in depth by more than one line")),
 }
 HYPHENS = ("\u2010", "\u00ad", "-")
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -264,7 +269,7 @@ class _Findings:
         self.found: list[Diagnostic] = []
         self.path, self.fallback = _where(sources, part)
 
-    def add(self, code: str, line: _Line | None, message: str, severity: Severity | None = None) -> None:
+    def add(self, code: str, line: _Line | None, message: Message, severity: Severity | None = None) -> None:
         where = int(line[m.SOURCE]) if line is not None and line[m.SOURCE] else 0
         if not where and line is not None:
             where = self.fallback.get(str(line[m.ROLE]), self.fallback.get("", 0))
@@ -318,9 +323,10 @@ def _where(sources: Sources, part: MeasuredPart) -> tuple[str, dict[str, int]]:
     return display_path(Path(sources.root) / files.get(kind, "book.yaml")), {}
 
 
-def _pages_of(lines: Sequence[_Line]) -> str:
+def _pages_of(lines: Sequence[_Line]) -> Message:
     first, last = lines[0].page, lines[-1].page
-    return f"page {first}" if first == last else f"pages {first}–{last}"
+    return msg("page {first}", first=first) if first == last else msg("pages {first}–{last}", first=first,
+                                                                       last=last)
 
 
 def _runs(flow: list[_Line], found: _Findings) -> None:
@@ -334,7 +340,7 @@ def _runs(flow: list[_Line], found: _Findings) -> None:
             found.add(
                 "layout-hyphen-run",
                 run[0],
-                f"{len(run)} hyphenated lines in a row on {_pages_of(run)}",
+                msg("{n} hyphenated lines in a row on {pages}", n=len(run), pages=_pages_of(run)),
                 severity,
             )
         run = []
@@ -349,13 +355,16 @@ def _gaps(flow: list[_Line], found: _Findings) -> None:
             found.add(
                 "layout-very-loose",
                 line,
-                f"very loose line on page {line.page}: words {gap:.2f} em apart (ending '{line[m.TAIL]}')",
+                msg("very loose line on page {page}: words {gap:.2f} em apart (ending '{tail}')",
+                    page=line.page,
+                    gap=gap, tail=str(line[m.TAIL])),
             )
         elif gap > LOOSE_EM:
             found.add(
                 "layout-loose",
                 line,
-                f"loose line on page {line.page}: words {gap:.2f} em apart (ending '{line[m.TAIL]}')",
+                msg("loose line on page {page}: words {gap:.2f} em apart (ending '{tail}')", page=line.page,
+                    gap=gap, tail=str(line[m.TAIL])),
             )
 
 
@@ -375,12 +384,13 @@ def _overfull(lines: list[_Line], pages: list[list[float]], start: int, found: _
                 (excess, line, count) if not before or excess > before[0] else (before[0], before[1], count)
             )
     for (page_number, _para), (excess, line, count) in sorted(worst.items(), key=lambda kv: kv[0]):
-        lines_said = "a line" if count == 1 else f"{count} lines"
         found.add(
             "layout-overfull",
             line,
-            f"{lines_said} past the text block on page {page_number}, by up to "
-            f"{excess:.1f} pt (ending '{line[m.TAIL]}')",
+            msg("a line past the text block on page {page}, by up to {excess:.1f} pt (ending '{tail}')",
+                page=page_number, excess=excess, tail=str(line[m.TAIL])) if count == 1 else
+            msg("{n} lines past the text block on page {page}, by up to {excess:.1f} pt (ending '{tail}')",
+                n=count, page=page_number, excess=excess, tail=str(line[m.TAIL])),
         )
 
 
@@ -399,8 +409,8 @@ def _paragraphs(flow: list[_Line], found: _Findings) -> None:
                 found.add(
                     "layout-short-last",
                     lines[-1],
-                    f"the paragraph's last line, '{lines[-1][m.HEAD]}', "
-                    f"is no longer than its indent on page {lines[-1].page}",
+                    msg("the paragraph's last line, '{head}', is no longer than its indent on page {page}",
+                        head=str(lines[-1][m.HEAD]), page=lines[-1].page),
                 )
         if role not in (*m.RUNNING, m.OTHER) or len(lines) < 2 or lines[0].page == lines[-1].page:
             continue
@@ -408,13 +418,13 @@ def _paragraphs(flow: list[_Line], found: _Findings) -> None:
             found.add(
                 "layout-orphan",
                 lines[0],
-                f"a paragraph's first line alone at the foot of page {lines[0].page}",
+                msg("a paragraph's first line alone at the foot of page {page}", page=lines[0].page),
             )
         if sum(1 for line in lines if line.page == lines[-1].page) == 1:
             found.add(
                 "layout-widow",
                 lines[-1],
-                f"a paragraph's last line alone at the head of page {lines[-1].page}",
+                msg("a paragraph's last line alone at the head of page {page}", page=lines[-1].page),
             )
 
 
@@ -428,22 +438,25 @@ def _fragment(line: _Line, following: _Line, found: _Findings) -> None:
         found.add(
             "layout-fragment",
             line,
-            f"'{line[m.TAIL]}' leaves {letters_before} letter(s) before the hyphen on page {line.page}",
+            msg_n("'{word}' leaves {n} letter(s) before the hyphen on page {page}",
+                  "'{word}' leaves {n} letter(s) before the hyphen on page {page}", letters_before,
+                  word=str(line[m.TAIL]), page=line.page),
         )
     elif letters_after < AFTER_HYPHEN:
         found.add(
             "layout-fragment",
             following,
-            f"'{following[m.HEAD]}' carries {letters_after} letter(s) "
-            f"over the hyphen on page {following.page}",
+            msg_n("'{word}' carries {n} letter(s) over the hyphen on page {page}",
+                  "'{word}' carries {n} letter(s) over the hyphen on page {page}", letters_after,
+                  word=str(following[m.HEAD]), page=following.page),
         )
 
 
 _FOOT_ROLES = {
-    m.HEADING: "a heading",
-    m.CAPTION: "a table caption",
-    m.BYLINE: "a byline",
-    m.TOC_AUTHOR: "a contents entry's author line",
+    m.HEADING: msg("a heading"),
+    m.CAPTION: msg("a table caption"),
+    m.BYLINE: msg("a byline"),
+    m.TOC_AUTHOR: msg("a contents entry's author line"),
 }
 
 
@@ -480,14 +493,15 @@ def _page_ends(
                 found.add(
                     "layout-heading-foot",
                     last,
-                    f"{_FOOT_ROLES[role]} is the last line of page {number}: "
-                    f"'{last[m.HEAD]} … {last[m.TAIL]}'",
+                    msg("{what} is the last line of page {page}: '{head} … {tail}'", what=_FOOT_ROLES[role],
+                        page=number, head=str(last[m.HEAD]), tail=str(last[m.TAIL])),
                 )
             if number % 2 == 1 and role in m.RUNNING and last.hyphenated:
                 found.add(
                     "layout-recto-hyphen",
                     last,
-                    f"'{last[m.TAIL]}' is broken across the turn from page {number} to page {number + 1}",
+                    msg("'{word}' is broken across the turn from page {page} to page {next}",
+                        word=str(last[m.TAIL]), page=number, next=number + 1),
                 )
         empty = page[m.P_NOTES] - page[m.P_FLOW]
         block = page[m.P_BOTTOM] - page[m.P_TOP]
@@ -495,7 +509,8 @@ def _page_ends(
             found.add(
                 "layout-page-empty",
                 lines[-1] if lines else None,
-                f"page {number} ends {empty / block:.0%} empty, inside the part",
+                msg("page {page} ends {share:.0%} empty, inside the part", page=number,
+                    share=empty / block),
             )
 
 
@@ -513,7 +528,8 @@ def _facing(depths: dict[int, tuple[float, float, bool, str]], sources: Sources)
                     _part_path(sources, key),
                     0,
                     CODES["layout-facing"][0],
-                    f"facing pages {verso} and {verso + 1} end {lines:.1f} lines apart",
+                    msg("facing pages {verso} and {recto} end {lines:.1f} lines apart", verso=verso,
+                        recto=verso + 1, lines=lines),
                     "layout-facing",
                 )
             )

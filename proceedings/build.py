@@ -21,6 +21,7 @@ from proceedings.layout.records import Progress
 from proceedings.layout.typeset import Settings, Typeset, typeset, typeset_single
 from proceedings.layout.workers import DEFAULT_MEMORY_MB, MemoryPlan, default_workers, worker_pool
 from proceedings.load import load_sources
+from proceedings.messages import msg
 from proceedings.model import Sources
 from proceedings.pdfedit import pdf_problem
 from proceedings.render import participants
@@ -127,11 +128,11 @@ def _cache_folder(out: Path) -> None:
     """Stop with one error when the cache's place is taken by something not a folder."""
     cache = out / ".cache"
     if (cache.exists() or cache.is_symlink()) and not cache.is_dir():  # a file, or a broken link
-        raise BuildError([error(str(cache), 0, "is not a folder: the build keeps its cache in a "
-                                "folder of that name; move the file away", "cache-not-folder")])
+        raise BuildError([error(str(cache), 0, msg("is not a folder: the build keeps its cache in a folder "
+                                                   "of that name; move the file away"), "cache-not-folder")])
     if out.exists() and not out.is_dir():
-        raise BuildError([error(str(out), 0, "is not a folder: the book is written into a folder "
-                                "of that name; move the file away or give another --out",
+        raise BuildError([error(str(out), 0, msg("is not a folder: the book is written into a folder of that "
+                                                 "name; move the file away or give another --out"),
                                 "out-not-folder")])
 
 
@@ -177,8 +178,8 @@ def _write(opts: BuildOptions, sources: Sources, book: Typeset, diags: Diagnosti
     result.pdf = opts.out / "proceedings.pdf"
     problem = None if book.sound else pdf_problem(book.pdf, book.pages)
     if problem:  # the book written before stays as it was
-        raise BuildError([error(str(result.pdf), 0, f"the book laid out is not a sound PDF ({problem}); "
-                                "it was not written", "book-unsound")])
+        unsound = msg("the book laid out is not a sound PDF ({problem}); it was not written", problem=problem)
+        raise BuildError([error(str(result.pdf), 0, unsound, "book-unsound")])
     write_atomic(result.pdf, book.pdf)
     manifest_text = json.dumps(result.manifest, ensure_ascii=False, indent=1)
     write_atomic(opts.out / "manifest.json", manifest_text.encode())

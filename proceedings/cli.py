@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from proceedings.diagnostics import BuildError, Diagnostics, ExitCode, Severity, escaped
+from proceedings.messages import LANGUAGES, Message, msg, msg_n, translate
 
 if TYPE_CHECKING:
     from proceedings.audit import Figures
@@ -36,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Validate and typeset a conference proceedings book.",
     )
     parser.add_argument("--version", action=_Version, help="print the version and exit")
+    parser.add_argument("--lang", choices=LANGUAGES, default=None, dest="messages",
+                        help="the language of the messages (default: the environment's, LANGUAGE, LC_ALL, "
+                        "LC_MESSAGES or LANG, else the book's first language)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = sub.add_parser("check", help="validate the sources and report every problem")
     _sources_and_out(check, "the folder for check-report.html")
@@ -62,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     _sources_and_out(watch)
     watch.add_argument("--interval", type=_seconds, default=0.3,
                        help="seconds between looks at the files (default: 0.3)")
+    for command in (check, fix, build, watch):
+        _lang(command)
     for command in (build, watch):
         command.add_argument("--jobs", type=_count, default=None,
                              help="worker processes (default: one per core, as many as the memory "
@@ -73,8 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     _sources_and_out(printing)
     printing.add_argument("--override-findings", metavar="REASON", default=None,
                           help="print despite warnings (never errors); REASON is recorded in the PDF")
+    _lang(printing)
     proofs = sub.add_parser("proofs", help="author proofs, offprints and index.csv from the built book")
     _sources_and_out(proofs)
+    _lang(proofs)
     imports = sub.add_parser("import", help="import authors' Word manuscripts (.docx) into the sources")
     imports.add_argument("files", nargs="+", type=Path, metavar="FILE.docx",
                          help="manuscripts, or folders of them")
@@ -91,13 +99,46 @@ def _parser() -> argparse.ArgumentParser:
                            help="pages per signature (default: 4 with --print, else unchecked)")
     preflight.add_argument("--print", action="store_true", dest="print_pdf",
                            help="a print PDF: also trim and bleed boxes, no RGB, images of 300 dpi")
+    _lang(preflight)
     audit = sub.add_parser("audit", help="print the paragraph figures of any PDF (hyphens, loose lines)")
     audit.add_argument("file", type=Path, help="the PDF to measure")
     audit.add_argument("--manifest", type=Path, default=None, metavar="FILE",
                        help="the build's manifest.json, for figures by the papers' languages "
                        "(default: manifest.json beside the PDF, if there is one)")
     audit.add_argument("--json", action="store_true", help="print the figures as JSON")
+    _lang(audit)
     return parser
+
+
+def _lang(command: argparse.ArgumentParser) -> None:
+    """``--lang`` after the command too (``import`` has its own: the paper's language; its
+    messages take ``proceedings --lang LANG import``)."""
+    command.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS, dest="messages",
+                         help="the language of the messages: kk, ru or en (default: the environment's, "
+                         "else the book's first language)")
+
+
+def _choose_language(args: argparse.Namespace) -> None:
+    """The run's language for messages: --lang, the environment's, the book's first."""
+    import os
+
+    from proceedings.messages import choose, use
+
+    sources = getattr(args, "sources", None) or getattr(args, "into", None)
+    use(choose(args.messages, os.environ, _book_languages(sources) if sources is not None else []))
+
+
+def _book_languages(sources: Path) -> list[str]:
+    """book.yaml's languages, read on their own (the sources may not load at all)."""
+    from proceedings.yamlsrc import YamlError, parse_yaml
+
+    try:
+        with (sources / "book.yaml").open(encoding="utf-8") as file:
+            data = parse_yaml(file.read(1_000_000)).data
+    except (OSError, UnicodeDecodeError, YamlError, ValueError):
+        return []
+    languages = data.get("languages") if isinstance(data, dict) else None
+    return [str(lang) for lang in languages] if isinstance(languages, list) else []
 
 
 class _Version(argparse.Action):
@@ -159,9 +200,14 @@ def _write_report(out: Path, diagnostics: Diagnostics, sources_dir: Path, source
     try:
         path = write_report(out, diagnostics, sources, root=sources_dir, figures=figures)
     except OSError as exc:
-        print(f"proceedings: could not write the check report: {exc}", file=sys.stderr)
+        _say(msg("could not write the check report: {reason}", reason=str(exc)))
         return
-    print(f"proceedings: wrote {_shown(path)}", file=sys.stderr)
+    _say(msg("wrote {file}", file=_shown(path)))
+
+
+def _say(message: Message) -> None:
+    """One line of the command's own, ``proceedings: …``, in the run's language."""
+    print(f"proceedings: {translate(message)}", file=sys.stderr)
 
 
 def _shown(path: object) -> str:
@@ -177,14 +223,14 @@ def _accept(sources: Path, words: list[str]) -> None:
     try:
         added = accept(sources, words)
     except OSError as exc:
-        print(f"proceedings: could not add to {path}: {exc}", file=sys.stderr)
+        _say(msg("could not add to {file}: {reason}", file=path, reason=str(exc)))
         return
     listed = ", ".join(f"'{escaped(word)}'" for word in added)
     if added:
-        print(f"proceedings: added {listed} to {path}, the book's word list", file=sys.stderr)
+        _say(msg("added {words} to {file}, the book's word list", words=listed, file=path))
     else:
         listed = ", ".join(f"'{escaped(word)}'" for word in words)
-        print(f"proceedings: {path} already lists {listed}", file=sys.stderr)
+        _say(msg("{file} already lists {words}", file=path, words=listed))
 
 
 def _report(diagnostics: Diagnostics, *, strict: bool, tiers: Sequence[str] = ()) -> None:
@@ -201,6 +247,7 @@ def _report(diagnostics: Diagnostics, *, strict: bool, tiers: Sequence[str] = ()
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     args = _parser().parse_args(argv)
+    _choose_language(args)
     if getattr(args, "out", "") is None:  # without --out: the book's own build/, beside its sources
         from proceedings.build import default_out
 
@@ -301,15 +348,17 @@ def _limit_memory(args: argparse.Namespace) -> None:
 def _out_of_memory(args: argparse.Namespace) -> Diagnostic:
     from proceedings.diagnostics import error
 
-    return error(_shown(args.sources), 0, f"the build needed more than {args.main_memory:,} MB in its "
-                 "main process (its share of --memory-limit); raise the limit", "memory-limit")
+    return error(_shown(args.sources), 0, msg("the build needed more than {limit:,} MB in its main process "
+                                              "(its share of --memory-limit); raise the limit",
+                                              limit=args.main_memory), "memory-limit")
 
 
 def _announce_build(result: BuildResult, out: Path, sources_dir: Path, *, strict: bool) -> None:
     _report(result.diagnostics, strict=strict)
     pages = result.manifest.get("pages")
-    print(f"proceedings: wrote {_shown(result.pdf)} ({pages} pages) and {_shown(out / 'manifest.json')}",
-          file=sys.stderr)
+    _say(msg_n("wrote {pdf} ({n} page) and {manifest}", "wrote {pdf} ({n} pages) and {manifest}",
+               pages if isinstance(pages, int) else 0, pdf=_shown(result.pdf),
+               manifest=_shown(out / "manifest.json")))
     # Only beside a book that was built: a failed build leaves the output folder untouched.
     _write_report(out, result.diagnostics, sources_dir, result.sources, result.figures)
 
@@ -334,10 +383,10 @@ def _watch(args: argparse.Namespace) -> int:
     def on_build(outcome: BuildResult | BuildError, seconds: float) -> None:
         if isinstance(outcome, BuildError):
             _report(Diagnostics(outcome.diagnostics), strict=False)
-            print(f"proceedings: not built ({seconds:.1f} s); waiting for changes", file=sys.stderr)
+            _say(msg("not built ({seconds:.1f} s); waiting for changes", seconds=seconds))
         else:
             _announce_build(outcome, args.out, args.sources, strict=False)
-            print(f"proceedings: built in {seconds:.1f} s; waiting for changes", file=sys.stderr)
+            _say(msg("built in {seconds:.1f} s; waiting for changes", seconds=seconds))
 
     try:
         watch(_build_options(args), on_build=on_build, stop=lambda: False, interval=args.interval)
@@ -358,9 +407,15 @@ def _fix(args: argparse.Namespace) -> int:
             print(change)
     if args.write:
         apply(fixes)
-    verb = "fixed" if args.write else "would fix (run with --write to apply)"
-    files = f": {', '.join(_shown(fix.path) for fix in fixes)}" if args.write and fixes else ""
-    print(f"proceedings: {verb} {len(fixes)} file(s) for {', '.join(args.codes)}{files}", file=sys.stderr)
+    codes = ", ".join(args.codes)
+    if args.write and fixes:
+        _say(msg_n("fixed {n} file for {codes}: {files}", "fixed {n} files for {codes}: {files}", len(fixes),
+                   codes=codes, files=", ".join(_shown(fix.path) for fix in fixes)))
+    elif args.write:
+        _say(msg_n("fixed {n} file for {codes}", "fixed {n} files for {codes}", len(fixes), codes=codes))
+    else:
+        _say(msg_n("would fix {n} file for {codes} (run with --write to apply)",
+                   "would fix {n} files for {codes} (run with --write to apply)", len(fixes), codes=codes))
     return ExitCode.OK
 
 
@@ -373,15 +428,15 @@ def _print(args: argparse.Namespace) -> int:
     except BuildError as exc:
         _report(Diagnostics(exc.diagnostics), strict=override is None)
         if override is None:
-            print("proceedings: a print PDF needs a book without warnings; to print anyway, "
-                  "give --override-findings REASON", file=sys.stderr)
+            _say(msg("a print PDF needs a book without warnings; to print anyway, give --override-findings "
+                     "REASON"))
         return ExitCode.SOURCE_ERRORS
     _report(result.diagnostics, strict=False)
     if result.overridden_warnings:
-        print(f"proceedings: NOTICE: {result.overridden_warnings} warnings overridden: {override} "
-              "(recorded in the PDF as /ProceedingsOverride)", file=sys.stderr)
-    print(f"proceedings: wrote {_shown(result.pdf)} ({result.pages} pages, {result.blank_pages} blank)",
-          file=sys.stderr)
+        _say(msg("NOTICE: {n} warnings overridden: {reason} (recorded in the PDF as /ProceedingsOverride)",
+                 n=result.overridden_warnings, reason=str(override)))
+    _say(msg("wrote {pdf} ({pages} pages, {blank} blank)", pdf=_shown(result.pdf), pages=result.pages,
+             blank=result.blank_pages))
     assert result.pdf is not None
     code = _preflight(result.pdf, signature=None, print_pdf=True)
     return ExitCode.RENDER_FAILED if code == ExitCode.SOURCE_ERRORS else code
@@ -397,11 +452,12 @@ def _proofs(args: argparse.Namespace) -> int:
         return ExitCode.SOURCE_ERRORS
     out = args.out
     if result.rebuilt:
-        print("proceedings: the book was out of date and was rebuilt: wrote "
-              f"{_shown(out / 'proceedings.pdf')} and {_shown(out / 'manifest.json')}", file=sys.stderr)
-    print(f"proceedings: wrote {len(result.proofs)} proofs in {_shown(out / 'proofs')}, "
-          f"{len(result.offprints)} offprints in {_shown(out / 'offprints')}, and {_shown(result.index)}",
-          file=sys.stderr)
+        _say(msg("the book was out of date and was rebuilt: wrote {pdf} and {manifest}",
+                 pdf=_shown(out / "proceedings.pdf"), manifest=_shown(out / "manifest.json")))
+    _say(msg("wrote {proofs} proofs in {proofs_folder}, {offprints} offprints in {offprints_folder}, and "
+             "{index}", proofs=len(result.proofs), proofs_folder=_shown(out / "proofs"),
+             offprints=len(result.offprints), offprints_folder=_shown(out / "offprints"),
+             index=_shown(result.index)))
     return ExitCode.OK
 
 
@@ -416,17 +472,24 @@ def _import(args: argparse.Namespace) -> int:
             print(f"\r\033[K[{bar}] {done}/{total} read {escaped(name)}", end=end, file=sys.stderr,
                   flush=True)
         else:
-            print(f"proceedings: read {done}/{total} {escaped(name)}", file=sys.stderr)
+            _say(msg("read {done}/{total} {name}", done=done, total=total, name=escaped(name)))
 
     result = import_manuscripts(ImportOptions(files=args.files, into=args.into, id=args.id, lang=args.lang,
                                               force=args.force, progress=show))
     _report(result.diagnostics, strict=False)
     failed = result.diagnostics.count(Severity.ERROR)
-    print(f"proceedings: imported {len(result.written)} paper(s) in {result.seconds:.1f} s"
-          f"{f', {failed} manuscript(s) not imported' if failed else ''}; "
-          f"{len(result.people_added)} new people in {_shown(args.into / 'people.yaml')}", file=sys.stderr)
+    people = _shown(args.into / "people.yaml")
+    if failed:
+        _say(msg_n("imported {n} paper(s) in {seconds:.1f} s, {failed} manuscript(s) not imported; {people} "
+                   "new people in {file}", "imported {n} paper(s) in {seconds:.1f} s, {failed} manuscript(s) "
+                   "not imported; {people} new people in {file}", len(result.written), seconds=result.seconds,
+                   failed=failed, people=len(result.people_added), file=people))
+    else:
+        _say(msg_n("imported {n} paper(s) in {seconds:.1f} s; {people} new people in {file}",
+                   "imported {n} paper(s) in {seconds:.1f} s; {people} new people in {file}",
+                   len(result.written), seconds=result.seconds, people=len(result.people_added), file=people))
     for path, source in zip(result.written, result.sources, strict=True):
-        print(f"proceedings: wrote {_shown(path)} (from {_shown(source)})", file=sys.stderr)
+        _say(msg("wrote {file} (from {source})", file=_shown(path), source=_shown(source)))
     return ExitCode.SOURCE_ERRORS if failed else ExitCode.OK
 
 
@@ -443,8 +506,10 @@ def _audit(path: Path, manifest: Path | None, *, as_json: bool) -> int:
     try:
         rows = audit_pdf(path, manifest)
     except (OSError, PdfiumError) as exc:
-        print(f"{_shown(path)}: error: cannot be read as a PDF ({_shown(exc)}) [audit-unreadable]",
-              file=sys.stderr)
+        from proceedings.diagnostics import error
+
+        print(error(_shown(path), 0, msg("cannot be read as a PDF ({reason})", reason=_shown(exc)),
+                    "audit-unreadable"), file=sys.stderr)
         return ExitCode.SOURCE_ERRORS
     if as_json:
         print(json.dumps([row.row() for row in rows], ensure_ascii=False, indent=1))
@@ -462,9 +527,10 @@ def _preflight(path: Path, *, signature: int | None, print_pdf: bool) -> int:
     for diag in found:
         print(diag, file=sys.stderr)
     if found:
-        print(f"proceedings: preflight refused {_shown(path)}: {len(found)} problem(s)", file=sys.stderr)
+        _say(msg_n("preflight refused {file}: {n} problem", "preflight refused {file}: {n} problems",
+                   len(found), file=_shown(path)))
         return ExitCode.SOURCE_ERRORS
-    print(f"proceedings: preflight passed {_shown(path)}", file=sys.stderr)
+    _say(msg("preflight passed {file}", file=_shown(path)))
     return ExitCode.OK
 
 

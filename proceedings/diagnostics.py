@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from proceedings.files import CACHE_FOLDER, Inputs, sealed_text, touch, unsealed, write_atomic
+from proceedings.messages import Message, msg, msg_n, translate
 
 LAYOUT = "layout-"  # the codes of the layout audit, which --strict alone does not fail on
 
@@ -33,7 +34,9 @@ class ExitCode(IntEnum):
 
 @dataclass(frozen=True, order=True)
 class Diagnostic:
-    """One finding: ``path:line: severity: message [code]``."""
+    """One finding: ``path:line: severity: message [code]``. The message is a
+    ``messages.Message`` (its English text, which sorts and compares), shown in the run's
+    language; the code is never translated: it is the finding's stable name."""
 
     path: str
     line: int
@@ -47,17 +50,36 @@ class Diagnostic:
         # rewrite the screen, a newline forge another finding).
         path = escaped(self.path)
         where = f"{path}:{self.line}" if self.line else path
-        return f"{where}: {self.severity}: {escaped(self.message)} [{self.code}]"
+        return f"{where}: {severity_text(self.severity)}: {escaped(self.text())} [{self.code}]"
+
+    def text(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (default: the run's language)."""
+        return translate(self.message, lang)
 
     def row(self) -> list[Any]:
-        """The finding as a JSON row, for the caches that keep findings between runs."""
-        return [self.path, self.line, str(self.severity), self.message, self.code]
+        """The finding as a JSON row, for the caches that keep findings between runs: the
+        message as its template and parameters, so that any language can show it."""
+        message = self.message.data() if isinstance(self.message, Message) else self.message
+        return [self.path, self.line, str(self.severity), message, self.code]
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> Diagnostic:
         """A finding kept by ``row``; raises ValueError or TypeError for a damaged one."""
         path, line, severity, message, code = row
-        return cls(str(path), int(line), Severity(severity), str(message), str(code))
+        try:
+            text = Message.from_data(message) if isinstance(message, dict) else str(message)
+        except KeyError as exc:
+            raise ValueError(f"damaged message: {exc}") from None
+        return cls(str(path), int(line), Severity(severity), text, str(code))
+
+
+# The severities as the editor reads them; the English word is the one the exit status,
+# the report's classes and the tests go by.
+SEVERITIES = {Severity.ERROR: msg("error"), Severity.WARNING: msg("warning"), Severity.NOTE: msg("note")}
+
+
+def severity_text(severity: Severity, lang: str | None = None) -> str:
+    return translate(SEVERITIES[severity], lang)
 
 
 def escaped(text: str) -> str:
@@ -71,7 +93,7 @@ def _printable(ch: str) -> str:
     return f"\\u{ord(ch):04x}" if ord(ch) > 0xFF else f"\\x{ord(ch):02x}"
 
 
-def error(path: str, line: int, message: str, code: str) -> Diagnostic:
+def error(path: str, line: int, message: Message, code: str) -> Diagnostic:
     """An error: the book cannot be built until it is fixed."""
     return Diagnostic(path, line, Severity.ERROR, message, code)
 
@@ -79,17 +101,17 @@ def error(path: str, line: int, message: str, code: str) -> Diagnostic:
 def write_failed(exc: OSError) -> Diagnostic:
     """The one error of an output that could not be written (``files.WriteFailed``): it
     names the folder and the cause, never the part being written when it happened."""
-    return error(str(exc.filename or "build"), 0, f"cannot write there: {exc.strerror}; nothing written "
-                 "before is lost: make room on the disk or make the folder writable, or give another "
-                 "--out", "write-failed")
+    return error(str(exc.filename or "build"), 0, msg(
+        "cannot write there: {reason}; nothing written before is lost: make room on the disk or make "
+        "the folder writable, or give another --out", reason=str(exc.strerror)), "write-failed")
 
 
-def warning(path: str, line: int, message: str, code: str) -> Diagnostic:
+def warning(path: str, line: int, message: Message, code: str) -> Diagnostic:
     """A warning: a defect in the content; the book still builds."""
     return Diagnostic(path, line, Severity.WARNING, message, code)
 
 
-def note(path: str, line: int, message: str, code: str) -> Diagnostic:
+def note(path: str, line: int, message: Message, code: str) -> Diagnostic:
     """A note: worth a look, never fails a build."""
     return Diagnostic(path, line, Severity.NOTE, message, code)
 
@@ -136,23 +158,20 @@ class Diagnostics:
     def summary(self, *, strict: bool = False, detail: str = "") -> str:
         """The counts; ``detail`` (the tiers, from ``triage``) follows them in brackets."""
         errors, warnings = self.count(Severity.ERROR), self.count(Severity.WARNING)
-        text = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+        text = ", ".join((translate(msg_n("{n} error", "{n} errors", errors)),
+                          translate(msg_n("{n} warning", "{n} warnings", warnings))))
         notes = self.count(Severity.NOTE)
         if notes:  # notes never fail a run, but the editor is told how many to read
-            text += f", {_plural(notes, 'note')}"
+            text += ", " + translate(msg_n("{n} note", "{n} notes", notes))
         if detail:
             text += f" ({detail})"
         if strict and warnings:
-            text += " (strict: warnings are errors)"
+            text += " " + translate(msg("(strict: warnings are errors)"))
         return text
 
 
 def _sort_key(d: Diagnostic) -> tuple[str, int, str, str]:
     return (d.path, d.line, d.code, d.message)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 class BuildError(Exception):
@@ -165,7 +184,7 @@ class BuildError(Exception):
 
 # Findings kept between runs: a build keeps what it found, and the proofs list it
 # without checking again.
-CACHE_VERSION = "1"  # of the findings' file form
+CACHE_VERSION = "2"  # of the findings' file form: messages as templates and parameters
 
 
 def findings_key(sources_dir: Path, inputs: Inputs) -> str:

@@ -40,6 +40,7 @@ from proceedings.check.text import DIGIT_GROUPING, ODD_SPACES, WORD_RE, mixed_sc
 from proceedings.diagnostics import Diagnostics, escaped
 from proceedings.files import write_atomic
 from proceedings.load import load_sources
+from proceedings.messages import msg, translate
 from proceedings.model import Sources
 
 FIXABLE = ("mixed-script", "private-use", "odd-space", "glued-year", "punctuation-space", "quotes")
@@ -88,7 +89,9 @@ def word_changes(old: str, new: str) -> list[str]:
         if len(gone) == len(added):
             codes = [f"U+{ord(x):04X} → U+{ord(y):04X}" for x, y in zip(gone, added, strict=True)]
         else:
-            codes = [*(f"U+{ord(x):04X} deleted" for x in gone), *(f"U+{ord(y):04X} added" for y in added)]
+            # The only words of the line that are not the text's own: in the run's language.
+            codes = [*(translate(msg("U+{code:04X} deleted", code=ord(x))) for x in gone),
+                     *(translate(msg("U+{code:04X} added", code=ord(y))) for y in added)]
         # Widen to the words around the change (both lines are alike outside it); a change
         # of spaces takes the words on either side.
         spaces = not (gone + added).strip()

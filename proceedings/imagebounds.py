@@ -21,6 +21,8 @@ from xml.etree import ElementTree
 
 from PIL import Image, UnidentifiedImageError
 
+from proceedings.messages import Message, msg
+
 MAX_PIXELS = 40_000_000
 MAX_SVG_BYTES = 16_000_000
 MAX_SVG_ELEMENTS = 200_000
@@ -53,7 +55,7 @@ def _open(path: Path | IO[bytes]) -> Image.Image:
 class Refused(Exception):
     """What makes an image impossible to lay out: an error, with its code."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: Message) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -92,7 +94,7 @@ def svg_root(data: bytes) -> ElementTree.Element | None:
             return None
         if len(data) > MAX_SVG_BYTES:
             limit = MAX_SVG_BYTES // 1_000_000
-            raise Refused("svg-too-complex", f"an SVG that unpacks to more than {limit} MB")
+            raise Refused("svg-too-complex", msg("an SVG that unpacks to more than {limit} MB", limit=limit))
     try:
         root = ElementTree.fromstring(data)
     except (ElementTree.ParseError, ValueError):
@@ -169,7 +171,7 @@ def markup(data: bytes) -> bool:
     return data[:2] == b"\x1f\x8b" or data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<"
 
 
-def layout_refusal(source: Path | bytes) -> str | None:
+def layout_refusal(source: Path | bytes) -> Message | None:
     """Why the layout must not load this file or data, if it must not: a raster image
     past ``MAX_PIXELS``, an SVG past ``MAX_SVG_BYTES`` or ``MAX_SVG_ELEMENTS`` (its own
     ``<use>``; what it loads from other files is fetched, and refused, on its own)."""
@@ -178,15 +180,19 @@ def layout_refusal(source: Path | bytes) -> str | None:
         if size is not None:
             pixels = size[0] * size[1]
             if pixels > MAX_PIXELS:
-                return (f"an image of {size[0]}×{size[1]} px ({pixels / 1e6:.0f} megapixels), more "
-                        f"than the {MAX_PIXELS // 1_000_000} megapixels an image may have")
+                return msg("an image of {width}×{height} px ({megapixels:.0f} megapixels), more than the "
+                           "{limit} "
+                           "megapixels an image may have", width=size[0], height=size[1],
+                           megapixels=pixels / 1e6, limit=MAX_PIXELS // 1_000_000)
             return None
         data = read_head(source) if isinstance(source, Path) else source
         if len(data) > MAX_SVG_BYTES:
-            return f"an SVG of more than {MAX_SVG_BYTES // 1_000_000} MB" if markup(data) else None
+            return msg("an SVG of more than {limit} MB", limit=MAX_SVG_BYTES // 1_000_000) if markup(data) \
+                else None
         root = svg_root(data)
         if root is not None and expanded_elements(root, {}) > MAX_SVG_ELEMENTS:
-            return f"an SVG that draws more than {MAX_SVG_ELEMENTS:,} elements once its <use> are expanded"
+            return msg("an SVG that draws more than {limit:,} elements once its <use> are expanded",
+                       limit=MAX_SVG_ELEMENTS)
     except Refused as refused:
         return refused.message
     except Unreadable:

@@ -31,6 +31,7 @@ from proceedings.files import write_atomic
 from proceedings.load import display_path, load_sources
 from proceedings.manuscript import Manuscript, read_manuscript
 from proceedings.markup import CITATION_RE
+from proceedings.messages import Message, listing, msg, msg_n
 from proceedings.model import Affiliation, Person, PersonName
 from proceedings.namematch import append_people, fold, match_person, new_id, person_yaml
 from proceedings.render import affiliation_text
@@ -456,14 +457,14 @@ class Draft:
     authors: list[Author] = field(default_factory=list)
     abstract: str | None = None
     keywords: list[str] = field(default_factory=list)
-    other_abstracts: list[str] = field(default_factory=list)
+    other_abstracts: list[Message] = field(default_factory=list)
     epigraphs: list[tuple[str, str | None]] = field(default_factory=list)
     body: list[str] = field(default_factory=list)
     references: list[tuple[int | None, str]] = field(default_factory=list)
     tables: list[dict[str, Any]] = field(default_factory=list)
     figures: list[dict[str, str]] = field(default_factory=list)
     images: dict[str, bytes] = field(default_factory=dict)
-    guesses: list[tuple[str, str]] = field(default_factory=list)  # (what, message)
+    guesses: list[tuple[str, Message]] = field(default_factory=list)  # (what, message)
     cleaned: Cleaned = field(default_factory=Cleaned)
     notes: list[str] = field(default_factory=list)  # footnotes, [^1] first
 
@@ -544,8 +545,9 @@ class Converter:
         text = " ".join(plain(b["c"]) for b in self.blocks if b.get("t") in {"Para", "Plain"})
         self.draft = Draft(lang=lang or detect_lang(text, vocab))
         if lang is None:
-            self.draft.guesses.append(("lang", f"language {self.draft.lang} told from the letters of "
-                                       "the text (--lang says it)"))
+            self.draft.guesses.append(("lang", msg("language {lang} told from the letters of the text "
+                                                   "(--lang "
+                                                   "says it)", lang=self.draft.lang)))
         self.inl = Inlines(self.draft.cleaned, self.draft.notes)
         self.inl.lang = self.draft.lang
 
@@ -572,8 +574,9 @@ class Converter:
                     title_at = i
                     break
         if title_at is None:
-            draft.guesses.append(("title", "no title in capitals (or in the Title style) at the top of "
-                                  "the manuscript; the paper has none"))
+            draft.guesses.append(("title", msg("no title in capitals (or in the Title style) at the top of "
+                                               "the "
+                                               "manuscript; the paper has none")))
             return self._abstracts(self._bare_byline())
         for i, block in enumerate(self.blocks[:title_at]):
             if block.get("t") not in {"Para", "Plain"}:
@@ -595,8 +598,10 @@ class Converter:
             end += 1
         draft.title = title
         if draft.authors:
-            draft.guesses.append(("authors", f"{_authors(len(draft.authors))} read from the byline, "
-                                  f"{_paragraphs(draft.authors[0].line, title_at)} of the manuscript"))
+            draft.guesses.append(("authors", msg("{authors} read from the byline, {paragraphs} of the "
+                                                 "manuscript",
+                                                 authors=_authors(len(draft.authors)),
+                                                 paragraphs=_paragraphs(draft.authors[0].line, title_at))))
         return self._abstracts(self._epigraphs(end))
 
     def _bare_byline(self) -> int:
@@ -617,9 +622,10 @@ class Converter:
                 break
             i += 1
         if self.draft.authors:
-            self.draft.guesses.append(("authors", f"{_authors(len(self.draft.authors))} read from the "
-                                       f"byline, {_paragraphs(self.draft.authors[0].line, i)} of the "
-                                       "manuscript (it has no title)"))
+            self.draft.guesses.append(("authors", msg(
+                "{authors} read from the byline, {paragraphs} of the manuscript (it has no title)",
+                authors=_authors(len(self.draft.authors)),
+                paragraphs=_paragraphs(self.draft.authors[0].line, i))))
         return i
 
     def _labelled(self, text: str) -> bool:
@@ -679,8 +685,10 @@ class Converter:
                     attribution = said
                     i += 1
             self.draft.epigraphs.append((text, attribution))
-            self.draft.guesses.append(("epigraphs", f"an epigraph read from {_paragraphs(start + 1, i + 1)} "
-                                       "of the manuscript: lines in italics under the title"))
+            self.draft.guesses.append(("epigraphs", msg("an epigraph read from {paragraphs} of the "
+                                                        "manuscript: "
+                                                        "lines in italics under the title",
+                                                        paragraphs=_paragraphs(start + 1, i + 1))))
             i += 1
         return i
 
@@ -699,14 +707,14 @@ class Converter:
                 if lang == self.draft.lang and not self.draft.keywords:
                     self.draft.keywords = words
                 else:
-                    self.draft.other_abstracts.append(f"keywords ({lang})")
+                    self.draft.other_abstracts.append(msg("keywords ({lang})", lang=lang))
             elif abstract:
                 lang, _ = abstract
                 body = self.inl.md(_after_label(block["c"], len(text) - len(abstract[1])))
                 if lang == self.draft.lang and self.draft.abstract is None:
                     self.draft.abstract = body
                 else:
-                    self.draft.other_abstracts.append(f"abstract ({lang})")
+                    self.draft.other_abstracts.append(msg("abstract ({lang})", lang=lang))
             else:
                 break
             i += 1
@@ -942,13 +950,14 @@ def _continued(blocks: list[dict[str, Any]], i: int) -> tuple[dict[str, Any], in
     return merged, i
 
 
-def _authors(n: int) -> str:
-    return "1 author" if n == 1 else f"{n} authors"
+def _authors(n: int) -> Message:
+    return msg_n("{n} author", "{n} authors", n)
 
 
-def _paragraphs(first: int, last: int) -> str:
+def _paragraphs(first: int, last: int) -> Message:
     """Paragraphs of the manuscript as a reader counts them (pandoc drops the empty ones)."""
-    return f"paragraph {first}" if first >= last else f"paragraphs {first}–{last}"
+    return msg("paragraph {first}", first=first) if first >= last else \
+        msg("paragraphs {first}–{last}", first=first, last=last)
 
 
 def _line_start(text: str) -> str:
@@ -1148,10 +1157,12 @@ def import_manuscripts(options: ImportOptions) -> ImportResult:
     root = options.into
     files = _expand(options.files, diags)
     if options.id is not None and len(files) != 1:
-        diags.add(error(str(options.id), 0, "--id names one paper: give one manuscript with it", "usage"))
+        diags.add(error(str(options.id), 0, msg("--id names one paper: give one manuscript with it"),
+                        "usage"))
         return ImportResult([], [], [], diags, 0.0)
     if options.id is not None and not _ID_RE.match(options.id):
-        diags.add(error(options.id, 0, "not a paper id (lower-case letters, digits, - and _)", "paper-id"))
+        diags.add(error(options.id, 0, msg("not a paper id (lower-case letters, digits, - and _)"),
+                        "paper-id"))
         return ImportResult([], [], [], diags, 0.0)
     people_path = root / "people.yaml"
     sources, _ = load_sources(root) if (root / "book.yaml").exists() else (None, None)
@@ -1183,14 +1194,17 @@ def import_manuscripts(options: ImportOptions) -> ImportResult:
         taken_ids.add(paper_id)
         folder = root / "papers" / paper_id
         if folder.exists() and not options.force:
-            diags.add(error(display_path(folder / "paper.md"), 0, f"paper {paper_id} exists; "
-                            "give --force to replace it, or --id for another id", "exists"))
+            diags.add(error(display_path(folder / "paper.md"), 0, msg(
+                "paper {id} exists; give --force to replace it, or --id for another id", id=paper_id),
+                    "exists"))
             continue
         try:
             planned.append(_plan(manuscript, paper_id, folder, options.lang, people, person_ids, vocab))
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             # pandoc's AST of a version this code does not know: one paper, not the run.
-            diags.add(error(display_path(path), 0, f"cannot map pandoc's document: {exc!r}", "import"))
+            diags.add(error(display_path(path), 0, msg("cannot map pandoc's document: {reason}",
+                                                       reason=repr(exc)),
+                            "import"))
     written: list[Path] = []
     came_from: list[Path] = []
     added: list[str] = []
@@ -1206,17 +1220,22 @@ def import_manuscripts(options: ImportOptions) -> ImportResult:
             for entry in new_entries:
                 person = re.search(r"^- id: (\S+)", entry, re.M)
                 diags.add(note(display_path(people_path), line + 1,
-                               f"new person '{person[1] if person else '?'}' added from a byline "
-                               "(check the name and the affiliation's fields)", "import-person"))
+                               msg("new person '{id}' added from a byline (check the name and the "
+                                   "affiliation's fields)", id=person[1] if person else "?"),
+                                       "import-person"))
                 line += entry.count("\n") + 1
         except OSError as exc:
-            diags.add(error(display_path(people_path), 0, f"cannot write: {exc.strerror}", "io"))
+            diags.add(error(display_path(people_path), 0, msg("cannot write: {reason}",
+                                                              reason=str(exc.strerror)),
+                            "io"))
             planned = []
     for plan in planned:
         try:
             _write_folder(plan.folder, plan.files)
         except OSError as exc:
-            diags.add(error(display_path(plan.folder), 0, f"cannot write: {exc.strerror}", "io"))
+            diags.add(error(display_path(plan.folder), 0, msg("cannot write: {reason}",
+                                                              reason=str(exc.strerror)),
+                            "io"))
             continue
         written.append(plan.folder / "paper.md")
         came_from.append(plan.source)
@@ -1287,8 +1306,8 @@ def _plan(manuscript: Manuscript, paper_id: str, folder: Path, lang: str | None,
     found: list[Diagnostic] = []
     entries: list[str] = []
     authors: list[tuple[str, Affiliation | None]] = []
-    unsure: list[tuple[int, str]] = []  # (author's index, why) of matches only proposed
-    unnamed: list[tuple[int, str]] = []  # matched people without a name in the paper's language
+    unsure: list[tuple[int, Message]] = []  # (author's index, why) of matches only proposed
+    unnamed: list[tuple[int, Message]] = []  # matched people without a name in the paper's language
     for author in draft.authors:
         parsed = parse_affiliation(author.affiliation, draft.lang, vocab) if author.affiliation else None
         match = match_person(author.surname, author.given, people, vocab.patronymics)
@@ -1302,9 +1321,12 @@ def _plan(manuscript: Manuscript, paper_id: str, folder: Path, lang: str | None,
                 override = parsed
             authors.append((match.person, override))
             if known is None:
-                unnamed.append((len(authors) - 1, f"people.yaml has no {draft.lang} name for "
-                                f"'{match.person}' (matched by another language's); the byline gives "
-                                f"«{full}»: add it under names: {draft.lang}:"))
+                unnamed.append((len(authors) - 1, msg("people.yaml has no {lang} name for '{id}' (matched by "
+                                                      "another language's); the byline gives «{name}»: add "
+                                                      "it "
+                                                      "under names: {lang}:", lang=draft.lang,
+                                                          id=match.person,
+                                                      name=full)))
             continue
         pid = new_id(author.surname, person_ids)
         person_ids.add(pid)
@@ -1318,10 +1340,14 @@ def _plan(manuscript: Manuscript, paper_id: str, folder: Path, lang: str | None,
             other = people[match.person]
             other_name = other.name(draft.lang)
             shown_name = " ".join(filter(None, (other_name.surname, other_name.given)))
-            unsure.append((len(authors) - 1, f"byline «{full}» is close to people.yaml '{match.person}' "
-                           f"({shown_name}) but not surely the same ({match.why}); added as '{pid}': "
-                           f"if it is the same person, write person: {match.person} here and "
-                           f"delete '{pid}' from people.yaml"))
+            unsure.append((len(authors) - 1, msg("byline «{name}» is close to people.yaml '{id}' ({known}) "
+                                                 "but "
+                                                 "not surely the same ({why}); added as '{new}': if it is "
+                                                 "the "
+                                                 "same person, write person: {id} here and delete '{new}' "
+                                                 "from "
+                                                 "people.yaml", name=full, id=match.person, known=shown_name,
+                                                 why=match.why, new=pid)))
     text = paper_markdown(draft, authors)
     for index, message in unsure:
         found.append(warning(shown, text.lines[f"author{index}"], message, "import-match"))
@@ -1332,39 +1358,45 @@ def _plan(manuscript: Manuscript, paper_id: str, folder: Path, lang: str | None,
         found.append(note(shown, line, message, "import-guess"))
     for index, (person_id, override) in enumerate(authors):
         if override is not None:
-            found.append(note(shown, text.lines[f"author{index}"], f"{person_id}: the byline's "
-                              "affiliation differs from people.yaml; kept here as this paper's affiliation",
-                              "import-guess"))
+            found.append(note(shown, text.lines[f"author{index}"], msg(
+                "{id}: the byline's affiliation differs from people.yaml; kept here as this paper's "
+                "affiliation",
+                id=person_id), "import-guess"))
     for lost in converter.inl.dropped_notes:
-        found.append(warning(shown, text.lines["body"], "a footnote in a title, caption, table cell or "
-                             f"reference, where the source format has none, is left out: «{lost}»",
-                             "import-dropped"))
+        found.append(warning(shown, text.lines["body"], msg(
+            "a footnote in a title, caption, table cell or reference, where the source format has none, is "
+            "left out: «{note}»", note=lost), "import-dropped"))
     for what in draft.other_abstracts:
-        found.append(note(shown, text.lines.get("abstract", 2), f"{what} left out: the source format keeps "
-                          f"the paper's language ({draft.lang}) only", "import-dropped"))
+        found.append(note(shown, text.lines.get("abstract", 2), msg(
+            "{what} left out: the source format keeps the paper's language ({lang}) only", what=what,
+            lang=draft.lang), "import-dropped"))
     if draft.udc:
-        found.append(note(shown, 2, f"УДК {draft.udc} read; the source format has no field for a paper's "
-                          "УДК, so it is left out", "import-dropped"))
+        found.append(note(shown, 2, msg("УДК {udc} read; the source format has no field for a paper's УДК, "
+                                        "so "
+                                        "it is left out", udc=draft.udc), "import-dropped"))
     cleaned = draft.cleaned
-    artefacts = [f"{n} {what}" for n, what in ((cleaned.soft_hyphens, "soft hyphen(s)"),
-                                                (cleaned.line_breaks, "manual line break(s)"),
-                                                (cleaned.bullets, "symbol-font bullet(s)"),
-                                                (cleaned.spaces, "run(s) of spaces")) if n]
+    artefacts = [what for n, what in (
+        (cleaned.soft_hyphens, msg_n("{n} soft hyphen", "{n} soft hyphens", cleaned.soft_hyphens)),
+        (cleaned.line_breaks, msg_n("{n} manual line break", "{n} manual line breaks", cleaned.line_breaks)),
+        (cleaned.bullets, msg_n("{n} symbol-font bullet", "{n} symbol-font bullets", cleaned.bullets)),
+        (cleaned.spaces, msg_n("{n} run of spaces", "{n} runs of spaces", cleaned.spaces))) if n]
     if artefacts:
-        found.append(note(shown, text.lines["body"], f"Word's artefacts dropped: {', '.join(artefacts)}",
-                          "import-cleaned"))
+        found.append(note(shown, text.lines["body"], msg("Word's artefacts dropped: {what}",
+                                                         what=listing(artefacts)), "import-cleaned"))
     for figure in draft.figures:
         suffix = Path(figure["file"]).suffix.lower()
         if figure["file"] in draft.images and suffix not in _DRAWABLE:
-            found.append(warning(shown, text.lines.get("figures", 2), f"figure {figure['id']}: a {suffix} "
-                                 "picture, which the book cannot print: export it from the manuscript as "
-                                 "PNG or SVG and name it in file:", "import-figure"))
+            found.append(warning(shown, text.lines.get("figures", 2), msg(
+                "figure {id}: a {suffix} picture, which the book cannot print: export it from the "
+                "manuscript as "
+                "PNG or SVG and name it in file:", id=figure["id"], suffix=suffix), "import-figure"))
         if figure["file"] not in draft.images:
-            found.append(warning(shown, text.lines.get("figures", 2), f"figure {figure['id']}: the picture "
-                                 "is not in the manuscript", "import-figure"))
+            found.append(warning(shown, text.lines.get("figures", 2), msg(
+                "figure {id}: the picture is not in the manuscript", id=figure["id"]), "import-figure"))
         if not figure["caption"]:
-            found.append(note(shown, text.lines.get("figures", 2), f"figure {figure['id']} has no caption "
-                              "(a line «Figure N – …» under the picture)", "import-guess"))
+            found.append(note(shown, text.lines.get("figures", 2), msg(
+                "figure {id} has no caption (a line «Figure N – …» under the picture)", id=figure["id"]),
+                "import-guess"))
     files = {"paper.md": text.text.encode("utf-8"), **draft.images}
     return _Planned(manuscript.path, paper_id, folder, files, found, entries)
 

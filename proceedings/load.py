@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from proceedings.diagnostics import Diagnostic, Diagnostics, error
 from proceedings.markup import find_citations
+from proceedings.messages import Message, msg, verbatim
 from proceedings.model import (
     Book,
     Paper,
@@ -53,7 +54,7 @@ class _Reader:
         self.diags = Diagnostics()
         self.lines: dict[str, dict[str, int]] = {}
 
-    def error(self, path: Path, line: int, message: str, code: str) -> None:
+    def error(self, path: Path, line: int, message: Message, code: str) -> None:
         self.diags.add(error(display_path(path), line, message, code))
 
     def read_text(self, path: Path) -> str | None:
@@ -62,14 +63,14 @@ class _Reader:
             # A pipe would block the check forever and /dev/zero would fill the memory
             # (their size is 0); a link out of the folder would print the editor's files.
             if not stat.S_ISREG(info.st_mode):
-                self.error(path, 0, "not a regular file (a folder, pipe or device)", "io")
+                self.error(path, 0, msg("not a regular file (a folder, pipe or device)"), "io")
                 return None
             if not path.resolve().is_relative_to(self.root.resolve()):
-                self.error(path, 0, "a symbolic link to a file outside the sources folder; copy the file in "
-                           "instead", "refused-url")
+                self.error(path, 0, msg("a symbolic link to a file outside the sources folder; copy the file "
+                                        "in instead"), "refused-url")
                 return None
             if info.st_size > MAX_SOURCE_BYTES:
-                self.error(path, 0, "file is larger than 20 MB", "too-large")
+                self.error(path, 0, msg("file is larger than 20 MB"), "too-large")
                 return None
             with path.open(encoding="utf-8") as handle:
                 text = handle.read(MAX_SOURCE_BYTES + 1)  # bounded even if the file grows
@@ -77,15 +78,16 @@ class _Reader:
             # here: the utf-8-sig codec decodes in Python, a millisecond a build).
             text = text.removeprefix("\ufeff")
             if len(text) > MAX_SOURCE_BYTES:
-                self.error(path, 0, "file is larger than 20 MB", "too-large")
+                self.error(path, 0, msg("file is larger than 20 MB"), "too-large")
                 return None
             return text
         except FileNotFoundError:
-            self.error(path, 0, "required file is missing", "missing-file")
+            self.error(path, 0, msg("required file is missing"), "missing-file")
         except UnicodeDecodeError as exc:
-            self.error(path, 0, f"not UTF-8 text (byte {exc.start})", "encoding")
+            self.error(path, 0, msg("not UTF-8 text (byte {byte}): save the file as UTF-8", byte=exc.start),
+                       "encoding")
         except OSError as exc:
-            self.error(path, 0, f"cannot read: {exc.strerror}", "io")
+            self.error(path, 0, msg("cannot read: {reason}", reason=str(exc.strerror)), "io")
         return None
 
     def parse(self, path: Path, text: str, first_line: int = 1) -> Located | None:
@@ -135,19 +137,72 @@ def schema_diagnostics(
         where = format_loc(tuple(printable(p) if isinstance(p, str) else p for p in loc)) or "(document)"
         kind = err["type"]
         if kind == "missing":
-            found.append(error(path, line, f"missing required field '{where}'", "missing-field"))
+            found.append(error(path, line, msg("missing required field '{field}'", field=where),
+                               "missing-field"))
         elif kind == "extra_forbidden":
             name = str(loc[-1]) if loc else "?"
             hint = _suggest(name, model, loc[:-1])
-            found.append(error(path, line, f"unknown field '{where}'{hint}", "unknown-field"))
+            if hint:
+                found.append(error(path, line, msg("unknown field '{field}'; did you mean '{hint}'?",
+                                                   field=where, hint=hint), "unknown-field"))
+            else:
+                found.append(error(path, line, msg("unknown field '{field}'", field=where), "unknown-field"))
         else:
             last = str(loc[-1]) if loc else ""
             code = last if last in {"isbn", "orcid"} else "type"
-            message = str(err["msg"]).removeprefix("Value error, ")
             value = err.get("input")
-            shown = f" (got {_short(value)})" if code == "type" and not isinstance(value, dict) else ""
-            found.append(error(path, line, f"{where}: {message}{shown}", code))
+            problem = _schema_problem(err)
+            if code == "type" and not isinstance(value, dict):
+                found.append(error(path, line, msg("{field}: {problem} (got {value})", field=where,
+                                                   problem=problem, value=_short(value)), code))
+            else:
+                found.append(error(path, line, msg("{field}: {problem}", field=where, problem=problem), code))
     return found
+
+
+# pydantic's errors by their type, in words an editor reads (and that can be translated);
+# the rest in pydantic's own words. A validator of the model raises its own message.
+_SCHEMA_PROBLEMS = {
+    "string_type": msg("should be text"),
+    "int_type": msg("should be a whole number"),
+    "int_parsing": msg("should be a whole number"),
+    "int_from_float": msg("should be a whole number"),
+    "float_type": msg("should be a number"),
+    "float_parsing": msg("should be a number"),
+    "bool_type": msg("should be true or false"),
+    "bool_parsing": msg("should be true or false"),
+    "list_type": msg("should be a list"),
+    "dict_type": msg("should be a mapping of fields"),
+    "model_type": msg("should be a mapping of fields"),
+    "model_attributes_type": msg("should be a mapping of fields"),
+    "date_type": msg("should be a date (YYYY-MM-DD)"),
+    "date_parsing": msg("should be a date (YYYY-MM-DD)"),
+    "date_from_datetime_parsing": msg("should be a date (YYYY-MM-DD)"),
+}
+
+
+def _schema_problem(err: Any) -> Message:
+    kind, ctx = err["type"], err.get("ctx") or {}
+    original = ctx.get("error")
+    if kind == "value_error" and isinstance(original, ValueError) and original.args \
+            and isinstance(original.args[0], Message):
+        return original.args[0]
+    if kind in _SCHEMA_PROBLEMS:
+        return _SCHEMA_PROBLEMS[kind]
+    if kind in ("literal_error", "enum"):
+        return msg("should be {expected}", expected=str(ctx.get("expected", "")))
+    if kind in ("too_short", "string_too_short"):
+        return msg("should have at least {n} item(s)", n=ctx.get("min_length", 1)) if kind == "too_short" \
+            else msg("should not be empty")
+    if kind == "greater_than_equal":
+        return msg("should be {limit} or more", limit=str(ctx.get("ge", "")))
+    if kind == "greater_than":
+        return msg("should be more than {limit}", limit=str(ctx.get("gt", "")))
+    if kind == "less_than_equal":
+        return msg("should be {limit} or less", limit=str(ctx.get("le", "")))
+    if kind == "string_pattern_mismatch":
+        return msg("should match the pattern {pattern}", pattern=str(ctx.get("pattern", "")))
+    return verbatim(str(err["msg"]).removeprefix("Value error, "))
 
 
 def _is_union_tag(part: Any) -> bool:
@@ -163,7 +218,7 @@ def _short(value: Any) -> str:
 def _suggest(name: str, model: type[BaseModel], parent: tuple[Any, ...]) -> str:
     fields = _fields_at(model, parent)
     close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return close[0] if close else ""
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
@@ -252,7 +307,7 @@ def load_sources(root: Path) -> tuple[Sources | None, Diagnostics]:
     """Read every file of a sources folder; return the records and all problems found."""
     reader = _Reader(root)
     if not root.is_dir():
-        reader.error(root, 0, "sources folder not found", "missing-file")
+        reader.error(root, 0, msg("sources folder not found"), "missing-file")
         return None, reader.diags
     book = _load_record(reader, root / "book.yaml", Book)
     people = _load_people(reader, root / "people.yaml")
@@ -274,7 +329,7 @@ def _load_record(reader: _Reader, path: Path, model: type[M], *, optional: bool 
     if located is None:
         return None
     if not isinstance(located.data, dict):
-        reader.error(path, 1, f"{path.name} must be a mapping of fields", "type")
+        reader.error(path, 1, msg("{file} must be a mapping of fields", file=path.name), "type")
         return None
     return reader.validate(model, located.data, path, located)
 
@@ -285,7 +340,7 @@ def _load_people(reader: _Reader, path: Path) -> dict[str, Person] | None:
         return None
     data = located.data if located.data is not None else []
     if not isinstance(data, list):
-        reader.error(path, 1, "people.yaml must be a list of persons", "type")
+        reader.error(path, 1, msg("people.yaml must be a list of persons"), "type")
         return None
     people: dict[str, Person] = {}
     for i, item in enumerate(data):
@@ -294,7 +349,7 @@ def _load_people(reader: _Reader, path: Path) -> dict[str, Person] | None:
             continue
         if person.id in people:
             line = located.line_of((i, "id"))
-            reader.error(path, line, f"duplicate person id '{person.id}'", "duplicate-id")
+            reader.error(path, line, msg("duplicate person id '{id}'", id=person.id), "duplicate-id")
             continue
         people[person.id] = person
     return people
@@ -305,7 +360,7 @@ def _listed(reader: _Reader, folder: Path) -> list[Path]:
     try:
         return sorted(folder.iterdir())
     except OSError as exc:
-        reader.error(folder, 0, f"cannot read the folder: {exc.strerror}", "io")
+        reader.error(folder, 0, msg("cannot read the folder: {reason}", reason=str(exc.strerror)), "io")
         return []
 
 
@@ -326,20 +381,23 @@ def _read_markdown(reader: _Reader, path: Path) -> tuple[Located, str, int] | No
         return None
     parts = split_front_matter(text)
     if parts is None:
-        reader.error(path, 1, "missing front matter: the file must start with a '---' block", "front-matter")
+        reader.error(path, 1, msg("missing front matter: the file must start with a '---' block"),
+                     "front-matter")
         return None
     front, body, body_line = parts
     too_long = _long_paragraph(body, body_line)
     if too_long is not None:
         line, size = too_long
-        reader.error(path, line, f"paragraph of {size:,} characters; the limit is {MAX_PARAGRAPH_CHARS:,}: "
-                     "split it with blank lines", "too-large")
+        reader.error(path, line, msg("paragraph of {size:,} characters; the limit is {limit:,}: split it "
+                                     "with "
+                                     "blank lines", size=size, limit=MAX_PARAGRAPH_CHARS),
+                     "too-large")
         return None
     located = reader.parse(path, front, first_line=2)
     if located is None:
         return None
     if not isinstance(located.data, dict):
-        reader.error(path, 2, "front matter must be a mapping of fields", "type")
+        reader.error(path, 2, msg("front matter must be a mapping of fields"), "type")
         return None
     return located, body, body_line
 
@@ -375,7 +433,9 @@ def _load_paper(reader: _Reader, folder: Path) -> Paper | None:
         return None
     if front.id is not None and front.id != folder.name:
         reader.error(path, located.line_of(("id",)),
-                     f"id '{front.id}' differs from the folder name '{folder.name}'", "paper-id")
+                     msg("id '{id}' differs from the folder name '{folder}'", id=front.id,
+                         folder=folder.name),
+                     "paper-id")
         return None
     fields = front.model_dump(exclude={"id"})
     try:
@@ -384,7 +444,8 @@ def _load_paper(reader: _Reader, folder: Path) -> Paper | None:
             citations=find_citations(body, body_line), **fields,
         )
     except ValidationError:
-        reader.error(path, 0, f"folder name '{folder.name}' is not a valid paper id", "paper-id")
+        reader.error(path, 0, msg("folder name '{folder}' is not a valid paper id", folder=folder.name),
+                     "paper-id")
         return None
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from proceedings.diagnostics import Diagnostic, error
 from proceedings.imagebounds import layout_refusal
+from proceedings.messages import Message, msg
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_MEMBERS = 2000
@@ -38,6 +39,9 @@ PANDOC_SECONDS = 60
 PANDOC_MEMORY = "1g"
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_MACROS = msg("a macro-enabled Word document (.docm) named .docx: macros are never imported; ask the author "
+              "to "
+               "save it as a plain .docx")
 _CONVERT = "soffice --headless --convert-to docx"
 _EXTERNAL_RE = re.compile(rb"<Relationship\b[^>]*>", re.S)
 # What Word fetches when the document opens: a picture, an object, a template, a frame.
@@ -69,7 +73,7 @@ def read_manuscript(path: Path, shown: str) -> tuple[Manuscript | None, list[Dia
     try:
         checked = _checked_parts(path, shown)
     except OSError as exc:
-        return None, [error(shown, 0, f"cannot read: {exc.strerror or exc}", "io")]
+        return None, [error(shown, 0, msg("cannot read: {reason}", reason=str(exc.strerror or exc)), "io")]
     if isinstance(checked, list):
         return None, checked
     parts, media = checked
@@ -83,9 +87,9 @@ def read_manuscript(path: Path, shown: str) -> tuple[Manuscript | None, list[Dia
 
 def _checked_parts(path: Path, shown: str) -> tuple[dict[str, bytes], dict[str, bytes]] | list[Diagnostic]:
     if not path.is_file():
-        return [error(shown, 0, "not found, or not a regular file", "missing-file")]
+        return [error(shown, 0, msg("not found, or not a regular file"), "missing-file")]
     if path.stat().st_size > MAX_FILE_BYTES:
-        return [error(shown, 0, "larger than 50 MB; a manuscript never is", "too-large")]
+        return [error(shown, 0, msg("larger than 50 MB; a manuscript never is"), "too-large")]
     with path.open("rb") as handle:
         head = handle.read(8)
     kind = _not_docx(head, path)
@@ -96,20 +100,26 @@ def _checked_parts(path: Path, shown: str) -> tuple[dict[str, bytes], dict[str, 
             return _read_archive(archive, shown)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError,
             zlib.error) as exc:
-        return [error(shown, 0, f"a damaged .docx (the zip archive cannot be read: {exc})", "damaged-docx")]
+        return [error(shown, 0, msg("a damaged .docx (the zip archive cannot be read: {reason})",
+                                    reason=str(exc)),
+                      "damaged-docx")]
 
 
-def _not_docx(head: bytes, path: Path) -> str | None:
+def _not_docx(head: bytes, path: Path) -> Message | None:
     suffix = path.suffix.lower()
+    command = f"{_CONVERT} {path.name}"
     if head.startswith(_OLE):
-        return (f"a legacy Word document (.doc), not a .docx: convert it with LibreOffice, "
-                f"`{_CONVERT} {path.name}`, and import the .docx")
+        return msg("a legacy Word document (.doc), not a .docx: convert it with LibreOffice, `{command}`, "
+                   "and "
+                   "import the .docx", command=command)
     if head.startswith(b"%PDF"):
-        return "a PDF, not a Word manuscript: ask the author for the .docx"
+        return msg("a PDF, not a Word manuscript: ask the author for the .docx")
     if head.startswith(b"{\\rtf"):
-        return f"an RTF file, not a .docx: convert it with LibreOffice, `{_CONVERT} {path.name}`"
+        return msg("an RTF file, not a .docx: convert it with LibreOffice, `{command}`",
+                   command=command)
     if not head.startswith(b"PK"):
-        return f"not a Word .docx file (a {suffix or 'file'} of another kind)"
+        return msg("not a Word .docx file (a {suffix} of another kind)", suffix=suffix) if suffix \
+            else msg("not a Word .docx file (a file of another kind)")
     return None
 
 
@@ -119,16 +129,17 @@ def _read_archive(
     infos = archive.infolist()
     names = {info.filename for info in infos}
     if "mimetype" in names and b"opendocument" in _bounded(archive, archive.getinfo("mimetype"), 200):
-        return [error(shown, 0, "an OpenDocument text (.odt), not a .docx: convert it with LibreOffice, "
-                      f"`{_CONVERT}`, or save it from the editor as Word (.docx)", "not-docx")]
+        return [error(shown, 0, msg("an OpenDocument text (.odt), not a .docx: convert it with LibreOffice, "
+                                    "`{command}`, or save it from the editor as Word (.docx)",
+                                        command=_CONVERT),
+                      "not-docx")]
     problems = _archive_shape(infos, shown)
     if problems:
         return problems
     if "word/document.xml" not in names:
-        return [error(shown, 0, "a damaged .docx: it has no word/document.xml", "damaged-docx")]
+        return [error(shown, 0, msg("a damaged .docx: it has no word/document.xml"), "damaged-docx")]
     if any(n.lower().endswith(".bin") and "vba" in n.lower() for n in names):
-        return [error(shown, 0, "a macro-enabled Word document (.docm) named .docx: macros are never "
-                      "imported; ask the author to save it as a plain .docx", "macro")]
+        return [error(shown, 0, _MACROS, "macro")]
     parts: dict[str, bytes] = {}
     media: dict[str, bytes] = {}
     found: list[Diagnostic] = []
@@ -140,8 +151,8 @@ def _read_archive(
             data = _bounded(archive, info, MAX_MEDIA_BYTES)
             refusal = layout_refusal(data)
             if refusal is not None:
-                found.append(error(shown, 0, f"image {name.removeprefix('word/')}: {refusal}",
-                                   "image-too-large"))
+                found.append(error(shown, 0, msg("image {name}: {problem}", name=name.removeprefix("word/"),
+                                                 problem=refusal), "image-too-large"))
             media[name.removeprefix("word/")] = data
             # pandoc drops a picture whose file is missing, but needs none of its bytes.
             parts[name] = b""
@@ -150,11 +161,10 @@ def _read_archive(
             continue  # fonts, thumbnails, embedded objects: pandoc reads none of them
         data = _bounded(archive, info, MAX_XML_BYTES)
         if _DOCTYPE_RE.search(data):
-            found.append(error(shown, 0, f"{name} declares a DTD or entities, which Word never writes "
-                               "(an entity bomb?); refused", "xml-entities"))
+            found.append(error(shown, 0, msg("{name} declares a DTD or entities, which Word never writes (an "
+                                             "entity bomb?); refused", name=name), "xml-entities"))
         if name == "[Content_Types].xml" and b"macroEnabled" in data:
-            found.append(error(shown, 0, "a macro-enabled Word document (.docm) named .docx: macros are "
-                               "never imported; ask the author to save it as a plain .docx", "macro"))
+            found.append(error(shown, 0, _MACROS, "macro"))
         if name.endswith(".rels"):
             found.extend(_external_images(data, name, shown))
         parts[name] = data
@@ -164,17 +174,20 @@ def _read_archive(
 def _archive_shape(infos: list[zipfile.ZipInfo], shown: str) -> list[Diagnostic]:
     """A zip bomb is told from the members' declared sizes, before any is expanded."""
     if len(infos) > MAX_MEMBERS:
-        return [error(shown, 0, f"the archive has {len(infos):,} members; a manuscript has a few dozen",
-                      "zip-bomb")]
+        return [error(shown, 0, msg("the archive has {n:,} members; a manuscript has a few dozen",
+                                    n=len(infos)), "zip-bomb")]
     total = sum(info.file_size for info in infos)
     if total > MAX_EXPANDED_BYTES:
-        return [error(shown, 0, f"the archive expands to {total:,} bytes (the limit is "
-                      f"{MAX_EXPANDED_BYTES:,}): a zip bomb?", "zip-bomb")]
+        return [error(shown, 0, msg("the archive expands to {total:,} bytes (the limit is {limit:,}): a zip "
+                                    "bomb?",
+                                    total=total, limit=MAX_EXPANDED_BYTES), "zip-bomb")]
     for info in infos:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > 1_000_000 and ratio > MAX_RATIO:
-            return [error(shown, 0, f"{info.filename} expands {ratio:,.0f} times (to {info.file_size:,} "
-                          "bytes): a zip bomb?", "zip-bomb")]
+            return [error(shown, 0, msg("{name} expands {ratio:,.0f} times (to {size:,} bytes): a zip bomb?",
+                                        name=info.filename, ratio=ratio,
+                                            size=info.file_size),
+                          "zip-bomb")]
     return []
 
 
@@ -194,8 +207,9 @@ def _external_images(rels: bytes, name: str, shown: str) -> list[Diagnostic]:
         if b'TargetMode="External"' in tag and _LINKED_RE.search(tag):
             target = re.search(rb'Target="([^"]*)"', tag)
             where = target[1].decode("utf-8", "replace") if target else "?"
-            found.append(error(shown, 0, f"{name}: a picture or object linked from outside the file "
-                               f"({where}); insert the picture itself", "refused-url"))
+            found.append(error(shown, 0, msg("{name}: a picture or object linked from outside the file "
+                                             "({where}); insert the picture itself", name=name, where=where),
+                               "refused-url"))
     return found
 
 
@@ -241,7 +255,7 @@ def _letter_lists(parts: dict[str, bytes]) -> None:
 def _run_pandoc(parts: dict[str, bytes], shown: str) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
     pandoc = pandoc_path()
     if pandoc is None:
-        return None, [error(shown, 0, "pandoc is not installed (pip install pypandoc-binary)", "pandoc")]
+        return None, [error(shown, 0, msg("pandoc is not installed (pip install pypandoc-binary)"), "pandoc")]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as trimmed:
         for name, data in parts.items():
@@ -257,19 +271,21 @@ def _run_pandoc(parts: dict[str, bytes], shown: str) -> tuple[dict[str, Any] | N
             capture_output=True, timeout=PANDOC_SECONDS, check=False,
         )
     except subprocess.TimeoutExpired:
-        return None, [error(shown, 0, f"pandoc did not finish in {PANDOC_SECONDS} s", "pandoc")]
+        return None, [error(shown, 0, msg("pandoc did not finish in {seconds} s", seconds=PANDOC_SECONDS),
+                            "pandoc")]
     except OSError as exc:
-        return None, [error(shown, 0, f"cannot run pandoc: {exc.strerror or exc}", "pandoc")]
+        return None, [error(shown, 0, msg("cannot run pandoc: {reason}", reason=str(exc.strerror or exc)),
+                            "pandoc")]
     finally:
         os.unlink(temp)
     if done.returncode != 0:
         said = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        return None, [error(shown, 0, f"pandoc cannot read it: {said[-1] if said else done.returncode}",
-                            "damaged-docx")]
+        return None, [error(shown, 0, msg("pandoc cannot read it: {reason}",
+                                          reason=said[-1] if said else str(done.returncode)), "damaged-docx")]
     try:
         ast = json.loads(done.stdout)
     except ValueError:
-        return None, [error(shown, 0, "pandoc's output is not JSON", "pandoc")]
+        return None, [error(shown, 0, msg("pandoc's output is not JSON"), "pandoc")]
     if not isinstance(ast, dict) or not isinstance(ast.get("blocks"), list):
-        return None, [error(shown, 0, "pandoc's output is not a document", "pandoc")]
+        return None, [error(shown, 0, msg("pandoc's output is not a document"), "pandoc")]
     return ast, []

@@ -13,6 +13,8 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from proceedings.messages import msg
+
 Lang = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
@@ -27,17 +29,18 @@ TrimName = Literal["A4", "A5", "60x84/16"]
 def _check_isbn(value: str) -> str:
     digits = re.sub(r"[\s-]", "", value)
     if not re.fullmatch(r"97[89]\d{10}", digits):
-        raise ValueError(f"not an ISBN-13 (13 digits starting 978 or 979): {value!r}")
+        raise ValueError(msg("not an ISBN-13 (13 digits starting 978 or 979): {value}", value=repr(value)))
     total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits[:12]))
     expected = (10 - total % 10) % 10
     if int(digits[12]) != expected:
-        raise ValueError(f"ISBN-13 check digit of {value!r} should be {expected}")
+        raise ValueError(msg("ISBN-13 check digit of {value} should be {expected}", value=repr(value),
+                             expected=expected))
     return value
 
 
 def _check_orcid(value: str) -> str:
     if not re.fullmatch(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]", value):
-        raise ValueError(f"not an ORCID (0000-0000-0000-000X): {value!r}")
+        raise ValueError(msg("not an ORCID (0000-0000-0000-000X): {value}", value=repr(value)))
     digits = value.replace("-", "")
     total = 0
     for d in digits[:15]:
@@ -45,7 +48,8 @@ def _check_orcid(value: str) -> str:
     check = (12 - total % 11) % 11
     expected = "X" if check == 10 else str(check)
     if digits[15] != expected:
-        raise ValueError(f"ORCID check digit of {value!r} should be {expected}")
+        raise ValueError(msg("ORCID check digit of {value} should be {expected}", value=repr(value),
+                             expected=expected))
     return value
 
 
@@ -53,7 +57,7 @@ def _parse_clock(value: str) -> str:
     # Programmes print times as 09.00 or 09:00; keep one canonical form.
     match = re.fullmatch(r"([01]?\d|2[0-3])[.:]([0-5]\d)", value.strip())
     if not match:
-        raise ValueError(f"not a time of day (HH.MM or HH:MM): {value!r}")
+        raise ValueError(msg("not a time of day (HH.MM or HH:MM): {value}", value=repr(value)))
     return f"{int(match[1]):02d}:{match[2]}"
 
 
@@ -70,9 +74,8 @@ def css_length(value: str) -> str | None:
 
 def _check_css_length(value: str) -> str:
     if css_length(value) is None:
-        raise ValueError(
-            "not a width: give a number and one of mm, cm, in, pt, px or % (such as 60mm or 80%)"
-        )
+        raise ValueError(msg("not a width: give a number and one of mm, cm, in, pt, px or % (such as 60mm "
+                             "or 80%)"))
     return value
 
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from proceedings.diagnostics import Diagnostic, error, warning
 from proceedings.files import resolved
+from proceedings.messages import Message, msg, verbatim
 
 if TYPE_CHECKING:
     from weasyprint import CSS
@@ -57,7 +58,7 @@ class FetchRefused(Exception):
 
 
 def make_url_fetcher(allowed: list[Path], refused: list[str],
-                     too_large: list[tuple[str, str]] | None = None) -> Any:
+                     too_large: list[tuple[str, Message]] | None = None) -> Any:
     """A URL fetcher that serves only files under ``allowed`` and records the rest.
 
     Sources come from many authors: nothing they write may read the editor's other
@@ -73,7 +74,7 @@ def make_url_fetcher(allowed: list[Path], refused: list[str],
 
     roots = [p.resolve() for p in allowed]
 
-    def refuse(url: str, reason: str | None) -> FetchRefused:
+    def refuse(url: str, reason: Message | None) -> FetchRefused:
         if reason is not None and too_large is not None:
             too_large.append((url, reason))
         else:
@@ -215,7 +216,7 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
     html = set_marked(html, styles)  # the lines of the paragraphs the templates marked
     style = _style(stylesheets, css_strings, allowed)
     refused = list(style.refused)
-    too_large: list[tuple[str, str]] = []
+    too_large: list[tuple[str, Message]] = []
     fetcher = make_url_fetcher(allowed, refused, too_large)
     with _captured_logs() as records:
         document = HTML(string=html, base_url=str(styles) + os.sep, url_fetcher=fetcher).render(
@@ -225,18 +226,18 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
         for name in page.anchors:
             anchors.setdefault(name, number)
     diagnostics = [
-        error("build", 0, f"refused to load {url}: only files inside the sources, styles and "
-              "fonts folders may be used", "refused-url")
+        error("build", 0, msg("refused to load {url}: only files inside the sources, styles and fonts "
+                              "folders may be used", url=url), "refused-url")
         for url in dict.fromkeys(refused)
     ]
     diagnostics += [
-        error("build", 0, f"refused to load {url}: {reason}, which laying it out could exhaust "
-              "the memory with", "image-too-large")
+        error("build", 0, msg("refused to load {url}: {reason}, which laying it out could exhaust the memory "
+                              "with", url=url, reason=reason), "image-too-large")
         for url, reason in dict.fromkeys(too_large)
     ]
     messages = [*style.warnings, *(record.getMessage() for record in records)]
     diagnostics += [
-        warning("styles", 0, message, "render")
+        warning("styles", 0, verbatim(message), "render")
         for message in messages
         if "refused to fetch" not in message
     ]

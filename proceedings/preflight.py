@@ -20,6 +20,7 @@ from pypdf.errors import PdfReadError
 from pypdf.generic import ArrayObject, DictionaryObject, StreamObject
 
 from proceedings.diagnostics import Diagnostic, error
+from proceedings.messages import Message, msg, verbatim
 from proceedings.pdfedit import operations
 
 # A print PDF's slug: paper past the bleed, trimmed away, where the crop marks and each
@@ -45,18 +46,20 @@ def preflight(path: Path, opts: PreflightOptions) -> list[Diagnostic]:
     try:
         # A pipe would block the reader forever and /dev/zero would fill the memory.
         if not stat.S_ISREG(path.stat().st_mode):
-            return [error(where, 0, "not a regular file (a folder, pipe or device); give a PDF file",
+            return [error(where, 0, msg("not a regular file (a folder, pipe or device); give a PDF file"),
                           "pdf-unreadable")]
     except OSError as exc:
-        return [error(where, 0, f"cannot read the PDF: {exc.strerror}", "pdf-unreadable")]
+        return [error(where, 0, msg("cannot read the PDF: {reason}", reason=str(exc.strerror)),
+                      "pdf-unreadable")]
     found = _structure(path)
     try:
         pages = list(PdfReader(path).pages)
     except (PdfReadError, OSError, ValueError) as exc:
-        return [*found, error(where, 0, f"cannot read the PDF: {exc}", "pdf-unreadable")]
+        return [*found, error(where, 0, msg("cannot read the PDF: {reason}", reason=str(exc)),
+                              "pdf-unreadable")]
     if opts.signature and len(pages) % opts.signature:
-        found.append(error(where, 0, f"{len(pages)} pages is not a multiple of the signature "
-                           f"{opts.signature}", "signature"))
+        found.append(error(where, 0, msg("{n} pages is not a multiple of the signature {signature}",
+                                         n=len(pages), signature=opts.signature), "signature"))
     fonts: dict[str, int] = {}
     for number, page in enumerate(pages, 1):
         for name in _unembedded_fonts(page.get("/Resources"), set()):
@@ -65,7 +68,8 @@ def preflight(path: Path, opts: PreflightOptions) -> list[Diagnostic]:
             found += _check_boxes(where, number, page)
             found += _check_colour(where, number, page)
     for name, number in fonts.items():
-        found.append(error(where, 0, f"page {number}: font {name} is not embedded", "font-not-embedded"))
+        found.append(error(where, 0, msg("page {page}: font {name} is not embedded", page=number, name=name),
+                           "font-not-embedded"))
     return found
 
 
@@ -83,7 +87,7 @@ def _structure(path: Path) -> list[Diagnostic]:
     # The diagnostic names the file already; qpdf's messages begin with it too.
     shown = [problem.replace(f"{path}: ", "").replace(f"{path} ", "") for problem in problems[:3]]
     more = f"; {len(problems) - 3} more" if len(problems) > 3 else ""
-    return [error(str(path), 0, f"qpdf --check: {'; '.join(shown)}{more}", "qpdf")]
+    return [error(str(path), 0, verbatim(f"qpdf --check: {'; '.join(shown)}{more}"), "qpdf")]
 
 
 def _resources(resources: object) -> DictionaryObject:
@@ -123,23 +127,26 @@ def _box(page: PageObject, key: str) -> list[float] | None:
 
 def _check_boxes(where: str, number: int, page: PageObject) -> list[Diagnostic]:
     trim, bleed = _box(page, "/TrimBox"), _box(page, "/BleedBox")
-    found = [error(where, 0, f"page {number}: no /{key}", "page-box")
+    found = [error(where, 0, msg("page {page}: no /{key}", page=number, key=key), "page-box")
              for key, box in (("TrimBox", trim), ("BleedBox", bleed)) if box is None]
     if trim and bleed and not (bleed[0] <= trim[0] and bleed[1] <= trim[1]
                                and bleed[2] >= trim[2] and bleed[3] >= trim[3]):
-        found.append(error(where, 0, f"page {number}: the BleedBox does not contain the TrimBox",
-                           "page-box"))
+        found.append(error(where, 0, msg("page {page}: the BleedBox does not contain the TrimBox",
+                                         page=number), "page-box"))
     media = _box(page, "/MediaBox")
     if bleed and media:
         # Past the bleed, the slug holds the crop marks and the page's information line:
         # none at all (no marks), or at least SLUG_MM on every side.
         slug = min(bleed[0] - media[0], bleed[1] - media[1], media[2] - bleed[2], media[3] - bleed[3])
         if slug < -0.01:
-            found.append(error(where, 0, f"page {number}: the MediaBox does not contain the BleedBox",
-                               "page-box"))
+            found.append(error(where, 0, msg("page {page}: the MediaBox does not contain the BleedBox",
+                                             page=number), "page-box"))
         elif 0.01 < slug < SLUG_MM * MM - 0.01:
-            found.append(error(where, 0, f"page {number}: a slug of {slug / MM:.1f} mm past the bleed: "
-                               f"crop marks need {SLUG_MM} mm", "page-box"))
+            found.append(error(where, 0, msg("page {page}: a slug of {slug:.1f} mm past the bleed: crop "
+                                             "marks "
+                                             "need {need} mm", page=number, slug=slug / MM,
+                                             need=SLUG_MM),
+                               "page-box"))
     return found
 
 
@@ -164,16 +171,16 @@ def _is_rgb(space: object, resources: DictionaryObject) -> bool:
 
 
 def _check_colour(where: str, number: int, page: PageObject) -> list[Diagnostic]:
-    reasons: dict[str, str] = {}
+    reasons: dict[str, Message] = {}
     group = page.get("/Group")
     if group is not None and _is_rgb(group.get_object().get("/CS"), DictionaryObject()):
-        reasons.setdefault("group", "the page's blending colour space is RGB")
+        reasons.setdefault("group", msg("the page's blending colour space is RGB"))
     contents = page.get_contents()
     data = contents.get_data() if contents is not None else b""
     _walk(data, _resources(page.get("/Resources")), IDENTITY, reasons, set())
-    found = [error(where, 0, f"page {number}: {text}", "rgb-colour")
+    found = [error(where, 0, msg("page {page}: {problem}", page=number, problem=text), "rgb-colour")
              for key, text in reasons.items() if not key.startswith("dpi")]
-    found += [error(where, 0, f"page {number}: {text}", "image-resolution")
+    found += [error(where, 0, msg("page {page}: {problem}", page=number, problem=text), "image-resolution")
               for key, text in reasons.items() if key.startswith("dpi")]
     return found
 
@@ -185,7 +192,7 @@ def _multiply(m: Matrix, n: Matrix) -> Matrix:
             e * p + f * r + t, e * q + f * s + u)
 
 
-def _walk(data: bytes, resources: DictionaryObject, ctm: Matrix, reasons: dict[str, str],
+def _walk(data: bytes, resources: DictionaryObject, ctm: Matrix, reasons: dict[str, Message],
           seen: set[int]) -> None:
     """Follow one content stream: its colours, and every image with the CTM it is drawn at."""
     stack: list[Matrix] = []
@@ -199,38 +206,39 @@ def _walk(data: bytes, resources: DictionaryObject, ctm: Matrix, reasons: dict[s
             ctm = _multiply(tuple(values), ctm)  # type: ignore[arg-type]
         elif name in {"rg", "RG"}:
             shown = " ".join(f"{v:g}" for v in values if isinstance(v, float))
-            reasons.setdefault("rg", f"RGB colour ({shown} {name})")
+            reasons.setdefault("rg", msg("RGB colour ({values} {operator})", values=shown, operator=name))
         elif name in {"cs", "CS"} and values and _is_rgb(values[0], resources):
-            reasons.setdefault("cs", f"RGB colour space ({values[0]} {name})")
+            reasons.setdefault("cs", msg("RGB colour space ({space} {operator})", space=str(values[0]),
+                                         operator=name))
         elif name == "Do" and values and isinstance(values[0], str):
             xobject = _resources(resources.get("/XObject")).get(values[0])
             if xobject is not None:
                 _draw(xobject.get_object(), str(values[0]), resources, ctm, reasons, seen)
         elif name == "EI":
-            reasons.setdefault("inline", "an inline image (its colour and resolution are unchecked)")
+            reasons.setdefault("inline", msg("an inline image (its colour and resolution are unchecked)"))
 
 
 def _draw(obj: object, name: str, resources: DictionaryObject, ctm: Matrix,
-          reasons: dict[str, str], seen: set[int]) -> None:
+          reasons: dict[str, Message], seen: set[int]) -> None:
     if not isinstance(obj, StreamObject):
         return
     if obj.get("/Subtype") == "/Image":
         if not obj.get("/ImageMask") and _is_rgb(obj.get("/ColorSpace"), resources):
-            reasons.setdefault(f"image{name}", f"image {name} is RGB")
+            reasons.setdefault(f"image{name}", msg("image {name} is RGB", name=name))
         width_in = math.hypot(ctm[0], ctm[1]) / 72
         height_in = math.hypot(ctm[2], ctm[3]) / 72
         if width_in and height_in:
             dpi = min(int(obj.get("/Width", 0)) / width_in, int(obj.get("/Height", 0)) / height_in)
             if dpi < MIN_DPI:
-                reasons.setdefault(f"dpi{name}", f"image {name} is printed at {dpi:.0f} dpi, "
-                                   f"under {MIN_DPI}")
+                reasons.setdefault(f"dpi{name}", msg("image {name} is printed at {dpi:.0f} dpi, under {min}",
+                                                     name=name, dpi=dpi, min=MIN_DPI))
         return
     if obj.get("/Subtype") != "/Form" or id(obj) in seen:
         return
     seen.add(id(obj))
     group = obj.get("/Group")
     if group is not None and _is_rgb(group.get_object().get("/CS"), resources):
-        reasons.setdefault("group", f"form {name} blends in RGB")
+        reasons.setdefault("group", msg("form {name} blends in RGB", name=name))
     matrix = obj.get("/Matrix")
     form_ctm = _multiply(tuple(float(v) for v in matrix), ctm) if matrix else ctm  # type: ignore[arg-type]
     form_resources = _resources(obj.get("/Resources")) if "/Resources" in obj else resources

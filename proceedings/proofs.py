@@ -378,7 +378,8 @@ class _Stamps:
         from proceedings.render import printable
 
         return printable(self.env.get_template(template).render(
-            width=f"{self.size[0]:.3f}pt", height=f"{self.size[1]:.3f}pt", t=self.t, **context))
+            width=f"{self.size[0]:.3f}pt", height=f"{self.size[1]:.3f}pt", t=self.t, message=_message,
+            **context))
 
     def _file(self, kind: str, html: str) -> tuple[str, Path | None]:
         """The name the stamp of ``html`` is kept under, and its file if the cache holds it
@@ -445,3 +446,11 @@ class _Stamps:
                 self.rendered.append(f"watermark:{lang}")
             files[lang] = path
         return files
+
+
+def _message(diagnostic: Diagnostic, lang: str) -> str:
+    """A finding as a proof's cover lists it: in the paper's language, as the cover's own
+    words are (the author reads it), or in the run's when messages are not written in it."""
+    from proceedings.messages import LANGUAGES
+
+    return diagnostic.text(lang if lang in LANGUAGES else None)

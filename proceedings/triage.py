@@ -21,9 +21,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from proceedings.diagnostics import Diagnostic, Severity
+from proceedings.messages import listing, msg, msg_n, translate
 
 TIERS = ("printing", "content", "style")
-NAMES = {"printing": "blocks printing", "content": "content", "style": "style"}
+NAMES = {"printing": msg("blocks printing"), "content": msg("content"), "style": msg("style")}
 
 # Codes that block printing; codes of style; every other code is of content.
 PRINTING = frozenset({
@@ -83,8 +84,11 @@ def _grouped(items: list[Diagnostic]) -> list[Diagnostic]:
                 out += group
                 continue
             first, last = group[0], group[-1]
-            listed = "; ".join(f"line {d.line}: {d.message}" for d in group)
-            message = f"{len(group)} findings on lines {first.line}-{last.line}: {listed}"
+            listed = listing((msg("line {line}: {message}", line=d.line, message=d.message) for d in group),
+                             "; ")
+            message = msg_n("{n} finding on lines {first}-{last}: {listed}",
+                            "{n} findings on lines {first}-{last}: {listed}", len(group), first=first.line,
+                            last=last.line, listed=listed)
             out.append(Diagnostic(first.path, first.line, first.severity, message, first.code))
     return out
 
@@ -109,8 +113,9 @@ def detail(found: Iterable[Diagnostic], strict: Iterable[str] = ()) -> str:
     """The warnings of each tier, and the strict tiers that fail, for the summary line."""
     items = list(found)
     by_tier = counts(d for d in items if d.severity is Severity.WARNING)
-    text = ", ".join(f"{NAMES[t]} {n}" for t, n in by_tier.items() if n)
+    text = ", ".join(f"{translate(NAMES[t])} {n}" for t, n in by_tier.items() if n)
     failing = failed_tiers(items, strict)
     if failing:
-        text += f"; strict for {', '.join(NAMES[t] for t in failing)}: its warnings are errors"
+        text += "; " + translate(msg("strict for {tiers}: its warnings are errors",
+                                     tiers=listing(NAMES[t] for t in failing)))
     return text

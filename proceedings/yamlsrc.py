@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from proceedings.messages import Message, msg
+
 Path_ = tuple[str | int, ...]
 
 _NULL = "tag:yaml.org,2002:null"
@@ -32,7 +34,7 @@ def printable(text: str) -> str:
 class YamlError(Exception):
     """A YAML problem at a line of the document."""
 
-    def __init__(self, line: int, message: str, code: str = "yaml") -> None:
+    def __init__(self, line: int, message: Message, code: str = "yaml") -> None:
         super().__init__(message)
         self.line = line
         self.message = message
@@ -84,18 +86,19 @@ def _compose_slowly(text: str, first_line: int) -> yaml.Node | None:
     except yaml.reader.ReaderError as exc:
         # A control character: PyYAML gives an offset, not a mark, and a two-line str().
         line = text.count("\n", 0, exc.position) + first_line
-        raise YamlError(line, f"YAML syntax: {exc.reason} (U+{exc.character:04X})") from None
+        raise YamlError(line, msg("YAML syntax: {problem} (U+{code:04X})", problem=exc.reason,
+                                  code=exc.character)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line if mark else 0) + first_line
         problem = exc.problem or exc.context or "invalid YAML"
-        raise YamlError(line, f"YAML syntax: {problem}") from None
+        raise YamlError(line, msg("YAML syntax: {problem}", problem=problem)) from None
     except yaml.YAMLError as exc:
-        raise YamlError(first_line, f"YAML syntax: {exc}") from None
+        raise YamlError(first_line, msg("YAML syntax: {problem}", problem=str(exc))) from None
 
 
-_LIMIT_MESSAGE = "the document is nested too deeply or is too large"
-_ALIAS_MESSAGE = "anchors and aliases (&name, *name) are not allowed"
+_LIMIT_MESSAGE = msg("the document is nested too deeply or is too large")
+_ALIAS_MESSAGE = msg("anchors and aliases (&name, *name) are not allowed")
 
 
 def _scan_events(text: str, first_line: int, loader: Any) -> None:
@@ -139,8 +142,9 @@ def _no_surrogate(text: str, line: int) -> None:
     text can hold it (writing it fails), and a key with one would fail the whole document."""
     found = _SURROGATE.search(text)
     if found:
-        raise YamlError(line, f"'\\u{ord(found[0]):04x}' is half of a UTF-16 surrogate pair, not a "
-                        "character: write the character itself", "encoding")
+        raise YamlError(line, msg("'\\u{code:04x}' is half of a UTF-16 surrogate pair, not a character: "
+                                  "write "
+                                  "the character itself", code=ord(found[0])), "encoding")
 
 
 class _Builder:
@@ -163,13 +167,13 @@ class _Builder:
         for key_node, value_node in node.value:
             key_line = key_node.start_mark.line + self.offset
             if not isinstance(key_node, yaml.ScalarNode):
-                raise YamlError(key_line, "a mapping key must be plain text")
+                raise YamlError(key_line, msg("a mapping key must be plain text"))
             key = str(key_node.value)
             _no_surrogate(key, key_line)
             if key == "<<":
-                raise YamlError(key_line, "merge keys (<<) are not allowed", "yaml-alias")
+                raise YamlError(key_line, msg("merge keys (<<) are not allowed"), "yaml-alias")
             if key in result:
-                raise YamlError(key_line, f"duplicate key '{printable(key)}'", "yaml-duplicate")
+                raise YamlError(key_line, msg("duplicate key '{key}'", key=printable(key)), "yaml-duplicate")
             self.located.lines[(*path, key)] = key_line
             result[key] = self.build(value_node, (*path, key))
         return result

@@ -17,7 +17,21 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from proceedings import messages
 from proceedings.audit import CODES as LAYOUT_CODES
+
+# --- messages in English ----------------------------------------------------------------------
+
+# The suite asserts messages' exact English text: the environment of the machine that runs it
+# (a Kazakh or Russian locale) must not choose another language, in this process or in the
+# commands it starts. tests/test_messages.py asks for the others itself.
+os.environ["LANGUAGE"] = "en"
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english() -> None:
+    """Each test starts with English messages, whatever the one before chose (--lang)."""
+    messages.use("en")
 
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"

@@ -135,8 +135,8 @@ def test_word_artefacts_are_dropped_and_words_kept(book: Path, tmp_path: Path) -
         "1998\\. Год начинает абзац.\n"
     )
     # pandoc reads a run of spaces as one space: nothing is left to count there.
-    assert "sources/papers/ru-artefacts/paper.md:6: note: Word's artefacts dropped: 1 soft hyphen(s), " \
-           "1 manual line break(s), 2 symbol-font bullet(s) [import-cleaned]" in found
+    assert "sources/papers/ru-artefacts/paper.md:6: note: Word's artefacts dropped: 1 soft hyphen, " \
+           "1 manual line break, 2 symbol-font bullets [import-cleaned]" in found
 
 
 def test_authors_match_every_name_form_and_variant(book: Path, tmp_path: Path) -> None:

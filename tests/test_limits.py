@@ -55,8 +55,8 @@ def test_a_cell_spanning_a_hundred_million_columns(
     front = "tables:\n  - id: t1\n    rows:\n      - [{text: a, colspan: 100000000}]\n"  # lines 6-9
     sources = _paper(tmp_path, front, "Text.\n\n::table t1\n")
     assert check_and_build(sources, monkeypatch, capsys) == (
-        f"{PAPER}:9: error: table t1: rows[0][0] has colspan 100,000,000, more than the 100 a cell "
-        "may span: laying it out could exhaust the memory [too-large]\n"
+        f"{PAPER}:9: error: table t1: the cell in row 'a', column 1 has colspan 100,000,000, more than "
+        "the 100 a cell may span: laying it out could exhaust the memory [too-large]\n"
         "proceedings: 1 error, 0 warnings\n"
     )
 

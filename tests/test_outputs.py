@@ -125,7 +125,8 @@ def test_fix_names_the_files_it_wrote(
     changes = tree_changes(before, tree_state(tmp_path, ("sources",)))
     changed = [line.split(" ")[1].rstrip(":") for line in changes]
     assert changed
-    assert last == f"proceedings: fixed {len(changed)} file(s) for odd-space: {', '.join(changed)}"
+    files = "file" if len(changed) == 1 else "files"
+    assert last == f"proceedings: fixed {len(changed)} {files} for odd-space: {', '.join(changed)}"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sources"]  # no report, no build/
     assert sources.is_dir()
 

@@ -172,7 +172,7 @@ def test_preflight_refuses_what_is_not_a_file(kind: str, tmp_path: Path) -> None
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         f"{target}: error: not a regular file (a folder, pipe or device); give a PDF file [pdf-unreadable]",
-        f"proceedings: preflight refused {target}: 1 problem(s)",
+        f"proceedings: preflight refused {target}: 1 problem",
     ]
 
 

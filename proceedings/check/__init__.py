@@ -64,6 +64,7 @@ from proceedings.check import (
 from proceedings.check.base import Check, Unit, all_units
 from proceedings.diagnostics import Diagnostic, warning
 from proceedings.files import code_version, files_digest, sealed_text, unsealed, write_atomic
+from proceedings.messages import msg
 from proceedings.model import Sources
 
 MODULES: tuple[ModuleType, ...] = (
@@ -208,8 +209,9 @@ def _guarded(found: list[Diagnostic], name: str, path: str, run: Callable[[], T]
             warning(
                 path,
                 0,
-                f"the '{name}' check failed ({type(exc).__name__}: {_one_line(exc)}); its findings "
-                "from there on are missing: please report this as a bug of the checker",
+                msg("the '{name}' check failed ({error}: {reason}); its findings from there on are missing: "
+                    "please report this as a bug of the checker", name=name, error=type(exc).__name__,
+                    reason=_one_line(exc)),
                 "check-failed",
             )
         )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from proceedings.check.base import Check, Unit, digest, quote
 from proceedings.diagnostics import Diagnostic, warning
 from proceedings.markup import CITATION_RE
+from proceedings.messages import listing, msg, msg_n
 
 if TYPE_CHECKING:
     from proceedings.model import Paper, Sources
@@ -111,8 +112,9 @@ def _check_citation_form(paper: Paper) -> Iterator[Diagnostic]:
             yield warning(
                 paper.path,
                 line,
-                f"citation {raw} ends with '{raw.rstrip(']').rstrip()[-1]}' inside the brackets: write "
-                f"{fixed} (a full stop that ends the sentence goes after the bracket)",
+                msg("citation {citation} ends with '{mark}' inside the brackets: write {fixed} (a full "
+                    "stop that ends the sentence goes after the bracket)", citation=raw,
+                    mark=raw.rstrip("]").rstrip()[-1], fixed=fixed),
                 "citation-punctuation",
             )
         for part in parts:
@@ -122,7 +124,8 @@ def _check_citation_form(paper: Paper) -> Iterator[Diagnostic]:
                     yield warning(
                         paper.path,
                         line,
-                        f"citation {raw} has a comma but no page after it: give the page or delete the comma",
+                        msg("citation {citation} has a comma but no page after it: give the page or "
+                            "delete the comma", citation=raw),
                         "citation-empty-locator",
                     )
                 continue
@@ -133,8 +136,8 @@ def _check_citation_form(paper: Paper) -> Iterator[Diagnostic]:
                 yield warning(
                     paper.path,
                     line,
-                    f"citation {raw} has the locator '{rest}' with no page number: add the page "
-                    "or delete the locator",
+                    msg("citation {citation} has the locator '{locator}' with no page number: add the "
+                        "page or delete the locator", citation=raw, locator=rest),
                     "citation-empty-locator",
                 )
                 continue
@@ -142,26 +145,29 @@ def _check_citation_form(paper: Paper) -> Iterator[Diagnostic]:
                 yield warning(
                     paper.path,
                     line,
-                    f"citation {raw} lacks the comma after the reference number: write "
-                    f"[{part.number}, {rest}]",
+                    msg("citation {citation} lacks the comma after the reference number: write "
+                        "[{number}, {locator}]", citation=raw, number=part.number, locator=rest),
                     "citation-missing-comma",
                 )
             if style.replace("N", "").strip(" -.") == "c" and not latin_ok:
                 yield warning(
                     paper.path,
                     line,
-                    f"citation {raw} abbreviates the page with a Latin 'c': use the Cyrillic 'с'",
+                    msg("citation {citation} abbreviates the page with a Latin 'c': use the Cyrillic "
+                        "'с'", citation=raw),
                     "citation-latin-c",
                 )
                 style = style.replace("c", "с")
             styles.setdefault(style, (line, raw))
     if len(styles) > 1:
         first_line = min(line for line, _ in styles.values())
-        listed = ", ".join(f"'{s}' ({raw}, line {line})" for s, (line, raw) in styles.items())
+        listed = listing(msg("'{form}' ({citation}, line {line})", form=s, citation=raw, line=line)
+                         for s, (line, raw) in styles.items())
         yield warning(
             paper.path,
             first_line,
-            f"the page locator is written {len(styles)} ways: {listed}; use one form throughout",
+            msg("the page locator is written {n} ways: {listed}; use one form throughout",
+                n=len(styles), listed=listed),
             "citation-locator-style",
         )
 
@@ -184,16 +190,16 @@ def _check_reference_list(paper: Paper) -> Iterator[Diagnostic]:
             yield warning(
                 paper.path,
                 ref.line,
-                f"reference '{quote(ref.text, 50)}' has no number, so the text cannot cite it: "
-                "number it or delete it",
+                msg("reference '{text}' has no number, so the text cannot cite it: number it or "
+                    "delete it", text=quote(ref.text, 50)),
                 "uncited-reference",
             )
         elif ref.number not in first_cited:
             yield warning(
                 paper.path,
                 ref.line,
-                f"reference {ref.number} '{quote(ref.text, 50)}' is never cited in the text: "
-                "cite it or delete it",
+                msg("reference {number} '{text}' is never cited in the text: cite it or delete it",
+                    number=ref.number, text=quote(ref.text, 50)),
                 "uncited-reference",
             )
     # Numbering: 1, 2, 3 … in list order.
@@ -202,12 +208,17 @@ def _check_reference_list(paper: Paper) -> Iterator[Diagnostic]:
         if ref.number is None:
             continue
         if ref.number != expected:
-            problem = "does not start at 1" if expected == 1 else f"should be {expected} here"
+            if expected == 1:
+                text = msg("reference numbering does not start at 1: entry '{text}' is numbered {number}; "
+                           "renumber the list 1, 2, 3 …", text=quote(ref.text, 40), number=ref.number)
+            else:
+                text = msg("reference numbering should be {expected} here: entry '{text}' is numbered "
+                           "{number}; renumber the list 1, 2, 3 …", expected=expected,
+                           text=quote(ref.text, 40), number=ref.number)
             yield warning(
                 paper.path,
                 ref.line,
-                f"reference numbering {problem}: entry '{quote(ref.text, 40)}' is numbered "
-                f"{ref.number}; renumber the list 1, 2, 3 …",
+                text,
                 "reference-order",
             )
         expected = ref.number + 1
@@ -219,8 +230,9 @@ def _check_reference_list(paper: Paper) -> Iterator[Diagnostic]:
             yield warning(
                 paper.path,
                 line,
-                f"reference {n} is first cited by {raw}, after reference {highest} "
-                f"({highest_raw}): number the list in the order of first citation",
+                msg("reference {n} is first cited by {citation}, after reference {highest} ({earlier}): "
+                    "number the list in the order of first citation", n=n, citation=raw, highest=highest,
+                    earlier=highest_raw),
                 "reference-order",
             )
         elif n > highest:
@@ -232,8 +244,8 @@ def _check_reference_list(paper: Paper) -> Iterator[Diagnostic]:
             yield warning(
                 paper.path,
                 ref.line,
-                f"reference {ref.number} '{quote(ref.text, 50)}' repeats reference {seen[key]}: "
-                "keep one entry and cite it",
+                msg("reference {number} '{text}' repeats reference {other}: keep one entry and cite it",
+                    number=str(ref.number), text=quote(ref.text, 50), other=str(seen[key])),
                 "duplicate-reference",
             )
         else:
@@ -255,8 +267,8 @@ def _check_citation_order(paper: Paper) -> Iterator[Diagnostic]:
     if first != 1:
         yield warning(
             paper.path, line,
-            f"the first citation, {raw}, cites reference {first}, not 1: number the references in "
-            "the order the text first cites them",
+            msg("the first citation, {citation}, cites reference {first}, not 1: number the references "
+                "in the order the text first cites them", citation=raw, first=first),
             "citation-order",
         )
     highest, highest_raw = 0, ""
@@ -264,8 +276,9 @@ def _check_citation_order(paper: Paper) -> Iterator[Diagnostic]:
         if n < highest:
             yield warning(
                 paper.path, line,
-                f"reference {n} is first cited by {raw}, after reference {highest} ({highest_raw}): "
-                "number the references in the order the text first cites them",
+                msg("reference {n} is first cited by {citation}, after reference {highest} ({earlier}): "
+                    "number the references in the order the text first cites them", n=n, citation=raw,
+                    highest=highest, earlier=highest_raw),
                 "citation-order",
             )
         elif n > highest:
@@ -276,9 +289,11 @@ def _check_citation_order(paper: Paper) -> Iterator[Diagnostic]:
         listed = ", ".join(str(n) for n in skipped)
         yield warning(
             paper.path, line,
-            f"reference{'s' if len(skipped) > 1 else ''} {listed} {'are' if len(skipped) > 1 else 'is'} "
-            f"never cited, though {raw} cites {highest}: a citation or a reference is missing, or the "
-            "numbering skips",
+            msg_n("reference {listed} is never cited, though {citation} cites {highest}: a citation or a "
+                  "reference is missing, or the numbering skips",
+                  "references {listed} are never cited, though {citation} cites {highest}: a citation or "
+                  "a reference is missing, or the numbering skips",
+                  len(skipped), listed=listed, citation=raw, highest=highest),
             "citation-gap",
         )
 
@@ -301,8 +316,8 @@ def _check_footnotes(paper: Paper) -> Iterator[Diagnostic]:
                 yield warning(
                     paper.path,
                     line,
-                    f"footnote call [^{match[1]}] has no footnote text: add a line "
-                    f"'[^{match[1]}]: …' or delete the call",
+                    msg("footnote call [^{mark}] has no footnote text: add a line '[^{mark}]: …' or "
+                        "delete the call", mark=match[1]),
                     "footnote-orphan",
                 )
         for match in _ORPHAN_RE.finditer(text):
@@ -312,8 +327,8 @@ def _check_footnotes(paper: Paper) -> Iterator[Diagnostic]:
             yield warning(
                 paper.path,
                 line,
-                f"'{word}' looks like a footnote mark printed as a digit, with no footnote: add "
-                f"the footnote as '{word[:-1]}[^{match[2]}]' with its text, or delete the "
-                f"'{match[2]}'",
+                msg("'{word}' looks like a footnote mark printed as a digit, with no footnote: add the "
+                    "footnote as '{stem}[^{digit}]' with its text, or delete the '{digit}'", word=word,
+                    stem=word[:-1], digit=match[2]),
                 "footnote-orphan",
             )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from proceedings.check.base import Check, Unit, digest, quote, strip_markup
 from proceedings.diagnostics import Diagnostic, warning
 from proceedings.markup import CITATION_RE
+from proceedings.messages import msg
 
 if TYPE_CHECKING:
     from proceedings.model import Sources
@@ -152,11 +153,17 @@ def _check_duplicate_paragraphs(sources: Sources, units: Sequence[Unit]) -> Iter
     for first, later, ratio in pairs:
         original, copy = body[first], body[later]
         where = f"{original.path}:{original.lines[0][0]}"
-        how = "repeats" if ratio == 1.0 else f"nearly repeats (similarity {ratio:.2f})"
+        if ratio == 1.0:
+            text = msg("paragraph '{text}' repeats the paragraph at {where}: delete one or rewrite it",
+                       text=quote(copy.text, 50), where=where)
+        else:
+            text = msg("paragraph '{text}' nearly repeats (similarity {ratio:.2f}) the paragraph at {where}: "
+                       "delete one or rewrite it", text=quote(copy.text, 50), ratio=ratio,
+                       where=where)
         yield warning(
             copy.path,
             copy.lines[0][0],
-            f"paragraph '{quote(copy.text, 50)}' {how} the paragraph at {where}: delete one or rewrite it",
+            text,
             "duplicate-paragraph",
         )
 
@@ -201,11 +208,16 @@ def _repeated_sentences(units: list[Unit], skipped: set[int]) -> Iterator[Diagno
             first, first_line = seen[key]
             if first == k and first_line == line:
                 continue
-            where = f"the paragraph before (line {first_line})" if first == k - 1 else f"line {first_line}"
+            if first == k - 1:
+                text = msg("the sentence '{text}' repeats the one in the paragraph before (line {line}): "
+                           "delete one", text=quote(sentence, 50), line=first_line)
+            else:
+                text = msg("the sentence '{text}' repeats the one in line {line}: delete one",
+                           text=quote(sentence, 50), line=first_line)
             yield warning(
                 unit.path,
                 line,
-                f"the sentence '{quote(sentence, 50)}' repeats the one in {where}: delete one",
+                text,
                 "repeated-sentence",
             )
 
@@ -228,8 +240,9 @@ def _same_openings(sources: Sources, body: Sequence[Unit]) -> Iterator[Diagnosti
             yield warning(
                 paper.path,
                 units[0].lines[0][0],
-                f"the paper opens with the same {OPENING_WORDS} words as {openings[words]} "
-                f"('{quote(units[0].text, 50)}'): one of them was pasted from the other; rewrite it",
+                msg("the paper opens with the same {n} words as {other} ('{text}'): one of them was pasted "
+                    "from the other; rewrite it", n=OPENING_WORDS, other=openings[words],
+                    text=quote(units[0].text, 50)),
                 "same-opening",
             )
         else:

@@ -19,6 +19,7 @@ from fontTools.ttLib import TTFont
 from proceedings.check.base import Check, Unit, by_path, context, digest, programme_path
 from proceedings.diagnostics import Diagnostic, warning
 from proceedings.load import display_path
+from proceedings.messages import msg, msg_n
 from proceedings.model import Sources
 
 FONTS = Path(__file__).resolve().parents[2] / "fonts"
@@ -100,14 +101,18 @@ def _check_coverage(units: Sequence[Unit], faces: dict[str, frozenset[int]]) -> 
                     seen[key] = (first[0], first[1], first[2] + 1)
     for (path, ch), (line, where, count) in seen.items():
         lacking = [name for name, cmap in faces.items() if ord(ch) not in cmap]
-        who = "the bundled fonts" if len(lacking) == len(faces) else ", ".join(lacking)
-        times = "once" if count == 1 else f"{count} times"
+        who = msg("the bundled fonts") if len(lacking) == len(faces) else ", ".join(lacking)
         yield warning(
             path,
             line,
-            f"{who} cannot draw U+{ord(ch):04X} {unicodedata.name(ch, '(private use)')} "
-            f"({times} in this file, first at {where}): it would print as a box or in another "
-            "font; replace it with the character it stands for",
+            msg_n("{fonts} cannot draw U+{code:04X} {name} (once in this file, first at {where}): it "
+                  "would "
+                  "print as a box or in another font; replace it with the character it stands for",
+                  "{fonts} cannot draw U+{code:04X} {name} ({n} times in this file, first at {where}): it "
+                  "would "
+                  "print as a box or in another font; replace it with the character it stands for",
+                  count, fonts=who, code=ord(ch), name=unicodedata.name(ch, "(private use)"),
+                  where=where),
             "font-coverage",
         )
 

@@ -23,6 +23,7 @@ from proceedings.check.spelling import Dictionaries, Text, clean, dictionaries_f
 from proceedings.check.text import CYRILLIC_TO_LATIN
 from proceedings.diagnostics import Diagnostic, warning
 from proceedings.load import display_path
+from proceedings.messages import language_name, msg
 
 if TYPE_CHECKING:
     from proceedings.model import Sources
@@ -60,16 +61,17 @@ def _lookalikes(unit: Unit, latin: set[str]) -> Iterator[Diagnostic]:
             retyped = "".join(CYRILLIC_TO_LATIN.get(ch, "?") for ch in word)
             if "?" in retyped:
                 continue
+            codes = " ".join(f"U+{ord(ch):04X}" for ch in word)
             if _ROMAN_RE.match(retyped):
-                what = "a Roman numeral typed in Cyrillic letters"
+                text = msg("'{word}' ({codes}) is a Roman numeral typed in Cyrillic letters: retype it as "
+                           "'{retyped}'", word=word, codes=codes, retyped=retyped)
             elif retyped in latin:
-                what = (f"typed in Cyrillic look-alikes of '{retyped}', which the paper also writes in "
-                        "Latin letters")
+                text = msg("'{word}' ({codes}) is typed in Cyrillic look-alikes of '{retyped}', which the "
+                           "paper also writes in Latin letters: retype it as '{retyped}'", word=word,
+                           codes=codes, retyped=retyped)
             else:
                 continue
-            codes = " ".join(f"U+{ord(ch):04X}" for ch in word)
-            yield warning(unit.path, line, f"'{word}' ({codes}) is {what}: retype it as '{retyped}'",
-                          "cyrillic-lookalike")
+            yield warning(unit.path, line, text, "cyrillic-lookalike")
 
 
 def _phrases(text: Text, unit: Unit, dictionaries: Dictionaries) -> Iterator[Diagnostic]:
@@ -101,13 +103,14 @@ def _phrases(text: Text, unit: Unit, dictionaries: Dictionaries) -> Iterator[Dia
     # phrases are a part of a paragraph, less than half of its words.
     if 2 * sum(len(run) for _, run in found) >= total:
         return
-    name = languages()[other]["name"]
+    name = language_name(other, languages()[other]["name"])
     for line, run in found:
         phrase = " ".join(run).replace(" ,", ",")
         yield warning(
             unit.path, line,
-            f"'{phrase}' reads as {name} inside a {languages()[text.lang]['name']} paragraph: mark "
-            f"it [{phrase}]{{lang={other}}}, so that it is hyphenated as {name}",
+            msg("'{phrase}' reads as {name} inside a {language} paragraph: mark it "
+                "[{phrase}]{{lang={code}}}, so that it is hyphenated as {name}", phrase=phrase, name=name,
+                language=language_name(text.lang, languages()[text.lang]["name"]), code=other),
             "foreign-phrase",
         )
 

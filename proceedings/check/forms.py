@@ -22,6 +22,7 @@ from proceedings.check.base import Check, Unit, strip_markup
 from proceedings.check.spelling import Text, clean, languages, texts
 from proceedings.diagnostics import Diagnostic, warning
 from proceedings.load import display_path
+from proceedings.messages import Message, language_name, listing, msg, msg_n
 
 if TYPE_CHECKING:
     from proceedings.model import Sources
@@ -80,21 +81,22 @@ def _check_file(path: str, units: list[tuple[Text, Unit]]) -> Iterator[Diagnosti
                     shown = ", ".join(f"'{m[0]}'" for m in years)
                     yield warning(
                         path, line,
-                        f"the year is glued to its abbreviation in {shown}: write '{years[0][1]} "
-                        f"{years[0][2]}.' (with a no-break space between)", "glued-year")
+                        msg("the year is glued to its abbreviation in {shown}: write '{year} {abbr}.' "
+                            "(with a no-break space between)", shown=shown, year=years[0][1],
+                            abbr=years[0][2]), "glued-year")
             if unit.body:
                 hyphen = _SPACED_HYPHEN_RE.search(plain)
                 if hyphen:
                     shown = _around(plain, hyphen.start(), hyphen.end())
-                    yield warning(path, line, f"a hyphen between words in '{shown}': write a dash, '–'",
-                                  "dash")
+                    yield warning(path, line, msg("a hyphen between words in '{shown}': write a dash, '–'",
+                                                  shown=shown), "dash")
                 dash = _DASH_IN_WORD_RE.search(plain)
                 if dash:
                     shown = _around(plain, dash.start(), dash.end())
-                    yield warning(path, line, f"a dash inside a word in '{shown}': write a hyphen, '-'",
-                                  "dash")
+                    yield warning(path, line, msg("a dash inside a word in '{shown}': write a hyphen, '-'",
+                                                  shown=shown), "dash")
             for match in _PERCENT_RE.finditer(plain):
-                style = "with a space" if match[1] else "without a space"
+                style: Message = msg("with a space") if match[1] else msg("without a space")
                 percents.setdefault(style, (line, _around(plain, match.start(), match.end(), 8)))
             seen = [q for q in foreign if q in plain]
             if seen and quotes:
@@ -119,19 +121,29 @@ def _check_file(path: str, units: list[tuple[Text, Unit]]) -> Iterator[Diagnosti
                     spellings[joined].setdefault(form, line)
     for lang, (lines, marks) in wrong.items():
         own: list[str] = languages()[lang]["quotes"]
-        inner = f" (and {own[2]}…{own[3]} inside them)" if len(own) > 3 else ""
         listed = ", ".join(str(n) for n in lines[:8]) + (", …" if len(lines) > 8 else "")
-        yield warning(
-            path, lines[0],
-            f"quotation marks {' '.join(sorted(marks))} are not {languages()[lang]['name']} ones "
-            f"(line{'s' if len(lines) > 1 else ''} {listed}): use {own[0]}…{own[1]}{inner}",
-            "quotes-language")
+        name = language_name(lang, languages()[lang]["name"])
+        marks_shown = " ".join(sorted(marks))
+        if len(own) > 3:
+            message = msg_n("quotation marks {marks} are not {language} ones (line {lines}): use "
+                         "{open}…{close} (and {inner_open}…{inner_close} inside them)",
+                         "quotation marks {marks} are not {language} ones (lines {lines}): use "
+                         "{open}…{close} (and {inner_open}…{inner_close} inside them)", len(lines),
+                         marks=marks_shown, language=name, lines=listed, open=own[0], close=own[1],
+                         inner_open=own[2], inner_close=own[3])
+        else:
+            message = msg_n("quotation marks {marks} are not {language} ones (line {lines}): use "
+                            "{open}…{close}",
+                         "quotation marks {marks} are not {language} ones (lines {lines}): use "
+                         "{open}…{close}", len(lines), marks=marks_shown, language=name, lines=listed,
+                         open=own[0], close=own[1])
+        yield warning(path, lines[0], message, "quotes-language")
     if len(percents) > 1:
         (first, (l1, s1)), (second, (l2, s2)) = sorted(percents.items(), key=lambda item: item[1][0])
         yield warning(
             path, l2,
-            f"percentages are written {first} ('{s1}', line {l1}) and {second} ('{s2}'): use one form "
-            "throughout", "percent-style")
+            msg("percentages are written {first} ('{s1}', line {l1}) and {second} ('{s2}'): use one form "
+                "throughout", first=first, s1=s1, l1=l1, second=second, s2=s2), "percent-style")
     yield from _variants(path, spellings, units[0][0].lang)
 
 
@@ -157,6 +169,6 @@ def _variants(path: str, spellings: dict[str, dict[str, int]], lang: str) -> Ite
         if apart_differs and not whole:
             continue
         line = max(forms[f] for f in listed)
-        shown = ", ".join(f"'{f}' (line {forms[f]})" for f in listed)
-        yield warning(path, line, f"one word written {ways} ways: {shown}; write it one way",
-                      "word-variants")
+        shown = listing(msg("'{form}' (line {line})", form=f, line=forms[f]) for f in listed)
+        yield warning(path, line, msg("one word written {n} ways: {shown}; write it one way", n=ways,
+                                      shown=shown), "word-variants")

@@ -50,6 +50,7 @@ from proceedings.imagebounds import (
     read_head,
     svg_root,
 )
+from proceedings.messages import Message, msg
 from proceedings.model import Figure, Paper, Sources
 from proceedings.render import PAGE_GEOMETRY
 
@@ -73,14 +74,14 @@ def text_block_mm(trim: str) -> float:
     return _mm(page.width) - _mm(page.margin_inner) - _mm(page.margin_outer)
 
 
-def printed_width_mm(width: str | None, block_mm: float) -> tuple[float, str]:
+def printed_width_mm(width: str | None, block_mm: float) -> tuple[float, Message]:
     """How wide a figure prints, in mm, and where that width comes from."""
     match = _WIDTH_RE.match(width or "")
     if match is None:
-        return block_mm, f"the text block width ({block_mm:g} mm)"
+        return block_mm, msg("the text block width ({mm:g} mm)", mm=block_mm)
     value, unit = float(match[1].replace(",", ".")), match[2].lower()
     mm = block_mm * value / 100 if unit == "%" else value * _MM_PER[unit]
-    return mm, f"its width {width.strip() if width else ''} ({mm:.0f} mm)"
+    return mm, msg("its width {width} ({mm:.0f} mm)", width=width.strip() if width else "", mm=mm)
 
 
 _CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s]*))\s*\)""", re.IGNORECASE)
@@ -110,7 +111,7 @@ class _Inspector:
         self.weights: dict[Path, int] = {}  # SVG files seen: their expanded elements
         self.raster: tuple[int, int] | None = None  # the figure's pixels, if it is a raster image
 
-    def file(self, path: Path, name: str, depth: int) -> int:
+    def file(self, path: Path, name: str | Message, depth: int) -> int:
         """Check the file ``path`` (``name`` as the source writes it); the elements it
         draws, expanded."""
         if path in self.weights:
@@ -120,17 +121,18 @@ class _Inspector:
         self.weights[path] = weight
         return weight
 
-    def data(self, source: Path | bytes, name: str, base: Path, depth: int) -> int:
+    def data(self, source: Path | bytes, name: str | Message, base: Path, depth: int) -> int:
         size = raster_size(source)
         if size is not None:
             width, height = size
             if width * height > MAX_PIXELS:
                 raise Refused(
                     "image-too-large",
-                    f"{name} is {width}×{height} px ({width * height / 1e6:.0f} megapixels), more "
-                    f"than the {MAX_PIXELS // 1_000_000} megapixels a figure may have: laying it out "
-                    "could exhaust the memory; scale it down (a whole A4 page at 600 dpi is 35 "
-                    "megapixels) and export it again",
+                    msg("{name} is {width}×{height} px ({megapixels:.0f} megapixels), more than the {limit} "
+                        "megapixels a figure may have: laying it out could exhaust the memory; scale it "
+                        "down (a whole A4 page at 600 dpi is 35 megapixels) and export it again",
+                        name=name, width=width, height=height, megapixels=width * height / 1e6,
+                        limit=MAX_PIXELS // 1_000_000),
                 )
             if depth == 0:
                 self.raster = size
@@ -139,14 +141,15 @@ class _Inspector:
         if len(data) > MAX_SVG_BYTES and markup(data):
             raise Refused(
                 "svg-too-complex",
-                f"{name} is an SVG of more than {MAX_SVG_BYTES // 1_000_000} MB: laying it out could "
-                "exhaust the memory; simplify it, or export it as PNG",
+                msg("{name} is an SVG of more than {limit} MB: laying it out could exhaust the memory; "
+                    "simplify it, or export it as PNG", name=name, limit=MAX_SVG_BYTES // 1_000_000),
             )
         try:
             root = svg_root(data)
         except Refused as problem:
-            raise Refused(problem.code, f"{name} is {problem.message}: laying it out could exhaust "
-                          "the memory; simplify it, or export it as PNG") from problem
+            raise Refused(problem.code, msg("{name} is {problem}: laying it out could exhaust the memory; "
+                                            "simplify it, or export it as PNG", name=name,
+                                            problem=problem.message)) from problem
         if root is None:
             if depth:  # a font or a stylesheet of the SVG: no image, nothing to decode
                 return 0
@@ -158,11 +161,11 @@ class _Inspector:
             if depth >= MAX_SVG_DEPTH:
                 raise Refused(
                     "svg-too-complex",
-                    f"{name} nests images more than {MAX_SVG_DEPTH} files deep: put the images "
-                    "in one SVG, or export it as PNG",
+                    msg("{name} nests images more than {limit} files deep: put the images in one SVG, or "
+                        "export it as PNG", name=name, limit=MAX_SVG_DEPTH),
                 )
             if url.lower().startswith("data:"):
-                self.data(data_url(url), f"an image embedded in {name}", base, depth + 1)
+                self.data(data_url(url), msg("an image embedded in {name}", name=name), base, depth + 1)
                 continue
             parsed = urllib.parse.urlparse(url)
             target = resolved(base / urllib.parse.unquote(parsed.path))
@@ -171,19 +174,20 @@ class _Inspector:
             if parsed.scheme or parsed.netloc or not target.is_relative_to(self.folder):
                 raise Refused(
                     "refused-url",
-                    f"{name} refers to '{url[:80]}', outside the paper's folder: the layout would "
-                    "refuse it; put the file beside paper.md",
+                    msg("{name} refers to '{url}', outside the paper's folder: the layout would refuse it; "
+                        "put the file beside paper.md", name=name, url=url[:80]),
                 )
             if not target.is_file():
                 continue  # the layout draws nothing for it
-            shown = f"'{target.relative_to(self.folder).as_posix()}' (in {name})"
+            shown = msg("'{file}' (in {name})", file=target.relative_to(self.folder).as_posix(), name=name)
             external[url.split("#", 1)[0]] = self.file(target, shown, depth + 1)
         weight = expanded_elements(root, external)
         if weight > MAX_SVG_ELEMENTS:
             raise Refused(
                 "svg-too-complex",
-                f"{name} draws more than {MAX_SVG_ELEMENTS:,} elements once its <use> references "
-                "are expanded: laying it out could take hours; simplify it, or export it as PNG",
+                msg("{name} draws more than {limit:,} elements once its <use> references are expanded: "
+                    "laying it out could take hours; simplify it, or export it as PNG", name=name,
+                    limit=MAX_SVG_ELEMENTS),
             )
         return weight
 
@@ -200,7 +204,8 @@ def _check_figure(paper: Paper, figure: Figure, block_mm: float) -> Iterator[Dia
     try:
         inspector.file(target, f"'{figure.file}'", 0)
     except Refused as problem:
-        yield error(paper.path, figure.line, f"figure {figure.id}: {problem.message}", problem.code)
+        yield error(paper.path, figure.line, msg("figure {id}: {problem}", id=figure.id,
+                                                 problem=problem.message), problem.code)
         return
     except (Unreadable, OSError) as exc:
         # Pillow names the file by its full path; the finding names it as the source does.
@@ -208,8 +213,8 @@ def _check_figure(paper: Paper, figure: Figure, block_mm: float) -> Iterator[Dia
         yield warning(
             paper.path,
             figure.line,
-            f"figure {figure.id}: '{figure.file}' cannot be read as an image ({reason}): "
-            "the book would print an empty frame; export it again as PNG, JPEG or SVG",
+            msg("figure {id}: '{file}' cannot be read as an image ({reason}): the book would print an empty "
+                "frame; export it again as PNG, JPEG or SVG", id=figure.id, file=figure.file, reason=reason),
             "image-unreadable",
         )
         return
@@ -226,9 +231,11 @@ def _check_figure(paper: Paper, figure: Figure, block_mm: float) -> Iterator[Dia
         yield warning(
             paper.path,
             figure.line,
-            f"figure {figure.id}: '{figure.file}' is {width_px}×{height_px} px, which printed at "
-            f"{how} is {dpi:.0f} dpi, below the {MIN_DPI} dpi print needs: supply an image at "
-            f"least {need} px wide, or a vector (SVG) one",
+            msg("figure {id}: '{file}' is {width}×{height} px, which printed at {how} is {dpi:.0f} dpi, "
+                "below "
+                "the {min} dpi print needs: supply an image at least {need} px wide, or a vector (SVG) one",
+                id=figure.id, file=figure.file, width=width_px, height=height_px, how=how,
+                dpi=dpi, min=MIN_DPI, need=need),
             "image-resolution",
         )
 
@@ -266,16 +273,19 @@ def layout_findings(sources: Sources, layout: Iterable[Diagnostic], found: Itera
             continue
         parsed = urllib.parse.urlparse(match["url"])
         path = resolved(Path(urllib.parse.unquote(parsed.path))) if parsed.scheme == "file" else None
-        reason = " ".join((match["reason"] or "").split()) or "the layout could not read it"
+        reason: str | Message = (" ".join((match["reason"] or "").split())
+                                 or msg("the layout could not read it"))
         if path is None or path not in figures:
             kept.append(warning(diagnostic.path, diagnostic.line,
-                                f"cannot load the image {match['url']} ({reason})", "render"))
+                                msg("cannot load the image {url} ({reason})", url=match["url"],
+                                    reason=reason), "render"))
             continue
         paper, figure = figures[path]
         if (paper.path, figure.line) not in reported:
             kept.append(warning(
                 paper.path, figure.line,
-                f"figure {figure.id}: '{figure.file}' cannot be drawn ({reason[:120]}): the book would "
-                "print an empty frame; export it again as PNG, JPEG or SVG", "image-unreadable"))
+                msg("figure {id}: '{file}' cannot be drawn ({reason}): the book would print an empty frame; "
+                    "export it again as PNG, JPEG or SVG", id=figure.id, file=figure.file,
+                        reason=reason if isinstance(reason, Message) else reason[:120]), "image-unreadable"))
             reported.add((paper.path, figure.line))
     return kept

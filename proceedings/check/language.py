@@ -26,6 +26,7 @@ from proceedings.check.base import Check, Unit, body_units, digest, paper_digest
 from proceedings.check.text import URL_RE
 from proceedings.diagnostics import Diagnostic, warning
 from proceedings.markup import CITATION_RE
+from proceedings.messages import Message, language_name, msg
 from proceedings.model import Paper, Resolution, Sources
 
 MIN_WORDS = 15
@@ -75,25 +76,27 @@ def count_words(text: str) -> WordCounts:
     return WordCounts(latin, cyrillic, kazakh)
 
 
-def reads_as(counts: WordCounts, declared: str) -> tuple[str, str] | None:
+def reads_as(counts: WordCounts, declared: str) -> tuple[str, Message] | None:
     """(language, evidence) when a paragraph clearly is not in ``declared``; else None."""
     n = counts.words
     if n < MIN_WORDS:
         return None
     if counts.latin >= LATIN_MAJORITY * n:
         if declared in ("kk", "ru"):
-            return "en", f"{counts.latin} of {n} words are in Latin letters"
+            return "en", msg("{count} of {n} words are in Latin letters", count=counts.latin, n=n)
         return None
     if counts.cyrillic < LATIN_MAJORITY * n:
         return None  # neither script has a clear majority
     share = counts.kazakh / counts.cyrillic
-    evidence = f"{counts.kazakh} of {counts.cyrillic} Cyrillic words have a Kazakh letter"
+    evidence = msg("{count} of {n} Cyrillic words have a Kazakh letter", count=counts.kazakh,
+                   n=counts.cyrillic)
     if declared == "kk" and share < KAZAKH_BELOW:
         return "ru", evidence
     if declared == "ru" and share > KAZAKH_ABOVE:
         return "kk", evidence
     if declared == "en":
-        return ("kk" if share > KAZAKH_ABOVE else "ru"), f"{counts.cyrillic} of {n} words are Cyrillic"
+        return ("kk" if share > KAZAKH_ABOVE else "ru"), msg("{count} of {n} words are Cyrillic",
+                                                             count=counts.cyrillic, n=n)
     return None
 
 
@@ -107,8 +110,10 @@ def _check_units(path: str, declared: str, units: Sequence[Unit]) -> Iterator[Di
         yield warning(
             path,
             unit.lines[0][0],
-            f"paragraph '{quote(text, 50)}' reads as {NAMES.get(lang, lang)} ({evidence}) but "
-            f"lang is {declared}: mark a quotation as [text]{{lang={lang}}}, or correct lang",
+            msg("paragraph '{text}' reads as {name} ({evidence}) but lang is {declared}: mark a quotation "
+                "as [text]{{lang={lang}}}, or correct lang", text=quote(text, 50),
+                name=language_name(lang, NAMES.get(lang, lang)), evidence=evidence, declared=declared,
+                lang=lang),
             "language-mismatch",
         )
 

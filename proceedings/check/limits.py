@@ -18,7 +18,9 @@ from collections.abc import Iterator, Sequence
 from functools import partial
 
 from proceedings.check.base import Check, Unit
+from proceedings.check.tables import column_name, row_name
 from proceedings.diagnostics import Diagnostic, error
+from proceedings.messages import Message, listing, msg
 from proceedings.model import Paper, Sources, Table
 
 MAX_FOOTNOTE_REFERENCES = 1_000
@@ -79,21 +81,32 @@ def _check_body(path: str, body: str, first_line: int) -> Iterator[Diagnostic]:
             if count > MAX_FOOTNOTE_REFERENCES:
                 yield error(
                     path, first_line + offset,
-                    f"more than {MAX_FOOTNOTE_REFERENCES:,} footnote references (this is one too many): "
-                    "laying them out could exhaust the memory; merge footnotes, or put the notes in "
-                    "the text",
+                    msg("more than {limit:,} footnote references (this is one too many): laying them out "
+                        "could "
+                        "exhaust the memory; merge footnotes, or put the notes in the text",
+                        limit=MAX_FOOTNOTE_REFERENCES),
                     "too-large",
                 )
                 return
             if printed > MAX_FOOTNOTE_CHARS:
                 yield error(
                     path, first_line + offset,
-                    f"footnote [^{match[1]}] makes the footnotes print more than {MAX_FOOTNOTE_CHARS:,} "
-                    "characters in all (each reference prints the whole footnote): laying them out "
-                    "could exhaust the memory; shorten the footnote or refer to it less often",
+                    msg("footnote [^{mark}] makes the footnotes print more than {limit:,} characters in all "
+                        "(each reference prints the whole footnote): laying them out could exhaust the "
+                        "memory; shorten the footnote or refer to it less often", mark=match[1],
+                        limit=MAX_FOOTNOTE_CHARS),
                     "too-large",
                 )
                 return
+
+
+def _cell(table: Table, section: str, r: int, c: int) -> Message:
+    """A cell as the editor finds it: a body cell by its row's and column's headings."""
+    if section == "rows":
+        return listing([row_name(table, r), column_name(table, c)])
+    if section == "header":
+        return msg("header row {row}, cell {cell}", row=r + 1, cell=c + 1)
+    return msg("footer row {row}, cell {cell}", row=r + 1, cell=c + 1)
 
 
 def _check_table(sources: Sources, path: str, t: int, table: Table) -> Iterator[Diagnostic]:
@@ -106,8 +119,10 @@ def _check_table(sources: Sources, path: str, t: int, table: Table) -> Iterator[
                     if span > MAX_SPAN:
                         yield error(
                             path, sources.line_of(path, "tables", t, section, r, c, name),
-                            f"table {table.id}: {section}[{r}][{c}] has {name} {span:,}, more than the "
-                            f"{MAX_SPAN} a cell may span: laying it out could exhaust the memory",
+                            msg("table {id}: the cell in {cell} has {name} {span:,}, more than the {limit} a "
+                                "cell may span: laying it out could exhaust the memory", id=table.id,
+                                cell=_cell(table, section, r, c), name=name, span=span,
+                                limit=MAX_SPAN),
                             "too-large",
                         )
                         return
@@ -115,9 +130,10 @@ def _check_table(sources: Sources, path: str, t: int, table: Table) -> Iterator[
                 if cells > MAX_TABLE_CELLS:
                     yield error(
                         path, sources.line_of(path, "tables", t, section, r, c),
-                        f"table {table.id} has more than {MAX_TABLE_CELLS:,} cells (counting each as the "
-                        "columns times the rows it spans): laying it out could exhaust the memory; "
-                        "split the table",
+                        msg("table {id} has more than {limit:,} cells (counting each as the columns times "
+                            "the "
+                            "rows it spans): laying it out could exhaust the memory; split the table",
+                            id=table.id, limit=MAX_TABLE_CELLS),
                         "too-large",
                     )
                     return

@@ -24,6 +24,7 @@ from pathlib import Path
 from proceedings.check.base import Check, Unit, paper_digest
 from proceedings.diagnostics import Diagnostic, note, warning
 from proceedings.load import display_path
+from proceedings.messages import Message, msg
 from proceedings.model import Paper, Sources
 from proceedings.render import participants
 
@@ -88,8 +89,8 @@ def _rank_finding(path: str, line: int, who: str, rank: str) -> Iterator[Diagnos
         yield warning(
             path,
             line,
-            f"{who} holds {len(phrases)} ranks in '{rank}' ({listed}): a person holds one "
-            "rank: keep the current one and delete the other",
+            msg("{who} holds {n} ranks in '{rank}' ({listed}): a person holds one rank: keep the current "
+                "one and delete the other", who=who, n=len(phrases), rank=rank, listed=listed),
             "rank-conflict",
         )
 
@@ -120,9 +121,9 @@ def _check_surnames(sources: Sources) -> Iterator[Diagnostic]:
                 yield note(
                     path,
                     sources.line_of(path, i, "names", lang_b, "surname"),
-                    f"{person.id}: surname '{b}' ({lang_b}) differs from '{a}' ({lang_a}) by more than "
-                    "the Kazakh letters (ә ғ қ ң ө ұ ү һ і for а г к н о у у х и): check that both "
-                    "spell the same person",
+                    msg("{id}: surname '{b}' ({lang_b}) differs from '{a}' ({lang_a}) by more than the "
+                        "Kazakh letters (ә ғ қ ң ө ұ ү һ і for а г к н о у у х и): check that both spell "
+                        "the same person", id=person.id, a=a, b=b, lang_a=lang_a, lang_b=lang_b),
                     "name-conflict",
                 )
 
@@ -148,8 +149,9 @@ def _check_authors(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:
             yield note(
                 paper.path,
                 sources.line_of(paper.path, "authors", i, "person"),
-                f"author {author.person} ({person.name(paper.lang).surname}) is taken from the programme, "
-                "as the paper prints no byline: confirm the authorship with the author",
+                msg("author {id} ({surname}) is taken from the programme, as the paper prints no byline: "
+                    "confirm the authorship with the author", id=author.person,
+                    surname=person.name(paper.lang).surname),
                 "author-inferred",
             )
     required = sources.book.require_authors_in
@@ -174,10 +176,20 @@ def _check_authors(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:
             yield warning(
                 paper.path,
                 sources.line_of(paper.path, "authors", i, "person"),
-                f"author {author.person} ({name.surname}) is not in the "
-                f"{' nor the '.join(where for where, _ in missing)}: add them there, or check the byline",
+                _not_listed(author.person, name.surname, [where for where, _ in missing]),
                 missing[0][1],
             )
+
+
+def _not_listed(person: str, surname: str, missing: list[str]) -> Message:
+    if len(missing) > 1:
+        return msg("author {id} ({surname}) is not in the programme nor the participant lists: add them "
+                   "there, or check the byline", id=person, surname=surname)
+    if missing == ["programme"]:
+        return msg("author {id} ({surname}) is not in the programme: add them there, or check the byline",
+                   id=person, surname=surname)
+    return msg("author {id} ({surname}) is not in the participant lists: add them there, or check the "
+               "byline", id=person, surname=surname)
 
 
 def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:

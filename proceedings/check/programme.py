@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from proceedings.check.base import Check, Unit, programme_path, quote
 from proceedings.diagnostics import Diagnostic, note, warning
+from proceedings.messages import Message, msg
 
 if TYPE_CHECKING:
     from proceedings.model import Paper, Sources
@@ -47,15 +48,16 @@ def _check_programme(sources: Sources) -> Iterator[Diagnostic]:
             yield warning(
                 path,
                 sources.line_of(path, "slots", i, "end"),
-                f"slot {i + 1} ends at {slot.end}, before it starts at {slot.start}: fix the times",
+                msg("slot {n} ends at {end}, before it starts at {start}: fix the times", n=i + 1,
+                    end=slot.end, start=slot.start),
                 "slot-order",
             )
         if previous_end is not None and start < previous_end[0]:
             yield warning(
                 path,
                 sources.line_of(path, "slots", i, "start"),
-                f"slot {i + 1} starts at {slot.start}, before the previous slot ends at "
-                f"{previous_end[1]}: fix the times or the order",
+                msg("slot {n} starts at {start}, before the previous slot ends at {end}: fix the times or "
+                    "the order", n=i + 1, start=slot.start, end=previous_end[1]),
                 "slot-order",
             )
         previous_end = (end, slot.end)
@@ -66,8 +68,8 @@ def _check_programme(sources: Sources) -> Iterator[Diagnostic]:
             yield warning(
                 path,
                 line,
-                f"talk {i + 1} ({slot.start}) '{quote(title)}' has no paper: link it with "
-                "'paper: <id>' or mark it 'in_volume: false'",
+                msg("talk {n} ({start}) '{title}' has no paper: link it with 'paper: <id>' or mark it "
+                    "'in_volume: false'", n=i + 1, start=slot.start, title=quote(title)),
                 "talk-without-paper",
             )
             yield from _possible_paper(sources, path, line, i, slot.title, linked)
@@ -78,8 +80,8 @@ def _check_programme(sources: Sources) -> Iterator[Diagnostic]:
             yield warning(
                 paper.path,
                 1,
-                f"no programme slot links to paper '{paper.id}': add 'paper: {paper.id}' to its "
-                "talk in programme.yaml",
+                msg("no programme slot links to paper '{id}': add 'paper: {id}' to its talk in "
+                    "programme.yaml", id=paper.id),
                 "paper-without-talk",
             )
 
@@ -96,17 +98,18 @@ def _title_mismatch(
     ratio = difflib.SequenceMatcher(None, a, b).ratio()
     # Long titles are shortened in the message, so name the first words that differ.
     words_a, words_b = a.split(), b.split()
-    differ = ""
+    differ: str | Message = ""
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, words_a, words_b).get_opcodes():
         if tag != "equal":
             old, new = " ".join(words_a[i1:i2]) or "—", " ".join(words_b[j1:j2]) or "—"
-            differ = f"; first difference: '{old}' against '{new}'"
+            differ = msg("; first difference: '{old}' against '{new}'", old=old, new=new)
             break
     yield warning(
         path,
         sources.line_of(path, "slots", i, "title", paper.lang),
-        f"talk {i + 1} is titled '{quote(talk, 80)}' but its paper {paper.id} is titled "
-        f"'{quote(paper.title, 80)}' (similarity {ratio:.2f}{differ}): make the two titles agree",
+        msg("talk {n} is titled '{talk}' but its paper {id} is titled '{title}' (similarity "
+            "{ratio:.2f}{differ}): make the two titles agree", n=i + 1, talk=quote(talk, 80), id=paper.id,
+            title=quote(paper.title, 80), ratio=ratio, differ=differ),
         "title-mismatch",
     )
 
@@ -128,7 +131,7 @@ def _possible_paper(
         yield note(
             path,
             line,
-            f"talk {i + 1} may be paper {best[1].id} '{quote(best[1].title or '', 80)}' "
-            f"(similarity {best[0]:.2f}): if so, add 'paper: {best[1].id}'",
+            msg("talk {n} may be paper {id} '{title}' (similarity {ratio:.2f}): if so, add 'paper: {id}'",
+                n=i + 1, id=best[1].id, title=quote(best[1].title or "", 80), ratio=best[0]),
             "possible-paper",
         )

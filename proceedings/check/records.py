@@ -17,6 +17,7 @@ from proceedings.diagnostics import Diagnostic, error, warning
 from proceedings.files import resolved
 from proceedings.load import display_path
 from proceedings.markup import directives
+from proceedings.messages import Message, msg, msg_n
 from proceedings.model import Paper, Sources
 
 
@@ -37,8 +38,9 @@ def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
     return found
 
 
-def _unknown_person(path: str, line: int, person: str, where: str) -> Diagnostic:
-    return error(path, line, f"unknown person id '{person}' in {where}", "unknown-person")
+def _unknown_person(path: str, line: int, person: str, where: str | Message) -> Diagnostic:
+    return error(path, line, msg("unknown person id '{id}' in {where}", id=person, where=where),
+                 "unknown-person")
 
 
 def _check_book(sources: Sources, root: Path) -> Iterator[Diagnostic]:
@@ -51,8 +53,8 @@ def _check_book(sources: Sources, root: Path) -> Iterator[Diagnostic]:
             yield error(
                 path,
                 line,
-                f"paper id '{paper_id}' is listed twice in papers (first on line {first[paper_id]}); "
-                "a paper is printed once: delete this entry",
+                msg("paper id '{id}' is listed twice in papers (first on line {first}); "
+                    "a paper is printed once: delete this entry", id=paper_id, first=first[paper_id]),
                 "duplicate-paper",
             )
             continue
@@ -61,7 +63,7 @@ def _check_book(sources: Sources, root: Path) -> Iterator[Diagnostic]:
             yield error(
                 path,
                 line,
-                f"unknown paper id '{paper_id}' in papers: no folder papers/{paper_id}",
+                msg("unknown paper id '{id}' in papers: no folder papers/{id}", id=paper_id),
                 "unknown-paper",
             )
     for paper_id in sorted(folders - set(sources.book.papers)):
@@ -69,7 +71,7 @@ def _check_book(sources: Sources, root: Path) -> Iterator[Diagnostic]:
             yield warning(
                 path,
                 sources.line_of(path, "papers"),
-                f"paper '{paper_id}' is not listed in papers; it is placed last",
+                msg("paper '{id}' is not listed in papers; it is placed last", id=paper_id),
                 "unlisted-paper",
             )
     for field in ("editors", "editorial_board"):
@@ -91,11 +93,13 @@ def _check_programme(sources: Sources, root: Path) -> Iterator[Diagnostic]:
             for j, person in enumerate(slot.people):
                 if person not in sources.people:
                     line = sources.line_of(path, "slots", i, "people", j)
-                    yield _unknown_person(path, line, person, f"slot {i + 1} ({slot.start})")
+                    yield _unknown_person(path, line, person, msg("slot {n} ({start})", n=i + 1,
+                                                                  start=slot.start))
             if slot.paper and slot.paper not in papers:
                 yield error(
                     path, sources.line_of(path, "slots", i, "paper"),
-                    f"unknown paper id '{slot.paper}' in slot {i + 1} ({slot.start})",
+                    msg("unknown paper id '{id}' in slot {n} ({start})", id=slot.paper, n=i + 1,
+                        start=slot.start),
                     "unknown-paper",
                 )
     if sources.participants and sources.participants.people:
@@ -112,9 +116,9 @@ def _check_paper(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:
             line = sources.line_of(paper.path, "authors", i, "person")
             yield _unknown_person(paper.path, line, author.person, "authors")
     if not paper.authors:
-        yield warning(paper.path, 1, "the paper has no author (no byline)", "no-author")
+        yield warning(paper.path, 1, msg("the paper has no author (no byline)"), "no-author")
     if not paper.title:
-        yield warning(paper.path, 1, "the paper has no title", "no-title")
+        yield warning(paper.path, 1, msg("the paper has no title"), "no-title")
 
 
 def _check_citations(paper: Paper) -> Iterator[Diagnostic]:
@@ -123,8 +127,9 @@ def _check_citations(paper: Paper) -> Iterator[Diagnostic]:
         first = paper.citations[0]
         yield warning(
             paper.path, first.line,
-            f"the paper cites {len(paper.citations)} time(s), first {first.raw}, "
-            "but has no reference list",
+            msg_n("the paper cites {n} time, first {first}, but has no reference list",
+                  "the paper cites {n} times, first {first}, but has no reference list",
+                  len(paper.citations), first=first.raw),
             "no-references",
         )
         return
@@ -133,7 +138,8 @@ def _check_citations(paper: Paper) -> Iterator[Diagnostic]:
         for n in missing:
             yield warning(
                 paper.path, citation.line,
-                f"citation {citation.raw} refers to reference {n}, which the list does not have",
+                msg("citation {citation} refers to reference {n}, which the list does not have",
+                    citation=citation.raw, n=n),
                 "citation",
             )
 
@@ -144,28 +150,31 @@ def _check_assets(paper: Paper, root: Path) -> Iterator[Diagnostic]:
     for kind, ref, line in directives(paper.body, paper.body_line):
         known = tables if kind == "table" else figures
         if ref not in known:
-            yield error(paper.path, line, f"unknown {kind} id '{ref}'", f"unknown-{kind}")
+            text = (msg("unknown table id '{id}'", id=ref) if kind == "table"
+                    else msg("unknown figure id '{id}'", id=ref))
+            yield error(paper.path, line, text, f"unknown-{kind}")
     folder = Path(paper.path).parent
     for figure in figures.values():
         target = resolved(folder / figure.file)
         if target is None:
             yield error(
                 paper.path, figure.line,
-                f"figure file '{figure.file}' is a symbolic link that leads back to itself (a loop "
-                "of links); put the image itself beside paper.md",
+                msg("figure file '{file}' is a symbolic link that leads back to itself (a loop "
+                    "of links); put the image itself beside paper.md", file=figure.file),
                 "missing-file",
             )
         # Only files inside the paper's own folder: no scheme, no "..", no symlink out.
         elif "://" in figure.file or not target.is_relative_to(folder.resolve()):
             yield error(
                 paper.path, figure.line,
-                f"figure file '{figure.file}' is outside the paper's folder; "
-                "put the image beside paper.md",
+                msg("figure file '{file}' is outside the paper's folder; put the image beside paper.md",
+                    file=figure.file),
                 "refused-url",
             )
         elif not target.is_file():
             yield error(
-                paper.path, figure.line, f"figure file '{figure.file}' not found beside paper.md",
+                paper.path, figure.line, msg("figure file '{file}' not found beside paper.md",
+                                             file=figure.file),
                 "missing-file",
             )
 
@@ -185,5 +194,6 @@ def _check_readable(paper: Paper) -> Iterator[Diagnostic]:
                 problems.append(exc)
     for problem in problems:
         where = display_path(Path(problem.filename)) if problem.filename else paper.path
-        yield error(where, 0, f"cannot read: {problem.strerror}; the build reads every file in a "
-                    "paper's folder: make it readable, or move it out of the sources", "io")
+        yield error(where, 0, msg("cannot read: {reason}; the build reads every file in a paper's folder: "
+                                  "make it readable, or move it out of the sources",
+                                  reason=str(problem.strerror)), "io")

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from proceedings.check.base import Check, Unit, digest, quote
 from proceedings.diagnostics import Diagnostic, Severity, note, warning
+from proceedings.messages import Message, listing, msg, msg_n
 
 if TYPE_CHECKING:
     from proceedings.model import Paper, Reference, Sources
@@ -116,9 +117,10 @@ def entry_problems(text: str, lang: str) -> list[Problem]:
             continue
         address = quote(_url_text(url), 45)
         if _OLD_LABEL_RE.search(text[: url.start()]):
-            fix = f"'Режим доступа:' is the old form: write '– URL: {address}'"
+            fix = msg("'Режим доступа:' is the old form: write '– URL: {address}'", address=address)
         else:
-            fix = f"the address '{address}' has no 'URL:' before it: write '– URL: {address}'"
+            fix = msg("the address '{address}' has no 'URL:' before it: write '– URL: {address}'",
+                      address=address)
         problems.append(Problem("url-label", Severity.WARNING, fix))
         break
     if urls:
@@ -129,7 +131,9 @@ def entry_problems(text: str, lang: str) -> list[Problem]:
                 Problem(
                     "access-date",
                     Severity.WARNING,
-                    f"the online resource has no access date: add '({label}: ДД.ММ.ГГГГ)' after the address",
+                    msg("the online resource has no access date: add '({label}: ДД.ММ.ГГГГ)' after the "
+                        "address",
+                        label=label),
                 )
             )
         elif not _valid_date(access[1]):
@@ -137,8 +141,8 @@ def entry_problems(text: str, lang: str) -> list[Problem]:
                 Problem(
                     "access-date",
                     Severity.WARNING,
-                    f"the access date '{quote(access[1].strip(), 30)}' is not a date written ДД.ММ.ГГГГ: "
-                    f"write e.g. '({label}: 12.03.2024)'",
+                    msg("the access date '{date}' is not a date written ДД.ММ.ГГГГ: write e.g. '({label}: "
+                        "12.03.2024)'", date=quote(access[1].strip(), 30), label=label),
                 )
             )
     pages = [m[0] for m in _LATIN_PAGE_RE.finditer(plain)] + [m[0] for m in _STR_RE.finditer(plain)]
@@ -147,8 +151,9 @@ def entry_problems(text: str, lang: str) -> list[Problem]:
             Problem(
                 "page-abbreviation",
                 Severity.WARNING,
-                f"the pages are written '{pages[0]}': use the Cyrillic 'С. 12–20' before page numbers "
-                "and 'с.' after a page count ('250 с.')",
+                msg("the pages are written '{pages}': use the Cyrillic 'С. 12–20' before page numbers and "
+                    "'с.' "
+                    "after a page count ('250 с.')", pages=pages[0]),
             )
         )
     issue = _ISSUE_RE.search(plain)
@@ -157,8 +162,8 @@ def entry_problems(text: str, lang: str) -> list[Problem]:
             Problem(
                 "article-separator",
                 Severity.WARNING,
-                f"an article (issue '{issue[1]}') needs '//' between its own title and the journal "
-                "or collection: 'Title // Journal. – 2020. – № 3. – С. 12–20.'",
+                msg("an article (issue '{issue}') needs '//' between its own title and the journal or "
+                    "collection: 'Title // Journal. – 2020. – № 3. – С. 12–20.'", issue=issue[1]),
             )
         )
     hyphen = _HYPHEN_AREA_RE.search(plain)
@@ -167,8 +172,8 @@ def entry_problems(text: str, lang: str) -> list[Problem]:
             Problem(
                 "hyphen-separator",
                 Severity.WARNING,
-                f"the areas are separated by a hyphen ('{_snippet(plain, hyphen.start(), hyphen.end())}'): "
-                "use a dash, '. – '",
+                msg("the areas are separated by a hyphen ('{shown}'): use a dash, '. – '",
+                    shown=_snippet(plain, hyphen.start(), hyphen.end())),
             )
         )
     if not urls and not _YEAR_RE.search(plain) and not _NO_YEAR_MARK_RE.search(plain):
@@ -176,19 +181,19 @@ def entry_problems(text: str, lang: str) -> list[Problem]:
             Problem(
                 "no-year",
                 Severity.WARNING,
-                "there is no year of publication: add it after the publisher, '– Алматы, 2020.'",
+                msg("there is no year of publication: add it after the publisher, '– Алматы, 2020.'"),
             )
         )
     designations = list(dict.fromkeys(" ".join(m[0].split()) for m in _GMD_RE.finditer(text)))
     if designations:
         named = ", ".join(f"'{d}'" for d in designations)
-        one = len(designations) == 1
-        what = "is a general material designation" if one else "are general material designations"
         problems.append(
             Problem(
                 "material-designation",
                 Severity.NOTE,
-                f"{named} {what}, which the 2018 standard dropped: delete {'it' if one else 'them'}",
+                msg_n("{named} is a general material designation, which the 2018 standard dropped: delete it",
+                      "{named} are general material designations, which the 2018 standard dropped: delete "
+                      "them", len(designations), named=named),
             )
         )
     return problems
@@ -202,13 +207,13 @@ def _valid_date(text: str) -> bool:
     return 1 <= day <= 31 and 1 <= month <= 12 and 1990 <= year <= 2100
 
 
-def _label(ref: Reference) -> str:
+def _label(ref: Reference) -> Message:
     if ref.number is None:
-        return f"the unnumbered reference at line {ref.line}"
-    return f"reference {ref.number}"
+        return msg("the unnumbered reference at line {line}", line=ref.line)
+    return msg("reference {n}", n=ref.number)
 
 
-def entry_labels(refs: Sequence[Reference]) -> str:
+def entry_labels(refs: Sequence[Reference]) -> str | Message:
     """``1–16, 18 and the unnumbered one at line 40``: the entries a list-wide line names."""
     runs: list[list[int]] = []
     for n in (r.number for r in refs if r.number is not None):
@@ -216,16 +221,18 @@ def entry_labels(refs: Sequence[Reference]) -> str:
             runs[-1].append(n)
         else:
             runs.append([n])
-    parts = [str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs]
+    parts: list[str | Message] = [str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs]
     unnumbered = [r.line for r in refs if r.number is None]
     if len(unnumbered) == 1:
-        parts.append(f"the unnumbered one at line {unnumbered[0]}")
+        parts.append(msg("the unnumbered one at line {line}", line=unnumbered[0]))
     elif unnumbered:
-        parts.append(f"the unnumbered ones at lines {', '.join(map(str, unnumbered))}")
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        parts.append(msg("the unnumbered ones at lines {lines}", lines=", ".join(map(str, unnumbered))))
+    if len(parts) == 1:
+        return parts[0]
+    return msg("{items} and {last}", items=listing(parts[:-1]), last=parts[-1])
 
 
-def _finding(path: str, line: int, severity: Severity, message: str) -> Diagnostic:
+def _finding(path: str, line: int, severity: Severity, message: Message) -> Diagnostic:
     make = note if severity is Severity.NOTE else warning
     return make(path, line, message, CODE)
 
@@ -244,8 +251,9 @@ def _check_paper(paper: Paper) -> Iterator[Diagnostic]:
             paper.path,
             first.line,
             problem.severity,
-            f"references {entry_labels([ref for ref, _ in hits])} ({len(hits)} entries) depart from the "
-            f"book's reference style ({STANDARD}) the same way, as in {_label(first)}: {problem.text}",
+            msg("references {labels} ({n} entries) depart from the book's reference style ({standard}) the "
+                "same way, as in {first}: {problem}", labels=entry_labels([ref for ref, _ in hits]),
+                n=len(hits), standard=STANDARD, first=_label(first), problem=problem.text),
         )
     for ref, problems in found:
         own = [p for p in problems if p.kind not in list_wide]
@@ -256,8 +264,9 @@ def _check_paper(paper: Paper) -> Iterator[Diagnostic]:
             paper.path,
             ref.line,
             severity,
-            f"{_label(ref)} '{quote(ref.text, 50)}' departs from the book's reference style ({STANDARD}): "
-            + "; ".join(p.text for p in own),
+            msg("{label} '{text}' departs from the book's reference style ({standard}): {problems}",
+                label=_label(ref), text=quote(ref.text, 50), standard=STANDARD,
+                problems=listing((p.text for p in own), "; ")),
         )
 
 

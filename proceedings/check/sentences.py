@@ -18,6 +18,7 @@ from proceedings.check.base import Check, Unit, strip_markup
 from proceedings.check.spelling import Text, clean, languages, texts
 from proceedings.diagnostics import Diagnostic, warning
 from proceedings.load import display_path
+from proceedings.messages import msg
 
 if TYPE_CHECKING:
     from proceedings.model import Sources
@@ -66,21 +67,22 @@ def _check_unit(text: Text, unit: Unit, abbreviations: set[str]) -> Iterator[Dia
         if glued:
             shown = ", ".join(f"'{_around(plain, m.start(), m.end(), 12)}'"
                               for m in sorted(glued, key=lambda m: m.start()))
-            yield warning(unit.path, line, f"no space after the punctuation in {shown}: add one",
-                          "punctuation-space")
+            yield warning(unit.path, line, msg("no space after the punctuation in {shown}: add one",
+                                               shown=shown), "punctuation-space")
         for match in _LOWER_START_RE.finditer(plain):
             if match[1].casefold() in abbreviations:
                 continue
             yield warning(
                 unit.path, line,
-                f"a sentence starts in lowercase: '{_around(plain, match.start(2) - 2, match.end(2))}': "
-                f"capitalise '{match[2]}', or, if the full stop is not the sentence's end, delete it",
+                msg("a sentence starts in lowercase: '{shown}': capitalise '{word}', or, if the full stop "
+                    "is not the sentence's end, delete it",
+                    shown=_around(plain, match.start(2) - 2, match.end(2)), word=match[2]),
                 "sentence-case",
             )
         for match in _REPEATED_RE.finditer(plain):
             yield warning(
                 unit.path, line,
-                f"'{match[1]}' is repeated: '{_around(plain, match.start(), match.end(), 10)}': "
-                "delete the repetition",
+                msg("'{word}' is repeated: '{shown}': delete the repetition", word=match[1],
+                    shown=_around(plain, match.start(), match.end(), 10)),
                 "repeated-word",
             )

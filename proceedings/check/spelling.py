@@ -51,6 +51,7 @@ from proceedings.check.text import URL_RE
 from proceedings.diagnostics import Diagnostic, note, warning
 from proceedings.load import display_path
 from proceedings.markup import CITATION_RE
+from proceedings.messages import language_name, listing, msg, msg_n
 
 if TYPE_CHECKING:
     from proceedings.model import Sources
@@ -412,15 +413,20 @@ def _check_book(sources: Sources) -> Iterator[Diagnostic]:
     dictionaries = dictionaries_for(tuple(langs))
     if dictionaries.missing:
         packages = " ".join(languages()[lang]["package"] for lang in dictionaries.missing)
-        names = ", ".join(languages()[lang]["name"] for lang in dictionaries.missing)
-        what = "Enchant and the" if dictionaries.unavailable else "the"
+        names = listing(language_name(lang, languages()[lang]["name"]) for lang in dictionaries.missing)
         if dictionaries.unavailable:
             packages = "libenchant-2-2 " + packages
+            message = msg("spelling in {names} is not checked: Enchant and the hunspell dictionaries are not "
+                          "installed; to install them: sudo apt-get install {packages} (make does it when "
+                          "run as root)", names=names, packages=packages)
+        else:
+            message = msg("spelling in {names} is not checked: the hunspell dictionaries are not installed; "
+                          "to install them: sudo apt-get install {packages} (make does it when run as "
+                          "root)", names=names, packages=packages)
         yield note(
             display_path(Path(sources.root) / "book.yaml"),
             0,
-            f"spelling in {names} is not checked: {what} hunspell dictionaries are not installed; "
-            f"to install them: sudo apt-get install {packages} (make does it when run as root)",
+            message,
             "spelling-unchecked",
         )
     if not dictionaries.checkers:
@@ -521,17 +527,18 @@ def _report(path: str, line: int, unknown: dict[str, str], words_file: str) -> I
     typos = [w for w, split in unknown.items() if not split]
     for word, split in unknown.items():
         if split:
-            yield warning(path, line, f"'{word}' reads as two words glued together: write '{split}'",
-                          "glued-words")
+            yield warning(path, line, msg("'{word}' reads as two words glued together: write '{split}'",
+                                          word=word, split=split), "glued-words")
     if typos:
         listed = ", ".join(f"'{w}'" for w in typos)
-        one = len(typos) == 1
         yield warning(
             path,
             line,
-            f"{listed} {'is' if one else 'are'} not in the dictionary: correct {'it' if one else 'them'}, "
-            f"or, if right, accept {'it' if one else 'them'} with 'proceedings check --accept "
-            f"{quote(typos[0], 30)}' (which adds to {words_file})",
+            msg_n("{listed} is not in the dictionary: correct it, or, if right, accept it with 'proceedings "
+                  "check --accept {word}' (which adds to {file})",
+                  "{listed} are not in the dictionary: correct them, or, if right, accept them with "
+                  "'proceedings check --accept {word}' (which adds to {file})",
+                  len(typos), listed=listed, word=quote(typos[0], 30), file=words_file),
             "spelling",
         )
 

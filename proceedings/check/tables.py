@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 
 from proceedings.check.base import Check, Unit, paper_digest
 from proceedings.diagnostics import Diagnostic, warning
+from proceedings.messages import Message, msg
 
 if TYPE_CHECKING:
-    from proceedings.model import Paper, Sources, Table
+    from proceedings.model import Cell, Paper, Sources, Table
 
 
 def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
@@ -95,16 +96,56 @@ def _check_tables(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:
     for t, table in enumerate(paper.tables):
         for kind, r, c, text, _declared, computed in totals_problems(table):
             line = sources.line_of(paper.path, "tables", t, "rows", r, c)
+            row, column = row_name(table, r), column_name(table, c)
             if kind == "row":
-                what = f"the total of column {c} (row {r})"
-                parts = "the other rows of that column"
+                message = msg("table {id}: the total of {column} in {row} is '{text}' but the "
+                              "other rows of that column add up to {sum}: correct the figures",
+                              id=table.id, column=column, row=row, text=text, sum=_number_text(computed))
             else:
-                what = f"the total of row {r} (column {c})"
-                parts = "the other cells of that row"
-            yield warning(
-                paper.path,
-                line,
-                f"table {table.id}: {what} is '{text}' but "
-                f"{parts} add up to {_number_text(computed)}: correct the figures",
-                "table-totals",
-            )
+                message = msg("table {id}: the total of {row} in {column} is '{text}' but the "
+                              "other cells of that row add up to {sum}: correct the figures",
+                              id=table.id, row=row, column=column, text=text, sum=_number_text(computed))
+            yield warning(paper.path, line, message, "table-totals")
+
+
+# Cells are named as an editor finds them in the printed table: a row by its heading
+# cells (the first header_columns), a column by its heading in the table's header;
+# by their number, counted from 1, only when the heading is empty.
+
+
+def row_name(table: Table, r: int) -> Message:
+    """Row ``r`` of the table's body: ``row 'Барлығы'``, or ``row 3``."""
+    row = table.rows[r] if 0 <= r < len(table.rows) else []
+    heading = " ".join(" ".join(cell.text.split()) for cell in row[: table.header_columns]).strip()
+    return msg("row '{heading}'", heading=heading) if heading else msg("row {n}", n=r + 1)
+
+
+def column_name(table: Table, c: int) -> Message:
+    """Column ``c`` (a cell's index in a body row): its heading in the header, the lowest
+    non-empty one where headings are stacked (``column '2023'``), or ``column 3``."""
+    grid = _header_grid(table.header)
+    body_row = next((row for row in table.rows if len(row) > c), [])
+    # Body rows may span columns too: the column's place is counted in spans.
+    place = sum(cell.colspan for cell in body_row[:c])
+    for headings in reversed(grid):
+        text = " ".join(headings.get(place, "").split())
+        if text:
+            return msg("column '{heading}'", heading=text)
+    return msg("column {n}", n=c + 1)
+
+
+def _header_grid(header: list[list[Cell]]) -> list[dict[int, str]]:
+    """Each header row as place → the text of the cell over it, spans laid out."""
+    taken: set[tuple[int, int]] = set()
+    grid: list[dict[int, str]] = [{} for _ in header]
+    for r, row in enumerate(header):
+        place = 0
+        for cell in row:
+            while (r, place) in taken:
+                place += 1
+            for dr in range(min(cell.rowspan, len(header) - r)):
+                for dc in range(cell.colspan):
+                    taken.add((r + dr, place + dc))
+                    grid[r + dr][place + dc] = cell.text
+            place += cell.colspan
+    return grid

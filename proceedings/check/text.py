@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from proceedings.check.base import Check, Unit, by_path, context, digest, quote, strip_markup
 from proceedings.diagnostics import Diagnostic, note, warning
+from proceedings.messages import Message, listing, msg, msg_n
 
 if TYPE_CHECKING:
     from proceedings.model import Sources
@@ -148,18 +149,51 @@ def _check_mixed_script(units: Iterable[Unit]) -> Iterator[Diagnostic]:
             fixes = mixed_script_words(text)
             if not fixes:
                 continue
-            words = ", ".join(f"'{w}'" for w in fixes)
-            if all(fixes.values()):
-                hint = "retype " + ", ".join(f"'{w}' as '{f}'" for w, f in fixes.items())
-            else:
-                hint = "retype each word in one script"
-            what = "mixes" if len(fixes) == 1 else "mix"
-            yield warning(
-                unit.path,
-                line,
-                f"{words} {what} Latin and Cyrillic letters; {hint}",
-                "mixed-script",
-            )
+            yield warning(unit.path, line, _mixed_message(fixes), "mixed-script")
+
+
+SCRIPT_NAMES = {"latin": msg("Latin"), "cyrillic": msg("Cyrillic")}
+
+
+def _mixed_message(fixes: dict[str, str]) -> Message:
+    """Each word with its stray letters: which, where in the word, and their code points
+    (a look-alike cannot be told by eye), and what to retype it as."""
+    details = listing((_stray_letters(word, fixed) for word, fixed in fixes.items()), "; ")
+    retyped = listing(f"'{fixed}'" for fixed in fixes.values())
+    if len(fixes) == 1:
+        fixed = next(iter(fixes.values()))
+        if fixed:
+            return msg("a word mixes Latin and Cyrillic letters: {detail}; retype it as {fixed}",
+                       detail=details, fixed=retyped)
+        return msg("a word mixes Latin and Cyrillic letters: {detail}; retype it in one script",
+                   detail=details)
+    if all(fixes.values()):
+        return msg_n("{n} word mixes Latin and Cyrillic letters: {details}; retype them as {fixed}",
+                     "{n} words mix Latin and Cyrillic letters: {details}; retype them as {fixed}",
+                     len(fixes), details=details, fixed=retyped)
+    return msg_n("{n} word mixes Latin and Cyrillic letters: {details}; retype each in one script",
+                 "{n} words mix Latin and Cyrillic letters: {details}; retype each in one script",
+                 len(fixes), details=details)
+
+
+def _stray_letters(word: str, fixed: str) -> Message:
+    """``'бiлiм' (Latin i U+0069, letters 2, 4)``: the letters a fix changes, or, with no
+    safe fix, those of the word's lesser script."""
+    scripts = [_script(ch) for ch in word]
+    if fixed:
+        stray = [i for i, (a, b) in enumerate(zip(word, fixed, strict=True)) if a != b]
+    else:
+        lesser = "latin" if scripts.count("latin") <= scripts.count("cyrillic") else "cyrillic"
+        stray = [i for i, script in enumerate(scripts) if script == lesser]
+    by_char: dict[str, list[int]] = {}
+    for i in stray:
+        by_char.setdefault(word[i], []).append(i + 1)
+    letters = [msg_n("{script} {char} U+{code:04X}, letter {places}",
+                     "{script} {char} U+{code:04X}, letters {places}", len(places),
+                     script=SCRIPT_NAMES[_script(ch)], char=ch, code=ord(ch),
+                     places=", ".join(map(str, places)))
+               for ch, places in by_char.items()]
+    return msg("'{word}' ({letters})", word=word, letters=listing(letters, "; "))
 
 
 # --- 2. characters -------------------------------------------------------------------
@@ -216,9 +250,9 @@ def _check_line_chars(path: str, line: int, text: str, *, in_body: bool) -> Iter
             yield warning(
                 path,
                 line,
-                f"private-use character U+{code:04X} at {where}: it prints as a box or "
-                "nothing in other fonts; replace it with the character it stands for (a bullet "
-                "or dash becomes a Markdown list item)",
+                msg("private-use character U+{code:04X} at {where}: it prints as a box or nothing in other "
+                    "fonts; replace it with the character it stands for (a bullet or dash becomes a "
+                    "Markdown list item)", code=code, where=where),
                 "private-use",
             )
         elif ch in BIDI_CONTROLS:
@@ -227,9 +261,9 @@ def _check_line_chars(path: str, line: int, text: str, *, in_body: bool) -> Iter
                 yield warning(
                     path,
                     line,
-                    f"bidirectional control {_char_name(ch)} at {where}: delete it (it is "
-                    "invisible here, would print the text after it reversed, and is left out "
-                    "of the book)",
+                    msg("bidirectional control {char} at {where}: delete it (it is invisible here, "
+                        "would print the text after it reversed, and is left out of the book)",
+                        char=_char_name(ch), where=where),
                     "control-char",
                 )
         elif (code < 0x20 and ch != "\t") or 0x7F <= code <= 0x9F:
@@ -238,8 +272,8 @@ def _check_line_chars(path: str, line: int, text: str, *, in_body: bool) -> Iter
                 yield warning(
                     path,
                     line,
-                    f"control character U+{code:04X} at {where}: delete it (it is invisible and "
-                    "breaks the typesetting)",
+                    msg("control character U+{code:04X} at {where}: delete it (it is invisible and "
+                        "breaks the typesetting)", code=code, where=where),
                     "control-char",
                 )
         elif ch in ODD_SPACES and "odd-space" not in reported:
@@ -252,8 +286,8 @@ def _check_line_chars(path: str, line: int, text: str, *, in_body: bool) -> Iter
             yield warning(
                 path,
                 line,
-                f"unusual space {_char_name(ch)} at {where}: use a normal space, or U+00A0 "
-                "where the words must not be split",
+                msg("unusual space {char} at {where}: use a normal space, or U+00A0 where the words "
+                    "must not be split", char=_char_name(ch), where=where),
                 "odd-space",
             )
     if reported:
@@ -266,7 +300,8 @@ def _check_line_chars(path: str, line: int, text: str, *, in_body: bool) -> Iter
         yield warning(
             path,
             line,
-            f"tab inside the text at {context(inner, tab, tab + 1)}: replace it with one space",
+            msg("tab inside the text at {where}: replace it with one space",
+                where=context(inner, tab, tab + 1)),
             "odd-space",
         )
         return
@@ -278,7 +313,8 @@ def _check_line_chars(path: str, line: int, text: str, *, in_body: bool) -> Iter
         yield note(
             path,
             line,
-            f"{end - start} spaces in a row at {context(inner, start, end)}: use one space",
+            msg_n("{n} space in a row at {where}: use one space", "{n} spaces in a row at {where}: use one "
+                  "space", end - start, where=context(inner, start, end)),
             "odd-space",
         )
 
@@ -348,8 +384,8 @@ def _check_quotes(units: list[Unit]) -> Iterator[Diagnostic]:
             yield warning(
                 unit.path,
                 line,
-                f"closing » without an opening « in '{quote(snippet, 50)}': add the "
-                "missing « or delete the »",
+                msg("closing » without an opening « in '{text}': add the missing « or delete the »",
+                    text=quote(snippet, 50)),
                 "quotes",
             )
         if state.nested is not None and not state.opened:
@@ -357,8 +393,8 @@ def _check_quotes(units: list[Unit]) -> Iterator[Diagnostic]:
             yield warning(
                 unit.path,
                 state.nested[0],
-                f"a quotation inside a quotation in '{quote(state.nested[1], 50)}' uses « » again: "
-                "write the inner one „…“",
+                msg("a quotation inside a quotation in '{text}' uses « » again: write the inner one „…“",
+                    text=quote(state.nested[1], 50)),
                 "quotes",
             )
         elif state.nested is not None and len(state.opened) == 1:
@@ -367,8 +403,8 @@ def _check_quotes(units: list[Unit]) -> Iterator[Diagnostic]:
             yield warning(
                 unit.path,
                 line,
-                f"a quotation inside a quotation in '{quote(snippet, 50)}' shares one » with it: write "
-                "the inner one „…“ and close the outer with »",
+                msg("a quotation inside a quotation in '{text}' shares one » with it: write the inner "
+                    "one „…“ and close the outer with »", text=quote(snippet, 50)),
                 "quotes",
             )
             state.opened.clear()
@@ -377,8 +413,8 @@ def _check_quotes(units: list[Unit]) -> Iterator[Diagnostic]:
             yield warning(
                 unit.path,
                 state.straight[0],
-                f"straight quote \" in '{quote(state.straight[1], 40)}': use the quotation marks of "
-                "the paper's language",
+                msg("straight quote \" in '{text}': use the quotation marks of the paper's language",
+                    text=quote(state.straight[1], 40)),
                 "quotes",
             )
     yield from _report_unclosed(pending)
@@ -396,8 +432,9 @@ def _report_unclosed(pending: list[tuple[int, Unit, tuple[int, str]]]) -> Iterat
         yield warning(
             owners[index].path,
             line,
-            f"{len(opens)} « not closed in this paragraph, last at '{quote(snippet, 40)}': "
-            "add the missing » (nested quotes need their own »)",
+            msg_n("{n} « not closed in this paragraph, last at '{text}': add the missing » (nested "
+                  "quotes need their own »)", "{n} « not closed in this paragraph, last at '{text}': add "
+                  "the missing » (nested quotes need their own »)", len(opens), text=quote(snippet, 40)),
             "quotes",
         )
 
@@ -444,15 +481,15 @@ def _check_links(units: Iterable[Unit]) -> Iterator[Diagnostic]:
                     yield warning(
                         unit.path,
                         line,
-                        f"link '{quote(url, 70)}' points to a file or a private network that "
-                        "readers cannot reach: delete it or give a public address",
+                        msg("link '{url}' points to a file or a private network that readers cannot "
+                            "reach: delete it or give a public address", url=quote(url, 70)),
                         "private-link",
                     )
                 elif unit.body and not _LINKED_RE.search(text[: match.start()]):
                     yield warning(
                         unit.path,
                         line,
-                        f"bare URL '{quote(url, 70)}' in the text: move it to the reference list "
-                        "and cite it, or delete it if it is a stray link target",
+                        msg("bare URL '{url}' in the text: move it to the reference list and cite it, "
+                            "or delete it if it is a stray link target", url=quote(url, 70)),
                         "stray-url",
                     )

@@ -16,6 +16,7 @@ from pathlib import Path
 from proceedings.check.base import Check, Unit, programme_path
 from proceedings.diagnostics import Diagnostic, warning
 from proceedings.load import display_path
+from proceedings.messages import msg
 from proceedings.model import ParticipantsLabels, Sources, format_loc
 from proceedings.render import participants
 
@@ -45,7 +46,8 @@ def _check_programme(sources: Sources) -> Iterator[Diagnostic]:
             yield warning(
                 path,
                 sources.line_of(path, "header"),
-                f"the programme has no header in '{lang}', a language of the book: add header.{lang}",
+                msg("the programme has no header in '{lang}', a language of the book: add header.{lang}",
+                    lang=lang),
                 "missing-translation",
             )
     for i, slot in enumerate(programme.slots):
@@ -54,7 +56,8 @@ def _check_programme(sources: Sources) -> Iterator[Diagnostic]:
                 yield warning(
                     path,
                     sources.line_of(path, "slots", i, "title"),
-                    f"slot {i + 1} ({slot.start}) has no title in '{lang}': add title.{lang}",
+                    msg("slot {n} ({start}) has no title in '{lang}': add title.{lang}", n=i + 1,
+                        start=slot.start, lang=lang),
                     "missing-translation",
                 )
 
@@ -95,7 +98,8 @@ def _check_book(sources: Sources) -> Iterator[Diagnostic]:
                 yield warning(
                     path,
                     sources.line_of(path, *loc),
-                    f"{name} has no text in '{lang}', a language of the book: add {name}.{lang}",
+                    msg("{name} has no text in '{lang}', a language of the book: add {name}.{lang}",
+                        name=name, lang=lang),
                     "missing-translation",
                 )
 
@@ -131,8 +135,10 @@ def _check_people(sources: Sources) -> Iterator[Diagnostic]:
                 yield warning(
                     path,
                     sources.line_of(path, i, "names"),
-                    f"{person.id} is printed in the {where}, once per book language, but has no "
-                    f"name in '{lang}': add names.{lang}",
+                    msg("{id} is printed in the programme, once per book language, but has no name in "
+                        "'{lang}': add names.{lang}", id=person.id, lang=lang) if where == "programme" else
+                    msg("{id} is printed in the participant lists, once per book language, but has no name "
+                        "in '{lang}': add names.{lang}", id=person.id, lang=lang),
                     "missing-translation",
                 )
 
@@ -150,8 +156,8 @@ def _check_participant_labels(sources: Sources) -> Iterator[Diagnostic]:
             yield warning(
                 path,
                 sources.line_of(path, "labels", lang),
-                f"the list labels {fields} are given but not in '{lang}', a language of the book: "
-                f"add them to labels.{lang}",
+                msg("the list labels {fields} are given but not in '{lang}', a language of the book: add "
+                    "them to labels.{lang}", fields=fields, lang=lang),
                 "missing-translation",
             )
 
@@ -166,6 +172,7 @@ def _check_resolutions(sources: Sources) -> Iterator[Diagnostic]:
             yield warning(
                 first.path,
                 1,
-                f"the resolution has no '{lang}' version, a language of the book: add resolution/{lang}.md",
+                msg("the resolution has no '{lang}' version, a language of the book: add "
+                    "resolution/{lang}.md", lang=lang),
                 "missing-translation",
             )

@@ -39,6 +39,7 @@ from proceedings.files import (
     write_atomic,
 )
 from proceedings.layout.records import Part, PartLayout
+from proceedings.messages import msg
 from proceedings.pdf import STYLESHEETS
 from proceedings.pdfedit import read_pdf
 
@@ -204,10 +205,15 @@ def seal(cache: Path, stem: str, suffix: str, content: bytes) -> Path:
 _discarded: list[Diagnostic] = []
 
 
+_DAMAGED = {"page map": msg("the cached page map was damaged; it is made again"),
+            "part": msg("the cached part was damaged; it is made again"),
+            "file": msg("the cached file was damaged; it is made again")}
+
+
 def discard(path: Path, what: str) -> None:
     """Remove a damaged file of the cache, and say so."""
     path.unlink(missing_ok=True)
-    _discarded.append(note(str(path), 0, f"the cached {what} was damaged; it is made again", "cache-damaged"))
+    _discarded.append(note(str(path), 0, _DAMAGED[what], "cache-damaged"))
 
 
 def discarded() -> list[Diagnostic]:

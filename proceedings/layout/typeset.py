@@ -22,6 +22,7 @@ from proceedings.layout.numbering import NumberTemplates
 from proceedings.layout.plan import NUMBERED, Jobs, page_numbers, place, plan
 from proceedings.layout.records import MeasuredPart, Part, Progress
 from proceedings.layout.workers import lay_out_all
+from proceedings.messages import msg
 from proceedings.model import Sources
 from proceedings.pdf import STYLESHEETS, paginate, pdf_bytes, release_memory
 from proceedings.pdfedit import with_metadata
@@ -75,8 +76,8 @@ def typeset(
         except DamagedPart:
             continue
         return replace(book, diagnostics=[*book.diagnostics, *discarded()])
-    raise BuildError([*discarded(), error(str(settings.cache), 0, f"parts laid out were found damaged "
-                                          f"{ATTEMPTS} times over: look at the disk", "cache-damaged")])
+    raise BuildError([*discarded(), error(str(settings.cache), 0, msg(
+        "parts laid out were found damaged {n} times over: look at the disk", n=ATTEMPTS), "cache-damaged")])
 
 
 def _typeset(

@@ -30,6 +30,7 @@ from proceedings.diagnostics import BuildError, Diagnostic, error, write_failed
 from proceedings.files import WriteFailed
 from proceedings.layout.cache import keep, stored
 from proceedings.layout.records import Job, PartLayout, Progress
+from proceedings.messages import msg
 
 UNIT_COMPRESSION = 6  # zlib level of the parts' streams, kept as they are in the book
 
@@ -372,9 +373,7 @@ def lay_out_all(
                 else:
                     failures.append(outcome)
         else:  # another kind of executor: say it once, with the usual cause
-            failures.append(error("build", 0, "the worker processes ended before laying out the "
-                                  "book (out of memory? a script that calls build() must do so "
-                                  "under if __name__ == '__main__')", "workers-failed"))
+            failures.append(error("build", 0, _WORKERS_FAILED, "workers-failed"))
     if failures:
         raise BuildError(failures)
     return results
@@ -383,14 +382,25 @@ def lay_out_all(
 def _failure(job: Job, exc: BaseException, memory: int | None) -> Diagnostic:
     """The diagnostic of a job that failed with ``exc``, on the part's file."""
     if isinstance(exc, PartTimeout):
-        return error(job.source, 0, f"laying out {job.key} took longer than {job.time_limit:g} s; look "
-                     "for a huge table or paragraph there, or raise the limit (--time-limit)", "time-limit")
+        return error(job.source, 0, msg("laying out {part} took longer than {limit:g} s; look for a huge "
+                                        "table "
+                                        "or paragraph there, or raise the limit (--time-limit)", part=job.key,
+                                        limit=job.time_limit), "time-limit")
     if isinstance(exc, PartOutOfMemory):
-        limit = f"more than {memory:,} MB" if memory else "more memory than there is"
-        return error(job.source, 0, f"laying out {job.key} needed {limit}; look for a huge table, "
-                     "image or paragraph there, or raise the limit (--memory-limit)", "memory-limit")
-    return error(job.source, 0, f"laying out {job.key} failed: {type(exc).__name__}: {exc}",
-                 "render-failed")
+        if memory:
+            text = msg("laying out {part} needed more than {limit:,} MB; look for a huge table, image or "
+                       "paragraph there, or raise the limit (--memory-limit)", part=job.key,
+                       limit=memory)
+        else:
+            text = msg("laying out {part} needed more memory than there is; look for a huge table, image or "
+                       "paragraph there, or raise the limit (--memory-limit)", part=job.key)
+        return error(job.source, 0, text, "memory-limit")
+    return error(job.source, 0, msg("laying out {part} failed: {error}: {reason}", part=job.key,
+                                    error=type(exc).__name__, reason=str(exc)), "render-failed")
+
+
+_WORKERS_FAILED = msg("the worker processes ended before laying out the book (out of memory? a script that "
+                      "calls build() must do so under if __name__ == '__main__')")
 
 
 def _each_alone(
@@ -435,9 +445,7 @@ def _each_alone(
                 yield job, _failure(job, PartOutOfMemory(), memory)
             elif not told:
                 told = True
-                yield job, error("build", 0, "the worker processes ended before laying out the book "
-                                 "(out of memory? a script that calls build() must do so under "
-                                 "if __name__ == '__main__')", "workers-failed")
+                yield job, error("build", 0, _WORKERS_FAILED, "workers-failed")
 
 
 def _lay_out_alone(job: Job, memory: int | None, build: int, send: Connection) -> None:
