@@ -35,6 +35,9 @@ from typing import Any
 
 LOCALE = Path(__file__).resolve().parent / "locale"
 DOMAIN = "proceedings"
+# What Babel extracts (make messages gives the same as -k options): msg() and msg_n() here,
+# _(), gettext() and ngettext() in the templates of styles/.
+KEYWORDS = {"msg": None, "msg_n": (1, 2), "_": None, "gettext": None, "ngettext": (1, 2)}
 LANGUAGES = ("kk", "ru", "en")  # the languages messages are written in
 SOURCE = "en"  # the language of the templates
 
