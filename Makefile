@@ -55,7 +55,7 @@ messages: $(STAMP)
 		-k ngettext:1,2 --no-location --sort-output --omit-header --no-wrap -o $(LOCALE)/proceedings.pot .
 	for lang in kk ru; do \
 		$(VENV)/bin/pybabel -q update -D proceedings -i $(LOCALE)/proceedings.pot -d $(LOCALE) -l $$lang \
-			--no-fuzzy-matching --ignore-obsolete --no-wrap || exit 1; \
+			--no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date --no-wrap || exit 1; \
 	done
 
 clean:

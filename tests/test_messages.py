@@ -286,3 +286,24 @@ def test_the_report_looks_up_only_translated_words() -> None:
     assert [a for a in asked if a not in catalogue] == []
     assert "Отчёт о проверке" in html
     assert "у статьи нет названия" in html
+
+
+def test_fix_speaks_the_language(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    make_case(FIXTURES / "broken" / "private-use", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert main(["fix", "--codes", "private-use", "sources", "--lang", "ru"]) == 0
+    out, err = capsys.readouterr()
+    assert "U+F02D удалён" in out  # the changed word, with what changed in it
+    assert err.splitlines()[-1] == ("proceedings: по private-use был бы исправлен 1 файл (чтобы применить, "
+                                    "запустите с --write)")
+
+
+def test_a_proof_cover_lists_findings_in_the_papers_language() -> None:
+    from proceedings.proofs import _message
+
+    finding = warning("p.md", 1, msg("the paper has no title"), "no-title")
+    assert _message(finding, "kk") == "мақаланың тақырыбы жоқ"
+    assert _message(finding, "ru") == "у статьи нет названия"
+    messages.use("ru")
+    assert _message(finding, "de") == "у статьи нет названия"  # a language without messages: the run's
