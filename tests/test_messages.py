@@ -17,6 +17,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from proceedings import messages
+from proceedings.audit import Figures
 from proceedings.cli import main
 from proceedings.diagnostics import Diagnostic, Severity, warning
 from proceedings.messages import KEYWORDS, Message, choose, msg, msg_n, translate
@@ -259,9 +260,11 @@ def test_severities_and_summaries_follow_the_language() -> None:
     assert d.message == "the paper has no title"
 
 
-def test_the_report_looks_up_only_translated_words() -> None:
+def test_the_report_looks_up_only_translated_words(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every word the report template asks gettext for is in the catalogues (a %-sign or a
     changed string in the template would otherwise fall back to English unseen)."""
+    from proceedings import report
+
     asked: list[str] = []
     russian = messages.translations("ru")
 
@@ -274,18 +277,20 @@ def test_the_report_looks_up_only_translated_words() -> None:
             asked.append(singular)
             return russian.ngettext(singular, plural, n)
 
+    monkeypatch.setattr(report, "translations", lambda lang: Recording())
+    found = [warning("p.md", 1, msg("the paper has no title"), "no-title"),
+             warning("p.md", 2, msg("a paragraph's first line alone at the foot of page {page}", page=3),
+                     "layout-orphan")]
+    figures = [Figures("all", 1, 10, 1, 1, 0, 0, 0, 0, 0)]
+    html = report_html(found, None, lang="ru", figures=figures)
     catalogue = _catalogue("ru")
-    original = messages.translations
-    try:
-        messages.translations = lambda lang: Recording()  # type: ignore[assignment]
-        html = report_html([warning("p.md", 1, msg("the paper has no title"), "no-title")], None,
-                           lang="ru", figures=[])
-    finally:
-        messages.translations = original  # type: ignore[assignment]
-    assert asked
+    assert "Check report" in asked
+    assert "%(num)d finding" in asked
+    assert "Full-width body lines" in asked  # the layout section's words too
     assert [a for a in asked if a not in catalogue] == []
-    assert "Отчёт о проверке" in html
+    assert "<h1>Отчёт о проверке</h1>" in html
     assert "у статьи нет названия" in html
+    assert "Строки основного текста во всю ширину" in html
 
 
 def test_fix_speaks_the_language(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
