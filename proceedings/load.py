@@ -349,7 +349,8 @@ def _load_people(reader: _Reader, path: Path) -> dict[str, Person] | None:
             continue
         if person.id in people:
             line = located.line_of((i, "id"))
-            reader.error(path, line, msg("duplicate person id '{id}'", id=person.id), "duplicate-id")
+            reader.error(path, line, msg("duplicate person id '{id}': give each person an id of their own",
+                                         id=person.id), "duplicate-id")
             continue
         people[person.id] = person
     return people

@@ -319,8 +319,8 @@ def test_ru_seed_style_byline_title_style_and_numbered_references(book: Path, tm
     )
     assert not [f for f in found if "[import-match]" in f or "error" in f], found
     # The usual checks ran on the new paper: book.yaml does not list it yet.
-    assert "sources/book.yaml:32: warning: paper 'ru-seed' is not listed in papers; it is " \
-           "placed last [unlisted-paper]" in found
+    assert "sources/book.yaml:32: warning: paper 'ru-seed' is not listed in papers; it is placed last: " \
+           "add it to papers in book.yaml where it belongs [unlisted-paper]" in found
 
 
 def test_pandoc_is_bounded_in_time_and_its_absence_is_said(book: Path, tmp_path: Path,

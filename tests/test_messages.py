@@ -221,19 +221,24 @@ def test_lang_then_environment_then_book_on_the_command_line(
 
 # --- messages as data -------------------------------------------------------------------------
 
+NO_TITLE = msg("the paper has no title: add title: to its front matter")
+
 
 def test_a_kept_finding_is_shown_in_any_language() -> None:
     """The caches keep a finding's template and parameters, not its words: a finding kept by a
     run in one language reads in another."""
-    listed = msg("line {line}: {message}", line=3, message=msg("the paper has no title"))
+    listed = msg("line {line}: {message}", line=3, message=NO_TITLE)
     found = warning("p.md", 3, msg_n("{n} finding on lines {first}-{last}: {listed}",
                                      "{n} findings on lines {first}-{last}: {listed}", 5, first=3, last=9,
                                      listed=listed), "no-title")
     again = Diagnostic.from_row(found.row())
     assert again == found
-    assert again.text("ru") == "5 замечаний в строках 3-9: строка 3: у статьи нет названия"
-    assert again.text("kk") == "3-9 жолдарда 5 олқылық: 3-жол: мақаланың тақырыбы жоқ"
-    assert str(again.message) == "5 findings on lines 3-9: line 3: the paper has no title"
+    assert again.text("ru") == ("5 замечаний в строках 3-9: строка 3: у статьи нет названия: добавьте title: "
+                                "в блок в начале файла")
+    assert again.text("kk") == ("3-9 жолдарда 5 олқылық: 3-жол: мақаланың тақырыбы жоқ: басындағы блокқа "
+                                "title: қосыңыз")
+    assert str(again.message) == ("5 findings on lines 3-9: line 3: the paper has no title: add title: to "
+                                  "its front matter")
     assert Diagnostic.from_row(["p.md", 1, "warning", "words of an older cache", "x"]).text("ru") == \
         "words of an older cache"
     import pickle
@@ -247,17 +252,19 @@ def test_a_broken_translation_falls_back_to_english(monkeypatch: pytest.MonkeyPa
             return "{nothing} of the kind"
 
     monkeypatch.setattr(messages, "translations", lambda lang: Broken())
-    assert translate(msg("the paper has no title {id}", id="p1"), "ru") == "the paper has no title p1"
+    assert translate(msg("unknown paper id '{id}' in papers: no folder papers/{id}", id="p1"), "ru") == \
+        "unknown paper id 'p1' in papers: no folder papers/p1"
 
 
 def test_severities_and_summaries_follow_the_language() -> None:
-    d = Diagnostic("p.md", 2, Severity.ERROR, msg("the paper has no title"), "no-title")
+    d = Diagnostic("p.md", 2, Severity.ERROR, NO_TITLE, "no-title")
     messages.use("ru")
-    assert str(d) == "p.md:2: ошибка: у статьи нет названия [no-title]"
+    assert str(d) == "p.md:2: ошибка: у статьи нет названия: добавьте title: в блок в начале файла " \
+        "[no-title]"
     messages.use("kk")
-    assert str(d) == "p.md:2: қате: мақаланың тақырыбы жоқ [no-title]"
+    assert str(d) == "p.md:2: қате: мақаланың тақырыбы жоқ: басындағы блокқа title: қосыңыз [no-title]"
     assert isinstance(d.message, Message)
-    assert d.message == "the paper has no title"
+    assert d.message == NO_TITLE
 
 
 def test_the_report_looks_up_only_translated_words(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -278,7 +285,7 @@ def test_the_report_looks_up_only_translated_words(monkeypatch: pytest.MonkeyPat
             return russian.ngettext(singular, plural, n)
 
     monkeypatch.setattr(report, "translations", lambda lang: Recording())
-    found = [warning("p.md", 1, msg("the paper has no title"), "no-title"),
+    found = [warning("p.md", 1, NO_TITLE, "no-title"),
              warning("p.md", 2, msg("a paragraph's first line alone at the foot of page {page}", page=3),
                      "layout-orphan")]
     figures = [Figures("all", 1, 10, 1, 1, 0, 0, 0, 0, 0)]
@@ -289,7 +296,7 @@ def test_the_report_looks_up_only_translated_words(monkeypatch: pytest.MonkeyPat
     assert "Full-width body lines" in asked  # the layout section's words too
     assert [a for a in asked if a not in catalogue] == []
     assert "<h1>Отчёт о проверке</h1>" in html
-    assert "у статьи нет названия" in html
+    assert "у статьи нет названия: добавьте title:" in html
     assert "Строки основного текста во всю ширину" in html
 
 
@@ -307,8 +314,9 @@ def test_fix_speaks_the_language(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 def test_a_proof_cover_lists_findings_in_the_papers_language() -> None:
     from proceedings.proofs import _message
 
-    finding = warning("p.md", 1, msg("the paper has no title"), "no-title")
-    assert _message(finding, "kk") == "мақаланың тақырыбы жоқ"
-    assert _message(finding, "ru") == "у статьи нет названия"
+    finding = warning("p.md", 1, NO_TITLE, "no-title")
+    assert _message(finding, "kk") == "мақаланың тақырыбы жоқ: басындағы блокқа title: қосыңыз"
+    assert _message(finding, "ru") == "у статьи нет названия: добавьте title: в блок в начале файла"
     messages.use("ru")
-    assert _message(finding, "de") == "у статьи нет названия"  # a language without messages: the run's
+    # A language without messages: the run's.
+    assert _message(finding, "de").startswith("у статьи нет названия")

@@ -42,7 +42,8 @@ def test_a_figure_that_is_a_loop_of_links_hides_no_other_error(
     folder = _with_figure(sources, "f.png", author="nobody")
     (folder / "f.png").symlink_to("f.png")
     assert check_and_build(sources, monkeypatch, capsys) == (
-        f"{PAPER}:4: error: unknown person id 'nobody' in authors [unknown-person]\n"
+        f"{PAPER}:4: error: unknown person id 'nobody' in authors: add the person to people.yaml or correct "
+        "the id [unknown-person]\n"
         f"{PAPER}:6: error: figure file 'f.png' is a symbolic link that leads back to itself (a loop "
         "of links); put the image itself beside paper.md [missing-file]\n"
         "proceedings: 2 errors, 0 warnings\n"

@@ -39,8 +39,8 @@ def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
 
 
 def _unknown_person(path: str, line: int, person: str, where: str | Message) -> Diagnostic:
-    return error(path, line, msg("unknown person id '{id}' in {where}", id=person, where=where),
-                 "unknown-person")
+    return error(path, line, msg("unknown person id '{id}' in {where}: add the person to people.yaml or "
+                                 "correct the id", id=person, where=where), "unknown-person")
 
 
 def _check_book(sources: Sources, root: Path) -> Iterator[Diagnostic]:
@@ -71,7 +71,8 @@ def _check_book(sources: Sources, root: Path) -> Iterator[Diagnostic]:
             yield warning(
                 path,
                 sources.line_of(path, "papers"),
-                msg("paper '{id}' is not listed in papers; it is placed last", id=paper_id),
+                msg("paper '{id}' is not listed in papers; it is placed last: add it to papers in book.yaml "
+                    "where it belongs", id=paper_id),
                 "unlisted-paper",
             )
     for field in ("editors", "editorial_board"):
@@ -116,9 +117,11 @@ def _check_paper(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:
             line = sources.line_of(paper.path, "authors", i, "person")
             yield _unknown_person(paper.path, line, author.person, "authors")
     if not paper.authors:
-        yield warning(paper.path, 1, msg("the paper has no author (no byline)"), "no-author")
+        yield warning(paper.path, 1, msg("the paper has no author (no byline): add authors: to its front "
+                                         "matter, each with a person: from people.yaml"), "no-author")
     if not paper.title:
-        yield warning(paper.path, 1, msg("the paper has no title"), "no-title")
+        yield warning(paper.path, 1, msg("the paper has no title: add title: to its front matter"),
+                      "no-title")
 
 
 def _check_citations(paper: Paper) -> Iterator[Diagnostic]:
@@ -150,8 +153,11 @@ def _check_assets(paper: Paper, root: Path) -> Iterator[Diagnostic]:
     for kind, ref, line in directives(paper.body, paper.body_line):
         known = tables if kind == "table" else figures
         if ref not in known:
-            text = (msg("unknown table id '{id}'", id=ref) if kind == "table"
-                    else msg("unknown figure id '{id}'", id=ref))
+            text = (msg("unknown table id '{id}': the paper has no table of that id; correct the ::table "
+                        "line "
+                        "or add the table", id=ref) if kind == "table"
+                    else msg("unknown figure id '{id}': the paper has no figure of that id; correct the "
+                             "::figure line or add the figure", id=ref))
             yield error(paper.path, line, text, f"unknown-{kind}")
     folder = Path(paper.path).parent
     for figure in figures.values():
