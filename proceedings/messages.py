@@ -41,6 +41,7 @@ KEYWORDS = {"msg": None, "msg_n": (1, 2), "_": None, "gettext": None, "ngettext"
 LANGUAGES = ("kk", "ru", "en")  # the languages messages are written in
 SOURCE = "en"  # the language of the templates
 
+
 class Message(str):
     """A message: its English text, with the template and parameters it was made from."""
 
