@@ -18,6 +18,8 @@ Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 # Text given once per language, e.g. {"kk": "Мазмұны", "ru": "Содержание"}.
 Localized = dict[Lang, str]
+# Where a record sits in its file, as a key path: ("days", 0, "sessions", 1, "slots", 2).
+Loc = tuple[str | int, ...]
 
 PartKind = Literal["title", "contents", "programme", "participants", "papers", "resolution", "index"]
 DEFAULT_PARTS: tuple[PartKind, ...] = get_args(PartKind)  # every part, in the order above
@@ -146,6 +148,15 @@ class PrintSettings(Record):
                     or self.printing_house or self.signed)
 
 
+class BookSection(Record):
+    """A section of the volume: a heading, then its papers in this order."""
+
+    title: Localized = {}
+    # A session of the programme whose title the section takes when it has none.
+    session: Id | None = None
+    papers: list[Id] = []
+
+
 class Book(Record):
     """``book.yaml``: the conference and the shape of the book."""
 
@@ -170,6 +181,8 @@ class Book(Record):
     print: PrintSettings = PrintSettings()
     parts: list[PartKind] = list(DEFAULT_PARTS)
     papers: list[Id] = []
+    # The papers grouped in sections, each opened by its heading (in place of papers).
+    sections: list[BookSection] = []
     # Where every paper author must also appear; the checker warns about those who do not.
     # Unset: the programme and the participant lists, those the book has; [] checks neither.
     require_authors_in: list[Literal["programme", "participants"]] | None = None
@@ -178,6 +191,17 @@ class Book(Record):
     strict: list[Literal["printing", "content", "style"]] = []
     # Whether --strict fails on the layout audit's warnings too (overfull lines, hyphen runs…).
     strict_layout: bool = False
+
+    def listed_papers(self) -> list[tuple[Loc, str]]:
+        """The papers' ids in the book's order, with their key paths in book.yaml."""
+        if not self.sections:
+            return [(("papers", i), paper) for i, paper in enumerate(self.papers)]
+        return [(("sections", s, "papers", i), paper)
+                for s, section in enumerate(self.sections) for i, paper in enumerate(section.papers)]
+
+    @property
+    def paper_order(self) -> list[str]:
+        return [paper for _loc, paper in self.listed_papers()]
 
 
 # --- people.yaml -----------------------------------------------------------------
@@ -271,11 +295,51 @@ class Slot(Record):
     in_volume: bool = True
 
 
+SessionKind = Literal["plenary", "section", "other"]
+
+
+class Session(Record):
+    """One session of a day: the plenary, a parallel section, a round table."""
+
+    # Only needed when book.yaml's sections name the session.
+    id: Id | None = None
+    kind: SessionKind = "section"
+    # A plenary without a title is printed with the language's label for one.
+    title: Localized = {}
+    # A room's name, the same in every language («305»), or one per language.
+    room: str | Localized | None = None
+    chairs: list[Id] = []
+    slots: list[Slot] = []
+
+
+class Day(Record):
+    date: dt.date
+    title: Localized = {}
+    sessions: list[Session] = []
+
+
 class Programme(Record):
-    """``programme.yaml``: one header per language and the shared ordered slots."""
+    """``programme.yaml``: one header per language, then either the shared ordered slots
+    of a one-session programme, or days of sessions, each with its slots."""
 
     header: dict[Lang, ProgrammeHeader]
     slots: list[Slot] = []
+    days: list[Day] = []
+
+    def sessions(self) -> list[tuple[Loc, Session]]:
+        """Every session with its key path, in order."""
+        return [(("days", d, "sessions", s), session)
+                for d, day in enumerate(self.days) for s, session in enumerate(day.sessions)]
+
+    def placed_slots(self) -> list[tuple[Loc, Slot]]:
+        """Every slot with its key path, in order: the flat slots, then the sessions' slots."""
+        found: list[tuple[Loc, Slot]] = [(("slots", i), slot) for i, slot in enumerate(self.slots)]
+        for loc, session in self.sessions():
+            found += [((*loc, "slots", k), slot) for k, slot in enumerate(session.slots)]
+        return found
+
+    def all_slots(self) -> list[Slot]:
+        return [slot for _loc, slot in self.placed_slots()]
 
 
 # --- participants.yaml -----------------------------------------------------------
@@ -436,6 +500,7 @@ class Sources(Record):
     def ordered_papers(self) -> list[Paper]:
         """Papers in book.yaml's order, then any others by id."""
         by_id = {p.id: p for p in self.papers}
-        listed = [by_id[i] for i in dict.fromkeys(self.book.papers) if i in by_id]  # each once
-        rest = sorted((p for p in self.papers if p.id not in self.book.papers), key=lambda p: p.id)
+        order = self.book.paper_order
+        listed = [by_id[i] for i in dict.fromkeys(order) if i in by_id]  # each once
+        rest = sorted((p for p in self.papers if p.id not in order), key=lambda p: p.id)
         return listed + rest

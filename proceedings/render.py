@@ -12,7 +12,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from proceedings.model import (
     Person,
     PersonName,
     Resolution,
+    Session,
     Slot,
     Sources,
     Table,
@@ -88,12 +89,57 @@ class PaperView:
     figures: dict[str, tuple[int, Figure]]
     anchor: str
     running_head: str
+    # Set on the first paper of a section of the volume (book.yaml's sections), which
+    # opens with the section's heading; every paper of a section has ``in_section``.
+    section: SectionView | None = None
+    in_section: bool = False
+
+
+@dataclass(frozen=True)
+class SectionView:
+    """A section of the volume: its anchor and its title in each of the book's languages."""
+
+    anchor: str
+    titles: list[tuple[str, str]]
+
+    @property
+    def joined(self) -> str:
+        """The titles one after another, a title the languages share once."""
+        return " / ".join(text for _lang, text in self.distinct)
+
+    @property
+    def distinct(self) -> list[tuple[str, str]]:
+        """The titles, each text once (with the first language that has it)."""
+        seen: dict[str, str] = {}
+        for lang, text in self.titles:
+            seen.setdefault(text, lang)
+        return [(lang, text) for text, lang in seen.items()]
 
 
 @dataclass(frozen=True)
 class SlotView:
     slot: Slot
     speakers: list[tuple[Person, PersonName]]
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """A session of the programme in one language, its ids resolved."""
+
+    session: Session
+    title: str
+    room: str
+    chairs: list[PersonName]
+    start: str
+    end: str
+    slots: list[SlotView]
+
+
+@dataclass(frozen=True)
+class DayView:
+    date: dt.date
+    title: str
+    sessions: list[SessionView]
 
 
 @dataclass(frozen=True)
@@ -267,6 +313,57 @@ def slot_views(sources: Sources, lang: str) -> list[SlotView]:
     ]
 
 
+def day_views(sources: Sources, lang: str, t: Callable[[str, str], str]) -> list[DayView]:
+    """The programme's days and sessions with names, rooms and titles in ``lang``."""
+    if sources.programme is None:
+        return []
+    people = sources.people
+    days = []
+    for day in sources.programme.days:
+        sessions = []
+        for session in day.sessions:
+            room = session.room
+            slots = [SlotView(slot, [(people[p], people[p].name(lang)) for p in slot.people if p in people])
+                     for slot in session.slots]
+            sessions.append(SessionView(
+                session=session,
+                title=session_title(session, lang, t),
+                room=translation(room, lang) if isinstance(room, dict) else room or "",
+                chairs=[people[p].name(lang) for p in session.chairs if p in people],
+                start=session.slots[0].start if session.slots else "",
+                end=max((slot.end for slot in session.slots), default=""),
+                slots=slots,
+            ))
+        days.append(DayView(day.date, translation(day.title, lang), sessions))
+    return days
+
+
+def session_title(session: Session, lang: str, t: Callable[[str, str], str]) -> str:
+    """A session's title in ``lang``; a plenary without one is called what the language calls it."""
+    if not session.title and session.kind == "plenary":
+        return t("plenary_session", lang)
+    return translation(session.title, lang)
+
+
+def _sectioned(sources: Sources, views: list[PaperView], t: Callable[[str, str], str]) -> list[PaperView]:
+    """The paper views with the sections of book.yaml: the first of each opens it."""
+    sessions = {} if sources.programme is None else {
+        s.id: s for _loc, s in sources.programme.sessions() if s.id}
+    known = {view.paper.id for view in views}
+    opening: dict[str, SectionView] = {}
+    members: set[str] = set()
+    for n, section in enumerate(sources.book.sections, 1):
+        present = [paper for paper in section.papers if paper in known and paper not in members]
+        members.update(present)
+        session = sessions.get(section.session or "")
+        titles = [(lang, translation(section.title, lang) if section.title or session is None
+                   else session_title(session, lang, t)) for lang in sources.book.languages]
+        if present:
+            opening.setdefault(present[0], SectionView(f"section-{n}", titles))
+    return [replace(view, section=opening.get(view.paper.id), in_section=view.paper.id in members)
+            if view.paper.id in members else view for view in views]
+
+
 def participants(sources: Sources) -> list[Person]:
     """The participant list: as given, else everyone in the programme in order of appearance."""
     given = sources.participants.people if sources.participants else None
@@ -276,6 +373,10 @@ def participants(sources: Sources) -> list[Person]:
     if sources.programme:
         for slot in sources.programme.slots:
             ids.update(dict.fromkeys(slot.people))
+        for _loc, session in sources.programme.sessions():
+            ids.update(dict.fromkeys(session.chairs))
+            for slot in session.slots:
+                ids.update(dict.fromkeys(slot.people))
     return [sources.people[p] for p in ids if p in sources.people]
 
 
@@ -283,6 +384,8 @@ def build_context(sources: Sources, labels: Labels) -> Context:
     """Everything the templates need, resolved and converted."""
     context = Context(sources=sources, labels=labels)
     context.papers = [_paper_view(sources, p, labels) for p in sources.ordered_papers()]
+    if sources.book.sections:
+        context.papers = _sectioned(sources, context.papers, translator(labels))
     langs = sources.book.languages
     by_lang = sorted(
         sources.resolutions,
@@ -376,6 +479,7 @@ class BookRenderer:
             "lang": sources.book.languages[0],
             "labels": self.labels,
             "slots": lambda lang: slot_views(sources, lang),
+            "days": lambda lang: day_views(sources, lang, translator(self.labels)),
             "participants": participants(sources),
             "created": publication_date(sources.book).isoformat(),
             "styles_url": styles.resolve().as_uri(),

@@ -23,6 +23,7 @@ TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"
 REPO = TESTS.parent
 MINIBOOK = FIXTURES / "minibook"
+CONFERENCE = FIXTURES / "conference"
 
 # --- the guard of the working tree ------------------------------------------------------------
 
@@ -181,6 +182,17 @@ def minibook_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     out = tmp_path_factory.mktemp("minibook-build")
     build(BuildOptions(sources=MINIBOOK, out=out))
+    return out
+
+
+@pytest.fixture(scope="session")
+def conference_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The two-day conference (sessions, papers by section) built once for the whole
+    session; returns the output folder."""
+    from proceedings.build import BuildOptions, build
+
+    out = tmp_path_factory.mktemp("conference-build")
+    build(BuildOptions(sources=CONFERENCE, out=out))
     return out
 
 

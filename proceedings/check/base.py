@@ -170,9 +170,12 @@ def programme_units(sources: Sources) -> list[Unit]:
     for lang, header in programme.header.items():
         line = sources.line_of(path, "header", lang, "title")
         units.append(Unit(path, ((line, header.title),)))
-    for i, slot in enumerate(programme.slots):
+    for loc, session in programme.sessions():
+        for lang, title in session.title.items():
+            units.append(Unit(path, ((sources.line_of(path, *loc, "title", lang), title),)))
+    for loc, slot in programme.placed_slots():
         for lang, title in slot.title.items():
-            line = sources.line_of(path, "slots", i, "title", lang)
+            line = sources.line_of(path, *loc, "title", lang)
             units.append(Unit(path, tuple((line, t) for t in title.split("\n") if t.strip())))
     return units
 

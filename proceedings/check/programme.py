@@ -11,7 +11,7 @@ from proceedings.check.base import Check, Unit, programme_path, quote
 from proceedings.diagnostics import Diagnostic, note, warning
 
 if TYPE_CHECKING:
-    from proceedings.model import Paper, Sources
+    from proceedings.model import Loc, Paper, Sources
 
 
 def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
@@ -38,22 +38,25 @@ def _check_programme(sources: Sources) -> Iterator[Diagnostic]:
         return
     path = programme_path(sources)
     papers = {p.id: p for p in sources.papers}
-    linked = {slot.paper for slot in programme.slots if slot.paper is not None}
+    linked = {slot.paper for slot in programme.all_slots() if slot.paper is not None}
     previous_end: tuple[int, str] | None = None
-    for i, slot in enumerate(programme.slots):
-        line = sources.line_of(path, "slots", i)
+    session: Loc = ()
+    for i, (loc, slot) in enumerate(programme.placed_slots()):
+        line = sources.line_of(path, *loc)
+        if loc[:-2] != session:  # times run in order within a session; parallel ones overlap
+            session, previous_end = loc[:-2], None
         start, end = _minutes(slot.start), _minutes(slot.end)
         if end < start:
             yield warning(
                 path,
-                sources.line_of(path, "slots", i, "end"),
+                sources.line_of(path, *loc, "end"),
                 f"slot {i + 1} ends at {slot.end}, before it starts at {slot.start}: fix the times",
                 "slot-order",
             )
         if previous_end is not None and start < previous_end[0]:
             yield warning(
                 path,
-                sources.line_of(path, "slots", i, "start"),
+                sources.line_of(path, *loc, "start"),
                 f"slot {i + 1} starts at {slot.start}, before the previous slot ends at "
                 f"{previous_end[1]}: fix the times or the order",
                 "slot-order",
@@ -72,7 +75,8 @@ def _check_programme(sources: Sources) -> Iterator[Diagnostic]:
             )
             yield from _possible_paper(sources, path, line, i, slot.title, linked)
         elif slot.paper in papers:
-            yield from _title_mismatch(sources, path, i, slot.title, papers[slot.paper])
+            yield from _title_mismatch(sources, path, i, loc, slot.title, papers[slot.paper])
+    yield from _check_days(sources, path)
     for paper in sources.ordered_papers():
         if paper.id not in linked:
             yield warning(
@@ -84,8 +88,47 @@ def _check_programme(sources: Sources) -> Iterator[Diagnostic]:
             )
 
 
+def _check_days(sources: Sources, path: str) -> Iterator[Diagnostic]:
+    """Days in order, sessions with slots, and each paper in one talk only."""
+    programme = sources.programme
+    assert programme is not None
+    for d, day in enumerate(programme.days):
+        if d and day.date <= programme.days[d - 1].date:
+            yield warning(path, sources.line_of(path, "days", d, "date"),
+                          f"day {d + 1} ({day.date.isoformat()}) does not come after day {d} "
+                          f"({programme.days[d - 1].date.isoformat()}): fix the date or the order",
+                          "day-order")
+        if not day.sessions:
+            yield warning(path, sources.line_of(path, "days", d),
+                          f"day {d + 1} ({day.date.isoformat()}) has no sessions: add them or "
+                          "delete the day", "empty-session")
+    for n, (loc, session) in enumerate(programme.sessions(), 1):
+        if not session.slots:
+            title = next(iter(session.title.values()), session.kind)
+            yield warning(path, sources.line_of(path, *loc),
+                          f"session {n} '{quote(title)}' has no slots: add its talks or delete it",
+                          "empty-session")
+    talks: dict[str, tuple[int, int]] = {}  # paper → (line, session) of its first talk
+    session_of = {loc: n for n, (loc, _session) in enumerate(programme.sessions(), 1)}
+    for loc, slot in programme.placed_slots():
+        if slot.paper is None:
+            continue
+        line = sources.line_of(path, *loc, "paper")
+        here = session_of.get(loc[:-2], 0)
+        if slot.paper in talks:
+            first_line, first_session = talks[slot.paper]
+            where = "" if not here else (
+                f", in session {first_session}" if first_session != here else ", in the same session")
+            yield warning(path, line,
+                          f"paper '{slot.paper}' is linked from two talks (first on line {first_line}"
+                          f"{where}): a paper is the text of one talk; unlink one of them",
+                          "paper-twice")
+        else:
+            talks[slot.paper] = (line, here)
+
+
 def _title_mismatch(
-    sources: Sources, path: str, i: int, titles: dict[str, str], paper: Paper
+    sources: Sources, path: str, i: int, loc: Loc, titles: dict[str, str], paper: Paper
 ) -> Iterator[Diagnostic]:
     talk = titles.get(paper.lang)
     if not talk or not paper.title:
@@ -104,7 +147,7 @@ def _title_mismatch(
             break
     yield warning(
         path,
-        sources.line_of(path, "slots", i, "title", paper.lang),
+        sources.line_of(path, *loc, "title", paper.lang),
         f"talk {i + 1} is titled '{quote(talk, 80)}' but its paper {paper.id} is titled "
         f"'{quote(paper.title, 80)}' (similarity {ratio:.2f}{differ}): make the two titles agree",
         "title-mismatch",

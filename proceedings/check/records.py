@@ -45,13 +45,14 @@ def _check_book(sources: Sources, root: Path) -> Iterator[Diagnostic]:
     path = display_path(root / "book.yaml")
     folders = {p.id for p in sources.papers}
     first: dict[str, int] = {}  # paper id → the line it is first listed on
-    for i, paper_id in enumerate(sources.book.papers):
-        line = sources.line_of(path, "papers", i)
+    where = "sections" if sources.book.sections else "papers"
+    for loc, paper_id in sources.book.listed_papers():
+        line = sources.line_of(path, *loc)
         if paper_id in first:
             yield error(
                 path,
                 line,
-                f"paper id '{paper_id}' is listed twice in papers (first on line {first[paper_id]}); "
+                f"paper id '{paper_id}' is listed twice in {where} (first on line {first[paper_id]}); "
                 "a paper is printed once: delete this entry",
                 "duplicate-paper",
             )
@@ -61,21 +62,46 @@ def _check_book(sources: Sources, root: Path) -> Iterator[Diagnostic]:
             yield error(
                 path,
                 line,
-                f"unknown paper id '{paper_id}' in papers: no folder papers/{paper_id}",
+                f"unknown paper id '{paper_id}' in {where}: no folder papers/{paper_id}",
                 "unknown-paper",
             )
-    for paper_id in sorted(folders - set(sources.book.papers)):
-        if sources.book.papers:
+    for paper_id in sorted(folders - set(first)):
+        if first:
             yield warning(
                 path,
-                sources.line_of(path, "papers"),
-                f"paper '{paper_id}' is not listed in papers; it is placed last",
+                sources.line_of(path, where),
+                f"paper '{paper_id}' is not listed in {where}; it is placed last"
+                + (", in no section" if sources.book.sections else ""),
                 "unlisted-paper",
             )
+    yield from _check_sections(sources, path)
     for field in ("editors", "editorial_board"):
         for i, person in enumerate(getattr(sources.book, field)):
             if person not in sources.people:
                 yield _unknown_person(path, sources.line_of(path, field, i), person, field)
+
+
+def _check_sections(sources: Sources, path: str) -> Iterator[Diagnostic]:
+    book = sources.book
+    if book.sections and book.papers:
+        yield error(path, sources.line_of(path, "papers"),
+                    "book.yaml gives both papers and sections: with sections, the papers are "
+                    "printed in the sections' order; delete papers", "papers-and-sections")
+    sessions = {} if sources.programme is None else {
+        session.id: session for _loc, session in sources.programme.sessions() if session.id}
+    for s, section in enumerate(book.sections):
+        line = sources.line_of(path, "sections", s)
+        if section.session is not None and section.session not in sessions:
+            known = ", ".join(sorted(sessions)) or "none has an id"
+            yield error(path, sources.line_of(path, "sections", s, "session"),
+                        f"unknown session id '{section.session}' in section {s + 1}: the programme's "
+                        f"sessions are {known}", "unknown-session")
+        elif not section.title and section.session is None:
+            yield error(path, line, f"section {s + 1} has no title: give title: {{{book.languages[0]}: …}} "
+                        "or the id of its session in the programme (session: <id>)", "missing-field")
+        if not section.papers:
+            yield error(path, line, f"section {s + 1} has no papers: list them (papers: [id, …]) or "
+                        "delete the section", "missing-field")
 
 
 def _check_programme(sources: Sources, root: Path) -> Iterator[Diagnostic]:
@@ -87,23 +113,47 @@ def _check_programme(sources: Sources, root: Path) -> Iterator[Diagnostic]:
             if header.moderator and header.moderator.person not in sources.people:
                 line = sources.line_of(path, "header", lang, "moderator", "person")
                 yield _unknown_person(path, line, header.moderator.person, f"header.{lang}.moderator")
-        for i, slot in enumerate(programme.slots):
+        for i, (loc, slot) in enumerate(programme.placed_slots()):
             for j, person in enumerate(slot.people):
                 if person not in sources.people:
-                    line = sources.line_of(path, "slots", i, "people", j)
+                    line = sources.line_of(path, *loc, "people", j)
                     yield _unknown_person(path, line, person, f"slot {i + 1} ({slot.start})")
             if slot.paper and slot.paper not in papers:
                 yield error(
-                    path, sources.line_of(path, "slots", i, "paper"),
+                    path, sources.line_of(path, *loc, "paper"),
                     f"unknown paper id '{slot.paper}' in slot {i + 1} ({slot.start})",
                     "unknown-paper",
                 )
+        yield from _check_sessions(sources, path)
     if sources.participants and sources.participants.people:
         ppath = display_path(root / "participants.yaml")
         for i, person in enumerate(sources.participants.people):
             if person not in sources.people:
                 line = sources.line_of(ppath, "people", i)
                 yield _unknown_person(ppath, line, person, "people")
+
+
+def _check_sessions(sources: Sources, path: str) -> Iterator[Diagnostic]:
+    """The days-and-sessions form of the programme: what the book cannot be printed without."""
+    programme = sources.programme
+    assert programme is not None
+    if programme.slots and programme.days:
+        yield error(path, sources.line_of(path, "days"),
+                    "the programme gives both slots and days: put the slots in the days' sessions "
+                    "(or, for a programme of one session, delete days)", "programme-form")
+    ids: dict[str, int] = {}
+    for n, (loc, session) in enumerate(programme.sessions(), 1):
+        for j, person in enumerate(session.chairs):
+            if person not in sources.people:
+                line = sources.line_of(path, *loc, "chairs", j)
+                yield _unknown_person(path, line, person, f"the chairs of session {n}")
+        if session.id is None:
+            continue
+        line = sources.line_of(path, *loc, "id")
+        if session.id in ids:
+            yield error(path, line, f"session id '{session.id}' is used twice (first on line "
+                        f"{ids[session.id]}): give each session its own", "duplicate-id")
+        ids.setdefault(session.id, line)
 
 
 def _check_paper(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:

@@ -247,9 +247,9 @@ def _texts(sources: Sources) -> list[Text]:
     if sources.programme is not None:
         path = display_path(Path(sources.root) / "programme.yaml")
         by_lang: dict[str, list[Unit]] = defaultdict(list)
-        for i, slot in enumerate(sources.programme.slots):
+        for loc, slot in sources.programme.placed_slots():
             for lang, title in slot.title.items():
-                line = sources.line_of(path, "slots", i, "title", lang)
+                line = sources.line_of(path, *loc, "title", lang)
                 by_lang[lang].append(Unit(path, tuple((line, t) for t in title.split("\n") if t.strip())))
         found += [Text(lang, units) for lang, units in by_lang.items()]
     return found
