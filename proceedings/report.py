@@ -88,6 +88,7 @@ EXPLANATIONS = {
     "repeated-sentence": "a sentence said twice in a paper",
     "repeated-word": "a word repeated in a row",
     "same-opening": "two papers that open with the same passage",
+    "section-session": "a paper in the section of one session whose talk is in another session",
     "sentence-case": "a sentence that starts in lowercase",
     "slot-order": "programme times out of order",
     "spelling": "a word the dictionaries do not know",

@@ -102,6 +102,20 @@ def _check_sections(sources: Sources, path: str) -> Iterator[Diagnostic]:
         if not section.papers:
             yield error(path, line, f"section {s + 1} has no papers: list them (papers: [id, …]) or "
                         "delete the section", "missing-field")
+    # A section named after a session holds that session's papers: one whose talk is in
+    # another session is most likely listed in the wrong section.
+    talk_in = {slot.paper: session for session in sessions.values()
+               for slot in session.slots if slot.paper}
+    for s, section in enumerate(book.sections):
+        if section.session not in sessions:
+            continue
+        for i, paper in enumerate(section.papers):
+            other = talk_in.get(paper)
+            if other is not None and other.id != section.session:
+                yield warning(path, sources.line_of(path, "sections", s, "papers", i),
+                              f"paper '{paper}' is in section {s + 1} (session '{section.session}') but "
+                              f"its talk is in session '{other.id}': move it to that session's section, "
+                              "or give this section a title of its own", "section-session")
 
 
 def _check_programme(sources: Sources, root: Path) -> Iterator[Diagnostic]:
