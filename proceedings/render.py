@@ -330,7 +330,7 @@ def day_views(sources: Sources, lang: str, t: Callable[[str, str], str]) -> list
                 title=session_title(session, lang, t),
                 room=translation(room, lang) if isinstance(room, dict) else room or "",
                 chairs=[people[p].name(lang) for p in session.chairs if p in people],
-                start=session.slots[0].start if session.slots else "",
+                start=min((slot.start for slot in session.slots), default=""),
                 end=max((slot.end for slot in session.slots), default=""),
                 slots=slots,
             ))
