@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import stat
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from proceedings.diagnostics import Diagnostic, Diagnostics, error
+from proceedings.locales import REFERENCE, Locale, LocaleError, read_locale, shipped
 from proceedings.markup import find_citations
 from proceedings.model import (
     Book,
@@ -260,11 +262,37 @@ def load_sources(root: Path) -> tuple[Sources | None, Diagnostics]:
     participants = _load_record(reader, root / "participants.yaml", Participants, optional=True)
     papers = _load_papers(reader, root / "papers")
     resolutions = _load_resolutions(reader, root / "resolution")
+    locales = _load_locales(reader, root / "locales")
     if book is None or people is None or reader.diags.failed():
         return None, reader.diags
     sources = Sources(root=display_path(root), book=book, people=people, programme=programme,
-                      participants=participants, papers=papers, resolutions=resolutions, lines=reader.lines)
+                      participants=participants, papers=papers, resolutions=resolutions, lines=reader.lines,
+                      locales=locales)
     return sources, reader.diags
+
+
+def _load_locales(reader: _Reader, folder: Path) -> dict[str, Locale]:
+    """The shipped locales, with the book's own (``locales/<lang>.yaml``) on top."""
+    try:
+        table = dict(shipped())
+    except LocaleError as exc:
+        reader.diags.extend(exc.diagnostics)
+        return {}
+    for path in _listed(reader, folder) if folder.is_dir() else []:
+        if path.suffix != ".yaml":
+            continue
+        text = reader.read_text(path)
+        if text is None:
+            continue
+        if not re.fullmatch(r"[a-z]{2,3}", path.stem):
+            reader.error(path, 0, f"a locale file is named by its language's code (ky.yaml), not "
+                         f"'{path.name}'", "locale")
+            continue
+        locale, problems = read_locale(path, text, path.stem, table.get(path.stem), table.get(REFERENCE))
+        reader.diags.extend(problems)
+        if locale is not None:
+            table[path.stem] = locale
+    return table
 
 
 def _load_record(reader: _Reader, path: Path, model: type[M], *, optional: bool = False) -> M | None:

@@ -164,7 +164,7 @@ def print_book(opts: PrintOptions) -> PrintResult:
 def _tail_html(sources: Sources, styles: Path, *, blanks: int, total: int, first_verso: bool) -> str:
     env = make_environment(styles / "templates")
     book = sources.book
-    t = translator(load_labels(styles))
+    t = translator(load_labels(styles, sources))
     final = None
     if book.print.final_imprint:
         press = book.print.format or PRESS_FORMAT[book.trim]

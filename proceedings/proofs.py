@@ -149,7 +149,7 @@ def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date
     from proceedings.render import build_context, load_labels
 
     manifest = json.loads((opts.out / "manifest.json").read_text(encoding="utf-8"))
-    labels = load_labels(opts.styles)
+    labels = load_labels(opts.styles, sources)
     views = {v.paper.id: v for v in build_context(sources, labels).papers}
     entries = [e for e in manifest["papers"] if e["id"] in views]
     with ExitStack() as stack:

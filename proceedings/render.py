@@ -20,6 +20,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from proceedings.locales import labels_table, shipped
 from proceedings.markup import Segment, render_body, render_inline, typeset_spaces
 from proceedings.model import (
     Affiliation,
@@ -34,7 +35,6 @@ from proceedings.model import (
     Table,
     css_length,
 )
-from proceedings.yamlsrc import parse_yaml
 
 Labels = dict[str, dict[str, str]]
 WORKPLACE_ORDER = {
@@ -119,10 +119,12 @@ class Context:
     index: list[IndexEntry] = field(default_factory=list)
 
 
-def load_labels(styles: Path) -> Labels:
-    """The table of generated words per language, from ``styles/labels.yaml``."""
-    data = parse_yaml((styles / "labels.yaml").read_text(encoding="utf-8")).data
-    return {str(lang): {str(k): str(v or "") for k, v in table.items()} for lang, table in data.items()}
+def load_labels(styles: Path, sources: Sources | None = None) -> Labels:
+    """The generated words per language: the ``labels`` of the book's locales (the
+    shipped ones with the book's own on top, read with the sources), else of the
+    locales in ``styles/locales``."""
+    return labels_table(sources.locales if sources is not None and sources.locales
+                        else shipped(styles / "locales"))
 
 
 def affiliation_text(affiliation: Affiliation, lang: str = "ru") -> str:
@@ -366,7 +368,7 @@ class BookRenderer:
 
     def __init__(self, sources: Sources, styles: Path, *, fonts: Path) -> None:
         self.sources = sources
-        self.labels = load_labels(styles)
+        self.labels = load_labels(styles, sources)
         self.context = build_context(sources, self.labels)
         self.env = make_environment(styles / "templates", self.labels)
         self._by_id: dict[str, PaperView] | None = None
