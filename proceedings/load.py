@@ -285,7 +285,7 @@ def _load_locales(reader: _Reader, folder: Path) -> dict[str, Locale]:
         if text is None:
             continue
         if not re.fullmatch(r"[a-z]{2,3}", path.stem):
-            reader.error(path, 0, f"a locale file is named by its language's code (ky.yaml), not "
+            reader.error(path, 0, f"a locale file is named by its language's code (de.yaml), not "
                          f"'{path.name}'", "locale")
             continue
         locale, problems = read_locale(path, text, path.stem, table.get(path.stem), table.get(REFERENCE))

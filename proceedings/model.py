@@ -13,7 +13,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from proceedings.locales import Locale
+from proceedings.locales import Locale, PublicationKind
 
 Lang = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
@@ -24,7 +24,6 @@ Localized = dict[Lang, str]
 PartKind = Literal["title", "contents", "programme", "participants", "papers", "resolution", "index"]
 DEFAULT_PARTS: tuple[PartKind, ...] = get_args(PartKind)  # every part, in the order above
 TrimName = Literal["A4", "A5", "60x84/16"]
-PublicationKind = Literal["proceedings", "materials", "workshop", "collection"]
 
 
 def _check_isbn(value: str) -> str:

@@ -23,6 +23,7 @@ import hashlib
 import io
 import json
 import os
+import re
 from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -257,33 +258,42 @@ def _write_bytes(path: Path, data: bytes, result: ProofResult) -> None:
 
 
 def citation(sources: Sources, view: PaperView, entry: dict[str, Any], labels: Labels) -> str:
-    """The paper's reference in its own language, in the form of GOST 7.0.100:
+    """The paper's reference in its own language, in the form its locale gives
+    (``publication.citation``; for Russian and Kazakh GOST 7.0.100's):
 
     Author I.O. Title // Book title : materials of the conf. (City, date). – City, year. – P. X–Y.
     """
-    from proceedings.render import translator, written_date
+    from proceedings.locales import shipped
+    from proceedings.render import locale_of, translator
 
     lang = view.paper.lang
     t = translator(labels)
     book = sources.book
     first = book.languages[0]
+    locale = locale_of(sources.locales or shipped(), lang)
 
     def local(values: dict[str, str]) -> str:
         return values.get(lang) or values.get(first) or next(iter(values.values()), "")
 
     authors = ", ".join(f"{a.name.surname} {a.name.initials}".rstrip() for a in view.authors)
     title = (view.paper.title or "").rstrip(".")
-    held = written_date(book.date, lang, t)
+    held = locale.date(book.date)
     city = local(book.city)
     place = local(book.imprint.city) or city
     publisher = local(book.imprint.publisher)
     year = book.imprint.year or book.date.year
     where_when = ", ".join(p for p in (city, held) if p)
-    conference = f"{local(book.title)} : {t('citation_materials', lang)} ({where_when})"
-    imprint = ", ".join(p for p in (f"{place} : {publisher}" if publisher else place, str(year)) if p)
+    published = locale.publication.publisher.format(city=place, publisher=publisher) if publisher else place
+    imprint = ", ".join(p for p in (published, str(year)) if p)
     pages = folio_range(entry["folios"])
-    head = f"{authors} {title}" if authors else title
-    return f"{head} // {conference}. – {imprint}. – {t('citation_pages', lang)} {pages}."
+    text = locale.publication.citation.format(
+        authors=authors, title=title, book=local(book.title),
+        publication=locale.publication.kinds.of(book.kind).citation, place=where_when, imprint=imprint,
+        pages_label=t("citation_pages", lang), pages=pages)
+    # The full stop a form writes after the authors is the one their last initial ends with
+    # («Smith J.»); a paper without authors starts with its title, without their punctuation.
+    text = re.sub(r"(?<!\.)\.\.(?=\s)", ".", text)
+    return text if authors else text.lstrip(" .,")
 
 
 def _hash(*parts: str) -> str:
@@ -375,10 +385,12 @@ class _Stamps:
         self.listed = sealed_names(cache)
 
     def _html(self, template: str, **context: Any) -> str:
-        from proceedings.render import printable
+        from proceedings.locales import shipped
+        from proceedings.render import locale_functions, printable
 
         return printable(self.env.get_template(template).render(
-            width=f"{self.size[0]:.3f}pt", height=f"{self.size[1]:.3f}pt", t=self.t, **context))
+            width=f"{self.size[0]:.3f}pt", height=f"{self.size[1]:.3f}pt", t=self.t,
+            **locale_functions(self.sources.locales or shipped()), **context))
 
     def _file(self, kind: str, html: str) -> tuple[str, Path | None]:
         """The name the stamp of ``html`` is kept under, and its file if the cache holds it

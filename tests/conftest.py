@@ -24,6 +24,7 @@ FIXTURES = TESTS / "fixtures"
 REPO = TESTS.parent
 MINIBOOK = FIXTURES / "minibook"
 WORKSHOP = FIXTURES / "workshop"
+KYRGYZ = FIXTURES / "kyrgyz"
 
 # --- the guard of the working tree ------------------------------------------------------------
 
@@ -192,6 +193,17 @@ def workshop_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     out = tmp_path_factory.mktemp("workshop-build")
     build(BuildOptions(sources=WORKSHOP, out=out))
+    return out
+
+
+@pytest.fixture(scope="session")
+def kyrgyz_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The book in Kyrgyz, a language the tool does not ship, built once for the whole
+    session; returns the output folder."""
+    from proceedings.build import BuildOptions, build
+
+    out = tmp_path_factory.mktemp("kyrgyz-build")
+    build(BuildOptions(sources=KYRGYZ, out=out))
     return out
 
 

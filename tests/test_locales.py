@@ -67,10 +67,13 @@ def test_a_locale_of_a_language_not_shipped_must_give_every_label(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = _book(tmp_path, {"xx.yaml": 'name: Test\nquotes: ["<", ">", "(", ")"]\nlabels:\n  contents: C\n'})
-    (error,) = _errors(root, monkeypatch)
-    assert error.startswith("sources/locales/xx.yaml:3: error: labels: missing ")
-    assert "author_index" in error
-    assert error.endswith("(every locale gives each label of the reference locale, en.yaml) [locale]")
+    *missing, labels = _errors(root, monkeypatch)
+    assert labels.startswith("sources/locales/xx.yaml:3: error: labels: missing ")
+    assert "author_index" in labels
+    assert labels.endswith("(every locale gives each label of the reference locale, en.yaml) [locale]")
+    assert missing == [f"sources/locales/xx.yaml:1: error: missing key '{key}' [locale]"
+                       for key in sorted(("names", "dates", "numbers", "publication", "imprint",
+                                          "paper_title", "collation"))]
 
 
 def test_broken_locale_files_are_reported_together_at_their_lines(
@@ -80,7 +83,7 @@ def test_broken_locale_files_are_reported_together_at_their_lines(
         "ru.yaml": "quotes: [«, »]\nlabels:\n  contents: [a list]\n",
         "kk.yaml": "name: Kazakh\nlabel:\n  contents: x\n",
         "en.yaml": "labels:\n  contents: Contents\n  - broken\n",
-        "Kyrgyz.yaml": "name: Kyrgyz\n",
+        "German.yaml": "name: German\n",
         "zz.yaml": "labels: {}\n",
     })
     errors = _errors(root, monkeypatch)
@@ -89,15 +92,18 @@ def test_broken_locale_files_are_reported_together_at_their_lines(
     assert syntax.startswith("sources/locales/en.yaml:3: error: ")
     assert syntax.endswith(" [yaml]")
     assert errors == [
-        "sources/locales/Kyrgyz.yaml: error: a locale file is named by its language's code (ky.yaml), "
-        "not 'Kyrgyz.yaml' [locale]",
+        "sources/locales/German.yaml: error: a locale file is named by its language's code (de.yaml), "
+        "not 'German.yaml' [locale]",
         "sources/locales/kk.yaml:2: error: unknown key 'label' (docs/locales.md lists the keys) [locale]",
         "sources/locales/ru.yaml:1: error: quotes: List should have at least 4 items after validation, "
         "not 2 (got ['«', '»']) [locale]",
-        "sources/locales/ru.yaml:3: error: labels.contents: Input should be a valid string "
-        "(got ['a list']) [locale]",
-        "sources/locales/zz.yaml:1: error: missing key 'name' [locale]",
-        "sources/locales/zz.yaml:1: error: missing key 'quotes' [locale]",
+        "sources/locales/ru.yaml:3: error: labels.contents: a label is a text, or {one: …, other: …} for one "
+        "that depends on a count (got ['a list']) [locale]",
+        "sources/locales/zz.yaml:1: error: labels: missing " + ", ".join(sorted(shipped()["en"].labels))
+        + " (every locale gives each label of the reference locale, en.yaml) [locale]",
+        *(f"sources/locales/zz.yaml:1: error: missing key '{key}' [locale]"
+          for key in sorted(("name", "quotes", "names", "dates", "numbers", "publication", "imprint",
+                             "paper_title", "collation"))),
     ]
 
 
