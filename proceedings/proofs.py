@@ -146,8 +146,9 @@ def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date
     """Cut every paper's proof and offprint from the book, and write index.csv."""
     import pikepdf
 
+    from proceedings.locales import shipped
     from proceedings.pdfedit import Overlay, draw_over, drop_annotations, page_form
-    from proceedings.render import build_context, load_labels
+    from proceedings.render import build_context, load_labels, locale_of
 
     manifest = json.loads((opts.out / "manifest.json").read_text(encoding="utf-8"))
     labels = load_labels(opts.styles, sources)
@@ -162,19 +163,21 @@ def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date
         book = open_pdf(opts.out / "proceedings.pdf")
         box = [float(v) for v in book.pages[0].mediabox]
         stamps = _Stamps(opts, sources, (box[2] - box[0], box[3] - box[1]), cache, labels, inputs)
-        shown = date.strftime("%d.%m.%Y")
+        # The date as each language writes it in a list of facts (01.04.2025, 1 April 2025).
+        locales = sources.locales or shipped()
         langs = sorted({e["lang"] for e in entries})
+        shown = {lang: locale_of(locales, lang).date(date, "compact") for lang in langs}
         watermark_files = stamps.watermarks(langs, shown)
         cover_files = stamps.each("cover", "proof_cover.html.j2", "papers", {
             e["id"]: {"view": views[e["id"]], "pages": folio_range(e["folios"]),
                       "findings": _findings(diags, views[e["id"]].paper)}
-            for e in entries}, book=sources.book, date=shown)
+            for e in entries}, book=sources.book, dates=shown)
         citation_files = stamps.each("citation", "offprint_citation.html.j2", "citations", {
             e["id"]: {"id": e["id"], "lang": e["lang"], "text": citation(sources, views[e["id"]], e, labels)}
             for e in entries})
         result.rendered = stamps.rendered
         watermarks = {lang: (page_form(open_pdf(path), degrees=WATERMARK_DEGREES),
-                             f"{stamps.t('proof_watermark', lang)} {shown}")
+                             f"{stamps.t('proof_watermark', lang)} {shown[lang]}")
                       for lang, path in watermark_files.items()}
         rows = []
         for entry in entries:
@@ -444,11 +447,11 @@ class _Stamps:
                 self.rendered.append(f"{kind}:{i}")
         return files
 
-    def watermarks(self, langs: list[str], date: str) -> dict[str, Path]:
-        """The watermark page of each language."""
+    def watermarks(self, langs: list[str], dates: dict[str, str]) -> dict[str, Path]:
+        """The watermark page of each language, with the date as it writes it."""
         files = {}
         for lang in langs:
-            html = self._html("proof_watermark.html.j2", lang=lang, date=date)
+            html = self._html("proof_watermark.html.j2", lang=lang, date=dates[lang])
             stem, path = self._file("watermark", html)
             if path is None:
                 pdf, _ = self._lay_out(html, f"watermark-{lang}")

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
@@ -170,7 +170,8 @@ def _paper_view(sources: Sources, paper: Paper, labels: Labels) -> PaperView:
         # a title shows its placeholder, as its first page does.
         room = _head_chars(PAGE_GEOMETRY[sources.book.trim]) - (_head_width(names) + 3 if names else 0)
         avoid = set(t("head_no_end", paper.lang).split())
-        short = _shorten(paper.title or t("no_title", paper.lang), max(int(room), 20), avoid)
+        short = _shorten(paper.title or t("no_title", paper.lang), max(int(room), 20), avoid,
+                         locale_of(sources.locales or shipped(), paper.lang).quotes)
     return PaperView(
         paper=paper,
         authors=authors,
@@ -199,13 +200,15 @@ def _head_width(text: str) -> float:
     return len(text) + 0.35 * sum(c.isupper() for c in text)
 
 
-def _shorten(text: str, limit: int, avoid: set[str]) -> str:
+def _shorten(text: str, limit: int, avoid: set[str], quotes: Sequence[str] = ()) -> str:
     """Cut a title for a running head at a word boundary, marking the cut.
 
     A cut never leaves a preposition, conjunction or particle (the language's
     ``head_no_end`` words) at the end, where it would promise a word that is not there,
-    nor a bracket or quote it opened without its close.
+    nor a bracket or a quote (of the language's ``quotes``) it opened without its close.
     """
+    pairs = [("(", ")"), *zip(quotes[::2], quotes[1::2], strict=True)]
+    marks = ",:;–-—\"()" + "".join(quotes)
     if _head_width(text) <= limit:
         return text
     words: list[str] = []
@@ -214,9 +217,10 @@ def _shorten(text: str, limit: int, avoid: set[str]) -> str:
             break
         words.append(word)
     def unclosed(text: str) -> bool:  # a bracket or quote opened and not closed by the cut
-        return text.count("(") > text.count(")") or text.count("«") > text.count("»")
+        return any(text.count(opening) > text.count(closing)
+                   for opening, closing in pairs if opening != closing)
 
-    while len(words) > 1 and (words[-1].strip(",:;–-—«»\"()").lower() in avoid
+    while len(words) > 1 and (words[-1].strip(marks).lower() in avoid
                               or unclosed(" ".join(words))):
         words.pop()
     cut = " ".join(words).rstrip(" ,:;–-—")

@@ -129,3 +129,21 @@ def test_a_broken_shipped_locale_is_a_diagnostic_not_a_traceback(tmp_path: Path)
     (problem,) = caught.value.diagnostics
     assert str(problem).endswith("locales/ru.yaml:6: error: labels: missing contents (every locale gives "
                                  "each label of the reference locale, en.yaml) [locale]")
+
+
+def test_the_checker_writes_numbers_with_the_papers_decimal_separator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from proceedings.build import check
+
+    root = _book(tmp_path, {})
+    paper = root / "papers" / "en-table"
+    paper.mkdir()
+    (paper / "paper.md").write_text(
+        "---\nlang: en\nauthors:\n  - person: smith\ntitle: Shares\ntables:\n  - id: t1\n"
+        "    caption: Shares\n    rows:\n      - [A, \"1.25\", \"2.5\", \"3.5\"]\n    totals: {column: 3}\n"
+        "---\nThe shares are in the table.\n\n::table t1\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    _sources, diags = check(Path("sources"))
+    (found,) = [str(d) for d in diags if d.code == "table-totals"]
+    assert "is '3.5' but the other cells of that row add up to 3.75: correct the figures" in found

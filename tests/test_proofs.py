@@ -20,7 +20,7 @@ from . import pdfread
 from .conftest import make_case
 
 WORDS = {"kk": "ТҮЗЕТУ", "ru": "КОРРЕКТУРА", "en": "PROOF"}
-DATE = "01.04.2025"
+DATES = {"kk": "01.04.2025", "ru": "01.04.2025", "en": "1 April 2025"}  # each language's compact date
 
 
 def _norm(text: str) -> str:
@@ -61,7 +61,8 @@ def test_every_proof_holds_exactly_its_papers_pages(minibook_proofs: Path) -> No
             own = _norm(book.pages[number - 1].extract_text())
             # The book page's text, then the watermark drawn over it.
             assert cut.startswith(own), (paper["id"], number)
-            assert cut[len(own):].strip().replace(" ", "") == f"{WORDS[paper['lang']]}{DATE}"
+            stamp = f"{WORDS[paper['lang']]}{DATES[paper['lang']]}".replace(" ", "")
+            assert cut[len(own):].strip().replace(" ", "") == stamp
 
 
 def test_proof_pages_carry_the_books_folios_and_heads(minibook_proofs: Path) -> None:
@@ -83,7 +84,7 @@ def test_watermark_word_and_date_on_every_proof_page(minibook_proofs: Path) -> N
         reader = PdfReader(path)
         for number in range(1, len(reader.pages) + 1):
             text = _text(path, number)
-            assert f"{WORDS[paper['lang']]} {DATE}" in text, (paper["id"], number)
+            assert f"{WORDS[paper['lang']]} {DATES[paper['lang']]}" in text, (paper["id"], number)
         assert all("/Annots" not in page for page in reader.pages)
 
 
@@ -147,7 +148,7 @@ def test_cover_lists_the_papers_findings(minibook_proofs: Path) -> None:
     # The author's affiliation as printed in the byline, and the number of references.
     assert "доцент кафедры криминологии Московского юридического института" in ru_cover
     assert "Источников в списке литературы 2" in ru_cover
-    assert f"Дата корректуры: {DATE}" in ru_cover
+    assert f"Дата корректуры: {DATES['ru']}" in ru_cover
     assert "Петров Иван Сергеевич" in ru_cover
     assert "John Smith" in _norm(_text(minibook_proofs / "proofs" / "en-aviation.pdf", 1))
 
