@@ -147,3 +147,18 @@ def test_the_checker_writes_numbers_with_the_papers_decimal_separator(
     _sources, diags = check(Path("sources"))
     (found,) = [str(d) for d in diags if d.code == "table-totals"]
     assert "is '3.5' but the other cells of that row add up to 3.75: correct the figures" in found
+
+
+def test_a_language_without_a_locale_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _book(tmp_path, {})
+    book = (root / "book.yaml").read_text(encoding="utf-8")
+    (root / "book.yaml").write_text(book.replace("languages: [kk, ru]", "languages: [kk, ru, de]"),
+                                    encoding="utf-8")
+    paper = root / "papers" / "en-aviation" / "paper.md"
+    paper.write_text(paper.read_text(encoding="utf-8").replace("lang: en", "lang: fr"), encoding="utf-8")
+    assert [e for e in _errors(root, monkeypatch) if "[locale]" in e] == [
+        "sources/book.yaml:1: error: no locale says how to write 'de': add its locale file, locales/de.yaml "
+        "beside book.yaml (docs/locales.md) [locale]",
+        "sources/papers/en-aviation/paper.md:2: warning: no locale says how to write 'fr', the paper's "
+        "language: add its locale file, locales/fr.yaml beside book.yaml (docs/locales.md) [locale]",
+    ]
