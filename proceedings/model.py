@@ -13,6 +13,8 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from proceedings.locales import Locale, PublicationKind
+
 Lang = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
@@ -161,6 +163,9 @@ class Book(Record):
     """``book.yaml``: the conference and the shape of the book."""
 
     languages: list[Lang] = Field(min_length=1)
+    # The kind of publication: the catalogue line and an offprint's citation name it in
+    # the words of each language's locale (``publication`` in docs/locales.md).
+    kind: PublicationKind = "proceedings"
     title: Localized
     subtitle: Localized = {}
     type: Localized = {}
@@ -487,6 +492,8 @@ class Sources(Record):
     resolutions: list[Resolution] = []
     # file → key path ("slots[3].people[0]") → line, so that checks can point at lines.
     lines: dict[str, dict[str, int]] = {}
+    # Every language's locale: the shipped ones with the book's own (sources/locales/) on top.
+    locales: dict[str, Locale] = {}
 
     def line_of(self, path: str, *loc: str | int) -> int:
         """The line of a key path in a source file, or of its nearest ancestor."""
