@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal, TypeVar, get_args
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
+_T = TypeVar("_T")
 Lang = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
@@ -146,6 +155,23 @@ class PrintSettings(Record):
                     or self.printing_house or self.signed)
 
 
+class BylineSettings(Record):
+    """``byline:`` in book.yaml: how the papers' bylines are set.
+
+    ``style`` None: each paper's language decides (``byline_style`` in styles/labels.yaml).
+    """
+
+    # stacked: each author's affiliations one per line under the name (ГОСТ Р 7.0.7);
+    # numbered: superscript numbers after the names, the numbered affiliations below
+    # (Springer, ACL).
+    style: Literal["stacked", "numbered"] | None = None
+    # Whose e-mail the byline prints: the corresponding author's (ГОСТ Р 7.0.7-2021), every
+    # author's that people.yaml gives, or nobody's.
+    email: Literal["corresponding", "all", "none"] = "corresponding"
+    # Whether the byline prints an author's ORCID when people.yaml gives it.
+    orcid: bool = True
+
+
 class Book(Record):
     """``book.yaml``: the conference and the shape of the book."""
 
@@ -178,6 +204,10 @@ class Book(Record):
     strict: list[Literal["printing", "content", "style"]] = []
     # Whether --strict fails on the layout audit's warnings too (overfull lines, hyphen runs…).
     strict_layout: bool = False
+    byline: BylineSettings = BylineSettings()
+    # Whether a paper's abstract and keywords are printed under their labels (Аннотация,
+    # Ключевые слова, Abstract, Keywords: styles/labels.yaml).
+    front_labels: bool = True
 
 
 # --- people.yaml -----------------------------------------------------------------
@@ -199,6 +229,15 @@ class PersonName(Affiliation):
 
     surname: NonEmpty
     given: str | None = None
+    # Further workplaces, each printed as an affiliation of its own after the one the
+    # fields above give.
+    affiliations: list[Affiliation] = []
+
+    def all_affiliations(self) -> list[Affiliation]:
+        """The affiliations in order: the one of the name's own fields (when it has any
+        field), then the further ones."""
+        own = Affiliation(**{f: getattr(self, f) for f in Affiliation.model_fields})
+        return ([own] if any(own.model_dump().values()) else []) + list(self.affiliations)
 
     @property
     def full(self) -> str:
@@ -303,6 +342,16 @@ class AuthorRef(Record):
     # matches the paper; the mark keeps that inference visible to the editor.
     source: Literal["byline", "programme"] = "byline"
     affiliation: Affiliation | None = None
+    # Several affiliations for this byline, in place of people.yaml's (not with ``affiliation``).
+    affiliations: list[Affiliation] = []
+    # The author to write to: marked in the byline, with the e-mail (ГОСТ Р 7.0.7-2021).
+    corresponding: bool = False
+
+    @model_validator(mode="after")
+    def _one_override(self) -> AuthorRef:
+        if self.affiliation is not None and self.affiliations:
+            raise ValueError("give either affiliation or affiliations, not both")
+        return self
 
 
 class Epigraph(Record):
@@ -368,13 +417,42 @@ class PaperFront(Record):
     authors: list[AuthorRef] = []
     title: str | None = None
     short_title: str | None = None
+    # The paper's УДК (universal decimal classification), printed above the byline.
+    udc: str | None = None
     abstract: str | None = None
-    keywords: list[str] = []
+    # Abstracts in several languages (ГОСТ Р 7.0.7): {kk: …, ru: …, en: …}; ``abstract``
+    # is the one in the paper's language. None: an empty entry, which the checker reports.
+    abstracts: dict[Lang, str | None] = {}
+    # Keywords in the paper's language, or per language: {ru: [...], en: [...]}.
+    keywords: list[str] | dict[Lang, list[str] | None] = []
     epigraphs: list[Epigraph] = []
     references: list[Reference] = []
     tables: list[Table] = []
     figures: list[Figure] = []
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_abstract_per_language(self) -> PaperFront:
+        if self.abstract is not None and self.lang in self.abstracts:
+            raise ValueError(f"abstract and abstracts.{self.lang} both give the abstract in "
+                             f"'{self.lang}', the paper's language: keep one")
+        return self
+
+    def abstracts_by_lang(self) -> dict[str, str]:
+        """The abstracts that have text, by language: the paper's own first."""
+        found = {self.lang: self.abstract} if self.abstract else {}
+        found.update((lang, text) for lang, text in self.abstracts.items() if text)
+        return _own_first(found, self.lang)
+
+    def keywords_by_lang(self) -> dict[str, list[str]]:
+        """The keywords by language, the paper's own first; a bare list is in the paper's."""
+        given = {self.lang: self.keywords} if isinstance(self.keywords, list) else self.keywords
+        return _own_first({lang: [k for k in words if k] for lang, words in given.items() if words},
+                          self.lang)
+
+
+def _own_first(table: dict[str, _T], lang: str) -> dict[str, _T]:
+    return {k: v for k, v in sorted(table.items(), key=lambda item: item[0] != lang) if v}
 
 
 class Paper(PaperFront):

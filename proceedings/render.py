@@ -12,7 +12,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from markupsafe import Markup
 from proceedings.markup import Segment, render_body, render_inline, typeset_spaces
 from proceedings.model import (
     Affiliation,
+    AuthorRef,
     Book,
     Figure,
     Paper,
@@ -76,6 +77,23 @@ class AuthorView:
     name: PersonName
     affiliation: Affiliation
     from_programme: bool
+    # Every affiliation printed for this byline, the first being ``affiliation``.
+    affiliations: tuple[Affiliation, ...] = ()
+    corresponding: bool = False
+    # What the byline prints of the person's e-mail and ORCID (None: not printed).
+    email: str | None = None
+    orcid: str | None = None
+    # In a numbered byline, the numbers of the author's affiliations in its list.
+    marks: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class FrontView:
+    """A paper's abstract and keywords in one language."""
+
+    lang: str
+    abstract: Markup | None
+    keywords: list[str]
 
 
 @dataclass(frozen=True)
@@ -88,6 +106,12 @@ class PaperView:
     figures: dict[str, tuple[int, Figure]]
     anchor: str
     running_head: str
+    # "stacked" or "numbered" (see model.BylineSettings), and a numbered byline's list
+    # of affiliations, each printed once.
+    byline_style: str = "stacked"
+    affiliation_list: tuple[str, ...] = ()
+    # Abstracts and keywords by language, the paper's own first.
+    front: tuple[FrontView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,24 +149,70 @@ def load_labels(styles: Path) -> Labels:
     return {str(lang): {str(k): str(v or "") for k, v in table.items()} for lang, table in data.items()}
 
 
-def affiliation_text(affiliation: Affiliation, lang: str = "ru") -> str:
+def affiliation_text(affiliation: Affiliation, lang: str = "ru", chain_join: str = " ",
+                     join: str = ", ") -> str:
     """The printed affiliation: the workplace chain, then degree, title and rank.
 
     The chain is one phrase whose word order is the language's own: Russian says
-    "доцент кафедры … академии", Kazakh "академиясы … кафедрасының доценті".
+    "доцент кафедры … академии", Kazakh "академиясы … кафедрасының доценті", with its
+    parts joined as the language joins them (``affiliation_chain_join`` in
+    styles/labels.yaml: a space in Russian and Kazakh, whose genitives make one phrase;
+    a comma in English, «Reader in Linguistics, Department of English, University of Leeds»).
     """
     order = WORKPLACE_ORDER.get(lang, WORKPLACE_ORDER["ru"])
-    chain = " ".join(p for p in (getattr(affiliation, name) for name in order) if p)
+    chain = chain_join.join(p for p in (getattr(affiliation, name) for name in order) if p)
     rest = [p for p in (affiliation.degree, affiliation.academic_title, affiliation.rank) if p]
     # Initials stay with their surnames here too («им. М. Есбулатова»).
-    return typeset_spaces(", ".join([chain, *rest] if chain else rest))
+    return typeset_spaces(join.join([chain, *rest] if chain else rest))
 
 
-def _author_view(sources: Sources, ref_person: str, lang: str, override: Affiliation | None,
-                 from_programme: bool) -> AuthorView:
-    person = sources.people[ref_person]
+def place_text(affiliation: Affiliation, lang: str, chain_join: str) -> str:
+    """A workplace as a numbered byline lists it: department and institution, in the
+    language's order («Department of English, University of Leeds»); the position when
+    neither is given. Degrees, titles and ranks are a person's, not a place's."""
+    order = [f for f in WORKPLACE_ORDER.get(lang, WORKPLACE_ORDER["ru"]) if f != "position"]
+    parts = [p for p in (getattr(affiliation, name) for name in order) if p]
+    return typeset_spaces(chain_join.join(parts or ([affiliation.position] if affiliation.position else [])))
+
+
+def _author_view(sources: Sources, ref: AuthorRef, lang: str) -> AuthorView:
+    person = sources.people[ref.person]
     name = person.name(lang)
-    return AuthorView(person, name, override or name, from_programme)
+    settings = sources.book.byline
+    # An author without any affiliation keeps the (empty) one of the name, as ever.
+    affiliations = tuple(ref.affiliations) or ((ref.affiliation,) if ref.affiliation else ()) \
+        or tuple(name.all_affiliations()) or (name,)
+    shows_email = settings.email == "all" or (settings.email == "corresponding" and ref.corresponding)
+    return AuthorView(
+        person, name, affiliations[0], ref.source == "programme",
+        affiliations=affiliations,
+        corresponding=ref.corresponding,
+        email=person.email if shows_email else None,
+        orcid=person.orcid if settings.orcid else None,
+    )
+
+
+def _numbered(authors: list[AuthorView], lang: str, chain_join: str) -> tuple[list[AuthorView], list[str]]:
+    """The authors with the numbers of their affiliations, and the list of affiliations,
+    each place once in order of first mention (Springer, ACL). One place for all gets no
+    number."""
+    places: dict[str, int] = {}
+    marks = []
+    for author in authors:
+        texts = [place_text(a, lang, chain_join) for a in author.affiliations]
+        marks.append(tuple(places.setdefault(text, len(places) + 1) for text in dict.fromkeys(texts) if text))
+    if len(places) <= 1:
+        return authors, list(places)
+    return [replace(a, marks=m) for a, m in zip(authors, marks, strict=True)], list(places)
+
+
+def _front(paper: Paper) -> tuple[FrontView, ...]:
+    abstracts, keywords = paper.abstracts_by_lang(), paper.keywords_by_lang()
+    return tuple(
+        FrontView(lang, Markup(render_inline(abstracts[lang])) if lang in abstracts else None,
+                  keywords.get(lang, []))
+        for lang in dict.fromkeys([*abstracts, *keywords])
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -155,16 +225,16 @@ def _rendered(body: str, anchor_prefix: str, references: frozenset[int], first_l
 
 
 def _paper_view(sources: Sources, paper: Paper, labels: Labels) -> PaperView:
-    authors = [
-        _author_view(sources, a.person, paper.lang, a.affiliation, a.source == "programme")
-        for a in paper.authors
-        if a.person in sources.people
-    ]
+    authors = [_author_view(sources, a, paper.lang) for a in paper.authors if a.person in sources.people]
+    t = translator(labels)
+    style = sources.book.byline.style or t("byline_style", paper.lang)
+    places: list[str] = []
+    if style == "numbered":
+        authors, places = _numbered(authors, paper.lang, t("affiliation_chain_join", paper.lang))
     numbers = {r.number for r in paper.references if r.number is not None}
     anchor = f"paper-{paper.id}"
     segments = _rendered(paper.body, f"{anchor}-ref", frozenset(numbers), paper.body_line)
     names = ", ".join(_initials(a.name) for a in authors)
-    t = translator(labels)
     if paper.short_title:
         short = paper.short_title
     else:
@@ -182,6 +252,9 @@ def _paper_view(sources: Sources, paper: Paper, labels: Labels) -> PaperView:
         figures={f.id: (i, f) for i, f in enumerate(paper.figures, 1)},
         anchor=anchor,
         running_head=" · ".join(p for p in (names, short) if p),
+        byline_style=style,
+        affiliation_list=tuple(places),
+        front=_front(paper),
     )
 
 
@@ -329,6 +402,9 @@ def _environment(templates: Path, labels: Labels | None) -> Environment:
     if labels is not None:
         translate = translator(labels)
         env.filters["t_label"] = lambda lang, key: translate(key, lang)
+        # Joined with the language's punctuation (styles/labels.yaml).
+        env.filters["affiliation"] = lambda affiliation, lang: affiliation_text(
+            affiliation, lang, translate("affiliation_chain_join", lang), translate("affiliation_join", lang))
         # A date as the language writes it in running text («20 сентября 2024 г.»).
         env.filters["long_date"] = lambda value, lang: written_date(value, lang, translate)
     env.filters["clock"] = lambda value: str(value).replace(":", ".")

@@ -187,7 +187,7 @@ def test_index_csv_holds_no_formula(tmp_path: Path) -> None:
                      encoding="utf-8")
     people = sources / "people.yaml"
     people.write_text(people.read_text(encoding="utf-8").replace(
-        "- id: petrov\n", "- id: petrov\n  email: \"@petrov@example.kz\"\n", 1), encoding="utf-8")
+        "  email: i.petrov@example.ru\n", "  email: \"@petrov@example.kz\"\n", 1), encoding="utf-8")
     out = tmp_path / "out"
     make_proofs(ProofOptions(sources=sources, out=out, date=dt.date(2025, 4, 1)))
     with (out / "proofs" / "index.csv").open(encoding="utf-8-sig", newline="") as handle:
