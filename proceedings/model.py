@@ -18,6 +18,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -82,6 +84,18 @@ def _check_css_length(value: str) -> str:
         raise ValueError(
             "not a width: give a number and one of mm, cm, in, pt, px or % (such as 60mm or 80%)"
         )
+    return value
+
+
+def _keywords_shape(value: object) -> object:
+    # One message for the likely slip, keywords written as a line of text, where the
+    # union of a list and a mapping would give one per branch.
+    lists = value.items() if isinstance(value, dict) else [(None, value)]
+    for lang, words in lists:
+        if isinstance(words, str):
+            where = f" in {lang!r}" if lang else ""
+            raise ValueError(f"write the keywords{where} as a list, [{words}], with a comma between "
+                             "keywords, or per language as {ru: [...], en: [...]}")
     return value
 
 
@@ -424,19 +438,22 @@ class PaperFront(Record):
     # is the one in the paper's language. None: an empty entry, which the checker reports.
     abstracts: dict[Lang, str | None] = {}
     # Keywords in the paper's language, or per language: {ru: [...], en: [...]}.
-    keywords: list[str] | dict[Lang, list[str] | None] = []
+    keywords: Annotated[list[str] | dict[Lang, list[str] | None], BeforeValidator(_keywords_shape)] = []
     epigraphs: list[Epigraph] = []
     references: list[Reference] = []
     tables: list[Table] = []
     figures: list[Figure] = []
     note: str | None = None
 
-    @model_validator(mode="after")
-    def _one_abstract_per_language(self) -> PaperFront:
-        if self.abstract is not None and self.lang in self.abstracts:
-            raise ValueError(f"abstract and abstracts.{self.lang} both give the abstract in "
-                             f"'{self.lang}', the paper's language: keep one")
-        return self
+    @field_validator("abstracts")
+    @classmethod
+    def _one_abstract_per_language(cls, value: dict[str, str | None],
+                                   info: ValidationInfo) -> dict[str, str | None]:
+        lang = info.data.get("lang")
+        if info.data.get("abstract") is not None and lang in value:
+            raise ValueError(f"abstract and abstracts.{lang} both give the abstract in '{lang}', the "
+                             "paper's language: keep one")
+        return value
 
     def abstracts_by_lang(self) -> dict[str, str]:
         """The abstracts that have text, by language: the paper's own first."""

@@ -200,7 +200,8 @@ def _numbered(authors: list[AuthorView], lang: str, chain_join: str) -> tuple[li
     marks = []
     for author in authors:
         texts = [place_text(a, lang, chain_join) for a in author.affiliations]
-        marks.append(tuple(places.setdefault(text, len(places) + 1) for text in dict.fromkeys(texts) if text))
+        marks.append(tuple(sorted(places.setdefault(text, len(places) + 1)
+                                  for text in dict.fromkeys(texts) if text)))
     if len(places) <= 1:
         return authors, list(places)
     return [replace(a, marks=m) for a, m in zip(authors, marks, strict=True)], list(places)
