@@ -143,8 +143,9 @@ def test_cover_lists_the_papers_findings(minibook_proofs: Path) -> None:
             assert "[citation]" not in cover
     ru_cover = _norm(_text(minibook_proofs / "proofs" / "ru-fraud.pdf", 1))
     assert "Замечаний нет." in ru_cover
-    # The author's affiliation as printed in the byline, and the number of references.
-    assert "доцент кафедры криминологии Московского юридического института" in ru_cover
+    # The author's affiliations as printed in the byline (both), and the number of references.
+    assert "доцент кафедры криминологии Московского юридического института, к.ю.н.; ведущий " \
+           "научный сотрудник Института государства и права" in ru_cover
     assert "Источников в списке литературы 2" in ru_cover
     assert f"Дата корректуры: {DATE}" in ru_cover
 
