@@ -14,7 +14,8 @@
   (one before it moves after it: « ,что» → «, что»), in Markdown bodies only (in YAML a
   colon and a space make a key), never inside a link, a citation or markup;
 - ``quotes``: straight quotes, in pairs on a line of a Markdown body, become the paper's
-  language's quotation marks (``quotes`` in data/languages.yaml; the inner pair inside « »).
+  language's quotation marks (``quotes`` in its locale file, ``styles/locales/<lang>.yaml``;
+  the inner pair inside « »).
 
 Only lines the checker flagged with a requested code are touched, and only files
 inside the sources folder. :func:`plan` changes nothing on disk; :func:`apply` writes

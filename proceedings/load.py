@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import stat
 from functools import lru_cache
 from pathlib import Path
@@ -15,7 +16,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from proceedings.diagnostics import Diagnostic, Diagnostics, error
+from proceedings.diagnostics import Diagnostic, Diagnostics, error, warning
+from proceedings.locales import REFERENCE, Locale, LocaleError, read_locale, shipped
 from proceedings.markup import find_citations
 from proceedings.model import (
     Book,
@@ -260,11 +262,59 @@ def load_sources(root: Path) -> tuple[Sources | None, Diagnostics]:
     participants = _load_record(reader, root / "participants.yaml", Participants, optional=True)
     papers = _load_papers(reader, root / "papers")
     resolutions = _load_resolutions(reader, root / "resolution")
+    locales = _load_locales(reader, root / "locales")
+    _without_locale(reader, root, book, papers, locales)
     if book is None or people is None or reader.diags.failed():
         return None, reader.diags
     sources = Sources(root=display_path(root), book=book, people=people, programme=programme,
-                      participants=participants, papers=papers, resolutions=resolutions, lines=reader.lines)
+                      participants=participants, papers=papers, resolutions=resolutions, lines=reader.lines,
+                      locales=locales)
     return sources, reader.diags
+
+
+def _without_locale(reader: _Reader, root: Path, book: Book | None, papers: list[Paper],
+                    locales: dict[str, Locale]) -> None:
+    """A language nothing says the conventions of: of the book, an error; of a paper, a
+    warning (the paper is set in the reference locale's conventions)."""
+    if not locales:
+        return
+    hint = "add its locale file, locales/{lang}.yaml beside book.yaml (docs/locales.md)"
+    if book is not None:
+        path = root / "book.yaml"
+        lines = reader.lines.get(display_path(path), {})
+        for i, lang in enumerate(book.languages):
+            if lang not in locales:
+                reader.error(path, lines.get(f"languages[{i}]", lines.get("languages", 1)),
+                             f"no locale says how to write '{lang}': {hint.format(lang=lang)}", "locale")
+    for paper in papers:
+        if paper.lang not in locales:
+            line = reader.lines.get(paper.path, {}).get("lang", 1)
+            reader.diags.add(warning(paper.path, line, f"no locale says how to write '{paper.lang}', the "
+                                     f"paper's language: {hint.format(lang=paper.lang)}", "locale"))
+
+
+def _load_locales(reader: _Reader, folder: Path) -> dict[str, Locale]:
+    """The shipped locales, with the book's own (``locales/<lang>.yaml``) on top."""
+    try:
+        table = dict(shipped())
+    except LocaleError as exc:
+        reader.diags.extend(exc.diagnostics)
+        return {}
+    for path in _listed(reader, folder) if folder.is_dir() else []:
+        if path.suffix != ".yaml":
+            continue
+        text = reader.read_text(path)
+        if text is None:
+            continue
+        if not re.fullmatch(r"[a-z]{2,3}", path.stem):
+            reader.error(path, 0, f"a locale file is named by its language's code (de.yaml), not "
+                         f"'{path.name}'", "locale")
+            continue
+        locale, problems = read_locale(path, text, path.stem, table.get(path.stem), table.get(REFERENCE))
+        reader.diags.extend(problems)
+        if locale is not None:
+            table[path.stem] = locale
+    return table
 
 
 def _load_record(reader: _Reader, path: Path, model: type[M], *, optional: bool = False) -> M | None:

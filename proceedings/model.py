@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from proceedings.locales import Locale, PublicationKind
+
 _T = TypeVar("_T")
 Lang = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
@@ -172,7 +174,7 @@ class PrintSettings(Record):
 class BylineSettings(Record):
     """``byline:`` in book.yaml: how the papers' bylines are set.
 
-    ``style`` None: each paper's language decides (``byline_style`` in styles/labels.yaml).
+    ``style`` None: each paper's language decides (its locale's ``names.byline_style``).
     """
 
     # stacked: each author's affiliations one per line under the name (ГОСТ Р 7.0.7);
@@ -190,6 +192,9 @@ class Book(Record):
     """``book.yaml``: the conference and the shape of the book."""
 
     languages: list[Lang] = Field(min_length=1)
+    # The kind of publication: the catalogue line and an offprint's citation name it in
+    # the words of each language's locale (``publication`` in docs/locales.md).
+    kind: PublicationKind = "proceedings"
     title: Localized
     subtitle: Localized = {}
     type: Localized = {}
@@ -220,7 +225,7 @@ class Book(Record):
     strict_layout: bool = False
     byline: BylineSettings = BylineSettings()
     # Whether a paper's abstract and keywords are printed under their labels (Аннотация,
-    # Ключевые слова, Abstract, Keywords: styles/labels.yaml).
+    # Ключевые слова, Abstract, Keywords: the labels of styles/locales/<lang>.yaml).
     front_labels: bool = True
 
 
@@ -518,6 +523,8 @@ class Sources(Record):
     resolutions: list[Resolution] = []
     # file → key path ("slots[3].people[0]") → line, so that checks can point at lines.
     lines: dict[str, dict[str, int]] = {}
+    # Every language's locale: the shipped ones with the book's own (sources/locales/) on top.
+    locales: dict[str, Locale] = {}
 
     def line_of(self, path: str, *loc: str | int) -> int:
         """The line of a key path in a source file, or of its nearest ancestor."""

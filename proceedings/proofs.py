@@ -23,6 +23,7 @@ import hashlib
 import io
 import json
 import os
+import re
 from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -145,11 +146,12 @@ def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date
     """Cut every paper's proof and offprint from the book, and write index.csv."""
     import pikepdf
 
+    from proceedings.locales import shipped
     from proceedings.pdfedit import Overlay, draw_over, drop_annotations, page_form
-    from proceedings.render import build_context, load_labels
+    from proceedings.render import build_context, load_labels, locale_of
 
     manifest = json.loads((opts.out / "manifest.json").read_text(encoding="utf-8"))
-    labels = load_labels(opts.styles)
+    labels = load_labels(opts.styles, sources)
     views = {v.paper.id: v for v in build_context(sources, labels).papers}
     entries = [e for e in manifest["papers"] if e["id"] in views]
     with ExitStack() as stack:
@@ -161,19 +163,21 @@ def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date
         book = open_pdf(opts.out / "proceedings.pdf")
         box = [float(v) for v in book.pages[0].mediabox]
         stamps = _Stamps(opts, sources, (box[2] - box[0], box[3] - box[1]), cache, labels, inputs)
-        shown = date.strftime("%d.%m.%Y")
+        # The date as each language writes it in a list of facts (01.04.2025, 1 April 2025).
+        locales = sources.locales or shipped()
         langs = sorted({e["lang"] for e in entries})
+        shown = {lang: locale_of(locales, lang).date(date, "compact") for lang in langs}
         watermark_files = stamps.watermarks(langs, shown)
         cover_files = stamps.each("cover", "proof_cover.html.j2", "papers", {
             e["id"]: {"view": views[e["id"]], "pages": folio_range(e["folios"]),
                       "findings": _findings(diags, views[e["id"]].paper)}
-            for e in entries}, book=sources.book, date=shown)
+            for e in entries}, book=sources.book, dates=shown)
         citation_files = stamps.each("citation", "offprint_citation.html.j2", "citations", {
             e["id"]: {"id": e["id"], "lang": e["lang"], "text": citation(sources, views[e["id"]], e, labels)}
             for e in entries})
         result.rendered = stamps.rendered
         watermarks = {lang: (page_form(open_pdf(path), degrees=WATERMARK_DEGREES),
-                             f"{stamps.t('proof_watermark', lang)} {shown}")
+                             f"{stamps.t('proof_watermark', lang)} {shown[lang]}")
                       for lang, path in watermark_files.items()}
         rows = []
         for entry in entries:
@@ -257,33 +261,42 @@ def _write_bytes(path: Path, data: bytes, result: ProofResult) -> None:
 
 
 def citation(sources: Sources, view: PaperView, entry: dict[str, Any], labels: Labels) -> str:
-    """The paper's reference in its own language, in the form of GOST 7.0.100:
+    """The paper's reference in its own language, in the form its locale gives
+    (``publication.citation``; for Russian and Kazakh GOST 7.0.100's):
 
     Author I.O. Title // Book title : materials of the conf. (City, date). – City, year. – P. X–Y.
     """
-    from proceedings.render import translator, written_date
+    from proceedings.locales import shipped
+    from proceedings.render import locale_of, translator
 
     lang = view.paper.lang
     t = translator(labels)
     book = sources.book
     first = book.languages[0]
+    locale = locale_of(sources.locales or shipped(), lang)
 
     def local(values: dict[str, str]) -> str:
         return values.get(lang) or values.get(first) or next(iter(values.values()), "")
 
     authors = ", ".join(f"{a.name.surname} {a.name.initials}".rstrip() for a in view.authors)
     title = (view.paper.title or "").rstrip(".")
-    held = written_date(book.date, lang, t)
+    held = locale.date(book.date)
     city = local(book.city)
     place = local(book.imprint.city) or city
     publisher = local(book.imprint.publisher)
     year = book.imprint.year or book.date.year
     where_when = ", ".join(p for p in (city, held) if p)
-    conference = f"{local(book.title)} : {t('citation_materials', lang)} ({where_when})"
-    imprint = ", ".join(p for p in (f"{place} : {publisher}" if publisher else place, str(year)) if p)
+    published = locale.publication.publisher.format(city=place, publisher=publisher) if publisher else place
+    imprint = ", ".join(p for p in (published, str(year)) if p)
     pages = folio_range(entry["folios"])
-    head = f"{authors} {title}" if authors else title
-    return f"{head} // {conference}. – {imprint}. – {t('citation_pages', lang)} {pages}."
+    text = locale.publication.citation.format(
+        authors=authors, title=title, book=local(book.title),
+        publication=locale.publication.kinds.of(book.kind).citation, place=where_when, imprint=imprint,
+        pages_label=t("citation_pages", lang), pages=pages)
+    # The full stop a form writes after the authors is the one their last initial ends with
+    # («Smith J.»); a paper without authors starts with its title, without their punctuation.
+    text = re.sub(r"(?<!\.)\.\.(?=\s)", ".", text)
+    return text if authors else text.lstrip(" .,")
 
 
 def _hash(*parts: str) -> str:
@@ -375,10 +388,12 @@ class _Stamps:
         self.listed = sealed_names(cache)
 
     def _html(self, template: str, **context: Any) -> str:
-        from proceedings.render import printable
+        from proceedings.locales import shipped
+        from proceedings.render import locale_functions, printable
 
         return printable(self.env.get_template(template).render(
-            width=f"{self.size[0]:.3f}pt", height=f"{self.size[1]:.3f}pt", t=self.t, **context))
+            width=f"{self.size[0]:.3f}pt", height=f"{self.size[1]:.3f}pt", t=self.t,
+            **locale_functions(self.sources.locales or shipped()), **context))
 
     def _file(self, kind: str, html: str) -> tuple[str, Path | None]:
         """The name the stamp of ``html`` is kept under, and its file if the cache holds it
@@ -432,11 +447,11 @@ class _Stamps:
                 self.rendered.append(f"{kind}:{i}")
         return files
 
-    def watermarks(self, langs: list[str], date: str) -> dict[str, Path]:
-        """The watermark page of each language."""
+    def watermarks(self, langs: list[str], dates: dict[str, str]) -> dict[str, Path]:
+        """The watermark page of each language, with the date as it writes it."""
         files = {}
         for lang in langs:
-            html = self._html("proof_watermark.html.j2", lang=lang, date=date)
+            html = self._html("proof_watermark.html.j2", lang=lang, date=dates[lang])
             stem, path = self._file("watermark", html)
             if path is None:
                 pdf, _ = self._lay_out(html, f"watermark-{lang}")

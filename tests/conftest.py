@@ -23,6 +23,8 @@ TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"
 REPO = TESTS.parent
 MINIBOOK = FIXTURES / "minibook"
+WORKSHOP = FIXTURES / "workshop"
+KYRGYZ = FIXTURES / "kyrgyz"
 
 # --- the guard of the working tree ------------------------------------------------------------
 
@@ -181,6 +183,27 @@ def minibook_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     out = tmp_path_factory.mktemp("minibook-build")
     build(BuildOptions(sources=MINIBOOK, out=out))
+    return out
+
+
+@pytest.fixture(scope="session")
+def workshop_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The English A5 workshop built once for the whole session; returns the output folder."""
+    from proceedings.build import BuildOptions, build
+
+    out = tmp_path_factory.mktemp("workshop-build")
+    build(BuildOptions(sources=WORKSHOP, out=out))
+    return out
+
+
+@pytest.fixture(scope="session")
+def kyrgyz_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The book in Kyrgyz, a language the tool does not ship, built once for the whole
+    session; returns the output folder."""
+    from proceedings.build import BuildOptions, build
+
+    out = tmp_path_factory.mktemp("kyrgyz-build")
+    build(BuildOptions(sources=KYRGYZ, out=out))
     return out
 
 

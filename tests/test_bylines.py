@@ -156,7 +156,7 @@ def test_english_bylines_number_the_affiliations(tmp_path: Path) -> None:
         "1Almaty Aviation Institute",
         "2Department of English, University of Leeds",
         "*Corresponding author: h.okafor@example.ac.uk, ORCID 0000-0002-1825-0097",
-        "VIOLATION OF FLIGHT SAFETY RULES",
+        "Violation of flight safety rules",
     ])
     # The numbers are raised and smaller than the names they follow.
     words = pdfread.words(pdf, page)
@@ -175,15 +175,41 @@ def test_english_bylines_stacked_join_the_affiliation_with_commas(tmp_path: Path
     pdf, page = _build(_english_copy(tmp_path, byline))
     lines = _lines(pdf, page)
     _in_order(lines, [
-        "SMITH John",
+        "John Smith",
         "Lecturer, Almaty Aviation Institute",
-        "OKAFOR Helen*",
+        "Helen Okafor*",
         "Reader in Linguistics, Department of English, University of Leeds, PhD",
         "Almaty Aviation Institute",
         "E-mail: h.okafor@example.ac.uk",
-        "LEE Min",
+        "Min Lee",
         "Department of English, University of Leeds",
         "*Corresponding author",
     ])
     assert not any(line.startswith("ORCID") for line in lines)
 
+
+
+def test_the_workshops_three_authors_share_numbered_affiliations(workshop_build: Path) -> None:
+    """The English workshop's three-author paper: Helen Okafor has two affiliations and is
+    the corresponding author; every place is listed once, under its number."""
+    pdf = workshop_build / "proceedings.pdf"
+    page = _pages(workshop_build)["line-length"][0]
+    lines = _lines(pdf, page)
+    assert lines[:7] == [
+        "Priya Raman1, Lars Nilsson2, Helen Okafor3,4*",
+        "1University of Edinburgh",
+        "2National Library of Norway",
+        "3Department of English, University of Leeds",
+        "4School of Informatics, University of Edinburgh",
+        "*Corresponding author: h.okafor@example.ac.uk",
+        "Line length and reading time on small pages",
+    ]
+    _in_order(lines, ["Abstract. Readers read a text set in three line lengths",
+                      "Keywords: typography, reading time, line length", "A page of a small book"])
+    words = pdfread.words(pdf, page)
+    name = next(w for w in words if w.text == "Priya")
+    for number in ("1University", "2National", "3Department", "4School"):
+        assert next(w for w in words if w.text == number).size < name.size, number
+    # A paper with one place prints it without a number, under the name.
+    first = _lines(pdf, _pages(workshop_build)["discourse-markers"][0])
+    assert first[:2] == ["Aiko Tanaka", "Kyoto Institute of Technology"]

@@ -14,7 +14,6 @@ from functools import partial
 from pathlib import Path
 
 from proceedings.check.base import Check, Unit, keyword_locations, programme_path
-from proceedings.check.spelling import languages
 from proceedings.diagnostics import Diagnostic, error, warning
 from proceedings.files import resolved
 from proceedings.load import display_path
@@ -137,7 +136,8 @@ def _check_front(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:
         elif not _UDC_RE.fullmatch(paper.udc):
             yield warning(path, line, f"udc: '{paper.udc}' is not a УДК index (digits and the signs of the "
                           "classification, such as 343.98 or 004.056:343.3): correct it", "udc")
-    known = dict.fromkeys([*sources.book.languages, *(p.lang for p in sources.papers), *languages()])
+    # A language the book's locales describe (their labels head the abstract and keywords).
+    known = dict.fromkeys([*sources.book.languages, *(p.lang for p in sources.papers), *sources.locales])
     keywords = paper.keywords
     given: list[tuple[tuple[str | int, ...], str, bool]] = [  # key path, language, empty
         (("abstracts", lang), lang, not text) for lang, text in paper.abstracts.items()]
@@ -149,8 +149,9 @@ def _check_front(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:
         line = sources.line_of(path, *loc)
         where = ".".join(str(part) for part in loc)
         if lang not in known:
-            yield warning(path, line, f"{where}: '{lang}' is no language of the book, of its papers or of "
-                          f"the checker ({', '.join(known)}): correct the language code", "front-language")
+            yield warning(path, line, f"{where}: no locale says how to write '{lang}' (the book has "
+                          f"{', '.join(known)}): correct the language code, or add its locale file, "
+                          f"locales/{lang}.yaml beside book.yaml (docs/locales.md)", "front-language")
         if empty:
             what = "abstract" if loc[0] != "keywords" else "list of keywords"
             yield warning(path, line, f"{where} is empty: write the {what} or delete the line", "empty-front")

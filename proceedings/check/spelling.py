@@ -2,10 +2,10 @@
 
 The dictionaries are hunspell's, as Debian packages them, read through Enchant
 (pyenchant), and for Russian also pymorphy3's (OpenCorpora), which lists the inflected
-forms the hunspell one lacks. ``data/languages.yaml`` says what each language decides.
-A Cyrillic word is looked up in the book's Kazakh and Russian dictionaries, a Latin one
-in its English one: papers quote the other language often, and a word that is right in
-either is not a typo.
+forms the hunspell one lacks. The ``checker:`` section of each language's locale file
+(``styles/locales/<lang>.yaml``) says what the language decides. A Cyrillic word is
+looked up in the book's Kazakh and Russian dictionaries, a Latin one in its English one:
+papers quote the other language often, and a word that is right in either is not a typo.
 
 What is accepted besides the dictionaries (the book's own word list):
 
@@ -16,7 +16,7 @@ What is accepted besides the dictionaries (the book's own word list):
   once; a term the dictionary lacks is used again. So are stems that recur, with the
   endings of a language that has them («алқаби» in «алқабилердің»);
 - a listed word with the endings (Kazakh) or behind the prefixes that
-  ``languages.yaml`` gives, and Russian compounds with a linking «о».
+  its locale file gives, and Russian compounds with a linking «о».
 
 Even so, the Kazakh dictionary lacks most forms, and both lack rare terms. In a language
 marked ``evidence``, a word they do not know is reported only with evidence against it:
@@ -44,18 +44,16 @@ from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from proceedings.check.base import Check, Unit, body_units, keyword_locations, quote
 from proceedings.check.text import URL_RE
 from proceedings.diagnostics import Diagnostic, note, warning
 from proceedings.load import display_path
+from proceedings.locales import checker_table, shipped
 from proceedings.markup import CITATION_RE
 
 if TYPE_CHECKING:
     from proceedings.model import Sources
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "languages.yaml"
 WORDS_FILE = "words.txt"
 # A stem that recurs in the book accepts the words made of it when it is at least this
 # long and no dictionary lists it (a term: «алқаби»); a shorter or a listed one would
@@ -69,10 +67,9 @@ ENDING_LETTERS = 3
 
 @cache
 def languages() -> dict[str, dict[str, Any]]:
-    """What each language decides (``data/languages.yaml``)."""
-    with DATA.open(encoding="utf-8") as stream:
-        loaded: dict[str, dict[str, Any]] = yaml.safe_load(stream)
-    return loaded
+    """What each language decides for the checker: the ``checker:`` section of its
+    locale file (``styles/locales/<lang>.yaml``), with its name and quotes."""
+    return checker_table(shipped())
 
 
 def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from proceedings.check.base import Check, Unit, paper_digest
 from proceedings.diagnostics import Diagnostic, warning
+from proceedings.locales import shipped
 
 if TYPE_CHECKING:
     from proceedings.model import Paper, Sources, Table
@@ -35,9 +36,10 @@ def parse_number(text: str) -> float | None:
     return float(text)
 
 
-def _number_text(value: float) -> str:
-    """A computed sum as the book prints numbers: no ``.0``, a decimal comma."""
-    return str(int(value)) if value == int(value) else f"{value:g}".replace(".", ",")
+def _number_text(value: float, separator: str) -> str:
+    """A computed sum as the book prints numbers: no ``.0``, the language's decimal
+    separator (its locale's ``numbers.decimal_separator``)."""
+    return str(int(value)) if value == int(value) else f"{value:g}".replace(".", separator)
 
 
 def _summable(texts: list[str]) -> list[float] | None:
@@ -92,6 +94,8 @@ def totals_problems(table: Table) -> list[tuple[str, int, int, str, float, float
 
 
 def _check_tables(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:
+    locale = (sources.locales or shipped()).get(paper.lang)
+    separator = locale.numbers.decimal_separator if locale else "."
     for t, table in enumerate(paper.tables):
         for kind, r, c, text, _declared, computed in totals_problems(table):
             line = sources.line_of(paper.path, "tables", t, "rows", r, c)
@@ -105,6 +109,6 @@ def _check_tables(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:
                 paper.path,
                 line,
                 f"table {table.id}: {what} is '{text}' but "
-                f"{parts} add up to {_number_text(computed)}: correct the figures",
+                f"{parts} add up to {_number_text(computed, separator)}: correct the figures",
                 "table-totals",
             )
