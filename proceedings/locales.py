@@ -111,6 +111,14 @@ class Names(_Data):
     upper_surname: bool  # surnames in capitals in bylines and lists
     # The workplace chain of an affiliation in the language's word order.
     affiliation: WorkplaceOrder = Field(min_length=3, max_length=3)
+    # Between the parts of that chain (a space where genitives make one phrase, a comma
+    # in English), and before the degree, academic title and rank.
+    affiliation_separator: str = Field(min_length=1)
+    degree_separator: str = Field(min_length=1)
+    # A byline's affiliations: one per line under each name (stacked), or numbered, the
+    # names with superscript numbers and the places listed below (numbered); book.yaml's
+    # byline.style wins.
+    byline_style: Literal["stacked", "numbered"]
 
 
 class Dates(_Data):

@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal, TypeVar, get_args
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from proceedings.locales import Locale, PublicationKind
 
+_T = TypeVar("_T")
 Lang = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
@@ -77,6 +88,18 @@ def _check_css_length(value: str) -> str:
         raise ValueError(
             "not a width: give a number and one of mm, cm, in, pt, px or % (such as 60mm or 80%)"
         )
+    return value
+
+
+def _keywords_shape(value: object) -> object:
+    # One message for the likely slip, keywords written as a line of text, where the
+    # union of a list and a mapping would give one per branch.
+    lists = value.items() if isinstance(value, dict) else [(None, value)]
+    for lang, words in lists:
+        if isinstance(words, str):
+            where = f" in {lang!r}" if lang else ""
+            raise ValueError(f"write the keywords{where} as a list, [{words}], with a comma between "
+                             "keywords, or per language as {ru: [...], en: [...]}")
     return value
 
 
@@ -157,6 +180,21 @@ class BookSection(Record):
     # A session of the programme whose title the section takes when it has none.
     session: Id | None = None
     papers: list[Id] = []
+class BylineSettings(Record):
+    """``byline:`` in book.yaml: how the papers' bylines are set.
+
+    ``style`` None: each paper's language decides (its locale's ``names.byline_style``).
+    """
+
+    # stacked: each author's affiliations one per line under the name (ГОСТ Р 7.0.7);
+    # numbered: superscript numbers after the names, the numbered affiliations below
+    # (Springer, ACL).
+    style: Literal["stacked", "numbered"] | None = None
+    # Whose e-mail the byline prints: the corresponding author's (ГОСТ Р 7.0.7-2021), every
+    # author's that people.yaml gives, or nobody's.
+    email: Literal["corresponding", "all", "none"] = "corresponding"
+    # Whether the byline prints an author's ORCID when people.yaml gives it.
+    orcid: bool = True
 
 
 class Book(Record):
@@ -196,6 +234,10 @@ class Book(Record):
     strict: list[Literal["printing", "content", "style"]] = []
     # Whether --strict fails on the layout audit's warnings too (overfull lines, hyphen runs…).
     strict_layout: bool = False
+    byline: BylineSettings = BylineSettings()
+    # Whether a paper's abstract and keywords are printed under their labels (Аннотация,
+    # Ключевые слова, Abstract, Keywords: the labels of styles/locales/<lang>.yaml).
+    front_labels: bool = True
 
     def listed_papers(self) -> list[tuple[Loc, str]]:
         """The papers' ids in the book's order, with their key paths in book.yaml."""
@@ -228,6 +270,15 @@ class PersonName(Affiliation):
 
     surname: NonEmpty
     given: str | None = None
+    # Further workplaces, each printed as an affiliation of its own after the one the
+    # fields above give.
+    affiliations: list[Affiliation] = []
+
+    def all_affiliations(self) -> list[Affiliation]:
+        """The affiliations in order: the one of the name's own fields (when it has any
+        field), then the further ones."""
+        own = Affiliation(**{f: getattr(self, f) for f in Affiliation.model_fields})
+        return ([own] if any(own.model_dump().values()) else []) + list(self.affiliations)
 
     @property
     def full(self) -> str:
@@ -372,6 +423,16 @@ class AuthorRef(Record):
     # matches the paper; the mark keeps that inference visible to the editor.
     source: Literal["byline", "programme"] = "byline"
     affiliation: Affiliation | None = None
+    # Several affiliations for this byline, in place of people.yaml's (not with ``affiliation``).
+    affiliations: list[Affiliation] = []
+    # The author to write to: marked in the byline, with the e-mail (ГОСТ Р 7.0.7-2021).
+    corresponding: bool = False
+
+    @model_validator(mode="after")
+    def _one_override(self) -> AuthorRef:
+        if self.affiliation is not None and self.affiliations:
+            raise ValueError("give either affiliation or affiliations, not both")
+        return self
 
 
 class Epigraph(Record):
@@ -437,13 +498,45 @@ class PaperFront(Record):
     authors: list[AuthorRef] = []
     title: str | None = None
     short_title: str | None = None
+    # The paper's УДК (universal decimal classification), printed above the byline.
+    udc: str | None = None
     abstract: str | None = None
-    keywords: list[str] = []
+    # Abstracts in several languages (ГОСТ Р 7.0.7): {kk: …, ru: …, en: …}; ``abstract``
+    # is the one in the paper's language. None: an empty entry, which the checker reports.
+    abstracts: dict[Lang, str | None] = {}
+    # Keywords in the paper's language, or per language: {ru: [...], en: [...]}.
+    keywords: Annotated[list[str] | dict[Lang, list[str] | None], BeforeValidator(_keywords_shape)] = []
     epigraphs: list[Epigraph] = []
     references: list[Reference] = []
     tables: list[Table] = []
     figures: list[Figure] = []
     note: str | None = None
+
+    @field_validator("abstracts")
+    @classmethod
+    def _one_abstract_per_language(cls, value: dict[str, str | None],
+                                   info: ValidationInfo) -> dict[str, str | None]:
+        lang = info.data.get("lang")
+        if info.data.get("abstract") is not None and lang in value:
+            raise ValueError(f"abstract and abstracts.{lang} both give the abstract in '{lang}', the "
+                             "paper's language: keep one")
+        return value
+
+    def abstracts_by_lang(self) -> dict[str, str]:
+        """The abstracts that have text, by language: the paper's own first."""
+        found = {self.lang: self.abstract} if self.abstract else {}
+        found.update((lang, text) for lang, text in self.abstracts.items() if text)
+        return _own_first(found, self.lang)
+
+    def keywords_by_lang(self) -> dict[str, list[str]]:
+        """The keywords by language, the paper's own first; a bare list is in the paper's."""
+        given = {self.lang: self.keywords} if isinstance(self.keywords, list) else self.keywords
+        return _own_first({lang: [k for k in words if k] for lang, words in given.items() if words},
+                          self.lang)
+
+
+def _own_first(table: dict[str, _T], lang: str) -> dict[str, _T]:
+    return {k: v for k, v in sorted(table.items(), key=lambda item: item[0] != lang) if v}
 
 
 class Paper(PaperFront):

@@ -24,6 +24,7 @@ from proceedings.locales import REFERENCE, Locale, Locales, hyphenation_target, 
 from proceedings.markup import Segment, render_body, render_inline, typeset_spaces
 from proceedings.model import (
     Affiliation,
+    AuthorRef,
     Book,
     Figure,
     Paper,
@@ -72,6 +73,23 @@ class AuthorView:
     name: PersonName
     affiliation: Affiliation
     from_programme: bool
+    # Every affiliation printed for this byline, the first being ``affiliation``.
+    affiliations: tuple[Affiliation, ...] = ()
+    corresponding: bool = False
+    # What the byline prints of the person's e-mail and ORCID (None: not printed).
+    email: str | None = None
+    orcid: str | None = None
+    # In a numbered byline, the numbers of the author's affiliations in its list.
+    marks: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class FrontView:
+    """A paper's abstract and keywords in one language."""
+
+    lang: str
+    abstract: Markup | None
+    keywords: list[str]
 
 
 @dataclass(frozen=True)
@@ -88,6 +106,12 @@ class PaperView:
     # opens with the section's heading; every paper of a section has ``in_section``.
     section: SectionView | None = None
     in_section: bool = False
+    # "stacked" or "numbered" (see model.BylineSettings), and a numbered byline's list
+    # of affiliations, each printed once.
+    byline_style: str = "stacked"
+    affiliation_list: tuple[str, ...] = ()
+    # Abstracts and keywords by language, the paper's own first.
+    front: tuple[FrontView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,20 +197,69 @@ def affiliation_text(affiliation: Affiliation, lang: str = "ru", locales: Locale
 
     The chain is one phrase whose word order is the language's own (its locale's
     ``names.affiliation``): Russian says "доцент кафедры … академии", Kazakh
-    "академиясы … кафедрасының доценті".
+    "академиясы … кафедрасының доценті"; its parts are joined as the language joins them
+    (``names.affiliation_separator``: a space in Russian and Kazakh, whose genitives make
+    one phrase; a comma in English, «Reader in Linguistics, Department of English,
+    University of Leeds»), and the degree, title and rank follow after
+    ``names.degree_separator``.
     """
-    order = locale_of(locales or shipped(), lang).names.affiliation
-    chain = " ".join(p for p in (getattr(affiliation, name) for name in order) if p)
+    names = locale_of(locales or shipped(), lang).names
+    chain = names.affiliation_separator.join(
+        p for p in (getattr(affiliation, name) for name in names.affiliation) if p)
     rest = [p for p in (affiliation.degree, affiliation.academic_title, affiliation.rank) if p]
     # Initials stay with their surnames here too («им. М. Есбулатова»).
-    return typeset_spaces(", ".join([chain, *rest] if chain else rest))
+    return typeset_spaces(names.degree_separator.join([chain, *rest] if chain else rest))
 
 
-def _author_view(sources: Sources, ref_person: str, lang: str, override: Affiliation | None,
-                 from_programme: bool) -> AuthorView:
-    person = sources.people[ref_person]
+def place_text(affiliation: Affiliation, lang: str, locales: Locales) -> str:
+    """A workplace as a numbered byline lists it: department and institution, in the
+    language's order («Department of English, University of Leeds»); the position when
+    neither is given. Degrees, titles and ranks are a person's, not a place's."""
+    names = locale_of(locales, lang).names
+    parts = [p for p in (getattr(affiliation, name) for name in names.affiliation if name != "position") if p]
+    return typeset_spaces(names.affiliation_separator.join(
+        parts or ([affiliation.position] if affiliation.position else [])))
+
+
+def _author_view(sources: Sources, ref: AuthorRef, lang: str) -> AuthorView:
+    person = sources.people[ref.person]
     name = person.name(lang)
-    return AuthorView(person, name, override or name, from_programme)
+    settings = sources.book.byline
+    # An author without any affiliation keeps the (empty) one of the name, as ever.
+    affiliations = tuple(ref.affiliations) or ((ref.affiliation,) if ref.affiliation else ()) \
+        or tuple(name.all_affiliations()) or (name,)
+    shows_email = settings.email == "all" or (settings.email == "corresponding" and ref.corresponding)
+    return AuthorView(
+        person, name, affiliations[0], ref.source == "programme",
+        affiliations=affiliations,
+        corresponding=ref.corresponding,
+        email=person.email if shows_email else None,
+        orcid=person.orcid if settings.orcid else None,
+    )
+
+
+def _numbered(authors: list[AuthorView], lang: str, locales: Locales) -> tuple[list[AuthorView], list[str]]:
+    """The authors with the numbers of their affiliations, and the list of affiliations,
+    each place once in order of first mention (Springer, ACL). One place for all gets no
+    number."""
+    places: dict[str, int] = {}
+    marks = []
+    for author in authors:
+        texts = [place_text(a, lang, locales) for a in author.affiliations]
+        marks.append(tuple(sorted(places.setdefault(text, len(places) + 1)
+                                  for text in dict.fromkeys(texts) if text)))
+    if len(places) <= 1:
+        return authors, list(places)
+    return [replace(a, marks=m) for a, m in zip(authors, marks, strict=True)], list(places)
+
+
+def _front(paper: Paper) -> tuple[FrontView, ...]:
+    abstracts, keywords = paper.abstracts_by_lang(), paper.keywords_by_lang()
+    return tuple(
+        FrontView(lang, Markup(render_inline(abstracts[lang])) if lang in abstracts else None,
+                  keywords.get(lang, []))
+        for lang in dict.fromkeys([*abstracts, *keywords])
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -199,16 +272,17 @@ def _rendered(body: str, anchor_prefix: str, references: frozenset[int], first_l
 
 
 def _paper_view(sources: Sources, paper: Paper, labels: Labels) -> PaperView:
-    authors = [
-        _author_view(sources, a.person, paper.lang, a.affiliation, a.source == "programme")
-        for a in paper.authors
-        if a.person in sources.people
-    ]
+    authors = [_author_view(sources, a, paper.lang) for a in paper.authors if a.person in sources.people]
+    t = translator(labels)
+    locales = sources.locales or shipped()
+    style = sources.book.byline.style or locale_of(locales, paper.lang).names.byline_style
+    places: list[str] = []
+    if style == "numbered":
+        authors, places = _numbered(authors, paper.lang, locales)
     numbers = {r.number for r in paper.references if r.number is not None}
     anchor = f"paper-{paper.id}"
     segments = _rendered(paper.body, f"{anchor}-ref", frozenset(numbers), paper.body_line)
     names = ", ".join(_initials(a.name) for a in authors)
-    t = translator(labels)
     if paper.short_title:
         short = paper.short_title
     else:
@@ -227,6 +301,9 @@ def _paper_view(sources: Sources, paper: Paper, labels: Labels) -> PaperView:
         figures={f.id: (i, f) for i, f in enumerate(paper.figures, 1)},
         anchor=anchor,
         running_head=" · ".join(p for p in (names, short) if p),
+        byline_style=style,
+        affiliation_list=tuple(places),
+        front=_front(paper),
     )
 
 

@@ -266,7 +266,8 @@ def minibook_print(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def minibook_proofs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Proofs of the minibook with one known warning (a dangling citation in en-aviation)
-    and an e-mail for petrov, dated 2025-04-01; returns the output folder."""
+    and an e-mail for petrov that the byline does not print (he is not marked the
+    corresponding author there), dated 2025-04-01; returns the output folder."""
     import datetime as dt
 
     from proceedings.proofs import ProofOptions, make_proofs
@@ -275,8 +276,13 @@ def minibook_proofs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sources = make_case(FIXTURES / "broken" / "dangling-citation", root)
     people = sources / "people.yaml"
     text = people.read_text(encoding="utf-8")
-    people.write_text(text.replace("- id: petrov\n", "- id: petrov\n  email: petrov@example.kz\n", 1),
+    assert "  email: i.petrov@example.ru\n" in text
+    people.write_text(text.replace("  email: i.petrov@example.ru\n", "  email: petrov@example.kz\n"),
                       encoding="utf-8")
+    paper = sources / "papers" / "ru-fraud" / "paper.md"
+    text = paper.read_text(encoding="utf-8")
+    assert "    corresponding: true\n" in text
+    paper.write_text(text.replace("    corresponding: true\n", ""), encoding="utf-8")
     out = root / "out"
     make_proofs(ProofOptions(sources=sources, out=out, date=dt.date(2025, 4, 1)))
     return out

@@ -145,8 +145,9 @@ def test_cover_lists_the_papers_findings(minibook_proofs: Path) -> None:
             assert "[citation]" not in cover
     ru_cover = _norm(_text(minibook_proofs / "proofs" / "ru-fraud.pdf", 1))
     assert "Замечаний нет." in ru_cover
-    # The author's affiliation as printed in the byline, and the number of references.
-    assert "доцент кафедры криминологии Московского юридического института" in ru_cover
+    # The author's affiliations as printed in the byline (both), and the number of references.
+    assert "доцент кафедры криминологии Московского юридического института, к.ю.н.; ведущий " \
+           "научный сотрудник Института государства и права" in ru_cover
     assert "Источников в списке литературы 2" in ru_cover
     assert f"Дата корректуры: {DATES['ru']}" in ru_cover
     assert "Петров Иван Сергеевич" in ru_cover
@@ -191,7 +192,7 @@ def test_index_csv_holds_no_formula(tmp_path: Path) -> None:
                      encoding="utf-8")
     people = sources / "people.yaml"
     people.write_text(people.read_text(encoding="utf-8").replace(
-        "- id: petrov\n", "- id: petrov\n  email: \"@petrov@example.kz\"\n", 1), encoding="utf-8")
+        "  email: i.petrov@example.ru\n", "  email: \"@petrov@example.kz\"\n", 1), encoding="utf-8")
     out = tmp_path / "out"
     make_proofs(ProofOptions(sources=sources, out=out, date=dt.date(2025, 4, 1)))
     with (out / "proofs" / "index.csv").open(encoding="utf-8-sig", newline="") as handle:

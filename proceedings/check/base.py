@@ -135,10 +135,17 @@ def front_units(sources: Sources, paper: Paper) -> list[Unit]:
             for field, value in author.affiliation.model_dump().items():
                 if isinstance(value, str):
                     add(value, "authors", i, "affiliation", field)
+        for j, more in enumerate(author.affiliations):
+            for field, value in more.model_dump().items():
+                if isinstance(value, str):
+                    add(value, "authors", i, "affiliations", j, field)
     add(paper.short_title, "short_title")
+    add(paper.udc, "udc")
     add(paper.abstract, "abstract")
-    for i, keyword in enumerate(paper.keywords):
-        add(keyword, "keywords", i)
+    for lang, abstract in paper.abstracts.items():
+        add(abstract, "abstracts", lang)
+    for loc, keyword in keyword_locations(paper):
+        add(keyword, *loc)
     for i, epigraph in enumerate(paper.epigraphs):
         add(epigraph.text.replace("\n", " "), "epigraphs", i, "text")
         add(epigraph.attribution, "epigraphs", i, "attribution")
@@ -155,6 +162,14 @@ def front_units(sources: Sources, paper: Paper) -> list[Unit]:
         add(figure.caption, "figures", f, "caption")
         add(figure.note, "figures", f, "note")
     return units
+
+
+def keyword_locations(paper: Paper) -> list[tuple[tuple[str | int, ...], str]]:
+    """Each keyword with its key path: ``keywords[2]``, or ``keywords.en[2]`` per language."""
+    if isinstance(paper.keywords, list):
+        return [(("keywords", i), k) for i, k in enumerate(paper.keywords)]
+    return [(("keywords", lang, i), k) for lang, words in paper.keywords.items()
+            for i, k in enumerate(words or [])]
 
 
 def programme_path(sources: Sources) -> str:
@@ -191,6 +206,11 @@ def people_units(sources: Sources) -> list[Unit]:
                 if isinstance(value, str) and value:
                     line = sources.line_of(path, i, "names", lang, field)
                     units.append(Unit(path, ((line, value),)))
+            for j, more in enumerate(name.affiliations):
+                for field, value in more.model_dump().items():
+                    if isinstance(value, str) and value:
+                        line = sources.line_of(path, i, "names", lang, "affiliations", j, field)
+                        units.append(Unit(path, ((line, value),)))
     return units
 
 

@@ -8,16 +8,17 @@ findings are data; the package runs each of its checks in isolation.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
-from proceedings.check.base import Check, Unit, programme_path
+from proceedings.check.base import Check, Unit, keyword_locations, programme_path
 from proceedings.diagnostics import Diagnostic, error, warning
 from proceedings.files import resolved
 from proceedings.load import display_path
 from proceedings.markup import directives
-from proceedings.model import Paper, Sources
+from proceedings.model import Paper, Sources, format_loc
 
 
 def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
@@ -179,6 +180,61 @@ def _check_paper(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:
         yield warning(paper.path, 1, "the paper has no author (no byline)", "no-author")
     if not paper.title:
         yield warning(paper.path, 1, "the paper has no title", "no-title")
+    yield from _check_front(sources, paper)
+
+
+# A УДК index: digits first, then the signs of the classification (ГОСТ 7.90-2007).
+_UDC_RE = re.compile(r"\d[\d\s.:+/()\[\]=\"'*\-–A-Za-zА-Яа-я]*")
+_UDC_LABEL_RE = re.compile(r"(?i)^(УДК|ӘОЖ|UDC|UDK)\b\.?:?\s*")
+
+
+def _check_front(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:
+    """A paper's УДК, abstracts and keywords, and its corresponding author's e-mail."""
+    path = paper.path
+    if paper.udc is not None:
+        line = sources.line_of(path, "udc")
+        label = _UDC_LABEL_RE.match(paper.udc)
+        if label:
+            yield warning(path, line, f"udc: write the index alone, '{paper.udc[label.end():]}': the book "
+                          f"prints the label '{label[1]}' itself", "udc")
+        elif not _UDC_RE.fullmatch(paper.udc):
+            yield warning(path, line, f"udc: '{paper.udc}' is not a УДК index (digits and the signs of the "
+                          "classification, such as 343.98 or 004.056:343.3): correct it", "udc")
+    # A language the book's locales describe (their labels head the abstract and keywords).
+    known = dict.fromkeys([*sources.book.languages, *(p.lang for p in sources.papers), *sources.locales])
+    keywords = paper.keywords
+    given: list[tuple[tuple[str | int, ...], str, bool]] = [  # key path, language, empty
+        (("abstracts", lang), lang, not text) for lang, text in paper.abstracts.items()]
+    if paper.abstract is not None and not paper.abstract:
+        given.append((("abstract",), paper.lang, True))
+    if isinstance(keywords, dict):
+        given += [(("keywords", lang), lang, not words) for lang, words in keywords.items()]
+    for loc, lang, empty in given:
+        line = sources.line_of(path, *loc)
+        where = ".".join(str(part) for part in loc)
+        if lang not in known:
+            yield warning(path, line, f"{where}: no locale says how to write '{lang}' (the book has "
+                          f"{', '.join(known)}): correct the language code, or add its locale file, "
+                          f"locales/{lang}.yaml beside book.yaml (docs/locales.md)", "front-language")
+        if empty:
+            what = "abstract" if loc[0] != "keywords" else "list of keywords"
+            yield warning(path, line, f"{where} is empty: write the {what} or delete the line", "empty-front")
+    for loc, keyword in keyword_locations(paper):
+        if not keyword:
+            yield warning(path, sources.line_of(path, *loc), f"{format_loc(loc)} is an empty keyword: "
+                          "delete it", "empty-front")
+    others = [lang for lang in [*paper.abstracts_by_lang(), *paper.keywords_by_lang()] if lang != paper.lang]
+    if others and paper.lang not in paper.abstracts_by_lang():
+        yield warning(path, sources.line_of(path, "abstracts"),
+                      f"the paper has an abstract or keywords in '{others[0]}' but no abstract in "
+                      f"'{paper.lang}', its own language: add abstract", "front-missing")
+    if sources.book.byline.email == "corresponding":
+        for i, author in enumerate(paper.authors):
+            person = sources.people.get(author.person)
+            if author.corresponding and person is not None and not person.email:
+                yield warning(path, sources.line_of(path, "authors", i, "corresponding"),
+                              f"{author.person} is the corresponding author, whose e-mail the byline "
+                              "prints, but people.yaml gives none: add email to the person", "no-email")
 
 
 def _check_citations(paper: Paper) -> Iterator[Diagnostic]:

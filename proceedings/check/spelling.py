@@ -44,7 +44,7 @@ from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from proceedings.check.base import Check, Unit, body_units, quote
+from proceedings.check.base import Check, Unit, body_units, keyword_locations, quote
 from proceedings.check.text import URL_RE
 from proceedings.diagnostics import Diagnostic, note, warning
 from proceedings.load import display_path
@@ -233,9 +233,19 @@ def _texts(sources: Sources) -> list[Text]:
         if paper.abstract:
             front.append(Unit(paper.path, ((sources.line_of(paper.path, "abstract"), paper.abstract),),
                               body=True))
-        for i, keyword in enumerate(paper.keywords):
-            front.append(Unit(paper.path, ((sources.line_of(paper.path, "keywords", i), keyword),)))
+        # Abstracts and keywords in other languages are spelled as those languages.
+        other: dict[str, list[Unit]] = {}
+        for lang, abstract in paper.abstracts.items():
+            if abstract:
+                line = sources.line_of(paper.path, "abstracts", lang)
+                unit = Unit(paper.path, ((line, abstract),), body=True)
+                (front if lang == paper.lang else other.setdefault(lang, [])).append(unit)
+        for loc, keyword in keyword_locations(paper):
+            lang = loc[1] if isinstance(loc[1], str) else paper.lang
+            unit = Unit(paper.path, ((sources.line_of(paper.path, *loc), keyword),))
+            (front if lang == paper.lang else other.setdefault(lang, [])).append(unit)
         found.append(Text(paper.lang, front + body_units(paper.path, paper.body, paper.body_line)))
+        found += [Text(lang, units) for lang, units in other.items()]
     for resolution in sources.resolutions:
         heading = [Unit(resolution.path, ((sources.line_of(resolution.path, "heading", i), line),))
                    for i, line in enumerate(resolution.heading)]
