@@ -187,13 +187,15 @@ def _accept(sources: Path, words: list[str]) -> None:
         print(f"proceedings: {path} already lists {listed}", file=sys.stderr)
 
 
-def _report(diagnostics: Diagnostics, *, strict: bool, tiers: Sequence[str] = ()) -> None:
-    """The findings by tier, what blocks printing first (``triage``), then their count."""
+def _report(diagnostics: Diagnostics, *, strict: bool, tiers: Sequence[str] = (),
+            always: bool = False) -> None:
+    """The findings by tier, what blocks printing first (``triage``), then their count;
+    ``always``: the count even of none, so that a clean check says it ran."""
     from proceedings.triage import detail, triaged
 
     for diag in triaged(diagnostics):
         print(diag, file=sys.stderr)
-    if len(diagnostics):
+    if len(diagnostics) or always:
         summary = diagnostics.summary(strict=strict, detail=detail(diagnostics, tiers))
         print(f"proceedings: {summary}", file=sys.stderr)
 
@@ -231,7 +233,7 @@ def _run(args: argparse.Namespace) -> int:
             _accept(args.sources, args.accept)
         sources, diags = check(args.sources)
         tiers = sources.book.strict if sources is not None else []
-        _report(diags, strict=args.strict, tiers=tiers)
+        _report(diags, strict=args.strict, tiers=tiers, always=True)
         # Last, after the findings and their count: where the report went.
         _write_report(args.out, diags, args.sources, sources)
         from proceedings.triage import failed_tiers

@@ -40,7 +40,11 @@ def test_clean_minibook_has_no_findings(
     make_case(tmp_path / "none", tmp_path)
     monkeypatch.chdir(tmp_path)
     assert main(["check", "sources", "--strict"]) == 0
-    assert capsys.readouterr().err == "proceedings: wrote build/check-report.html\n"
+    # Nothing to report is said in a line of its own, not left to an empty output.
+    assert capsys.readouterr().err == (
+        "proceedings: 0 errors, 0 warnings\n"
+        "proceedings: wrote build/check-report.html\n"
+    )
 
 
 def test_build_refuses_broken_sources_and_writes_nothing(
