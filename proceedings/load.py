@@ -231,9 +231,14 @@ def _cells(raw: Any) -> Any:
     for part in ("header", "rows", "footer"):
         rows = table.get(part)
         if isinstance(rows, list):
-            table[part] = [[{"text": c} if isinstance(c, str) else c for c in row] if isinstance(row, list)
-                           else row for row in rows]
+            table[part] = [_row_cells(row) for row in rows]
     return table
+
+
+def _row_cells(row: Any) -> Any:
+    if isinstance(row, dict) and "cells" in row:  # a footer row with its kind
+        return {**row, "cells": _row_cells(row["cells"])}
+    return [{"text": c} if isinstance(c, str) else c for c in row] if isinstance(row, list) else row
 
 
 def _with_lines(raw: Any, key: str, located: Located) -> Any:
