@@ -8,6 +8,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from proceedings.check.base import Check, Unit, paper_digest
+from proceedings.check.limits import MAX_SPAN, MAX_TABLE_CELLS
 from proceedings.diagnostics import Diagnostic, warning
 from proceedings.model import cell_loc
 
@@ -76,6 +77,17 @@ def _columns(rows: list[list[Cell]]) -> list[dict[int, str]]:
     return grid
 
 
+def _too_large(table: Table) -> bool:
+    cells = 0
+    for _section, rows in table.sections():
+        for row in rows:
+            for cell in row:
+                if max(cell.colspan, cell.rowspan) > MAX_SPAN:
+                    return True
+                cells += cell.colspan * cell.rowspan
+    return cells > MAX_TABLE_CELLS
+
+
 def _decimals(text: str) -> int:
     match = re.search(r"[.,](\d+)\s*%?\s*$", text)
     return len(match[1]) if match else 0
@@ -109,6 +121,8 @@ def totals_problems(table: Table) -> list[Problem]:
     footer's).
     """
     problems: list[Problem] = []
+    if _too_large(table):
+        return problems  # the limits check refuses it; its grid is not to be drawn here
     body = _columns(table.rows)
     footer = _columns([r.cells for r in table.footer])
     first = table.header_columns
