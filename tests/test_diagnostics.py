@@ -79,6 +79,19 @@ YAML_MISTAKES = {
         "which would start a key: put the whole value in quotes: write title: \"Aviation: violation of "
         "flight safety rules in the Republic of Kazakhstan\"",
     ),
+    "colon-in-a-reference": (
+        "papers/ru-fraud/paper.md", '  - "Сидоров П.П. Криминология : учебник. – СПб., 2019. – 512 с."',
+        "  - Сидоров П.П. Криминология : учебник. – СПб., 2019. – 512 с.",
+        "papers/ru-fraud/paper.md:9: error: the text that starts 'Сидоров П.П. Криминология' holds a colon "
+        "and a space (': '), which made it a key and a value: put the whole text in quotes",
+    ),
+    "colon-in-a-keyword": (
+        "papers/ru-fraud/paper.md", "title: Криминологическая характеристика интернет-мошенничества\n",
+        "title: Криминологическая характеристика интернет-мошенничества\n"
+        "keywords:\n  - Мошенничество: виды\n",
+        "papers/ru-fraud/paper.md:7: error: the text that starts 'Мошенничество' holds a colon and a space "
+        "(': '), which made it a key and a value: put the whole text in quotes",
+    ),
     "missing-colon": (
         "book.yaml", "date: 2025-04-18", "date 2025-04-18",
         "book.yaml:17: error: 'date 2025-04-18' is neither 'key: value' nor an item of a list ('- item'): "
