@@ -76,6 +76,8 @@ class Vocabulary:
     patronymics: tuple[str, ...]
     bullets: str
     departments: tuple[str, ...]
+    # A table's row label (casefolded) → the kind of footer row it begins: total, mean.
+    footer: dict[str, str]
 
 
 @lru_cache(maxsize=1)
@@ -102,7 +104,22 @@ def vocabulary() -> Vocabulary:
         patronymics=tuple(str(p) for p in data["patronymics"]),
         bullets=str(data["bullets"]),
         departments=tuple(str(d).casefold() for d in data["departments"]),
+        footer={word.casefold(): kind for kind in ("total", "mean")
+                for ws in words(kind).values() for word in ws},
     )
+
+
+def _footer_kind(row: list[dict[str, Any]]) -> str | None:
+    """``total`` or ``mean`` for a row whose label is one of the language data's words."""
+    if not row:
+        return None
+    label = str(row[0].get("text", "")).strip().rstrip(":.").strip().casefold()
+    return vocabulary().footer.get(label)
+
+
+def _footer_row(row: list[dict[str, Any]]) -> Any:
+    kind = _footer_kind(row)
+    return row if kind is None else {"kind": kind, "cells": row}
 
 
 # --- options and results ---------------------------------------------------------------
@@ -882,8 +899,13 @@ class Converter:
         for body in bodies:
             body_rows.extend(rows_of(body[2]))
             body_rows.extend(rows_of(body[3]))
+        # The last rows that read «Барлығы», «Итого», «Mean»… are the footer's totals and
+        # means (the checker then recomputes them), whether Word marked them or not.
+        footer: list[Any] = [_footer_row(row) for row in rows_of(foot[1])]
+        while body_rows and _footer_kind(body_rows[-1]) is not None:
+            footer.insert(0, _footer_row(body_rows.pop()))
         table: dict[str, Any] = {"id": f"t{number}", "caption": caption, "header": rows_of(head[1]),
-                                 "rows": body_rows, "footer": rows_of(foot[1])}
+                                 "rows": body_rows, "footer": footer}
         self.draft.tables.append(table)
         self.draft.body.append(f"::table t{number}")
 
@@ -1141,7 +1163,8 @@ def paper_markdown(draft: Draft, authors: list[tuple[str, Affiliation | None]]) 
                     out.append(f"    {part}: []")
                     continue
                 out.append(f"    {part}:")
-                out.extend(f"      - {_cells(row)}" for row in rows)
+                out.extend(f"      - {{kind: {row['kind']}, cells: {_cells(row['cells'])}}}"
+                           if isinstance(row, dict) else f"      - {_cells(row)}" for row in rows)
     if draft.figures:
         mark("figures")
         out.append("figures:")

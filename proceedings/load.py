@@ -131,11 +131,28 @@ def schema_diagnostics(
 ) -> list[Diagnostic]:
     """Turn pydantic errors into diagnostics at the YAML line of each offending key."""
     found = []
+    quoted: set[tuple[Any, ...]] = set()
     for err in exc.errors():
         loc = tuple(part for part in err["loc"] if not _is_union_tag(part))
         line = located.line_of((*prefix, *loc))
         where = format_loc(tuple(printable(p) if isinstance(p, str) else p for p in loc)) or "(document)"
         kind = err["type"]
+        value = err.get("input")
+        # A text where one was expected, read as «key: value» (a language code or a field
+        # name as the key is a mapping given in the wrong place instead).
+        if kind == "string_type" and isinstance(value, dict) and len(value) == 1 \
+                and not re.fullmatch(r"[a-z_]+", str(next(iter(value)))):
+            colon: tuple[tuple[Any, ...], str] | None = ((*prefix, *loc), str(next(iter(value))))
+        else:
+            colon = _colon_made_key(located.data, prefix, loc)
+        if colon is not None:  # one text read as «key: value»: said once, however many errors it makes
+            at, text = colon
+            if at not in quoted:
+                quoted.add(at)
+                found.append(error(path, located.line_of(at), f"the text that starts '{_short_text(text)}' "
+                                   "holds a colon and a space (': '), which made it a key and a value: put "
+                                   "the whole text in quotes", "yaml"))
+            continue
         if kind == "missing":
             found.append(error(path, line, f"missing required field '{where}'", "missing-field"))
         elif kind == "extra_forbidden":
@@ -150,6 +167,31 @@ def schema_diagnostics(
             shown = f" (got {_short(value)})" if code == "type" and not isinstance(value, dict) else ""
             found.append(error(path, line, f"{where}: {message}{shown}", code))
     return found
+
+
+def _colon_made_key(data: Any, prefix: tuple[Any, ...],
+                    loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], str] | None:
+    """Where an error's path passes through a text that a colon and a space made a
+    one-entry mapping (``- Сидоров П.П. Криминология : учебник``): its key path and the
+    text before the colon. Only a key of words (with a space or a letter that is not
+    ASCII) is taken for text: another may be a mistyped field."""
+    node: Any = data
+    path: tuple[Any, ...] = ()
+    for part in (*prefix, *loc, None):
+        if isinstance(node, dict) and len(node) == 1 and len(path) > len(prefix):
+            key, value = next(iter(node.items()))
+            if isinstance(value, str | None) and re.search(r"\s|[^\x00-\x7f]", str(key)):
+                return path, str(key)
+        inside = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if not inside and not (isinstance(node, dict) and part in node):
+            break
+        node, path = node[part], (*path, part)
+    return None
+
+
+def _short_text(text: str) -> str:
+    text = printable(text)
+    return text if len(text) <= 70 else text[:67] + "..."
 
 
 def _is_union_tag(part: Any) -> bool:
@@ -233,9 +275,14 @@ def _cells(raw: Any) -> Any:
     for part in ("header", "rows", "footer"):
         rows = table.get(part)
         if isinstance(rows, list):
-            table[part] = [[{"text": c} if isinstance(c, str) else c for c in row] if isinstance(row, list)
-                           else row for row in rows]
+            table[part] = [_row_cells(row) for row in rows]
     return table
+
+
+def _row_cells(row: Any) -> Any:
+    if isinstance(row, dict) and "cells" in row:  # a footer row with its kind
+        return {**row, "cells": _row_cells(row["cells"])}
+    return [{"text": c} if isinstance(c, str) else c for c in row] if isinstance(row, list) else row
 
 
 def _with_lines(raw: Any, key: str, located: Located) -> Any:

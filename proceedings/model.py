@@ -461,15 +461,40 @@ class Totals(Record):
     column: int | None = None
 
 
+FooterKind = Literal["total", "mean", "text"]
+
+
+class FooterRow(Record):
+    """A row under a table's body: the sums or the means of the rows above, which the
+    checker recomputes, or free text (a note, a share), which it leaves alone."""
+
+    kind: FooterKind = "text"
+    cells: list[Cell] = Field(min_length=1)
+
+
+def _footer_row(value: object) -> object:
+    # A bare list of cells is a row of free text, as footers were first written.
+    return {"cells": value} if isinstance(value, list) else value
+
+
 class Table(Record):
     id: Id
     caption: str | None = None
     header: list[list[Cell]] = []
     rows: list[list[Cell]] = []
-    footer: list[list[Cell]] = []
+    footer: list[Annotated[FooterRow, BeforeValidator(_footer_row)]] = []
     header_columns: int = Field(default=1, ge=0)
     totals: Totals | None = None
     line: int = 0
+
+    def sections(self) -> tuple[tuple[str, list[list[Cell]]], ...]:
+        """The header's, the body's and the footer's rows of cells, each with its key."""
+        return (("header", self.header), ("rows", self.rows), ("footer", [r.cells for r in self.footer]))
+
+
+def cell_loc(section: str, row: int, column: int) -> tuple[str | int, ...]:
+    """The key path of a table's cell below the table (a footer row keeps its cells in ``cells``)."""
+    return (section, row, "cells", column) if section == "footer" else (section, row, column)
 
 
 class Figure(Record):

@@ -172,9 +172,9 @@ def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date
             e["id"]: {"view": views[e["id"]], "pages": folio_range(e["folios"]),
                       "findings": _findings(diags, views[e["id"]].paper)}
             for e in entries}, book=sources.book, dates=shown)
-        citation_files = stamps.each("citation", "offprint_citation.html.j2", "citations", {
+        citation_files = _citations(stamps, opts.out / "proceedings.pdf", {
             e["id"]: {"id": e["id"], "lang": e["lang"], "text": citation(sources, views[e["id"]], e, labels)}
-            for e in entries})
+            for e in entries}, {e["id"]: e["pdf_pages"][0] - 1 for e in entries})
         result.rendered = stamps.rendered
         watermarks = {lang: (page_form(open_pdf(path), degrees=WATERMARK_DEGREES),
                              f"{stamps.t('proof_watermark', lang)} {shown[lang]}")
@@ -258,6 +258,69 @@ def _write_bytes(path: Path, data: bytes, result: ProofResult) -> None:
             return
     write_atomic(path, data)
     result.written.append(path)
+
+
+# The citation's sizes (pt) and distances from the top edge (mm), largest first: each
+# offprint's takes the first that ends above its first page's text, whatever the trim (the
+# head margin of an A5 page is 15 mm, of an A4 one 20 mm) and however long the title.
+# The first is proof.css's. The clearance is kept below it.
+CITATION_SIZES = ((8.0, 5.0), (7.5, 4.0), (7.0, 4.0), (6.5, 3.5), (6.0, 3.5), (5.5, 3.5))
+CITATION_CLEARANCE = 1.5 * 72 / 25.4  # 1.5 mm
+
+
+def _citations(stamps: _Stamps, book: Path, items: dict[str, dict[str, Any]],
+               first_pages: dict[str, int]) -> dict[str, Path]:
+    """Each paper's citation stamp, set as large as fits above its first page's text."""
+    from proceedings.render import PAGE_GEOMETRY, millimetres
+
+    geometry = PAGE_GEOMETRY[stamps.sources.book.trim]
+    # As wide as the narrower margin lets it, so that it takes few lines (A4: 20 mm).
+    side = f"{min(millimetres(geometry.margin_inner), millimetres(geometry.margin_outer)):g}mm"
+    tops = {i: text_extent(book, page) for i, page in first_pages.items()}
+    step = dict.fromkeys(items, 0)
+    files: dict[str, Path] = {}
+    pending = list(items)
+    while pending:
+        laid = stamps.each("citation", "offprint_citation.html.j2", "citations", {
+            i: {**items[i], "size": CITATION_SIZES[step[i]] if step[i] else None} for i in pending
+        }, side=side)
+        files.update(laid)
+        again = []
+        for i in pending:
+            page, stamp = tops[i], text_extent(laid[i], 0)
+            if (page is not None and stamp is not None and stamp[1] > page[0] - CITATION_CLEARANCE
+                    and step[i] + 1 < len(CITATION_SIZES)):
+                step[i] += 1
+                again.append(i)
+        pending = again
+    return files
+
+
+def text_extent(pdf: Path, index: int) -> tuple[float, float] | None:
+    """The top of a page's highest character and the bottom of its lowest, in points from
+    the page's top edge (PDFium's loose boxes: ascenders and descenders included); None
+    for a page without text."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    document = pdfium.PdfDocument(pdf)
+    try:
+        page = document[index]
+        top = page.get_cropbox()[3]
+        textpage = page.get_textpage()
+        box = pdfium_c.FS_RECTF()
+        high = low = None
+        for char in range(textpage.count_chars()):
+            if pdfium_c.FPDFText_IsGenerated(textpage, char) or chr(
+                    pdfium_c.FPDFText_GetUnicode(textpage, char)).isspace():
+                continue
+            pdfium_c.FPDFText_GetLooseCharBox(textpage, char, box)
+            high = top - box.top if high is None else min(high, top - box.top)
+            low = top - box.bottom if low is None else max(low, top - box.bottom)
+        textpage.close()
+        return None if high is None or low is None else (high, low)
+    finally:
+        document.close()
 
 
 def citation(sources: Sources, view: PaperView, entry: dict[str, Any], labels: Labels) -> str:

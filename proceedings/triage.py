@@ -83,8 +83,12 @@ def _grouped(items: list[Diagnostic]) -> list[Diagnostic]:
                 out += group
                 continue
             first, last = group[0], group[-1]
-            listed = "; ".join(f"line {d.line}: {d.message}" for d in group)
-            message = f"{len(group)} findings on lines {first.line}-{last.line}: {listed}"
+            if first.line == last.line:  # one line (a table's row): said once
+                listed = "; ".join(d.message for d in group)
+                message = f"{len(group)} findings on line {first.line}: {listed}"
+            else:
+                listed = "; ".join(f"line {d.line}: {d.message}" for d in group)
+                message = f"{len(group)} findings on lines {first.line}-{last.line}: {listed}"
             out.append(Diagnostic(first.path, first.line, first.severity, message, first.code))
     return out
 

@@ -173,7 +173,7 @@ class Writer:
         self.table_count += 1
         label = f"{TABLE[lang]} {self.table_count}"
         self.para(f"{label} – {table.caption}" if table.caption else label)
-        grid = [*table.header, *table.rows, *table.footer]
+        grid = [row for _, rows in table.sections() for row in rows]
         width = max(sum(c.colspan for c in row) for row in grid) if grid else 1
         placed: list[list[tuple[int, int, str, int, int]]] = []
         taken: set[tuple[int, int]] = set()

@@ -95,6 +95,39 @@ def test_kk_table_with_merged_cells_and_its_label(book: Path, tmp_path: Path) ->
     assert text.endswith("---\nКесте төменде.\n\n::table t1\n")
 
 
+@pytest.mark.parametrize(("lang", "total", "mean"), [
+    ("kk", "Барлығы", "Орташа"), ("ru", "Итого:", "Среднее"), ("en", "Total", "Average"),
+])
+def test_a_tables_total_and_mean_rows_come_back_as_its_footer(
+    lang: str, total: str, mean: str, book: Path, tmp_path: Path
+) -> None:
+    """The rows the manuscript ends its table with, read by their labels (per language,
+    data/import.yaml), become footer rows of their kind, which the checker recomputes; a
+    row of another label, even among them, stays in the body."""
+    from proceedings.model import Cell, Table
+
+    def row(*texts: str) -> list[Cell]:
+        return [Cell(text=t) for t in texts]
+
+    table = Table(id="t1", header=[row("", "2020", "2021")],
+                  rows=[row("A", "5", "7"), row(total, "4", "4"), row("B", "3", "1"),
+                        row(total, "8", "8"), row(mean, "4", "4")])
+    ms = Manuscript(lang=lang, title="КЕСТЕ" if lang == "kk" else "TABLE", body="::table t1",
+                    tables={"t1": table})
+    text, _ = imported(book, write_docx(ms, tmp_path / f"{lang}-totals.docx"))
+    assert (
+        '    rows:\n      - [{text: "A"}, {text: "5"}, {text: "7"}]\n'
+        f'      - [{{text: "{total}"}}, {{text: "4"}}, {{text: "4"}}]\n'
+        '      - [{text: "B"}, {text: "3"}, {text: "1"}]\n    footer:\n'
+        f'      - {{kind: total, cells: [{{text: "{total}"}}, {{text: "8"}}, {{text: "8"}}]}}\n'
+        f'      - {{kind: mean, cells: [{{text: "{mean}"}}, {{text: "4"}}, {{text: "4"}}]}}\n'
+    ) in text
+    sources, diags = load_sources(book)
+    assert sources is not None, [str(d) for d in diags]
+    paper = next(p for p in sources.papers if p.tables)
+    assert [r.kind for r in paper.tables[0].footer] == ["total", "mean"]
+
+
 def test_en_footnotes_spans_bold_and_italic(book: Path, tmp_path: Path) -> None:
     ms = Manuscript(lang="en", title="ON FOOTNOTES AND SPANS",
                     body="A **bold** and *italic* text[^1] with [статус-кво]{lang=ru} in it.\n\n"

@@ -63,7 +63,7 @@ def words(paper: Paper) -> Counter[str]:
     texts.append(re.sub(r"\[\^\d+\]:?", " ", body))
     for table in paper.tables:
         texts.append(table.caption or "")
-        texts += [c.text for rows in (table.header, table.rows, table.footer) for row in rows for c in row]
+        texts += [c.text for _, rows in table.sections() for row in rows for c in row]
     texts += [f.caption or "" for f in paper.figures]
     texts += [r.text for r in paper.references]
     return Counter(re.findall(r"\w+", " ".join(texts).casefold()))
@@ -97,7 +97,7 @@ def list_styles(body: str) -> list[tuple[int, str]]:
 
 def cells(paper: Paper) -> list[list[list[tuple[str, int, int]]]]:
     """Every table's rows of (text, colspan, rowspan), header, body and footer in order."""
-    return [[[(c.text, c.colspan, c.rowspan) for c in row] for rows in (t.header, t.rows, t.footer)
+    return [[[(c.text, c.colspan, c.rowspan) for c in row] for _, rows in t.sections()
              for row in rows] for t in paper.tables]
 
 
@@ -160,7 +160,7 @@ def test_paper_17_tables_keep_their_merged_cells(roundtrip: tuple[Any, ...]) -> 
     t1, t2, _t3 = p17.tables
     assert [(c.text, c.colspan, c.rowspan) for c in t1.header[0]] == [
         ("Қылмыстық құқық бұзушылық түрі", 1, 2), ("Барлығы ЕҚДБ-да тіркелген", 4, 1), ("Барлығы", 1, 2)]
-    every = [c for rows in (t2.header, t2.rows, t2.footer) for row in rows for c in row]
+    every = [c for _, rows in t2.sections() for row in rows for c in row]
     assert ("Ашудың жалпы пайызы=31,65%", 13) in [(c.text, c.colspan) for c in every]
     assert list_styles(p17.body)[:4] == [(1, "paren"), (1, "paren"), (1, "paren"), (1, "paren")]
     assert (2, "bullet") in list_styles(p17.body)

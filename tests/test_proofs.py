@@ -353,3 +353,51 @@ def test_one_rule_makes_initials_for_bylines_and_citations() -> None:
     assert initials(name) == "Ж.-П.Ш.\u00a0Сартр"
     assert initials(PersonName(surname="Петров")) == "Петров"
     assert PersonName(surname="Петров", given="Иван  Сергеевич").initials == "И.С."
+
+
+def _citation_and_page(offprint: Path, book: Path,
+                       page: int) -> tuple[list[pdfread.Word], list[pdfread.Word]]:
+    """The words of the citation laid over an offprint's first page, and those of the book's page."""
+    own = pdfread.words(book, page)
+    drawn = {(w.text, round(w.x0, 1), round(w.top, 1)) for w in own}
+    laid = [w for w in pdfread.words(offprint, 1) if (w.text, round(w.x0, 1), round(w.top, 1)) not in drawn]
+    return laid, own
+
+
+def _assert_citation_clear(out: Path) -> None:
+    for paper in _papers(out):
+        laid, own = _citation_and_page(out / "offprints" / f"{paper['id']}.pdf", out / "proceedings.pdf",
+                                       paper["pdf_pages"][0])
+        assert laid, paper["id"]
+        assert " ".join(w.text for w in laid).endswith(f"{folio_range(paper['folios'])}."), paper["id"]
+        box = (min(w.x0 for w in laid), min(w.top for w in laid), max(w.x1 for w in laid),
+               max(w.bottom for w in laid))
+        hit = [w.text for w in own
+               if w.x0 < box[2] and box[0] < w.x1 and w.top < box[3] and box[1] < w.bottom]
+        assert hit == [], (paper["id"], box, hit)
+        assert min(w.size for w in laid) >= 5, paper["id"]  # still legible
+
+
+def test_the_citation_clears_the_first_pages_text_on_a4(minibook_proofs: Path) -> None:
+    _assert_citation_clear(minibook_proofs)
+
+
+@pytest.mark.parametrize("trim", ["A5", "60x84/16"])
+def test_the_citation_clears_the_first_pages_text_on_any_trim(trim: str, tmp_path: Path) -> None:
+    """The head margin of these trims is 15 mm: a citation of three lines at the A4 size
+    ran into the byline. A long title makes it longer still."""
+    sources = make_case(tmp_path / "none", tmp_path)
+    with (sources / "book.yaml").open("a", encoding="utf-8") as book:
+        book.write(f"trim: {trim}\n")
+    paper = sources / "papers" / "ru-fraud" / "paper.md"
+    text = paper.read_text(encoding="utf-8")
+    title = re.search(r"^title: (.*)$", text, re.MULTILINE)
+    assert title is not None
+    longer = (f"{title[1]} в Республике Казахстан – уголовно-правовые и криминологические "
+              "аспекты противодействия")
+    paper.write_text(text.replace(title[0], f"title: {longer}", 1), encoding="utf-8")
+    out = tmp_path / "out"
+    make_proofs(ProofOptions(sources=sources, out=out, date=dt.date(2025, 4, 1)))
+    _assert_citation_clear(out)
+    ru = _norm(_text(out / "offprints" / "ru-fraud.pdf", 1))
+    assert "уголовно-правовые и криминологические аспекты противодействия // Правопорядок" in ru

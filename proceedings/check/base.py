@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from proceedings.diagnostics import Diagnostic
 from proceedings.load import display_path
+from proceedings.model import cell_loc
 
 if TYPE_CHECKING:
     from proceedings.model import Paper, Sources
@@ -154,10 +155,10 @@ def front_units(sources: Sources, paper: Paper) -> list[Unit]:
         units.append(Unit(path, ((line, ref.text),)))
     for t, table in enumerate(paper.tables):
         add(table.caption, "tables", t, "caption")
-        for part in ("header", "rows", "footer"):
-            for r, row in enumerate(getattr(table, part)):
+        for part, rows in table.sections():
+            for r, row in enumerate(rows):
                 for c, cell in enumerate(row):
-                    add(cell.text, "tables", t, part, r, c)
+                    add(cell.text, "tables", t, *cell_loc(part, r, c))
     for f, figure in enumerate(paper.figures):
         add(figure.caption, "figures", f, "caption")
         add(figure.note, "figures", f, "note")

@@ -19,7 +19,7 @@ from functools import partial
 
 from proceedings.check.base import Check, Unit
 from proceedings.diagnostics import Diagnostic, error
-from proceedings.model import Paper, Sources, Table
+from proceedings.model import Paper, Sources, Table, cell_loc
 
 MAX_FOOTNOTE_REFERENCES = 1_000
 MAX_FOOTNOTE_CHARS = 1_000_000
@@ -98,14 +98,14 @@ def _check_body(path: str, body: str, first_line: int) -> Iterator[Diagnostic]:
 
 def _check_table(sources: Sources, path: str, t: int, table: Table) -> Iterator[Diagnostic]:
     cells = 0
-    for section in ("header", "rows", "footer"):
-        for r, row in enumerate(getattr(table, section)):
+    for section, rows in table.sections():
+        for r, row in enumerate(rows):
             for c, cell in enumerate(row):
                 for name in ("colspan", "rowspan"):
                     span = getattr(cell, name)
                     if span > MAX_SPAN:
                         yield error(
-                            path, sources.line_of(path, "tables", t, section, r, c, name),
+                            path, sources.line_of(path, "tables", t, *cell_loc(section, r, c), name),
                             f"table {table.id}: {section}[{r}][{c}] has {name} {span:,}, more than the "
                             f"{MAX_SPAN} a cell may span: laying it out could exhaust the memory",
                             "too-large",
@@ -114,7 +114,7 @@ def _check_table(sources: Sources, path: str, t: int, table: Table) -> Iterator[
                 cells += cell.colspan * cell.rowspan
                 if cells > MAX_TABLE_CELLS:
                     yield error(
-                        path, sources.line_of(path, "tables", t, section, r, c),
+                        path, sources.line_of(path, "tables", t, *cell_loc(section, r, c)),
                         f"table {table.id} has more than {MAX_TABLE_CELLS:,} cells (counting each as the "
                         "columns times the rows it spans): laying it out could exhaust the memory; "
                         "split the table",

@@ -1,4 +1,4 @@
-"""Tables whose declared totals do not add up."""
+"""Tables whose declared totals and means do not agree with their figures."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from proceedings.check.base import Check, Unit, paper_digest
+from proceedings.check.limits import MAX_SPAN, MAX_TABLE_CELLS
 from proceedings.diagnostics import Diagnostic, warning
 from proceedings.locales import shipped
+from proceedings.model import cell_loc
 
 if TYPE_CHECKING:
-    from proceedings.model import Paper, Sources, Table
+    from proceedings.model import Cell, Paper, Sources, Table
 
 
 def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
@@ -58,36 +60,115 @@ def _summable(texts: list[str]) -> list[float] | None:
     return values
 
 
-def totals_problems(table: Table) -> list[tuple[str, int, int, str, float, float]]:
-    """Each declared total that does not add up.
+def _columns(rows: list[list[Cell]]) -> list[dict[int, str]]:
+    """Each row's cells by the column they stand in, counting the cells that rows above
+    span into it; a cell spanning columns stands for none of them."""
+    taken: set[tuple[int, int]] = set()
+    grid: list[dict[int, str]] = []
+    for r, row in enumerate(rows):
+        col = 0
+        placed: dict[int, str] = {}
+        for cell in row:
+            while (r, col) in taken:
+                col += 1
+            if cell.colspan == 1:
+                placed[col] = cell.text
+            taken.update((r + dr, col + dc) for dr in range(cell.rowspan) for dc in range(cell.colspan))
+            col += cell.colspan
+        grid.append(placed)
+    return grid
+
+
+def _too_large(table: Table) -> bool:
+    cells = 0
+    for _section, rows in table.sections():
+        for row in rows:
+            for cell in row:
+                if max(cell.colspan, cell.rowspan) > MAX_SPAN:
+                    return True
+                cells += cell.colspan * cell.rowspan
+    return cells > MAX_TABLE_CELLS
+
+
+def _decimals(text: str) -> int:
+    match = re.search(r"[.,](\d+)\s*%?\s*$", text)
+    return len(match[1]) if match else 0
+
+
+def _mean_of(texts: list[str], declared: str) -> float | None:
+    """The mean of a column's cells, shares with shares (``52,9%``), counts with counts;
+    None when a cell is text, or none is a number."""
+    share = "%" in declared
+    values = []
+    for text in texts:
+        text = text.strip()
+        if not text or text in {"-", "–", "—"} or ("%" in text) != share:
+            continue
+        value = parse_number(text.rstrip("%").rstrip())
+        if value is None:
+            return None
+        values.append(value)
+    return sum(values) / len(values) if values else None
+
+
+Problem = tuple[str, int, int, str, float, float]
+
+
+def totals_problems(table: Table) -> list[Problem]:
+    """Each declared total or mean that does not agree with the cells it sums or averages.
 
     Returns (kind, row, column, cell text, declared, computed) tuples; kind is "row"
-    for a totals row and "column" for a totals column.
+    for a totals row of the body and "column" for a totals column (row: the body's row,
+    or ``len(rows)`` + the footer's row), "total" and "mean" for a footer row (row: the
+    footer's).
     """
-    problems: list[tuple[str, int, int, str, float, float]] = []
-    if table.totals is None:
-        return problems
-    rows = [[c.text for c in row] for row in table.rows]
+    problems: list[Problem] = []
+    if _too_large(table):
+        return problems  # the limits check refuses it; its grid is not to be drawn here
+    body = _columns(table.rows)
+    footer = _columns([r.cells for r in table.footer])
     first = table.header_columns
-    total_row = table.totals.row
-    if total_row is not None and 0 <= total_row < len(rows):
-        for col in range(first, len(rows[total_row])):
-            declared = parse_number(rows[total_row][col])
-            if declared is None:
+    total_row = table.totals.row if table.totals is not None else None
+    if total_row is not None and 0 <= total_row < len(body):
+        for col, text in sorted(body[total_row].items()):
+            declared = parse_number(text)
+            if col < first or declared is None:
                 continue
-            others = [row[col] for r, row in enumerate(rows) if r != total_row and col < len(row)]
-            values = _summable(others)
+            values = _summable([row[col] for r, row in enumerate(body) if r != total_row and col in row])
             if values is not None and abs(sum(values) - declared) > 1e-6:
-                problems.append(("row", total_row, col, rows[total_row][col], declared, sum(values)))
-    total_col = table.totals.column
-    if total_col is not None:
-        for r, row in enumerate(rows):
-            if total_col >= len(row):
+                problems.append(("row", total_row, col, text, declared, sum(values)))
+    above = [row for r, row in enumerate(body) if r != total_row]
+    for f, (frow, cells) in enumerate(zip(table.footer, footer, strict=True)):
+        if frow.kind == "text":
+            continue
+        for col, text in sorted(cells.items()):
+            if col < first:
                 continue
-            declared = parse_number(row[total_col])
+            column = [row[col] for row in above if col in row]
+            if frow.kind == "total":
+                declared = parse_number(text)
+                values = _summable(column)
+                if declared is not None and values is not None and abs(sum(values) - declared) > 1e-6:
+                    problems.append(("total", f, col, text, declared, sum(values)))
+                continue
+            declared = parse_number(text.strip().rstrip("%").rstrip()) if text.strip() else None
+            mean = _mean_of(column, text)
+            # A mean is printed rounded: it agrees when it is the computed one so rounded.
+            rounding = 0.5 * 10 ** -_decimals(text) + 1e-9
+            if declared is not None and mean is not None and abs(mean - declared) > rounding:
+                problems.append(("mean", f, col, text, declared, mean))
+    total_col = table.totals.column if table.totals is not None else None
+    if total_col is not None:
+        # Each row of the body, and each total of the footer, sums across (a mean's rounded
+        # figures need not).
+        across = [(r, row) for r, row in enumerate(body)]
+        across += [(len(body) + f, row) for f, (frow, row)
+                   in enumerate(zip(table.footer, footer, strict=True)) if frow.kind == "total"]
+        for r, row in across:
+            declared = parse_number(row.get(total_col, ""))
             if declared is None:
                 continue
-            values = _summable([t for c, t in enumerate(row) if c >= first and c != total_col])
+            values = _summable([t for c, t in sorted(row.items()) if c >= first and c != total_col])
             if values is not None and abs(sum(values) - declared) > 1e-6:
                 problems.append(("column", r, total_col, row[total_col], declared, sum(values)))
     return problems
@@ -97,18 +178,29 @@ def _check_tables(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:
     locale = (sources.locales or shipped()).get(paper.lang)
     separator = locale.numbers.decimal_separator if locale else "."
     for t, table in enumerate(paper.tables):
+        rows = len(table.rows)
         for kind, r, c, text, _declared, computed in totals_problems(table):
-            line = sources.line_of(paper.path, "tables", t, "rows", r, c)
+            in_footer = kind in {"total", "mean"} or r >= rows
+            row = r - rows if kind == "column" and in_footer else r
+            where = f"footer row {row}" if in_footer else f"row {row}"
+            section = "footer" if in_footer else "rows"
+            line = sources.line_of(paper.path, "tables", t, *cell_loc(section, row, c))
             if kind == "row":
                 what = f"the total of column {c} (row {r})"
-                parts = "the other rows of that column"
+                parts = f"the other rows of that column add up to {_number_text(computed, separator)}"
+            elif kind == "total":
+                what = f"the total of column {c} ({where})"
+                parts = f"the rows above add up to {_number_text(computed, separator)}"
+            elif kind == "mean":
+                what = f"the mean of column {c} ({where})"
+                shown = _number_text(round(computed, _decimals(text) + 2), separator)
+                parts = f"the rows above average {shown}{'%' if '%' in text else ''}"
             else:
-                what = f"the total of row {r} (column {c})"
-                parts = "the other cells of that row"
+                what = f"the total of {where} (column {c})"
+                parts = f"the other cells of that row add up to {_number_text(computed, separator)}"
             yield warning(
                 paper.path,
                 line,
-                f"table {table.id}: {what} is '{text}' but "
-                f"{parts} add up to {_number_text(computed, separator)}: correct the figures",
+                f"table {table.id}: {what} is '{text}' but {parts}: correct the figures",
                 "table-totals",
             )
