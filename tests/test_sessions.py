@@ -156,3 +156,19 @@ def test_section_headings_are_bookmarks_above_their_papers(conference_build: Pat
     at = found.index(sections[0])
     # Under the part's bookmark, each section, and under it its papers.
     assert found[at + 1] == (sections[0][0] + 1, "Анализ данных правоохранительных органов")
+
+
+def test_the_workshop_prints_its_two_sessions_chairs_and_coffee_break(workshop_build: Path) -> None:
+    """The English workshop in the same form: its sessions' heads in English words and
+    times, one chair and two, and the coffee break in the first session's table."""
+    programme = _part_text(workshop_build, "programme", "en")
+    first = _session_text(programme, "Session 1: Annotation and speech", "Session 2:")
+    second = _session_text(programme, "Session 2: Reading and publishing", None)
+    assert first.startswith("Session 1: Annotation and speech (09:30–11:00)\nRoom: Seminar Room B\n"
+                            "Chair: H. Okafor\n")
+    assert second.startswith("Session 2: Reading and publishing (11:00–12:30)\nRoom: Seminar Room B\n"
+                             "Chairs: A. Tanaka, M. Rossi\n")
+    assert "10:40–11:00 Coffee break\n" in first
+    assert "12:00–12:30 General discussion\n" in second
+    assert "Priya Raman" in second
+    assert "Lars Nilsson" in second
