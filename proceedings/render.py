@@ -517,7 +517,8 @@ def _environment(templates: Path, labels: Labels | None) -> Environment:
         env.filters["t_label"] = lambda lang, key: translate(key, lang)
     # A date as the language writes it in running text («20 сентября 2024 г.»), and a
     # time of day (10.00, 10:00): from the locale of ``lang`` (``loc`` of the context).
-    env.filters["long_date"] = pass_context(lambda ctx, value, lang: ctx["loc"](lang).date(value))
+    env.filters["long_date"] = pass_context(
+        lambda ctx, value, lang: written_date(value, lang, ctx["locales"]))
     env.filters["clock"] = pass_context(
         lambda ctx, value, lang=None: ctx["loc"](lang or ctx["lang"]).time(value))
     env.filters["css_length"] = lambda value: css_length(str(value)) or ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pyphen
@@ -91,3 +92,17 @@ def test_words_are_divided_by_the_books_own_patterns(kyrgyz_build: Path) -> None
     assert len(divided) >= 3, divided
     for word, at in divided:
         assert at in patterns.positions(word.lower()), (word, at, patterns.inserted(word.lower()))
+
+
+def test_fix_uses_the_quotes_of_the_books_own_locale(tmp_path: Path) -> None:
+    from proceedings.fix import plan
+
+    root = tmp_path / "sources"
+    shutil.copytree(KYRGYZ, root)
+    paper = root / "papers" / "til-resurstary" / "paper.md"
+    text = paper.read_text(encoding="utf-8")
+    paper.write_text(text.replace("«тилдик корпус»", '"тилдик корпус"'), encoding="utf-8")
+    fixes, diags = plan(root, ["quotes"])
+    assert [d.code for d in diags if d.path.endswith("til-resurstary/paper.md")] == ["quotes"]
+    (fixed,) = fixes
+    assert fixed.after == text  # the straight quotes become the locale's «»
