@@ -132,19 +132,17 @@ def schema_diagnostics(
     """Turn pydantic errors into diagnostics at the YAML line of each offending key."""
     found = []
     quoted: set[tuple[Any, ...]] = set()
-    for err in exc.errors():
-        loc = tuple(part for part in err["loc"] if not _is_union_tag(part))
+    errors = [(err, tuple(part for part in err["loc"] if not _is_union_tag(part))) for err in exc.errors()]
+    colons = [_colon_of(err, loc, located, prefix) for err, loc in errors]
+    for (err, loc), colon in zip(errors, colons, strict=True):
         line = located.line_of((*prefix, *loc))
         where = format_loc(tuple(printable(p) if isinstance(p, str) else p for p in loc)) or "(document)"
         kind = err["type"]
-        value = err.get("input")
-        # A text where one was expected, read as «key: value» (a language code or a field
-        # name as the key is a mapping given in the wrong place instead).
-        if kind == "string_type" and isinstance(value, dict) and len(value) == 1 \
-                and not re.fullmatch(r"[a-z_]+", str(next(iter(value)))):
-            colon: tuple[tuple[Any, ...], str] | None = ((*prefix, *loc), str(next(iter(value))))
-        else:
-            colon = _colon_made_key(located.data, prefix, loc)
+        # Where a field may take several shapes (a list, or lists per language), the other
+        # shapes' errors only repeat what the colon made of it.
+        if colon is None and any(c is not None and c[0][:len(prefix) + len(loc)] == (*prefix, *loc)
+                                 for c in colons):
+            continue
         if colon is not None:  # one text read as «key: value»: said once, however many errors it makes
             at, text = colon
             if at not in quoted:
@@ -167,6 +165,18 @@ def schema_diagnostics(
             shown = f" (got {_short(value)})" if code == "type" and not isinstance(value, dict) else ""
             found.append(error(path, line, f"{where}: {message}{shown}", code))
     return found
+
+
+def _colon_of(err: Any, loc: tuple[Any, ...], located: Located,
+              prefix: tuple[Any, ...]) -> tuple[tuple[Any, ...], str] | None:
+    """The text a colon and a space made «key: value» that ``err`` comes from, if any."""
+    value = err.get("input")
+    # A text where one was expected, read as «key: value» (a language code or a field
+    # name as the key is a mapping given in the wrong place instead).
+    if err["type"] == "string_type" and isinstance(value, dict) and len(value) == 1 \
+            and not re.fullmatch(r"[a-z_]+", str(next(iter(value)))):
+        return (*prefix, *loc), str(next(iter(value)))
+    return _colon_made_key(located.data, prefix, loc)
 
 
 def _colon_made_key(data: Any, prefix: tuple[Any, ...],

@@ -82,14 +82,13 @@ YAML_MISTAKES = {
     "colon-in-a-reference": (
         "papers/ru-fraud/paper.md", '  - "Сидоров П.П. Криминология : учебник. – СПб., 2019. – 512 с."',
         "  - Сидоров П.П. Криминология : учебник. – СПб., 2019. – 512 с.",
-        "papers/ru-fraud/paper.md:9: error: the text that starts 'Сидоров П.П. Криминология' holds a colon "
+        "papers/ru-fraud/paper.md:10: error: the text that starts 'Сидоров П.П. Криминология' holds a colon "
         "and a space (': '), which made it a key and a value: put the whole text in quotes",
     ),
     "colon-in-a-keyword": (
-        "papers/ru-fraud/paper.md", "title: Криминологическая характеристика интернет-мошенничества\n",
-        "title: Криминологическая характеристика интернет-мошенничества\n"
-        "keywords:\n  - Мошенничество: виды\n",
-        "papers/ru-fraud/paper.md:7: error: the text that starts 'Мошенничество' holds a colon and a space "
+        "papers/ru-fraud/paper.md", "  ru: [интернет-мошенничество, профилактика, кибербезопасность]\n",
+        "  ru:\n    - Мошенничество: виды\n",
+        "papers/ru-fraud/paper.md:17: error: the text that starts 'Мошенничество' holds a colon and a space "
         "(': '), which made it a key and a value: put the whole text in quotes",
     ),
     "missing-colon": (
