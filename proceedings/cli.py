@@ -93,6 +93,8 @@ def _parser() -> argparse.ArgumentParser:
     imports.add_argument("--lang", choices=("kk", "ru", "en"), default=None,
                          help="the paper's language (default: told from the text)")
     imports.add_argument("--force", action="store_true", help="replace a paper that exists")
+    new = sub.add_parser("new", help="create a small complete book to start from, in a new folder")
+    new.add_argument("folder", type=Path, metavar="FOLDER", help="the book's sources folder (new, or empty)")
     preflight = sub.add_parser("preflight", help="check a PDF as a print shop would")
     preflight.add_argument("file", type=Path, help="the PDF to check")
     preflight.add_argument("--signature", type=_count, default=None,
@@ -233,13 +235,15 @@ def _accept(sources: Path, words: list[str]) -> None:
         _say(msg("{file} already lists {words}", file=path, words=listed))
 
 
-def _report(diagnostics: Diagnostics, *, strict: bool, tiers: Sequence[str] = ()) -> None:
-    """The findings by tier, what blocks printing first (``triage``), then their count."""
+def _report(diagnostics: Diagnostics, *, strict: bool, tiers: Sequence[str] = (),
+            always: bool = False) -> None:
+    """The findings by tier, what blocks printing first (``triage``), then their count;
+    ``always``: the count even of none, so that a clean check says it ran."""
     from proceedings.triage import detail, triaged
 
     for diag in triaged(diagnostics):
         print(diag, file=sys.stderr)
-    if len(diagnostics):
+    if len(diagnostics) or always:
         summary = diagnostics.summary(strict=strict, detail=detail(diagnostics, tiers))
         print(f"proceedings: {summary}", file=sys.stderr)
 
@@ -278,7 +282,7 @@ def _run(args: argparse.Namespace) -> int:
             _accept(args.sources, args.accept)
         sources, diags = check(args.sources)
         tiers = sources.book.strict if sources is not None else []
-        _report(diags, strict=args.strict, tiers=tiers)
+        _report(diags, strict=args.strict, tiers=tiers, always=True)
         # Last, after the findings and their count: where the report went.
         _write_report(args.out, diags, args.sources, sources)
         from proceedings.triage import failed_tiers
@@ -293,6 +297,8 @@ def _run(args: argparse.Namespace) -> int:
         return _proofs(args)
     if args.command == "import":
         return _import(args)
+    if args.command == "new":
+        return _new(args.folder)
     if args.command == "preflight":
         return _preflight(args.file, signature=args.signature, print_pdf=args.print_pdf)
     if args.command == "watch":
@@ -491,6 +497,20 @@ def _import(args: argparse.Namespace) -> int:
     for path, source in zip(result.written, result.sources, strict=True):
         _say(msg("wrote {file} (from {source})", file=_shown(path), source=_shown(source)))
     return ExitCode.SOURCE_ERRORS if failed else ExitCode.OK
+
+
+def _new(folder: Path) -> int:
+    from proceedings.starter import StarterError, create
+
+    try:
+        written = create(folder)
+    except StarterError as exc:
+        print(f"proceedings: error: {escaped(str(exc))}", file=sys.stderr)
+        return ExitCode.SOURCE_ERRORS
+    print(f"proceedings: wrote {_shown(folder)}: {', '.join(p.as_posix() for p in written)}", file=sys.stderr)
+    print(f"proceedings: change what their comments say, then run: proceedings check {_shown(folder)}",
+          file=sys.stderr)
+    return ExitCode.OK
 
 
 def _audit(path: Path, manifest: Path | None, *, as_json: bool) -> int:

@@ -14,7 +14,8 @@
   (one before it moves after it: « ,что» → «, что»), in Markdown bodies only (in YAML a
   colon and a space make a key), never inside a link, a citation or markup;
 - ``quotes``: straight quotes, in pairs on a line of a Markdown body, become the paper's
-  language's quotation marks (``quotes`` in data/languages.yaml; the inner pair inside « »).
+  language's quotation marks (``quotes`` in its locale file, ``styles/locales/<lang>.yaml``;
+  the inner pair inside « »).
 
 Only lines the checker flagged with a requested code are touched, and only files
 inside the sources folder. :func:`plan` changes nothing on disk; :func:`apply` writes
@@ -26,7 +27,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -184,7 +185,10 @@ def plan(sources_dir: Path, codes: Iterable[str]) -> tuple[list[FileFix], Diagno
         if not target.is_relative_to(root) or not target.is_file():
             continue
         before = target.read_bytes().decode("utf-8")  # line endings as they are
-        after = _fix_file(path, before, lines, words, _body_start(sources, path), langs.get(path, ""))
+        lang = langs.get(path, "")
+        # The language's quotes from the book's locales (its own locale files too).
+        quotes = sources.locales[lang].quotes if lang in sources.locales else ()
+        after = _fix_file(path, before, lines, words, _body_start(sources, path), lang, quotes)
         if after != before:
             fixes.append(FileFix(path, before, after))
     return fixes, diags
@@ -280,6 +284,7 @@ def _fix_file(
     words: dict[tuple[str, int], dict[str, str]],
     body_line: int | None,
     lang: str = "",
+    quotes: Sequence[str] = (),
 ) -> str:
     lines = text.split("\n")
     # A line's own ending is kept: a file saved with CRLF stays so, and only the bytes
@@ -303,7 +308,8 @@ def _fix_file(
         if "punctuation-space" in codes and in_body:
             steps.append(fix_punctuation_space)
         if "quotes" in codes and in_body and lang:
-            steps.append(partial(fix_straight_quotes, quotes=languages().get(lang, {}).get("quotes", [])))
+            steps.append(partial(fix_straight_quotes,
+                                 quotes=list(quotes) or languages().get(lang, {}).get("quotes", [])))
         span = [index]
         if not in_body and _run(steps, lines[index]) == lines[index]:
             # A YAML value may continue below its key (a block scalar, a long flow): the

@@ -7,7 +7,8 @@ so WeasyPrint silently leaves ``lang="kk"`` text unhyphenated.  This module
   (:func:`syllable_breaks`, :func:`break_positions`, :func:`hyphenate`): this is
   the *reference*;
 * generates a Liang/Hunspell pattern file that reproduces those rules
-  (:func:`generate_patterns`), committed as ``proceedings/data/hyph_kk.dic``;
+  (:func:`generate_patterns`), committed as ``styles/locales/hyph_kk.dic``, which the Kazakh locale
+  (``styles/locales/kk.yaml``) names as its ``hyphenation`` dictionary;
 * registers that file with pyphen for ``kk`` and ``kk_KZ``
   (:func:`register_kazakh`), which is all WeasyPrint needs.
 
@@ -15,7 +16,7 @@ Regenerating the dictionary
 ---------------------------
 After changing any rule or letter class below, run from the repository root::
 
-    python -m proceedings.hyphenation            # rewrites proceedings/data/hyph_kk.dic
+    python -m proceedings.hyphenation            # rewrites styles/locales/hyph_kk.dic
     python -m proceedings.hyphenation --check    # exit status 1 if the file is stale
 
 ``tests/test_hyphenation_kk.py`` fails while the committed file differs from the
@@ -122,6 +123,7 @@ __all__ = [
     "generate_patterns",
     "hyphenate",
     "main",
+    "register",
     "register_kazakh",
     "syllable_breaks",
     "write_dictionary",
@@ -159,8 +161,8 @@ UNSPLIT_HIATUS: Final = frozenset({"иа", "ио", "ия", "ию", "иё"})
 LEFT_MIN: Final = 2
 RIGHT_MIN: Final = 2
 
-#: The generated pattern file shipped with the package.
-DICTIONARY_PATH: Final = Path(__file__).resolve().parent / "data" / "hyph_kk.dic"
+#: The generated pattern file, beside the Kazakh locale that names it.
+DICTIONARY_PATH: Final = Path(__file__).resolve().parent.parent / "styles" / "locales" / "hyph_kk.dic"
 
 #: pyphen language codes registered by :func:`register_kazakh`.
 LANGUAGE_CODES: Final = ("kk", "kk_KZ")
@@ -419,7 +421,14 @@ def register_kazakh(path: Path | None = None) -> Path:
     if not dictionary.is_file():
         msg = f"{dictionary} is missing; run `python -m proceedings.hyphenation`"
         raise FileNotFoundError(msg)
-    for code in LANGUAGE_CODES:
+    return register(LANGUAGE_CODES, dictionary)
+
+
+def register(codes: Sequence[str], dictionary: Path) -> Path:
+    """Make pyphen (and hence WeasyPrint) hyphenate text of ``codes`` with the pattern
+    file ``dictionary`` (a locale's ``hyphenation`` file, hyph_<lang>.dic), as
+    :func:`register_kazakh` does for Kazakh."""
+    for code in codes:
         pyphen.LANGUAGES[code] = dictionary
         pyphen.LANGUAGES_LOWERCASE[code.lower()] = code
     return dictionary

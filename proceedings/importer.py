@@ -77,6 +77,8 @@ class Vocabulary:
     patronymics: tuple[str, ...]
     bullets: str
     departments: tuple[str, ...]
+    # A table's row label (casefolded) → the kind of footer row it begins: total, mean.
+    footer: dict[str, str]
 
 
 @lru_cache(maxsize=1)
@@ -103,7 +105,22 @@ def vocabulary() -> Vocabulary:
         patronymics=tuple(str(p) for p in data["patronymics"]),
         bullets=str(data["bullets"]),
         departments=tuple(str(d).casefold() for d in data["departments"]),
+        footer={word.casefold(): kind for kind in ("total", "mean")
+                for ws in words(kind).values() for word in ws},
     )
+
+
+def _footer_kind(row: list[dict[str, Any]]) -> str | None:
+    """``total`` or ``mean`` for a row whose label is one of the language data's words."""
+    if not row:
+        return None
+    label = str(row[0].get("text", "")).strip().rstrip(":.").strip().casefold()
+    return vocabulary().footer.get(label)
+
+
+def _footer_row(row: list[dict[str, Any]]) -> Any:
+    kind = _footer_kind(row)
+    return row if kind is None else {"kind": kind, "cells": row}
 
 
 # --- options and results ---------------------------------------------------------------
@@ -457,7 +474,11 @@ class Draft:
     authors: list[Author] = field(default_factory=list)
     abstract: str | None = None
     keywords: list[str] = field(default_factory=list)
-    other_abstracts: list[Message] = field(default_factory=list)
+    # Abstracts and keywords in the template's other languages, by language.
+    other_abstracts: dict[str, str] = field(default_factory=dict)
+    other_keywords: dict[str, list[str]] = field(default_factory=dict)
+    # What the source format cannot keep (a second abstract in one language): reported.
+    dropped: list[Message] = field(default_factory=list)
     epigraphs: list[tuple[str, str | None]] = field(default_factory=list)
     body: list[str] = field(default_factory=list)
     references: list[tuple[int | None, str]] = field(default_factory=list)
@@ -542,8 +563,11 @@ class Converter:
         self.ms = manuscript
         self.vocab = vocab
         self.blocks = _flat(manuscript.ast["blocks"])
-        text = " ".join(plain(b["c"]) for b in self.blocks if b.get("t") in {"Para", "Plain"})
-        self.draft = Draft(lang=lang or detect_lang(text, vocab))
+        paragraphs = [plain(b["c"]) for b in self.blocks if b.get("t") in {"Para", "Plain"}]
+        # Not from abstracts and keywords, which a template asks for in other languages too.
+        own = [t for t in paragraphs
+               if _label_of(t, vocab.abstract) is None and _label_of(t, vocab.keywords) is None]
+        self.draft = Draft(lang=lang or detect_lang(" ".join(own or paragraphs), vocab))
         if lang is None:
             self.draft.guesses.append(("lang", msg("language {lang} told from the letters of the text "
                                                    "(--lang "
@@ -703,22 +727,35 @@ class Converter:
             abstract = None if keywords else _label_of(text, self.vocab.abstract, self.draft.lang)
             if keywords:
                 lang, rest = keywords
+                lang = self._told(text, rest, lang, self.vocab.keywords)
                 words = [w.strip().rstrip(".") for w in re.split(r"[;,]", rest) if w.strip()]
                 if lang == self.draft.lang and not self.draft.keywords:
                     self.draft.keywords = words
+                elif lang != self.draft.lang and lang not in self.draft.other_keywords:
+                    self.draft.other_keywords[lang] = words
                 else:
-                    self.draft.other_abstracts.append(msg("keywords ({lang})", lang=lang))
+                    self.draft.dropped.append(msg("keywords ({lang})", lang=lang))
             elif abstract:
-                lang, _ = abstract
+                lang = self._told(text, abstract[1], abstract[0], self.vocab.abstract)
                 body = self.inl.md(_after_label(block["c"], len(text) - len(abstract[1])))
                 if lang == self.draft.lang and self.draft.abstract is None:
                     self.draft.abstract = body
+                elif lang != self.draft.lang and lang not in self.draft.other_abstracts:
+                    self.draft.other_abstracts[lang] = body
                 else:
-                    self.draft.other_abstracts.append(msg("abstract ({lang})", lang=lang))
+                    self.draft.dropped.append(msg("abstract ({lang})", lang=lang))
             else:
                 break
             i += 1
         return i
+
+    def _told(self, text: str, rest: str, lang: str, table: dict[str, tuple[str, ...]]) -> str:
+        """The language of a labelled abstract or keywords: a label several languages share
+        (Аннотация, in Kazakh and Russian templates alike) is told by the text after it."""
+        label = text[: len(text) - len(rest)]
+        sharing = [other for other, labels in table.items() if _label_of(label, {other: labels})]
+        told = detect_lang(rest, self.vocab) if len(sharing) > 1 and rest.strip() else lang
+        return told if told in sharing else lang
 
     # --- the body -----------------------------------------------------------------------------
     def _body(self, blocks: list[dict[str, Any]]) -> None:
@@ -870,8 +907,13 @@ class Converter:
         for body in bodies:
             body_rows.extend(rows_of(body[2]))
             body_rows.extend(rows_of(body[3]))
+        # The last rows that read «Барлығы», «Итого», «Mean»… are the footer's totals and
+        # means (the checker then recomputes them), whether Word marked them or not.
+        footer: list[Any] = [_footer_row(row) for row in rows_of(foot[1])]
+        while body_rows and _footer_kind(body_rows[-1]) is not None:
+            footer.insert(0, _footer_row(body_rows.pop()))
         table: dict[str, Any] = {"id": f"t{number}", "caption": caption, "header": rows_of(head[1]),
-                                 "rows": body_rows, "footer": rows_of(foot[1])}
+                                 "rows": body_rows, "footer": footer}
         self.draft.tables.append(table)
         self.draft.body.append(f"::table t{number}")
 
@@ -1077,15 +1119,27 @@ def paper_markdown(draft: Draft, authors: list[tuple[str, Affiliation | None]]) 
                     out.append(f"      {key}: {_q(value)}")
     else:
         out.append("authors: []")
+    if draft.udc:
+        mark("udc")
+        out.append(f"udc: {_q(draft.udc)}")
     if draft.title:
         mark("title")
         out.append(f"title: {_q(draft.title)}")
     if draft.abstract:
         mark("abstract")
         out.append(f"abstract: {_q(draft.abstract)}")
-    if draft.keywords:
+    if draft.other_abstracts:
+        mark("abstracts")
+        out.append("abstracts:")
+        out += [f"  {lang}: {_q(text)}" for lang, text in draft.other_abstracts.items()]
+    if draft.keywords and not draft.other_keywords:
         mark("keywords")
         out.append(f"keywords: [{', '.join(_q(k) for k in draft.keywords)}]")
+    elif draft.other_keywords:
+        mark("keywords")
+        out.append("keywords:")
+        by_lang = ({draft.lang: draft.keywords} if draft.keywords else {}) | draft.other_keywords
+        out += [f"  {lang}: [{', '.join(_q(k) for k in words)}]" for lang, words in by_lang.items()]
     if draft.epigraphs:
         mark("epigraphs")
         out.append("epigraphs:")
@@ -1118,7 +1172,8 @@ def paper_markdown(draft: Draft, authors: list[tuple[str, Affiliation | None]]) 
                     out.append(f"    {part}: []")
                     continue
                 out.append(f"    {part}:")
-                out.extend(f"      - {_cells(row)}" for row in rows)
+                out.extend(f"      - {{kind: {row['kind']}, cells: {_cells(row['cells'])}}}"
+                           if isinstance(row, dict) else f"      - {_cells(row)}" for row in rows)
     if draft.figures:
         mark("figures")
         out.append("figures:")
@@ -1366,14 +1421,10 @@ def _plan(manuscript: Manuscript, paper_id: str, folder: Path, lang: str | None,
         found.append(warning(shown, text.lines["body"], msg(
             "a footnote in a title, caption, table cell or reference, where the source format has none, is "
             "left out: «{note}»", note=lost), "import-dropped"))
-    for what in draft.other_abstracts:
+    for what in draft.dropped:
         found.append(note(shown, text.lines.get("abstract", 2), msg(
-            "{what} left out: the source format keeps the paper's language ({lang}) only", what=what,
-            lang=draft.lang), "import-dropped"))
-    if draft.udc:
-        found.append(note(shown, 2, msg("УДК {udc} read; the source format has no field for a paper's УДК, "
-                                        "so "
-                                        "it is left out", udc=draft.udc), "import-dropped"))
+            "a second {what} left out: the source format keeps one per language", what=what),
+            "import-dropped"))
     cleaned = draft.cleaned
     artefacts = [what for n, what in (
         (cleaned.soft_hyphens, msg_n("{n} soft hyphen", "{n} soft hyphens", cleaned.soft_hyphens)),

@@ -34,15 +34,16 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Final
+from urllib.parse import unquote, urlsplit
 
 import pyphen
 import tinycss2
 
-from proceedings.hyphenation import register_kazakh
+from proceedings.hyphenation import register
 from proceedings.shaping import face
 
-__all__ = ["Measure", "Settings", "break_lines", "hyphenation_points", "measure_from_styles",
-           "set_body", "set_marked", "set_reference"]
+__all__ = ["Measure", "Settings", "break_lines", "dictionary_target", "hyphenation_points",
+           "measure_from_styles", "set_body", "set_marked", "set_reference", "use_dictionaries"]
 
 # The tuning of the breaker: demerits as TeX counts them (its defaults in comments).
 @dataclass(frozen=True)
@@ -190,19 +191,76 @@ def _exceptions() -> dict[str, dict[str, tuple[int, ...]]]:
     return table
 
 
+# The hyphenation dictionary of each language, as its locale names it (``hyphenation``:
+# a pyphen code, or a pattern file registered with pyphen under the language's code).
+# The book's HTML carries them (<meta name="hyphenation">, read by ``use_dictionaries`` as
+# a part is laid out); a language it does not name takes its shipped locale's.
+_CHOSEN: dict[str, str] = {}
+_META_RE = re.compile(r'<meta name="hyphenation" content="([a-z]{2,3}) (\S+)(?: [0-9a-f]+)?">')
+
+
+def use_dictionaries(html: str) -> None:
+    """Hyphenate each language the HTML's head names with the dictionary it names:
+    ``ru ru_RU`` (pyphen's), ``uz file:///…/hyph_uz.dic`` (a file)."""
+    head = html[: max(html.find("</head>"), 0)]
+    for lang, target in _META_RE.findall(head):
+        _NAMED.add(lang)
+        _choose(lang, target)
+
+
+# The languages the HTML laid out named (every language the book has a locale for); a
+# language no HTML named takes its shipped locale's dictionary (an HTML written
+# without the book's locales, as a test's).
+_NAMED: set[str] = set()
+
+
+def _choose(lang: str, target: str) -> str:
+    if target.startswith("file:"):
+        register([lang], Path(unquote(urlsplit(target).path)))
+        target = lang
+    if _CHOSEN.get(lang) != target:
+        _CHOSEN[lang] = target
+        _CODES.clear()
+    return target
+
+
+# The dictionary of each language tag met, found once per choice of dictionaries.
+_CODES: dict[str, str | None] = {}
+
+
 def _dictionary_code(lang: str) -> str | None:
-    """The pyphen dictionary of a language tag: English is American unless the tag
-    says British, Kazakh is ours (``hyphenation``)."""
+    """The pyphen dictionary of a language tag: the one its locale names, unless the tag
+    names a region (en-GB) that pyphen has a dictionary for."""
+    if lang in _CODES:
+        return _CODES[lang]
+    code = _CODES[lang] = _find_code(lang)
+    return code
+
+
+def _find_code(lang: str) -> str | None:
     tag = lang.replace("_", "-").lower()
-    if tag.startswith("kk"):
-        register_kazakh()
-        return "kk"
-    if tag in {"en-gb", "en-uk"}:
-        return "en_GB"
-    if tag == "en" or tag.startswith("en-"):
-        return "en_US"
+    base = tag.split("-")[0]
+    regional = pyphen.language_fallback(tag.replace("-", "_")) if "-" in tag else None
+    if regional is not None and regional.lower() != base:
+        return str(regional)
+    if base not in _CHOSEN and not _NAMED:
+        from proceedings.locales import SHIPPED, shipped  # pydantic: only when no HTML named them
+
+        locale = shipped().get(base)
+        if locale is not None and locale.hyphenation:
+            _choose(base, dictionary_target(locale.hyphenation, SHIPPED))
+    if base in _CHOSEN:
+        return _CHOSEN[base]
     code: str | None = pyphen.language_fallback(tag.replace("-", "_"))
     return code
+
+
+def dictionary_target(hyphenation: str, folder: Path) -> str:
+    """What a locale's ``hyphenation`` names, as ``use_dictionaries`` reads it: a pyphen
+    code as it is, a file (``hyph_uz.dic``) as the URI of the file beside the locale."""
+    if hyphenation.endswith(".dic"):
+        return (folder / hyphenation).resolve().as_uri()
+    return hyphenation
 
 
 @lru_cache(maxsize=64)
@@ -210,10 +268,13 @@ def _dictionary(code: str, left: int, right: int) -> pyphen.Pyphen:
     return pyphen.Pyphen(lang=code, left=left, right=right)
 
 
-@lru_cache(maxsize=65536)
 def hyphenation_points(word: str, lang: str, left: int = 2, right: int = 3) -> tuple[int, ...]:
     """Where a word of letters may be divided: its exceptions, else its patterns."""
-    code = _dictionary_code(lang)
+    return _word_points(word, lang, _dictionary_code(lang), left, right)
+
+
+@lru_cache(maxsize=65536)
+def _word_points(word: str, lang: str, code: str | None, left: int, right: int) -> tuple[int, ...]:
     if code is None or len(word) < left + right:
         return ()
     lowered = word.lower()

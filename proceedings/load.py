@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import stat
 from functools import lru_cache
 from pathlib import Path
@@ -15,7 +16,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from proceedings.diagnostics import Diagnostic, Diagnostics, error
+from proceedings.diagnostics import Diagnostic, Diagnostics, error, warning
+from proceedings.locales import REFERENCE, Locale, LocaleError, read_locale, shipped
 from proceedings.markup import find_citations
 from proceedings.messages import Message, msg, verbatim
 from proceedings.model import (
@@ -131,11 +133,26 @@ def schema_diagnostics(
 ) -> list[Diagnostic]:
     """Turn pydantic errors into diagnostics at the YAML line of each offending key."""
     found = []
-    for err in exc.errors():
-        loc = tuple(part for part in err["loc"] if not _is_union_tag(part))
+    quoted: set[tuple[Any, ...]] = set()
+    errors = [(err, tuple(part for part in err["loc"] if not _is_union_tag(part))) for err in exc.errors()]
+    colons = [_colon_of(err, loc, located, prefix) for err, loc in errors]
+    for (err, loc), colon in zip(errors, colons, strict=True):
         line = located.line_of((*prefix, *loc))
         where = format_loc(tuple(printable(p) if isinstance(p, str) else p for p in loc)) or "(document)"
         kind = err["type"]
+        # Where a field may take several shapes (a list, or lists per language), the other
+        # shapes' errors only repeat what the colon made of it.
+        if colon is None and any(c is not None and c[0][:len(prefix) + len(loc)] == (*prefix, *loc)
+                                 for c in colons):
+            continue
+        if colon is not None:  # one text read as «key: value»: said once, however many errors it makes
+            at, text = colon
+            if at not in quoted:
+                quoted.add(at)
+                found.append(error(path, located.line_of(at), msg(
+                    "the text that starts '{text}' holds a colon and a space (': '), which made it a key and "
+                    "a value: put the whole text in quotes", text=_short_text(text)), "yaml"))
+            continue
         if kind == "missing":
             found.append(error(path, line, msg("missing required field '{field}'", field=where),
                                "missing-field"))
@@ -203,6 +220,43 @@ def _schema_problem(err: Any) -> Message:
     if kind == "string_pattern_mismatch":
         return msg("should match the pattern {pattern}", pattern=str(ctx.get("pattern", "")))
     return verbatim(str(err["msg"]).removeprefix("Value error, "))
+
+
+def _colon_of(err: Any, loc: tuple[Any, ...], located: Located,
+              prefix: tuple[Any, ...]) -> tuple[tuple[Any, ...], str] | None:
+    """The text a colon and a space made «key: value» that ``err`` comes from, if any."""
+    value = err.get("input")
+    # A text where one was expected, read as «key: value» (a language code or a field
+    # name as the key is a mapping given in the wrong place instead).
+    if err["type"] == "string_type" and isinstance(value, dict) and len(value) == 1 \
+            and not re.fullmatch(r"[a-z_]+", str(next(iter(value)))):
+        return (*prefix, *loc), str(next(iter(value)))
+    return _colon_made_key(located.data, prefix, loc)
+
+
+def _colon_made_key(data: Any, prefix: tuple[Any, ...],
+                    loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], str] | None:
+    """Where an error's path passes through a text that a colon and a space made a
+    one-entry mapping (``- Сидоров П.П. Криминология : учебник``): its key path and the
+    text before the colon. Only a key of words (with a space or a letter that is not
+    ASCII) is taken for text: another may be a mistyped field."""
+    node: Any = data
+    path: tuple[Any, ...] = ()
+    for part in (*prefix, *loc, None):
+        if isinstance(node, dict) and len(node) == 1 and len(path) > len(prefix):
+            key, value = next(iter(node.items()))
+            if isinstance(value, str | None) and re.search(r"\s|[^\x00-\x7f]", str(key)):
+                return path, str(key)
+        inside = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if not inside and not (isinstance(node, dict) and part in node):
+            break
+        node, path = node[part], (*path, part)
+    return None
+
+
+def _short_text(text: str) -> str:
+    text = printable(text)
+    return text if len(text) <= 70 else text[:67] + "..."
 
 
 def _is_union_tag(part: Any) -> bool:
@@ -286,9 +340,14 @@ def _cells(raw: Any) -> Any:
     for part in ("header", "rows", "footer"):
         rows = table.get(part)
         if isinstance(rows, list):
-            table[part] = [[{"text": c} if isinstance(c, str) else c for c in row] if isinstance(row, list)
-                           else row for row in rows]
+            table[part] = [_row_cells(row) for row in rows]
     return table
+
+
+def _row_cells(row: Any) -> Any:
+    if isinstance(row, dict) and "cells" in row:  # a footer row with its kind
+        return {**row, "cells": _row_cells(row["cells"])}
+    return [{"text": c} if isinstance(c, str) else c for c in row] if isinstance(row, list) else row
 
 
 def _with_lines(raw: Any, key: str, located: Located) -> Any:
@@ -315,11 +374,61 @@ def load_sources(root: Path) -> tuple[Sources | None, Diagnostics]:
     participants = _load_record(reader, root / "participants.yaml", Participants, optional=True)
     papers = _load_papers(reader, root / "papers")
     resolutions = _load_resolutions(reader, root / "resolution")
+    locales = _load_locales(reader, root / "locales")
+    _without_locale(reader, root, book, papers, locales)
     if book is None or people is None or reader.diags.failed():
         return None, reader.diags
     sources = Sources(root=display_path(root), book=book, people=people, programme=programme,
-                      participants=participants, papers=papers, resolutions=resolutions, lines=reader.lines)
+                      participants=participants, papers=papers, resolutions=resolutions, lines=reader.lines,
+                      locales=locales)
     return sources, reader.diags
+
+
+def _without_locale(reader: _Reader, root: Path, book: Book | None, papers: list[Paper],
+                    locales: dict[str, Locale]) -> None:
+    """A language nothing says the conventions of: of the book, an error; of a paper, a
+    warning (the paper is set in the reference locale's conventions)."""
+    if not locales:
+        return
+    if book is not None:
+        path = root / "book.yaml"
+        lines = reader.lines.get(display_path(path), {})
+        for i, lang in enumerate(book.languages):
+            if lang not in locales:
+                reader.error(path, lines.get(f"languages[{i}]", lines.get("languages", 1)),
+                             msg("no locale says how to write '{lang}': add its locale file, "
+                                 "locales/{lang}.yaml beside book.yaml (docs/locales.md)", lang=lang),
+                             "locale")
+    for paper in papers:
+        if paper.lang not in locales:
+            line = reader.lines.get(paper.path, {}).get("lang", 1)
+            reader.diags.add(warning(paper.path, line, msg(
+                "no locale says how to write '{lang}', the paper's language: add its locale file, "
+                "locales/{lang}.yaml beside book.yaml (docs/locales.md)", lang=paper.lang), "locale"))
+
+
+def _load_locales(reader: _Reader, folder: Path) -> dict[str, Locale]:
+    """The shipped locales, with the book's own (``locales/<lang>.yaml``) on top."""
+    try:
+        table = dict(shipped())
+    except LocaleError as exc:
+        reader.diags.extend(exc.diagnostics)
+        return {}
+    for path in _listed(reader, folder) if folder.is_dir() else []:
+        if path.suffix != ".yaml":
+            continue
+        text = reader.read_text(path)
+        if text is None:
+            continue
+        if not re.fullmatch(r"[a-z]{2,3}", path.stem):
+            reader.error(path, 0, msg("a locale file is named by its language's code (de.yaml), not '{name}'",
+                                      name=path.name), "locale")
+            continue
+        locale, problems = read_locale(path, text, path.stem, table.get(path.stem), table.get(REFERENCE))
+        reader.diags.extend(problems)
+        if locale is not None:
+            table[path.stem] = locale
+    return table
 
 
 def _load_record(reader: _Reader, path: Path, model: type[M], *, optional: bool = False) -> M | None:

@@ -178,8 +178,11 @@ def _render_citation(
     numbers = token.meta["numbers"]
     known = env.get("citable", set())
     prefix = env.get("anchor_prefix", "ref")
+    # A citation with a number the list lacks is marked (styles/css/book.css), linked
+    # still when its first number resolves.
+    unresolved = "" if all(n in known for n in numbers) else " unresolved"
     if numbers and numbers[0] in known:
-        return f'<a class="cite" href="#{prefix}-{numbers[0]}">{text}</a>'
+        return f'<a class="cite{unresolved}" href="#{prefix}-{numbers[0]}">{text}</a>'
     return f'<span class="cite unresolved">{text}</span>'
 
 

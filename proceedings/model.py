@@ -9,17 +9,31 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal, TypeVar, get_args
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from proceedings.locales import Locale, PublicationKind
 from proceedings.messages import msg
 
+_T = TypeVar("_T")
 Lang = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 # Text given once per language, e.g. {"kk": "Мазмұны", "ru": "Содержание"}.
 Localized = dict[Lang, str]
+# Where a record sits in its file, as a key path: ("days", 0, "sessions", 1, "slots", 2).
+Loc = tuple[str | int, ...]
 
 PartKind = Literal["title", "contents", "programme", "participants", "papers", "resolution", "index"]
 DEFAULT_PARTS: tuple[PartKind, ...] = get_args(PartKind)  # every part, in the order above
@@ -76,6 +90,18 @@ def _check_css_length(value: str) -> str:
     if css_length(value) is None:
         raise ValueError(msg("not a width: give a number and one of mm, cm, in, pt, px or % (such as 60mm "
                              "or 80%)"))
+    return value
+
+
+def _keywords_shape(value: object) -> object:
+    # One message for the likely slip, keywords written as a line of text, where the
+    # union of a list and a mapping would give one per branch.
+    lists = value.items() if isinstance(value, dict) else [(None, value)]
+    for lang, words in lists:
+        if isinstance(words, str):
+            where = f" in {lang!r}" if lang else ""
+            raise ValueError(f"write the keywords{where} as a list, [{words}], with a comma between "
+                             "keywords, or per language as {ru: [...], en: [...]}")
     return value
 
 
@@ -149,10 +175,37 @@ class PrintSettings(Record):
                     or self.printing_house or self.signed)
 
 
+class BookSection(Record):
+    """A section of the volume: a heading, then its papers in this order."""
+
+    title: Localized = {}
+    # A session of the programme whose title the section takes when it has none.
+    session: Id | None = None
+    papers: list[Id] = []
+class BylineSettings(Record):
+    """``byline:`` in book.yaml: how the papers' bylines are set.
+
+    ``style`` None: each paper's language decides (its locale's ``names.byline_style``).
+    """
+
+    # stacked: each author's affiliations one per line under the name (ГОСТ Р 7.0.7);
+    # numbered: superscript numbers after the names, the numbered affiliations below
+    # (Springer, ACL).
+    style: Literal["stacked", "numbered"] | None = None
+    # Whose e-mail the byline prints: the corresponding author's (ГОСТ Р 7.0.7-2021), every
+    # author's that people.yaml gives, or nobody's.
+    email: Literal["corresponding", "all", "none"] = "corresponding"
+    # Whether the byline prints an author's ORCID when people.yaml gives it.
+    orcid: bool = True
+
+
 class Book(Record):
     """``book.yaml``: the conference and the shape of the book."""
 
     languages: list[Lang] = Field(min_length=1)
+    # The kind of publication: the catalogue line and an offprint's citation name it in
+    # the words of each language's locale (``publication`` in docs/locales.md).
+    kind: PublicationKind = "proceedings"
     title: Localized
     subtitle: Localized = {}
     type: Localized = {}
@@ -173,6 +226,8 @@ class Book(Record):
     print: PrintSettings = PrintSettings()
     parts: list[PartKind] = list(DEFAULT_PARTS)
     papers: list[Id] = []
+    # The papers grouped in sections, each opened by its heading (in place of papers).
+    sections: list[BookSection] = []
     # Where every paper author must also appear; the checker warns about those who do not.
     # Unset: the programme and the participant lists, those the book has; [] checks neither.
     require_authors_in: list[Literal["programme", "participants"]] | None = None
@@ -181,6 +236,21 @@ class Book(Record):
     strict: list[Literal["printing", "content", "style"]] = []
     # Whether --strict fails on the layout audit's warnings too (overfull lines, hyphen runs…).
     strict_layout: bool = False
+    byline: BylineSettings = BylineSettings()
+    # Whether a paper's abstract and keywords are printed under their labels (Аннотация,
+    # Ключевые слова, Abstract, Keywords: the labels of styles/locales/<lang>.yaml).
+    front_labels: bool = True
+
+    def listed_papers(self) -> list[tuple[Loc, str]]:
+        """The papers' ids in the book's order, with their key paths in book.yaml."""
+        if not self.sections:
+            return [(("papers", i), paper) for i, paper in enumerate(self.papers)]
+        return [(("sections", s, "papers", i), paper)
+                for s, section in enumerate(self.sections) for i, paper in enumerate(section.papers)]
+
+    @property
+    def paper_order(self) -> list[str]:
+        return [paper for _loc, paper in self.listed_papers()]
 
 
 # --- people.yaml -----------------------------------------------------------------
@@ -202,6 +272,15 @@ class PersonName(Affiliation):
 
     surname: NonEmpty
     given: str | None = None
+    # Further workplaces, each printed as an affiliation of its own after the one the
+    # fields above give.
+    affiliations: list[Affiliation] = []
+
+    def all_affiliations(self) -> list[Affiliation]:
+        """The affiliations in order: the one of the name's own fields (when it has any
+        field), then the further ones."""
+        own = Affiliation(**{f: getattr(self, f) for f in Affiliation.model_fields})
+        return ([own] if any(own.model_dump().values()) else []) + list(self.affiliations)
 
     @property
     def full(self) -> str:
@@ -274,11 +353,51 @@ class Slot(Record):
     in_volume: bool = True
 
 
+SessionKind = Literal["plenary", "section", "other"]
+
+
+class Session(Record):
+    """One session of a day: the plenary, a parallel section, a round table."""
+
+    # Only needed when book.yaml's sections name the session.
+    id: Id | None = None
+    kind: SessionKind = "section"
+    # A plenary without a title is printed with the language's label for one.
+    title: Localized = {}
+    # A room's name, the same in every language («305»), or one per language.
+    room: str | Localized | None = None
+    chairs: list[Id] = []
+    slots: list[Slot] = []
+
+
+class Day(Record):
+    date: dt.date
+    title: Localized = {}
+    sessions: list[Session] = []
+
+
 class Programme(Record):
-    """``programme.yaml``: one header per language and the shared ordered slots."""
+    """``programme.yaml``: one header per language, then either the shared ordered slots
+    of a one-session programme, or days of sessions, each with its slots."""
 
     header: dict[Lang, ProgrammeHeader]
     slots: list[Slot] = []
+    days: list[Day] = []
+
+    def sessions(self) -> list[tuple[Loc, Session]]:
+        """Every session with its key path, in order."""
+        return [(("days", d, "sessions", s), session)
+                for d, day in enumerate(self.days) for s, session in enumerate(day.sessions)]
+
+    def placed_slots(self) -> list[tuple[Loc, Slot]]:
+        """Every slot with its key path, in order: the flat slots, then the sessions' slots."""
+        found: list[tuple[Loc, Slot]] = [(("slots", i), slot) for i, slot in enumerate(self.slots)]
+        for loc, session in self.sessions():
+            found += [((*loc, "slots", k), slot) for k, slot in enumerate(session.slots)]
+        return found
+
+    def all_slots(self) -> list[Slot]:
+        return [slot for _loc, slot in self.placed_slots()]
 
 
 # --- participants.yaml -----------------------------------------------------------
@@ -306,6 +425,16 @@ class AuthorRef(Record):
     # matches the paper; the mark keeps that inference visible to the editor.
     source: Literal["byline", "programme"] = "byline"
     affiliation: Affiliation | None = None
+    # Several affiliations for this byline, in place of people.yaml's (not with ``affiliation``).
+    affiliations: list[Affiliation] = []
+    # The author to write to: marked in the byline, with the e-mail (ГОСТ Р 7.0.7-2021).
+    corresponding: bool = False
+
+    @model_validator(mode="after")
+    def _one_override(self) -> AuthorRef:
+        if self.affiliation is not None and self.affiliations:
+            raise ValueError("give either affiliation or affiliations, not both")
+        return self
 
 
 class Epigraph(Record):
@@ -334,15 +463,40 @@ class Totals(Record):
     column: int | None = None
 
 
+FooterKind = Literal["total", "mean", "text"]
+
+
+class FooterRow(Record):
+    """A row under a table's body: the sums or the means of the rows above, which the
+    checker recomputes, or free text (a note, a share), which it leaves alone."""
+
+    kind: FooterKind = "text"
+    cells: list[Cell] = Field(min_length=1)
+
+
+def _footer_row(value: object) -> object:
+    # A bare list of cells is a row of free text, as footers were first written.
+    return {"cells": value} if isinstance(value, list) else value
+
+
 class Table(Record):
     id: Id
     caption: str | None = None
     header: list[list[Cell]] = []
     rows: list[list[Cell]] = []
-    footer: list[list[Cell]] = []
+    footer: list[Annotated[FooterRow, BeforeValidator(_footer_row)]] = []
     header_columns: int = Field(default=1, ge=0)
     totals: Totals | None = None
     line: int = 0
+
+    def sections(self) -> tuple[tuple[str, list[list[Cell]]], ...]:
+        """The header's, the body's and the footer's rows of cells, each with its key."""
+        return (("header", self.header), ("rows", self.rows), ("footer", [r.cells for r in self.footer]))
+
+
+def cell_loc(section: str, row: int, column: int) -> tuple[str | int, ...]:
+    """The key path of a table's cell below the table (a footer row keeps its cells in ``cells``)."""
+    return (section, row, "cells", column) if section == "footer" else (section, row, column)
 
 
 class Figure(Record):
@@ -371,13 +525,45 @@ class PaperFront(Record):
     authors: list[AuthorRef] = []
     title: str | None = None
     short_title: str | None = None
+    # The paper's УДК (universal decimal classification), printed above the byline.
+    udc: str | None = None
     abstract: str | None = None
-    keywords: list[str] = []
+    # Abstracts in several languages (ГОСТ Р 7.0.7): {kk: …, ru: …, en: …}; ``abstract``
+    # is the one in the paper's language. None: an empty entry, which the checker reports.
+    abstracts: dict[Lang, str | None] = {}
+    # Keywords in the paper's language, or per language: {ru: [...], en: [...]}.
+    keywords: Annotated[list[str] | dict[Lang, list[str] | None], BeforeValidator(_keywords_shape)] = []
     epigraphs: list[Epigraph] = []
     references: list[Reference] = []
     tables: list[Table] = []
     figures: list[Figure] = []
     note: str | None = None
+
+    @field_validator("abstracts")
+    @classmethod
+    def _one_abstract_per_language(cls, value: dict[str, str | None],
+                                   info: ValidationInfo) -> dict[str, str | None]:
+        lang = info.data.get("lang")
+        if info.data.get("abstract") is not None and lang in value:
+            raise ValueError(f"abstract and abstracts.{lang} both give the abstract in '{lang}', the "
+                             "paper's language: keep one")
+        return value
+
+    def abstracts_by_lang(self) -> dict[str, str]:
+        """The abstracts that have text, by language: the paper's own first."""
+        found = {self.lang: self.abstract} if self.abstract else {}
+        found.update((lang, text) for lang, text in self.abstracts.items() if text)
+        return _own_first(found, self.lang)
+
+    def keywords_by_lang(self) -> dict[str, list[str]]:
+        """The keywords by language, the paper's own first; a bare list is in the paper's."""
+        given = {self.lang: self.keywords} if isinstance(self.keywords, list) else self.keywords
+        return _own_first({lang: [k for k in words if k] for lang, words in given.items() if words},
+                          self.lang)
+
+
+def _own_first(table: dict[str, _T], lang: str) -> dict[str, _T]:
+    return {k: v for k, v in sorted(table.items(), key=lambda item: item[0] != lang) if v}
 
 
 class Paper(PaperFront):
@@ -426,6 +612,8 @@ class Sources(Record):
     resolutions: list[Resolution] = []
     # file → key path ("slots[3].people[0]") → line, so that checks can point at lines.
     lines: dict[str, dict[str, int]] = {}
+    # Every language's locale: the shipped ones with the book's own (sources/locales/) on top.
+    locales: dict[str, Locale] = {}
 
     def line_of(self, path: str, *loc: str | int) -> int:
         """The line of a key path in a source file, or of its nearest ancestor."""
@@ -439,6 +627,7 @@ class Sources(Record):
     def ordered_papers(self) -> list[Paper]:
         """Papers in book.yaml's order, then any others by id."""
         by_id = {p.id: p for p in self.papers}
-        listed = [by_id[i] for i in dict.fromkeys(self.book.papers) if i in by_id]  # each once
-        rest = sorted((p for p in self.papers if p.id not in self.book.papers), key=lambda p: p.id)
+        order = self.book.paper_order
+        listed = [by_id[i] for i in dict.fromkeys(order) if i in by_id]  # each once
+        rest = sorted((p for p in self.papers if p.id not in order), key=lambda p: p.id)
         return listed + rest

@@ -209,10 +209,9 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
     """
     from weasyprint import HTML
 
-    from proceedings.hyphenation import register_kazakh
-    from proceedings.linebreak import set_marked
+    from proceedings.linebreak import set_marked, use_dictionaries
 
-    register_kazakh()
+    use_dictionaries(html)  # the hyphenation dictionaries the book's locales name
     html = set_marked(html, styles)  # the lines of the paragraphs the templates marked
     style = _style(stylesheets, css_strings, allowed)
     refused = list(style.refused)

@@ -20,6 +20,7 @@ import pikepdf
 from proceedings.build import PACKAGE_ROOT, check
 from proceedings.diagnostics import Diagnostics, Severity
 from proceedings.files import write_atomic
+from proceedings.locales import shipped
 from proceedings.model import Sources, TrimName
 from proceedings.pdf import STYLESHEETS, Layout, paginate
 from proceedings.pdfedit import Overlay, draw_over, drop_annotations, page_form, retag_fonts, to_gray
@@ -27,6 +28,7 @@ from proceedings.preflight import MM, SLUG_MM
 from proceedings.render import (
     PAGE_GEOMETRY,
     load_labels,
+    locale_functions,
     make_environment,
     publication_date,
     render_book,
@@ -164,19 +166,17 @@ def print_book(opts: PrintOptions) -> PrintResult:
 def _tail_html(sources: Sources, styles: Path, *, blanks: int, total: int, first_verso: bool) -> str:
     env = make_environment(styles / "templates")
     book = sources.book
-    t = translator(load_labels(styles))
+    t = translator(load_labels(styles, sources))
     final = None
     if book.print.final_imprint:
         press = book.print.format or PRESS_FORMAT[book.trim]
         final = FinalImprint(press, conventional_sheets(total, press),
                              book.print.print_run or book.imprint.print_run)
 
-    def number(value: float, lang: str) -> str:
-        return f"{value:.2f}".replace(".", t("decimal_separator", lang) or ".")
-
     return env.get_template("print_tail.html.j2").render(
         book=book, lang=book.languages[0], page=PAGE_GEOMETRY[book.trim], blanks=blanks,
-        first_verso=first_verso, final=final, settings=book.print, t=t, number=number)
+        first_verso=first_verso, final=final, settings=book.print, t=t,
+        **locale_functions(sources.locales or shipped(styles / "locales")))
 
 
 def _slugs(pdf: pikepdf.Pdf, sources: Sources, opts: PrintOptions, allowed: list[Path]) -> None:

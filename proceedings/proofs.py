@@ -23,6 +23,7 @@ import hashlib
 import io
 import json
 import os
+import re
 from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -145,11 +146,12 @@ def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date
     """Cut every paper's proof and offprint from the book, and write index.csv."""
     import pikepdf
 
+    from proceedings.locales import shipped
     from proceedings.pdfedit import Overlay, draw_over, drop_annotations, page_form
-    from proceedings.render import build_context, load_labels
+    from proceedings.render import build_context, load_labels, locale_of
 
     manifest = json.loads((opts.out / "manifest.json").read_text(encoding="utf-8"))
-    labels = load_labels(opts.styles)
+    labels = load_labels(opts.styles, sources)
     views = {v.paper.id: v for v in build_context(sources, labels).papers}
     entries = [e for e in manifest["papers"] if e["id"] in views]
     with ExitStack() as stack:
@@ -161,19 +163,21 @@ def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date
         book = open_pdf(opts.out / "proceedings.pdf")
         box = [float(v) for v in book.pages[0].mediabox]
         stamps = _Stamps(opts, sources, (box[2] - box[0], box[3] - box[1]), cache, labels, inputs)
-        shown = date.strftime("%d.%m.%Y")
+        # The date as each language writes it in a list of facts (01.04.2025, 1 April 2025).
+        locales = sources.locales or shipped()
         langs = sorted({e["lang"] for e in entries})
+        shown = {lang: locale_of(locales, lang).date(date, "compact") for lang in langs}
         watermark_files = stamps.watermarks(langs, shown)
         cover_files = stamps.each("cover", "proof_cover.html.j2", "papers", {
             e["id"]: {"view": views[e["id"]], "pages": folio_range(e["folios"]),
                       "findings": _findings(diags, views[e["id"]].paper)}
-            for e in entries}, book=sources.book, date=shown)
-        citation_files = stamps.each("citation", "offprint_citation.html.j2", "citations", {
+            for e in entries}, book=sources.book, dates=shown)
+        citation_files = _citations(stamps, opts.out / "proceedings.pdf", {
             e["id"]: {"id": e["id"], "lang": e["lang"], "text": citation(sources, views[e["id"]], e, labels)}
-            for e in entries})
+            for e in entries}, {e["id"]: e["pdf_pages"][0] - 1 for e in entries})
         result.rendered = stamps.rendered
         watermarks = {lang: (page_form(open_pdf(path), degrees=WATERMARK_DEGREES),
-                             f"{stamps.t('proof_watermark', lang)} {shown}")
+                             f"{stamps.t('proof_watermark', lang)} {shown[lang]}")
                       for lang, path in watermark_files.items()}
         rows = []
         for entry in entries:
@@ -256,34 +260,106 @@ def _write_bytes(path: Path, data: bytes, result: ProofResult) -> None:
     result.written.append(path)
 
 
+# The citation's sizes (pt) and distances from the top edge (mm), largest first: each
+# offprint's takes the first that ends above its first page's text, whatever the trim (the
+# head margin of an A5 page is 15 mm, of an A4 one 20 mm) and however long the title.
+# The first is proof.css's. The clearance is kept below it.
+CITATION_SIZES = ((8.0, 5.0), (7.5, 4.0), (7.0, 4.0), (6.5, 3.5), (6.0, 3.5), (5.5, 3.5))
+CITATION_CLEARANCE = 1.5 * 72 / 25.4  # 1.5 mm
+
+
+def _citations(stamps: _Stamps, book: Path, items: dict[str, dict[str, Any]],
+               first_pages: dict[str, int]) -> dict[str, Path]:
+    """Each paper's citation stamp, set as large as fits above its first page's text."""
+    from proceedings.render import PAGE_GEOMETRY, millimetres
+
+    geometry = PAGE_GEOMETRY[stamps.sources.book.trim]
+    # As wide as the narrower margin lets it, so that it takes few lines (A4: 20 mm).
+    side = f"{min(millimetres(geometry.margin_inner), millimetres(geometry.margin_outer)):g}mm"
+    tops = {i: text_extent(book, page) for i, page in first_pages.items()}
+    step = dict.fromkeys(items, 0)
+    files: dict[str, Path] = {}
+    pending = list(items)
+    while pending:
+        laid = stamps.each("citation", "offprint_citation.html.j2", "citations", {
+            i: {**items[i], "size": CITATION_SIZES[step[i]] if step[i] else None} for i in pending
+        }, side=side)
+        files.update(laid)
+        again = []
+        for i in pending:
+            page, stamp = tops[i], text_extent(laid[i], 0)
+            if (page is not None and stamp is not None and stamp[1] > page[0] - CITATION_CLEARANCE
+                    and step[i] + 1 < len(CITATION_SIZES)):
+                step[i] += 1
+                again.append(i)
+        pending = again
+    return files
+
+
+def text_extent(pdf: Path, index: int) -> tuple[float, float] | None:
+    """The top of a page's highest character and the bottom of its lowest, in points from
+    the page's top edge (PDFium's loose boxes: ascenders and descenders included); None
+    for a page without text."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    document = pdfium.PdfDocument(pdf)
+    try:
+        page = document[index]
+        top = page.get_cropbox()[3]
+        textpage = page.get_textpage()
+        box = pdfium_c.FS_RECTF()
+        high = low = None
+        for char in range(textpage.count_chars()):
+            if pdfium_c.FPDFText_IsGenerated(textpage, char) or chr(
+                    pdfium_c.FPDFText_GetUnicode(textpage, char)).isspace():
+                continue
+            pdfium_c.FPDFText_GetLooseCharBox(textpage, char, box)
+            high = top - box.top if high is None else min(high, top - box.top)
+            low = top - box.bottom if low is None else max(low, top - box.bottom)
+        textpage.close()
+        return None if high is None or low is None else (high, low)
+    finally:
+        document.close()
+
+
 def citation(sources: Sources, view: PaperView, entry: dict[str, Any], labels: Labels) -> str:
-    """The paper's reference in its own language, in the form of GOST 7.0.100:
+    """The paper's reference in its own language, in the form its locale gives
+    (``publication.citation``; for Russian and Kazakh GOST 7.0.100's):
 
     Author I.O. Title // Book title : materials of the conf. (City, date). – City, year. – P. X–Y.
     """
-    from proceedings.render import translator, written_date
+    from proceedings.locales import shipped
+    from proceedings.render import locale_of, translator
 
     lang = view.paper.lang
     t = translator(labels)
     book = sources.book
     first = book.languages[0]
+    locale = locale_of(sources.locales or shipped(), lang)
 
     def local(values: dict[str, str]) -> str:
         return values.get(lang) or values.get(first) or next(iter(values.values()), "")
 
     authors = ", ".join(f"{a.name.surname} {a.name.initials}".rstrip() for a in view.authors)
     title = (view.paper.title or "").rstrip(".")
-    held = written_date(book.date, lang, t)
+    held = locale.date(book.date)
     city = local(book.city)
     place = local(book.imprint.city) or city
     publisher = local(book.imprint.publisher)
     year = book.imprint.year or book.date.year
     where_when = ", ".join(p for p in (city, held) if p)
-    conference = f"{local(book.title)} : {t('citation_materials', lang)} ({where_when})"
-    imprint = ", ".join(p for p in (f"{place} : {publisher}" if publisher else place, str(year)) if p)
+    published = locale.publication.publisher.format(city=place, publisher=publisher) if publisher else place
+    imprint = ", ".join(p for p in (published, str(year)) if p)
     pages = folio_range(entry["folios"])
-    head = f"{authors} {title}" if authors else title
-    return f"{head} // {conference}. – {imprint}. – {t('citation_pages', lang)} {pages}."
+    text = locale.publication.citation.format(
+        authors=authors, title=title, book=local(book.title),
+        publication=locale.publication.kinds.of(book.kind).citation, place=where_when, imprint=imprint,
+        pages_label=t("citation_pages", lang), pages=pages)
+    # The full stop a form writes after the authors is the one their last initial ends with
+    # («Smith J.»); a paper without authors starts with its title, without their punctuation.
+    text = re.sub(r"(?<!\.)\.\.(?=\s)", ".", text)
+    return text if authors else text.lstrip(" .,")
 
 
 def _hash(*parts: str) -> str:
@@ -375,11 +451,12 @@ class _Stamps:
         self.listed = sealed_names(cache)
 
     def _html(self, template: str, **context: Any) -> str:
-        from proceedings.render import printable
+        from proceedings.locales import shipped
+        from proceedings.render import locale_functions, printable
 
         return printable(self.env.get_template(template).render(
             width=f"{self.size[0]:.3f}pt", height=f"{self.size[1]:.3f}pt", t=self.t, message=_message,
-            **context))
+            **locale_functions(self.sources.locales or shipped()), **context))
 
     def _file(self, kind: str, html: str) -> tuple[str, Path | None]:
         """The name the stamp of ``html`` is kept under, and its file if the cache holds it
@@ -433,11 +510,11 @@ class _Stamps:
                 self.rendered.append(f"{kind}:{i}")
         return files
 
-    def watermarks(self, langs: list[str], date: str) -> dict[str, Path]:
-        """The watermark page of each language."""
+    def watermarks(self, langs: list[str], dates: dict[str, str]) -> dict[str, Path]:
+        """The watermark page of each language, with the date as it writes it."""
         files = {}
         for lang in langs:
-            html = self._html("proof_watermark.html.j2", lang=lang, date=date)
+            html = self._html("proof_watermark.html.j2", lang=lang, date=dates[lang])
             stem, path = self._file("watermark", html)
             if path is None:
                 pdf, _ = self._lay_out(html, f"watermark-{lang}")

@@ -11,37 +11,34 @@ import datetime as dt
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from functools import lru_cache
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from markupsafe import Markup
 
+from proceedings.locales import REFERENCE, Locale, Locales, hyphenation_target, labels_table, shipped
 from proceedings.markup import Segment, render_body, render_inline, typeset_spaces
 from proceedings.model import (
     Affiliation,
+    AuthorRef,
     Book,
     Figure,
     Paper,
     Person,
     PersonName,
     Resolution,
+    Session,
     Slot,
     Sources,
     Table,
     css_length,
 )
-from proceedings.yamlsrc import parse_yaml
 
 Labels = dict[str, dict[str, str]]
-WORKPLACE_ORDER = {
-    "ru": ("position", "department", "institution"),
-    "en": ("position", "department", "institution"),
-    "kk": ("institution", "department", "position"),
-}
 
 
 def millimetres(length: str) -> float:
@@ -76,6 +73,23 @@ class AuthorView:
     name: PersonName
     affiliation: Affiliation
     from_programme: bool
+    # Every affiliation printed for this byline, the first being ``affiliation``.
+    affiliations: tuple[Affiliation, ...] = ()
+    corresponding: bool = False
+    # What the byline prints of the person's e-mail and ORCID (None: not printed).
+    email: str | None = None
+    orcid: str | None = None
+    # In a numbered byline, the numbers of the author's affiliations in its list.
+    marks: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class FrontView:
+    """A paper's abstract and keywords in one language."""
+
+    lang: str
+    abstract: Markup | None
+    keywords: list[str]
 
 
 @dataclass(frozen=True)
@@ -88,12 +102,63 @@ class PaperView:
     figures: dict[str, tuple[int, Figure]]
     anchor: str
     running_head: str
+    # Set on the first paper of a section of the volume (book.yaml's sections), which
+    # opens with the section's heading; every paper of a section has ``in_section``.
+    section: SectionView | None = None
+    in_section: bool = False
+    # "stacked" or "numbered" (see model.BylineSettings), and a numbered byline's list
+    # of affiliations, each printed once.
+    byline_style: str = "stacked"
+    affiliation_list: tuple[str, ...] = ()
+    # Abstracts and keywords by language, the paper's own first.
+    front: tuple[FrontView, ...] = ()
+
+
+@dataclass(frozen=True)
+class SectionView:
+    """A section of the volume: its anchor and its title in each of the book's languages."""
+
+    anchor: str
+    titles: list[tuple[str, str]]
+
+    @property
+    def joined(self) -> str:
+        """The titles one after another, a title the languages share once."""
+        return " / ".join(text for _lang, text in self.distinct)
+
+    @property
+    def distinct(self) -> list[tuple[str, str]]:
+        """The titles, each text once (with the first language that has it)."""
+        seen: dict[str, str] = {}
+        for lang, text in self.titles:
+            seen.setdefault(text, lang)
+        return [(lang, text) for text, lang in seen.items()]
 
 
 @dataclass(frozen=True)
 class SlotView:
     slot: Slot
     speakers: list[tuple[Person, PersonName]]
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """A session of the programme in one language, its ids resolved."""
+
+    session: Session
+    title: str
+    room: str
+    chairs: list[PersonName]
+    start: str
+    end: str
+    slots: list[SlotView]
+
+
+@dataclass(frozen=True)
+class DayView:
+    date: dt.date
+    title: str
+    sessions: list[SessionView]
 
 
 @dataclass(frozen=True)
@@ -119,30 +184,82 @@ class Context:
     index: list[IndexEntry] = field(default_factory=list)
 
 
-def load_labels(styles: Path) -> Labels:
-    """The table of generated words per language, from ``styles/labels.yaml``."""
-    data = parse_yaml((styles / "labels.yaml").read_text(encoding="utf-8")).data
-    return {str(lang): {str(k): str(v or "") for k, v in table.items()} for lang, table in data.items()}
+def load_labels(styles: Path, sources: Sources | None = None) -> Labels:
+    """The generated words per language: the ``labels`` of the book's locales (the
+    shipped ones with the book's own on top, read with the sources), else of the
+    locales in ``styles/locales``."""
+    return labels_table(sources.locales if sources is not None and sources.locales
+                        else shipped(styles / "locales"))
 
 
-def affiliation_text(affiliation: Affiliation, lang: str = "ru") -> str:
+def affiliation_text(affiliation: Affiliation, lang: str = "ru", locales: Locales | None = None) -> str:
     """The printed affiliation: the workplace chain, then degree, title and rank.
 
-    The chain is one phrase whose word order is the language's own: Russian says
-    "доцент кафедры … академии", Kazakh "академиясы … кафедрасының доценті".
+    The chain is one phrase whose word order is the language's own (its locale's
+    ``names.affiliation``): Russian says "доцент кафедры … академии", Kazakh
+    "академиясы … кафедрасының доценті"; its parts are joined as the language joins them
+    (``names.affiliation_separator``: a space in Russian and Kazakh, whose genitives make
+    one phrase; a comma in English, «Reader in Linguistics, Department of English,
+    University of Leeds»), and the degree, title and rank follow after
+    ``names.degree_separator``.
     """
-    order = WORKPLACE_ORDER.get(lang, WORKPLACE_ORDER["ru"])
-    chain = " ".join(p for p in (getattr(affiliation, name) for name in order) if p)
+    names = locale_of(locales or shipped(), lang).names
+    chain = names.affiliation_separator.join(
+        p for p in (getattr(affiliation, name) for name in names.affiliation) if p)
     rest = [p for p in (affiliation.degree, affiliation.academic_title, affiliation.rank) if p]
     # Initials stay with their surnames here too («им. М. Есбулатова»).
-    return typeset_spaces(", ".join([chain, *rest] if chain else rest))
+    return typeset_spaces(names.degree_separator.join([chain, *rest] if chain else rest))
 
 
-def _author_view(sources: Sources, ref_person: str, lang: str, override: Affiliation | None,
-                 from_programme: bool) -> AuthorView:
-    person = sources.people[ref_person]
+def place_text(affiliation: Affiliation, lang: str, locales: Locales) -> str:
+    """A workplace as a numbered byline lists it: department and institution, in the
+    language's order («Department of English, University of Leeds»); the position when
+    neither is given. Degrees, titles and ranks are a person's, not a place's."""
+    names = locale_of(locales, lang).names
+    parts = [p for p in (getattr(affiliation, name) for name in names.affiliation if name != "position") if p]
+    return typeset_spaces(names.affiliation_separator.join(
+        parts or ([affiliation.position] if affiliation.position else [])))
+
+
+def _author_view(sources: Sources, ref: AuthorRef, lang: str) -> AuthorView:
+    person = sources.people[ref.person]
     name = person.name(lang)
-    return AuthorView(person, name, override or name, from_programme)
+    settings = sources.book.byline
+    # An author without any affiliation keeps the (empty) one of the name, as ever.
+    affiliations = tuple(ref.affiliations) or ((ref.affiliation,) if ref.affiliation else ()) \
+        or tuple(name.all_affiliations()) or (name,)
+    shows_email = settings.email == "all" or (settings.email == "corresponding" and ref.corresponding)
+    return AuthorView(
+        person, name, affiliations[0], ref.source == "programme",
+        affiliations=affiliations,
+        corresponding=ref.corresponding,
+        email=person.email if shows_email else None,
+        orcid=person.orcid if settings.orcid else None,
+    )
+
+
+def _numbered(authors: list[AuthorView], lang: str, locales: Locales) -> tuple[list[AuthorView], list[str]]:
+    """The authors with the numbers of their affiliations, and the list of affiliations,
+    each place once in order of first mention (Springer, ACL). One place for all gets no
+    number."""
+    places: dict[str, int] = {}
+    marks = []
+    for author in authors:
+        texts = [place_text(a, lang, locales) for a in author.affiliations]
+        marks.append(tuple(sorted(places.setdefault(text, len(places) + 1)
+                                  for text in dict.fromkeys(texts) if text)))
+    if len(places) <= 1:
+        return authors, list(places)
+    return [replace(a, marks=m) for a, m in zip(authors, marks, strict=True)], list(places)
+
+
+def _front(paper: Paper) -> tuple[FrontView, ...]:
+    abstracts, keywords = paper.abstracts_by_lang(), paper.keywords_by_lang()
+    return tuple(
+        FrontView(lang, Markup(render_inline(abstracts[lang])) if lang in abstracts else None,
+                  keywords.get(lang, []))
+        for lang in dict.fromkeys([*abstracts, *keywords])
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -155,16 +272,17 @@ def _rendered(body: str, anchor_prefix: str, references: frozenset[int], first_l
 
 
 def _paper_view(sources: Sources, paper: Paper, labels: Labels) -> PaperView:
-    authors = [
-        _author_view(sources, a.person, paper.lang, a.affiliation, a.source == "programme")
-        for a in paper.authors
-        if a.person in sources.people
-    ]
+    authors = [_author_view(sources, a, paper.lang) for a in paper.authors if a.person in sources.people]
+    t = translator(labels)
+    locales = sources.locales or shipped()
+    style = sources.book.byline.style or locale_of(locales, paper.lang).names.byline_style
+    places: list[str] = []
+    if style == "numbered":
+        authors, places = _numbered(authors, paper.lang, locales)
     numbers = {r.number for r in paper.references if r.number is not None}
     anchor = f"paper-{paper.id}"
     segments = _rendered(paper.body, f"{anchor}-ref", frozenset(numbers), paper.body_line)
     names = ", ".join(_initials(a.name) for a in authors)
-    t = translator(labels)
     if paper.short_title:
         short = paper.short_title
     else:
@@ -172,7 +290,8 @@ def _paper_view(sources: Sources, paper: Paper, labels: Labels) -> PaperView:
         # a title shows its placeholder, as its first page does.
         room = _head_chars(PAGE_GEOMETRY[sources.book.trim]) - (_head_width(names) + 3 if names else 0)
         avoid = set(t("head_no_end", paper.lang).split())
-        short = _shorten(paper.title or t("no_title", paper.lang), max(int(room), 20), avoid)
+        short = _shorten(paper.title or t("no_title", paper.lang), max(int(room), 20), avoid,
+                         locale_of(sources.locales or shipped(), paper.lang).quotes)
     return PaperView(
         paper=paper,
         authors=authors,
@@ -182,6 +301,9 @@ def _paper_view(sources: Sources, paper: Paper, labels: Labels) -> PaperView:
         figures={f.id: (i, f) for i, f in enumerate(paper.figures, 1)},
         anchor=anchor,
         running_head=" · ".join(p for p in (names, short) if p),
+        byline_style=style,
+        affiliation_list=tuple(places),
+        front=_front(paper),
     )
 
 
@@ -201,13 +323,15 @@ def _head_width(text: str) -> float:
     return len(text) + 0.35 * sum(c.isupper() for c in text)
 
 
-def _shorten(text: str, limit: int, avoid: set[str]) -> str:
+def _shorten(text: str, limit: int, avoid: set[str], quotes: Sequence[str] = ()) -> str:
     """Cut a title for a running head at a word boundary, marking the cut.
 
     A cut never leaves a preposition, conjunction or particle (the language's
     ``head_no_end`` words) at the end, where it would promise a word that is not there,
-    nor a bracket or quote it opened without its close.
+    nor a bracket or a quote (of the language's ``quotes``) it opened without its close.
     """
+    pairs = [("(", ")"), *zip(quotes[::2], quotes[1::2], strict=True)]
+    marks = ",:;–-—\"()" + "".join(quotes)
     if _head_width(text) <= limit:
         return text
     words: list[str] = []
@@ -216,9 +340,10 @@ def _shorten(text: str, limit: int, avoid: set[str]) -> str:
             break
         words.append(word)
     def unclosed(text: str) -> bool:  # a bracket or quote opened and not closed by the cut
-        return text.count("(") > text.count(")") or text.count("«") > text.count("»")
+        return any(text.count(opening) > text.count(closing)
+                   for opening, closing in pairs if opening != closing)
 
-    while len(words) > 1 and (words[-1].strip(",:;–-—«»\"()").lower() in avoid
+    while len(words) > 1 and (words[-1].strip(marks).lower() in avoid
                               or unclosed(" ".join(words))):
         words.pop()
     cut = " ".join(words).rstrip(" ,:;–-—")
@@ -230,16 +355,19 @@ def _initials(name: PersonName) -> str:
     return f"{name.initials}\u00a0{name.surname}" if name.initials else name.surname
 
 
-def collation_key(text: str) -> tuple[int, list[int]]:
-    """Kazakh alphabetical order for Cyrillic names, then Latin."""
-    order = "аәбвгғдеёжзийкқлмнңоөпрстуұүфхһцчшщъыіьэюя"
-    lowered = text.lower()
-    script = 0 if any(c in order for c in lowered[:1]) else 1
-    keys = [order.index(c) if c in order else 100 + ord(c) for c in lowered]
-    return script, keys
+def collation_order(locales: Locales, langs: list[str]) -> str:
+    """The letters of the author index in order: the alphabet of the book's first
+    language (its locale's ``collation``), then the letters the others add, in theirs."""
+    return "".join(dict.fromkeys("".join(locale_of(locales, lang).collation for lang in langs)))
 
 
-def _index(papers: list[PaperView]) -> list[IndexEntry]:
+def collation_key(text: str, order: str) -> list[int]:
+    """``text``'s place in alphabetical ``order``; a character not in it after every
+    letter of it, by its code point."""
+    return [order.index(c) if c in order else len(order) + ord(c) for c in text.lower()]
+
+
+def _index(papers: list[PaperView], order: str = "") -> list[IndexEntry]:
     """One entry per name form printed in a byline, with the papers it is printed in;
     a person printed in two forms (Малаевич in Russian, Малайұлы in Kazakh) gets both,
     each referring to the other."""
@@ -253,7 +381,7 @@ def _index(papers: list[PaperView]) -> list[IndexEntry]:
         IndexEntry(name, anchors, [other for other, _ in by_form.values() if other is not name])
         for by_form in forms.values() for name, anchors in by_form.values()
     ]
-    return sorted(entries, key=lambda e: collation_key(f"{e.name.surname} {e.name.given or ''}"))
+    return sorted(entries, key=lambda e: collation_key(f"{e.name.surname} {e.name.given or ''}", order))
 
 
 def slot_views(sources: Sources, lang: str) -> list[SlotView]:
@@ -267,6 +395,57 @@ def slot_views(sources: Sources, lang: str) -> list[SlotView]:
     ]
 
 
+def day_views(sources: Sources, lang: str, t: Callable[[str, str], str]) -> list[DayView]:
+    """The programme's days and sessions with names, rooms and titles in ``lang``."""
+    if sources.programme is None:
+        return []
+    people = sources.people
+    days = []
+    for day in sources.programme.days:
+        sessions = []
+        for session in day.sessions:
+            room = session.room
+            slots = [SlotView(slot, [(people[p], people[p].name(lang)) for p in slot.people if p in people])
+                     for slot in session.slots]
+            sessions.append(SessionView(
+                session=session,
+                title=session_title(session, lang, t),
+                room=translation(room, lang) if isinstance(room, dict) else room or "",
+                chairs=[people[p].name(lang) for p in session.chairs if p in people],
+                start=min((slot.start for slot in session.slots), default=""),
+                end=max((slot.end for slot in session.slots), default=""),
+                slots=slots,
+            ))
+        days.append(DayView(day.date, translation(day.title, lang), sessions))
+    return days
+
+
+def session_title(session: Session, lang: str, t: Callable[[str, str], str]) -> str:
+    """A session's title in ``lang``; a plenary without one is called what the language calls it."""
+    if not session.title and session.kind == "plenary":
+        return t("plenary_session", lang)
+    return translation(session.title, lang)
+
+
+def _sectioned(sources: Sources, views: list[PaperView], t: Callable[[str, str], str]) -> list[PaperView]:
+    """The paper views with the sections of book.yaml: the first of each opens it."""
+    sessions = {} if sources.programme is None else {
+        s.id: s for _loc, s in sources.programme.sessions() if s.id}
+    known = {view.paper.id for view in views}
+    opening: dict[str, SectionView] = {}
+    members: set[str] = set()
+    for n, section in enumerate(sources.book.sections, 1):
+        present = [paper for paper in section.papers if paper in known and paper not in members]
+        members.update(present)
+        session = sessions.get(section.session or "")
+        titles = [(lang, translation(section.title, lang) if section.title or session is None
+                   else session_title(session, lang, t)) for lang in sources.book.languages]
+        if present:
+            opening.setdefault(present[0], SectionView(f"section-{n}", titles))
+    return [replace(view, section=opening.get(view.paper.id), in_section=view.paper.id in members)
+            if view.paper.id in members else view for view in views]
+
+
 def participants(sources: Sources) -> list[Person]:
     """The participant list: as given, else everyone in the programme in order of appearance."""
     given = sources.participants.people if sources.participants else None
@@ -276,6 +455,10 @@ def participants(sources: Sources) -> list[Person]:
     if sources.programme:
         for slot in sources.programme.slots:
             ids.update(dict.fromkeys(slot.people))
+        for _loc, session in sources.programme.sessions():
+            ids.update(dict.fromkeys(session.chairs))
+            for slot in session.slots:
+                ids.update(dict.fromkeys(slot.people))
     return [sources.people[p] for p in ids if p in sources.people]
 
 
@@ -283,6 +466,8 @@ def build_context(sources: Sources, labels: Labels) -> Context:
     """Everything the templates need, resolved and converted."""
     context = Context(sources=sources, labels=labels)
     context.papers = [_paper_view(sources, p, labels) for p in sources.ordered_papers()]
+    if sources.book.sections:
+        context.papers = _sectioned(sources, context.papers, translator(labels))
     langs = sources.book.languages
     by_lang = sorted(
         sources.resolutions,
@@ -292,7 +477,7 @@ def build_context(sources: Sources, labels: Labels) -> Context:
         ResolutionView(r, _rendered(r.body, f"resolution-{r.lang}", frozenset(), r.body_line))
         for r in by_lang
     ]
-    context.index = _index(context.papers)
+    context.index = _index(context.papers, collation_order(sources.locales or shipped(), langs))
     return context
 
 
@@ -320,7 +505,8 @@ def _environment(templates: Path, labels: Labels | None) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["affiliation"] = affiliation_text
+    env.filters["affiliation"] = pass_context(
+        lambda ctx, affiliation, lang: affiliation_text(affiliation, lang, ctx.get("locales")))
     env.filters["initials"] = _initials
     env.filters["markup"] = Markup
     env.filters["typo"] = typeset_spaces
@@ -329,9 +515,12 @@ def _environment(templates: Path, labels: Labels | None) -> Environment:
     if labels is not None:
         translate = translator(labels)
         env.filters["t_label"] = lambda lang, key: translate(key, lang)
-        # A date as the language writes it in running text («20 сентября 2024 г.»).
-        env.filters["long_date"] = lambda value, lang: written_date(value, lang, translate)
-    env.filters["clock"] = lambda value: str(value).replace(":", ".")
+    # A date as the language writes it in running text («20 сентября 2024 г.»), and a
+    # time of day (10.00, 10:00): from the locale of ``lang`` (``loc`` of the context).
+    env.filters["long_date"] = pass_context(
+        lambda ctx, value, lang: written_date(value, lang, ctx["locales"]))
+    env.filters["clock"] = pass_context(
+        lambda ctx, value, lang=None: ctx["loc"](lang or ctx["lang"]).time(value))
     env.filters["css_length"] = lambda value: css_length(str(value)) or ""
     env.globals["tr"] = translation
     return env
@@ -366,7 +555,8 @@ class BookRenderer:
 
     def __init__(self, sources: Sources, styles: Path, *, fonts: Path) -> None:
         self.sources = sources
-        self.labels = load_labels(styles)
+        self.locales: Locales = sources.locales or shipped(styles / "locales")
+        self.labels = load_labels(styles, sources)
         self.context = build_context(sources, self.labels)
         self.env = make_environment(styles / "templates", self.labels)
         self._by_id: dict[str, PaperView] | None = None
@@ -376,12 +566,17 @@ class BookRenderer:
             "lang": sources.book.languages[0],
             "labels": self.labels,
             "slots": lambda lang: slot_views(sources, lang),
+            "days": lambda lang: day_views(sources, lang, translator(self.labels)),
             "participants": participants(sources),
             "created": publication_date(sources.book).isoformat(),
             "styles_url": styles.resolve().as_uri(),
             "sources_url": Path(sources.root).resolve().as_uri(),
             "fonts_url": fonts.resolve().as_uri(),
             "t": translator(self.labels),
+            **locale_functions(self.locales),
+            # The hyphenation dictionary of each language (<meta name="hyphenation">).
+            "hyphenation": sorted((lang, target) for lang, locale in self.locales.items()
+                                  if (target := hyphenation_target(locale))),
             "page": PAGE_GEOMETRY[sources.book.trim],
             "book_head": lambda lang: _book_head(sources, lang),
         }
@@ -456,11 +651,23 @@ def printable(html: str) -> str:
     return _BIDI_RE.sub("", html)
 
 
-def written_date(value: dt.date, lang: str, t: Callable[[str, str], str]) -> str:
+def written_date(value: dt.date, lang: str, locales: Locales) -> str:
     """A date as the language writes it in running text («20 сентября 2024 г.»): the
     title page, the catalogue line and an offprint's citation alike."""
-    month = t("months", lang).split()[value.month - 1]
-    return t("citation_date", lang).format(day=value.day, month=month, year=value.year)
+    return locale_of(locales, lang).date(value)
+
+
+def locale_functions(locales: Locales) -> dict[str, Any]:
+    """What a template reads a language's conventions with: ``loc(lang)``, its locale
+    (names, dates, quotes…), and ``tn(key, lang, count)``, a label in the form for a count."""
+    return {"locales": locales, "loc": partial(locale_of, locales),
+            "tn": lambda key, lang, count: locale_of(locales, lang).label(key, count)}
+
+
+def locale_of(locales: Locales, lang: str) -> Locale:
+    """The locale of ``lang``; of a language without one, the reference locale's
+    conventions (the checker reports a paper in a language the book has no locale for)."""
+    return locales.get(lang) or locales[REFERENCE]
 
 
 def publication_date(book: Book) -> dt.date:

@@ -84,11 +84,17 @@ def _grouped(items: list[Diagnostic]) -> list[Diagnostic]:
                 out += group
                 continue
             first, last = group[0], group[-1]
-            listed = listing((msg("line {line}: {message}", line=d.line, message=d.message) for d in group),
-                             "; ")
-            message = msg_n("{n} finding on lines {first}-{last}: {listed}",
-                            "{n} findings on lines {first}-{last}: {listed}", len(group), first=first.line,
-                            last=last.line, listed=listed)
+            if first.line == last.line:  # one line (a table's row): said once
+                listed = listing((d.message for d in group), "; ")
+                message = msg_n("{n} finding on line {line}: {listed}",
+                                "{n} findings on line {line}: {listed}", len(group), line=first.line,
+                                listed=listed)
+            else:
+                listed = listing((msg("line {line}: {message}", line=d.line, message=d.message)
+                                  for d in group), "; ")
+                message = msg_n("{n} finding on lines {first}-{last}: {listed}",
+                                "{n} findings on lines {first}-{last}: {listed}", len(group),
+                                first=first.line, last=last.line, listed=listed)
             out.append(Diagnostic(first.path, first.line, first.severity, message, first.code))
     return out
 

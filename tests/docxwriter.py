@@ -57,6 +57,9 @@ class Manuscript:
     udc: str | None = None
     abstract: str | None = None
     keywords: list[str] = field(default_factory=list)
+    # Abstracts and keywords in other languages, each pair after the paper's own.
+    other_abstracts: dict[str, str] = field(default_factory=dict)
+    other_keywords: dict[str, list[str]] = field(default_factory=dict)
     epigraphs: list[tuple[str, str | None]] = field(default_factory=list)
     body: str = ""
     references: list[tuple[int | None, str]] = field(default_factory=list)
@@ -170,7 +173,7 @@ class Writer:
         self.table_count += 1
         label = f"{TABLE[lang]} {self.table_count}"
         self.para(f"{label} – {table.caption}" if table.caption else label)
-        grid = [*table.header, *table.rows, *table.footer]
+        grid = [row for _, rows in table.sections() for row in rows]
         width = max(sum(c.colspan for c in row) for row in grid) if grid else 1
         placed: list[list[tuple[int, int, str, int, int]]] = []
         taken: set[tuple[int, int]] = set()
@@ -233,14 +236,17 @@ class Writer:
                     run.add_break()
             if attribution:
                 self.para(attribution).alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        if ms.abstract:
-            paragraph = self.doc.add_paragraph()
-            paragraph.add_run(f"{ABSTRACT[lang]}. ").bold = True
-            paragraph.add_run(ms.abstract)
-        if ms.keywords:
-            paragraph = self.doc.add_paragraph()
-            paragraph.add_run(f"{KEYWORDS[lang]}: ").bold = True
-            paragraph.add_run(", ".join(ms.keywords))
+        abstracts = ({lang: ms.abstract} if ms.abstract else {}) | ms.other_abstracts
+        keywords = ({lang: ms.keywords} if ms.keywords else {}) | ms.other_keywords
+        for each in dict.fromkeys([*abstracts, *keywords]):
+            if each in abstracts:
+                paragraph = self.doc.add_paragraph()
+                paragraph.add_run(f"{ABSTRACT[each]}. ").bold = True
+                paragraph.add_run(abstracts[each])
+            if each in keywords:
+                paragraph = self.doc.add_paragraph()
+                paragraph.add_run(f"{KEYWORDS[each]}: ").bold = True
+                paragraph.add_run(", ".join(keywords[each]))
         self.body(ms)
         if ms.references:
             self.para(REFERENCES[lang], bold=True, center=True)
@@ -347,8 +353,11 @@ def from_paper(paper: Paper, people: dict[str, Person]) -> Manuscript:
         lang=paper.lang,
         title=paper.title or "",
         byline=byline,
-        abstract=paper.abstract,
-        keywords=list(paper.keywords),
+        udc=paper.udc,
+        abstract=paper.abstracts_by_lang().get(paper.lang),
+        keywords=paper.keywords_by_lang().get(paper.lang, []),
+        other_abstracts={k: v for k, v in paper.abstracts_by_lang().items() if k != paper.lang},
+        other_keywords={k: v for k, v in paper.keywords_by_lang().items() if k != paper.lang},
         epigraphs=[(e.text, e.attribution) for e in paper.epigraphs],
         body=paper.body,
         references=[(r.number, r.text) for r in paper.references],

@@ -61,3 +61,31 @@ def test_the_readme_states_the_limits_the_code_has() -> None:
     ]
     for text in stated:
         assert text in README, text
+
+
+# What the loader fills in, not the editor: a record's source line and file, a paper's body.
+LOADED = {"line", "path", "body", "body_line", "citations"}
+
+
+def test_every_source_field_is_in_the_source_format() -> None:
+    """Each field an editor may write (every field of the records in model.py but what the
+    loader fills in) is shown in docs/sources.md: as a key of an example (``field:``) or
+    named in backticks."""
+    from pydantic import BaseModel
+
+    from proceedings import model
+
+    doc = (REPO / "docs" / "sources.md").read_text(encoding="utf-8")
+    missing = []
+    for name, record in vars(model).items():
+        if not isinstance(record, type) or not issubclass(record, BaseModel):
+            continue
+        if record.__module__ != model.__name__:
+            continue
+        if name in {"Record", "Sources", "Citation"}:  # the whole book, and what a paper's text cites
+            continue
+        for field in set(record.model_fields) - LOADED:
+            shown = rf"(^|\n)[ \t]*(- )?{field}:|[{{,] *{field}:|`{field}(:[^`]*)?`"
+            if not re.search(shown, doc):
+                missing.append(f"{name}.{field}")
+    assert missing == []

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from proceedings.build import BuildOptions, build
 
 from . import pdfread
-from .conftest import MINIBOOK, REPO
+from .conftest import CONFERENCE, MINIBOOK, REPO
 
 
 def _outline(reader: PdfReader) -> list[tuple[int, str, int]]:
@@ -80,6 +80,28 @@ def test_minibook_parts_equal_single(tmp_path: Path) -> None:
     # Every folio was made from the template sheet: no page of folios was laid out.
     assert "stamps:folio-templates" in laid_out
     assert not [key for key in laid_out if key.startswith("stamps:folios")]
+
+
+def test_sections_and_sessions_equal_in_both_engines(tmp_path: Path) -> None:
+    """The conference's section headings (in the contents, opening their first papers, in
+    the bookmarks) and its programme of days and sessions, laid out as parts and as one
+    document: the same pages, numbers, bookmarks and pixels."""
+    import json
+
+    single, parts = tmp_path / "single", tmp_path / "parts"
+    build(BuildOptions(sources=CONFERENCE, out=single, engine="single"))
+    laid_out: list[str] = []
+    build(BuildOptions(sources=CONFERENCE, out=parts, engine="parts", jobs=2,
+                       progress=lambda key, done, total: laid_out.append(key)))
+    # The contents' draft and its layout with zeros, whose numbers (the sections' too)
+    # are written in: not laid out a third time with its numbers.
+    assert laid_out.count("contents") == 2
+    manifest = json.loads((single / "manifest.json").read_text(encoding="utf-8"))
+    contents = next(p for p in manifest["parts"] if p["kind"] == "contents")["pdf_pages"]
+    programme = [n for p in manifest["parts"] if p["kind"] == "programme"
+                 for n in range(p["pdf_pages"][0], p["pdf_pages"][1] + 1)]
+    openings = [manifest["papers"][i]["pdf_pages"][0] for i in (0, 2, 4)]  # each section's first
+    _same_book(single, parts, [*range(contents[0], contents[1] + 1), *programme, *openings])
 
 
 def _unit_texts(out: Path, key: str) -> list[str]:

@@ -36,7 +36,7 @@ from proceedings.load import split_front_matter
 from proceedings.markup import render_body, render_inline
 from proceedings.render import render_book
 
-from .conftest import MINIBOOK
+from .conftest import FIXTURES, MINIBOOK
 
 # Under the "fuzz" profile (make fuzz) the budget is its max_examples, FUZZ_EXAMPLES.
 FUZZING = settings.default.max_examples != settings.get_profile("default").max_examples
@@ -285,7 +285,7 @@ def test_fuzz_people_yaml(sandbox: Sandbox, text: str, cli: bool) -> None:
         run_check(root, cli=cli)
 
 
-@_examples(0.1)
+@_examples(0.06)
 @given(
     name=st.sampled_from(["programme.yaml", "participants.yaml"]),
     data=st.data(),
@@ -297,6 +297,24 @@ def test_fuzz_programme_and_participants(
     text = data.draw(mutated(_load_yaml(name)))
     with sandbox.files({name: text}) as root:
         run_check(root, cli=cli)
+
+
+# A programme of days and sessions, and book.yaml's sections naming them (the minibook's people
+# and papers): what the checker passes, the renderer prints.
+_SESSIONS = FIXTURES / "broken" / "section-session" / "sources"
+
+
+@_examples(0.04)
+@given(data=st.data(), which=st.sampled_from(["programme.yaml", "book.yaml"]), cli=CLI)
+def test_fuzz_sessions_and_sections(sandbox: Sandbox, data: st.DataObject, which: str, cli: bool) -> None:
+    files = {name: (_SESSIONS / name).read_text(encoding="utf-8") for name in ("programme.yaml", "book.yaml")}
+    files[which] = data.draw(mutated(yaml.safe_load(files[which])))
+    with sandbox.files(files) as root:
+        diags = run_check(root, cli=cli)
+        if not diags.failed():
+            sources, _ = check(root)
+            assert sources is not None
+            render_book(sources, PACKAGE_ROOT / "styles", fonts=PACKAGE_ROOT / "fonts")
 
 
 @_examples(0.25)

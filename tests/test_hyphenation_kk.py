@@ -442,7 +442,7 @@ def test_registration_is_idempotent_and_covers_kk_kz() -> None:
 
 def test_generated_file_is_up_to_date() -> None:
     assert DICTIONARY_PATH.read_text(encoding="utf-8") == generate_patterns(), (
-        "run `python -m proceedings.hyphenation` to regenerate proceedings/data/hyph_kk.dic"
+        "run `python -m proceedings.hyphenation` to regenerate styles/locales/hyph_kk.dic"
     )
 
 

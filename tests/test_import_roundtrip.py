@@ -20,7 +20,7 @@ from proceedings.importer import ImportOptions, ImportResult, import_manuscripts
 from proceedings.load import load_sources
 from proceedings.markup import _ENGINE, prepare_source, render_body
 from proceedings.model import Paper, Sources
-from tests.conftest import REPO
+from tests.conftest import MINIBOOK, REPO
 from tests.docxwriter import from_paper, write_docx
 
 BOOK_FILES = ("book.yaml", "people.yaml", "programme.yaml", "participants.yaml")
@@ -55,14 +55,15 @@ def roundtrip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Sources, Source
 
 def words(paper: Paper) -> Counter[str]:
     """Every word a paper prints: front matter, body, footnotes, tables, captions, references."""
-    texts: list[str] = [paper.title or "", paper.abstract or "", *paper.keywords]
+    texts: list[str] = [paper.title or "", *paper.abstracts_by_lang().values(),
+                        *(k for words in paper.keywords_by_lang().values() for k in words)]
     texts += [f"{e.text} {e.attribution or ''}" for e in paper.epigraphs]
     body = "\n".join(line for line in paper.body.split("\n")
                      if not re.match(r"^\s*(::(table|figure) |\{\.alpha\})", line))
     texts.append(re.sub(r"\[\^\d+\]:?", " ", body))
     for table in paper.tables:
         texts.append(table.caption or "")
-        texts += [c.text for rows in (table.header, table.rows, table.footer) for row in rows for c in row]
+        texts += [c.text for _, rows in table.sections() for row in rows for c in row]
     texts += [f.caption or "" for f in paper.figures]
     texts += [r.text for r in paper.references]
     return Counter(re.findall(r"\w+", " ".join(texts).casefold()))
@@ -96,7 +97,7 @@ def list_styles(body: str) -> list[tuple[int, str]]:
 
 def cells(paper: Paper) -> list[list[list[tuple[str, int, int]]]]:
     """Every table's rows of (text, colspan, rowspan), header, body and footer in order."""
-    return [[[(c.text, c.colspan, c.rowspan) for c in row] for rows in (t.header, t.rows, t.footer)
+    return [[[(c.text, c.colspan, c.rowspan) for c in row] for _, rows in t.sections()
              for row in rows] for t in paper.tables]
 
 
@@ -140,6 +141,7 @@ def test_front_matter_lists_tables_footnotes_and_references_agree(roundtrip: tup
         assert [a.person for a in back.authors] == [a.person for a in paper.authors], paper.id
         assert back.abstract == paper.abstract, paper.id
         assert back.keywords == paper.keywords, paper.id
+        assert back.udc == paper.udc, paper.id
         assert [(e.text, e.attribution) for e in back.epigraphs] == \
             [(e.text, e.attribution) for e in paper.epigraphs], paper.id
         assert list_styles(back.body) == list_styles(paper.body), paper.id
@@ -158,7 +160,7 @@ def test_paper_17_tables_keep_their_merged_cells(roundtrip: tuple[Any, ...]) -> 
     t1, t2, _t3 = p17.tables
     assert [(c.text, c.colspan, c.rowspan) for c in t1.header[0]] == [
         ("Қылмыстық құқық бұзушылық түрі", 1, 2), ("Барлығы ЕҚДБ-да тіркелген", 4, 1), ("Барлығы", 1, 2)]
-    every = [c for rows in (t2.header, t2.rows, t2.footer) for row in rows for c in row]
+    every = [c for _, rows in t2.sections() for row in rows for c in row]
     assert ("Ашудың жалпы пайызы=31,65%", 13) in [(c.text, c.colspan) for c in every]
     assert list_styles(p17.body)[:4] == [(1, "paren"), (1, "paren"), (1, "paren"), (1, "paren")]
     assert (2, "bullet") in list_styles(p17.body)
@@ -171,6 +173,28 @@ def test_authors_affiliations_are_matched_not_copied(roundtrip: tuple[Any, ...])
     assert [a.affiliation is not None for a in p01.authors] == [False, False, True]
     original = next(p for p in today.papers if p.id == "p01").authors[2].affiliation
     assert p01.authors[2].affiliation == original
+
+
+def test_udc_abstracts_and_keywords_in_three_languages_come_back(tmp_path: Path) -> None:
+    """The minibook's ru-fraud (УДК, abstracts and keywords in ru, kk and en) as a Word
+    manuscript, imported into the minibook without papers: every one is stored again."""
+    today, diags = load_sources(MINIBOOK)
+    assert today is not None, [str(d) for d in diags]
+    paper = next(p for p in today.papers if p.id == "ru-fraud")
+    assert len(paper.abstracts_by_lang()) == len(paper.keywords_by_lang()) == 3
+    manuscript = write_docx(from_paper(paper, today.people), tmp_path / "ru-fraud.docx")
+    into = empty_book(MINIBOOK, tmp_path / "sources")
+    result = import_manuscripts(ImportOptions(files=[manuscript], into=into))
+    assert not result.diagnostics.failed(), [str(d) for d in result.diagnostics]
+    assert not [d for d in result.diagnostics if d.code == "import-dropped"]
+    imported, diags = load_sources(into)
+    assert imported is not None, [str(d) for d in diags]
+    (back,) = imported.papers
+    assert back.udc == "343.72"
+    assert back.abstracts_by_lang() == paper.abstracts_by_lang()
+    assert back.keywords_by_lang() == paper.keywords_by_lang()
+    assert list(back.abstracts_by_lang()) == ["ru", "kk", "en"]
+    assert [a.person for a in back.authors] == ["petrov"]
 
 
 @pytest.mark.slow

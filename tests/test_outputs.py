@@ -58,26 +58,28 @@ def test_check_writes_its_report_beside_the_book_it_checks(
     two_books: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     report = two_books / "other-book" / "build" / "check-report.html"
-    # The minibook has no findings: the one line says where the report went.
+    # The minibook has no findings: their count, then where the report went.
     assert _run(two_books, capsys, "check", "../other-book/sources") == [
-        "proceedings: wrote ../other-book/build/check-report.html"
+        "proceedings: 0 errors, 0 warnings", "proceedings: wrote ../other-book/build/check-report.html"
     ]
     assert report.is_file()
     report.unlink()
     assert _run(two_books, capsys, "check", str(two_books / "other-book" / "sources")) == [
-        f"proceedings: wrote {report}"
+        "proceedings: 0 errors, 0 warnings", f"proceedings: wrote {report}"
     ]
     assert report.is_file()
     report.unlink()
     os.chdir(two_books / "other-book" / "sources")  # restored by the fixture's monkeypatch
-    assert _run(two_books, capsys, "check", ".") == [f"proceedings: wrote {report}"]
+    assert _run(two_books, capsys, "check", ".") == [
+        "proceedings: 0 errors, 0 warnings", f"proceedings: wrote {report}"
+    ]
     assert report.is_file()
     assert not (two_books / "other-book" / "sources" / "build").exists()
 
 
 def test_check_writes_where_out_says(two_books: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _run(two_books, capsys, "check", "../other-book/sources", "--out", "../reports") == [
-        "proceedings: wrote ../reports/check-report.html"
+        "proceedings: 0 errors, 0 warnings", "proceedings: wrote ../reports/check-report.html"
     ]
     assert (two_books / "reports" / "check-report.html").is_file()
     assert not (two_books / "other-book" / "build").exists()

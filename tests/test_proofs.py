@@ -20,7 +20,7 @@ from . import pdfread
 from .conftest import make_case
 
 WORDS = {"kk": "ТҮЗЕТУ", "ru": "КОРРЕКТУРА", "en": "PROOF"}
-DATE = "01.04.2025"
+DATES = {"kk": "01.04.2025", "ru": "01.04.2025", "en": "1 April 2025"}  # each language's compact date
 
 
 def _norm(text: str) -> str:
@@ -61,7 +61,8 @@ def test_every_proof_holds_exactly_its_papers_pages(minibook_proofs: Path) -> No
             own = _norm(book.pages[number - 1].extract_text())
             # The book page's text, then the watermark drawn over it.
             assert cut.startswith(own), (paper["id"], number)
-            assert cut[len(own):].strip().replace(" ", "") == f"{WORDS[paper['lang']]}{DATE}"
+            stamp = f"{WORDS[paper['lang']]}{DATES[paper['lang']]}".replace(" ", "")
+            assert cut[len(own):].strip().replace(" ", "") == stamp
 
 
 def test_proof_pages_carry_the_books_folios_and_heads(minibook_proofs: Path) -> None:
@@ -83,7 +84,7 @@ def test_watermark_word_and_date_on_every_proof_page(minibook_proofs: Path) -> N
         reader = PdfReader(path)
         for number in range(1, len(reader.pages) + 1):
             text = _text(path, number)
-            assert f"{WORDS[paper['lang']]} {DATE}" in text, (paper["id"], number)
+            assert f"{WORDS[paper['lang']]} {DATES[paper['lang']]}" in text, (paper["id"], number)
         assert all("/Annots" not in page for page in reader.pages)
 
 
@@ -129,7 +130,8 @@ def test_cover_lists_the_papers_findings(minibook_proofs: Path) -> None:
         cover = _norm(" ".join(_text(path, n) for n in
                                range(1, _cover_pages(PdfReader(path), paper) + 1)))
         assert _norm(paper["title"]) in cover
-        assert paper["authors"][0] in cover
+        # In the order of the paper's language: «Петров Иван Сергеевич», «John Smith».
+        assert all(part in cover for part in paper["authors"][0].split())
         assert folio_range(paper["folios"]) in cover
         if paper["id"] == "en-aviation":
             assert "Checker's findings" in cover
@@ -143,10 +145,13 @@ def test_cover_lists_the_papers_findings(minibook_proofs: Path) -> None:
             assert "[citation]" not in cover
     ru_cover = _norm(_text(minibook_proofs / "proofs" / "ru-fraud.pdf", 1))
     assert "Замечаний нет." in ru_cover
-    # The author's affiliation as printed in the byline, and the number of references.
-    assert "доцент кафедры криминологии Московского юридического института" in ru_cover
+    # The author's affiliations as printed in the byline (both), and the number of references.
+    assert "доцент кафедры криминологии Московского юридического института, к.ю.н.; ведущий " \
+           "научный сотрудник Института государства и права" in ru_cover
     assert "Источников в списке литературы 2" in ru_cover
-    assert f"Дата корректуры: {DATE}" in ru_cover
+    assert f"Дата корректуры: {DATES['ru']}" in ru_cover
+    assert "Петров Иван Сергеевич" in ru_cover
+    assert "John Smith" in _norm(_text(minibook_proofs / "proofs" / "en-aviation.pdf", 1))
 
 
 def test_index_csv(minibook_proofs: Path) -> None:
@@ -187,7 +192,7 @@ def test_index_csv_holds_no_formula(tmp_path: Path) -> None:
                      encoding="utf-8")
     people = sources / "people.yaml"
     people.write_text(people.read_text(encoding="utf-8").replace(
-        "- id: petrov\n", "- id: petrov\n  email: \"@petrov@example.kz\"\n", 1), encoding="utf-8")
+        "  email: i.petrov@example.ru\n", "  email: \"@petrov@example.kz\"\n", 1), encoding="utf-8")
     out = tmp_path / "out"
     make_proofs(ProofOptions(sources=sources, out=out, date=dt.date(2025, 4, 1)))
     with (out / "proofs" / "index.csv").open(encoding="utf-8-sig", newline="") as handle:
@@ -198,7 +203,7 @@ def test_index_csv_holds_no_formula(tmp_path: Path) -> None:
 
 def test_offprints_are_clean_pages_with_the_citation(minibook_proofs: Path) -> None:
     book = PdfReader(minibook_proofs / "proceedings.pdf")
-    pages_word = {"kk": "Б.", "ru": "С.", "en": "P."}
+    pages_word = {"kk": "– Б.", "ru": "– С.", "en": "pp."}
     for paper in _papers(minibook_proofs):
         path = minibook_proofs / "offprints" / f"{paper['id']}.pdf"
         reader = PdfReader(path)
@@ -208,9 +213,9 @@ def test_offprints_are_clean_pages_with_the_citation(minibook_proofs: Path) -> N
         text = "".join(_text(path, n) for n in range(1, len(reader.pages) + 1))
         assert not any(word in text for word in WORDS.values())
         head = _norm(_text(path, 1))
-        line = f"– {pages_word[paper['lang']]} {folio_range(paper['folios'])}."
+        line = f"{pages_word[paper['lang']]} {folio_range(paper['folios'])}."
         assert line in head, head[:300]
-        assert " // " in head
+        assert (" // " in head) is (paper["lang"] != "en")  # the form of ГОСТ 7.0.100 in Russian and Kazakh
         # Below the citation, the page is the book's own.
         own = _norm(book.pages[first - 1].extract_text())
         assert _norm(reader.pages[0].extract_text()).startswith(own)
@@ -219,8 +224,9 @@ def test_offprints_are_clean_pages_with_the_citation(minibook_proofs: Path) -> N
                          "Правопорядок в цифровую эпоху : материалы междунар. науч.-практ. конф. "
                          "(Алматы, 18 апреля 2025 г.). – Алматы, 2025. – С. 9.")
     en = _norm(_text(minibook_proofs / "offprints" / "en-aviation.pdf", 1))
-    assert "proceedings of the int. sci.-pract. conf." in en
-    assert "18 April 2025" in en
+    assert en.startswith("Smith J. Violation of flight safety rules in the Republic of Kazakhstan. In: "
+                         "Цифрлық дәуірдегі құқық тәртібі: proceedings of the conference (Алматы, 18 April "
+                         "2025). Алматы, 2025. pp. ")
 
 
 def test_citation_gives_a_page_range_in_the_papers_language() -> None:
@@ -237,7 +243,7 @@ def test_citation_gives_a_page_range_in_the_papers_language() -> None:
     assert citation(sources, views["kk-digital"], entry, labels).endswith("– Б. 12–17.")
     kk = citation(sources, views["kk-digital"], entry, labels)
     assert kk.startswith("Ахметова Ә.Н. ")
-    assert "2025 ж. 18 сәуір" in kk
+    assert "2025\u00a0ж. 18 сәуір" in kk
 
 
 def test_a_missing_book_or_one_built_from_other_inputs_is_stale(tmp_path: Path, minibook_build: Path) -> None:
@@ -347,3 +353,51 @@ def test_one_rule_makes_initials_for_bylines_and_citations() -> None:
     assert initials(name) == "Ж.-П.Ш.\u00a0Сартр"
     assert initials(PersonName(surname="Петров")) == "Петров"
     assert PersonName(surname="Петров", given="Иван  Сергеевич").initials == "И.С."
+
+
+def _citation_and_page(offprint: Path, book: Path,
+                       page: int) -> tuple[list[pdfread.Word], list[pdfread.Word]]:
+    """The words of the citation laid over an offprint's first page, and those of the book's page."""
+    own = pdfread.words(book, page)
+    drawn = {(w.text, round(w.x0, 1), round(w.top, 1)) for w in own}
+    laid = [w for w in pdfread.words(offprint, 1) if (w.text, round(w.x0, 1), round(w.top, 1)) not in drawn]
+    return laid, own
+
+
+def _assert_citation_clear(out: Path) -> None:
+    for paper in _papers(out):
+        laid, own = _citation_and_page(out / "offprints" / f"{paper['id']}.pdf", out / "proceedings.pdf",
+                                       paper["pdf_pages"][0])
+        assert laid, paper["id"]
+        assert " ".join(w.text for w in laid).endswith(f"{folio_range(paper['folios'])}."), paper["id"]
+        box = (min(w.x0 for w in laid), min(w.top for w in laid), max(w.x1 for w in laid),
+               max(w.bottom for w in laid))
+        hit = [w.text for w in own
+               if w.x0 < box[2] and box[0] < w.x1 and w.top < box[3] and box[1] < w.bottom]
+        assert hit == [], (paper["id"], box, hit)
+        assert min(w.size for w in laid) >= 5, paper["id"]  # still legible
+
+
+def test_the_citation_clears_the_first_pages_text_on_a4(minibook_proofs: Path) -> None:
+    _assert_citation_clear(minibook_proofs)
+
+
+@pytest.mark.parametrize("trim", ["A5", "60x84/16"])
+def test_the_citation_clears_the_first_pages_text_on_any_trim(trim: str, tmp_path: Path) -> None:
+    """The head margin of these trims is 15 mm: a citation of three lines at the A4 size
+    ran into the byline. A long title makes it longer still."""
+    sources = make_case(tmp_path / "none", tmp_path)
+    with (sources / "book.yaml").open("a", encoding="utf-8") as book:
+        book.write(f"trim: {trim}\n")
+    paper = sources / "papers" / "ru-fraud" / "paper.md"
+    text = paper.read_text(encoding="utf-8")
+    title = re.search(r"^title: (.*)$", text, re.MULTILINE)
+    assert title is not None
+    longer = (f"{title[1]} в Республике Казахстан – уголовно-правовые и криминологические "
+              "аспекты противодействия")
+    paper.write_text(text.replace(title[0], f"title: {longer}", 1), encoding="utf-8")
+    out = tmp_path / "out"
+    make_proofs(ProofOptions(sources=sources, out=out, date=dt.date(2025, 4, 1)))
+    _assert_citation_clear(out)
+    ru = _norm(_text(out / "offprints" / "ru-fraud.pdf", 1))
+    assert "уголовно-правовые и криминологические аспекты противодействия // Правопорядок" in ru

@@ -68,7 +68,9 @@ def test_clean_book_report_says_so(
     make_case(tmp_path / "none", tmp_path)
     monkeypatch.chdir(tmp_path)
     assert main(["check", "sources", "--out", "out"]) == 0
-    assert capsys.readouterr().err == "proceedings: wrote out/check-report.html\n"
+    assert capsys.readouterr().err == (
+        "proceedings: 0 errors, 0 warnings\nproceedings: wrote out/check-report.html\n"
+    )
     assert "No findings" in (tmp_path / "out" / "check-report.html").read_text(encoding="utf-8")
 
 

@@ -183,7 +183,8 @@ lol7: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
 lol8: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
 lol9: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
 """
-ALIAS = "error: anchors and aliases (&name, *name) are not allowed [yaml-alias]"
+ALIAS = ("error: '&a' makes an anchor (&name), which sources do not use: if the value is text that "
+         "starts with '&', put the whole value in quotes [yaml-alias]")
 LIMIT = "error: the document is nested too deeply or is too large [yaml-limit]"
 
 
@@ -193,7 +194,7 @@ def test_billion_laughs_is_refused(
     sources = make_case(tmp_path / "none", tmp_path)
     (sources / "book.yaml").write_text(BOMB, encoding="utf-8")
     assert _check_output(tmp_path, monkeypatch, capsys) == (
-        f"sources/book.yaml:2: {ALIAS}\nproceedings: 1 error, 0 warnings\n"
+        f"sources/book.yaml:1: {ALIAS}\nproceedings: 1 error, 0 warnings\n"
     )
 
 

@@ -147,6 +147,50 @@ def test_totals_that_add_up_and_text_columns() -> None:
     assert totals_problems(table) == []
 
 
+def _footed(rows: list[list[str]], footer: list[tuple[str, list[str]]],
+            totals: Totals | None = None) -> Table:
+    return Table.model_validate({
+        "id": "t", "rows": [[{"text": c} for c in row] for row in rows], "totals": totals,
+        "footer": [{"kind": kind, "cells": [{"text": c} for c in cells]} for kind, cells in footer],
+    })
+
+
+def test_a_mean_row_is_checked_as_a_mean() -> None:
+    rows = [["A", "3", "10%"], ["B", "4", "20%"], ["C", "6", "40%"]]
+    # The means, rounded as printed: no finding.
+    assert totals_problems(_footed(rows, [("mean", ["Mean", "4,3", "23,3%"])])) == []
+    assert totals_problems(_footed(rows, [("mean", ["Mean", "4", "23%"])])) == []
+    # The same row taken for a total is wrong twice over; a wrong mean is found.
+    assert [p[:3] for p in totals_problems(_footed(rows, [("total", ["Mean", "4,3", "23,3%"])]))] == [
+        ("total", 0, 1)
+    ]
+    problems = totals_problems(_footed(rows, [("mean", ["Mean", "4,5", "25%"])]))
+    assert [(kind, r, c, text) for kind, r, c, text, _, _ in problems] == [
+        ("mean", 0, 1, "4,5"), ("mean", 0, 2, "25%")
+    ]
+    assert problems[0][5] == pytest.approx(13 / 3)
+
+
+def test_footer_totals_and_free_text() -> None:
+    rows = [["A", "1", "2", "3"], ["B", "4", "5", "9"]]
+    good = _footed(rows, [("total", ["Total", "5", "7", "12"]), ("text", ["Source: x", "99", "", ""])],
+                   Totals(column=3))
+    assert totals_problems(good) == []
+    bad = _footed(rows, [("total", ["Total", "5", "8", "12"])], Totals(column=3))
+    assert [p[:4] for p in totals_problems(bad)] == [("total", 0, 2, "8"), ("column", 2, 3, "12")]
+
+
+def test_spanned_cells_stand_in_their_columns() -> None:
+    table = Table.model_validate({
+        "id": "t",
+        "rows": [[{"text": "A", "rowspan": 2}, {"text": "1"}, {"text": "2"}], [{"text": "3"}, {"text": "4"}],
+                 [{"text": "B"}, {"text": "5", "colspan": 2}]],
+        "footer": [{"kind": "total", "cells": [{"text": "Total"}, {"text": "4"}, {"text": "7"}]}],
+    })
+    # Column 1 holds 1 and 3 (a rowspan shifts the second row); the spanning 5 counts for neither.
+    assert [p[:4] for p in totals_problems(table)] == [("total", 0, 2, "7")]
+
+
 def test_private_urls() -> None:
     assert is_private_url("file://///192.168.0.14/TempD$/x.docx")
     assert is_private_url("http://10.0.0.5/intranet")

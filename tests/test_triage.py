@@ -36,6 +36,14 @@ def test_findings_of_one_code_on_neighbouring_lines_are_one() -> None:
     ]
 
 
+def test_findings_of_one_line_name_it_once() -> None:
+    found = [warning("a.md", 7, f"cell {c} is wrong", "table-totals") for c in (1, 2, 3)]
+    assert [str(d) for d in triaged(found)] == [
+        "a.md:7: warning: 3 findings on line 7: cell 1 is wrong; cell 2 is wrong; cell 3 is wrong "
+        "[table-totals]"
+    ]
+
+
 def test_a_finding_that_restates_another_is_folded() -> None:
     found = [
         warning("p.md", 1, "no author", "no-author"),

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from proceedings.diagnostics import Diagnostic
 from proceedings.load import display_path
+from proceedings.model import cell_loc
 
 if TYPE_CHECKING:
     from proceedings.model import Paper, Sources
@@ -135,10 +136,17 @@ def front_units(sources: Sources, paper: Paper) -> list[Unit]:
             for field, value in author.affiliation.model_dump().items():
                 if isinstance(value, str):
                     add(value, "authors", i, "affiliation", field)
+        for j, more in enumerate(author.affiliations):
+            for field, value in more.model_dump().items():
+                if isinstance(value, str):
+                    add(value, "authors", i, "affiliations", j, field)
     add(paper.short_title, "short_title")
+    add(paper.udc, "udc")
     add(paper.abstract, "abstract")
-    for i, keyword in enumerate(paper.keywords):
-        add(keyword, "keywords", i)
+    for lang, abstract in paper.abstracts.items():
+        add(abstract, "abstracts", lang)
+    for loc, keyword in keyword_locations(paper):
+        add(keyword, *loc)
     for i, epigraph in enumerate(paper.epigraphs):
         add(epigraph.text.replace("\n", " "), "epigraphs", i, "text")
         add(epigraph.attribution, "epigraphs", i, "attribution")
@@ -147,14 +155,22 @@ def front_units(sources: Sources, paper: Paper) -> list[Unit]:
         units.append(Unit(path, ((line, ref.text),)))
     for t, table in enumerate(paper.tables):
         add(table.caption, "tables", t, "caption")
-        for part in ("header", "rows", "footer"):
-            for r, row in enumerate(getattr(table, part)):
+        for part, rows in table.sections():
+            for r, row in enumerate(rows):
                 for c, cell in enumerate(row):
-                    add(cell.text, "tables", t, part, r, c)
+                    add(cell.text, "tables", t, *cell_loc(part, r, c))
     for f, figure in enumerate(paper.figures):
         add(figure.caption, "figures", f, "caption")
         add(figure.note, "figures", f, "note")
     return units
+
+
+def keyword_locations(paper: Paper) -> list[tuple[tuple[str | int, ...], str]]:
+    """Each keyword with its key path: ``keywords[2]``, or ``keywords.en[2]`` per language."""
+    if isinstance(paper.keywords, list):
+        return [(("keywords", i), k) for i, k in enumerate(paper.keywords)]
+    return [(("keywords", lang, i), k) for lang, words in paper.keywords.items()
+            for i, k in enumerate(words or [])]
 
 
 def programme_path(sources: Sources) -> str:
@@ -170,9 +186,12 @@ def programme_units(sources: Sources) -> list[Unit]:
     for lang, header in programme.header.items():
         line = sources.line_of(path, "header", lang, "title")
         units.append(Unit(path, ((line, header.title),)))
-    for i, slot in enumerate(programme.slots):
+    for loc, session in programme.sessions():
+        for lang, title in session.title.items():
+            units.append(Unit(path, ((sources.line_of(path, *loc, "title", lang), title),)))
+    for loc, slot in programme.placed_slots():
         for lang, title in slot.title.items():
-            line = sources.line_of(path, "slots", i, "title", lang)
+            line = sources.line_of(path, *loc, "title", lang)
             units.append(Unit(path, tuple((line, t) for t in title.split("\n") if t.strip())))
     return units
 
@@ -188,6 +207,11 @@ def people_units(sources: Sources) -> list[Unit]:
                 if isinstance(value, str) and value:
                     line = sources.line_of(path, i, "names", lang, field)
                     units.append(Unit(path, ((line, value),)))
+            for j, more in enumerate(name.affiliations):
+                for field, value in more.model_dump().items():
+                    if isinstance(value, str) and value:
+                        line = sources.line_of(path, i, "names", lang, "affiliations", j, field)
+                        units.append(Unit(path, ((line, value),)))
     return units
 
 

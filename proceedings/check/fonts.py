@@ -74,6 +74,10 @@ def _extra_units(sources: Sources) -> list[Unit]:
         programme = programme_path(sources)
         for lang, header in sources.programme.header.items():
             add(programme, header.model_dump(exclude={"title"}), "header", lang)
+        for d, day in enumerate(sources.programme.days):
+            add(programme, day.title, "days", d, "title")
+        for loc, session in sources.programme.sessions():
+            add(programme, session.room, *loc, "room")
     for resolution in sources.resolutions:
         add(resolution.path, resolution.signature, "signature")
         add(resolution.path, resolution.place_date, "place_date")

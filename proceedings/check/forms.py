@@ -16,12 +16,13 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from proceedings.check.base import Check, Unit, strip_markup
 from proceedings.check.spelling import Text, clean, languages, texts
 from proceedings.diagnostics import Diagnostic, warning
 from proceedings.load import display_path
+from proceedings.locales import checker_table
 from proceedings.messages import Message, language_name, listing, msg, msg_n
 
 if TYPE_CHECKING:
@@ -59,19 +60,22 @@ def _check_book(sources: Sources) -> Iterator[Diagnostic]:
     for text in texts(sources):
         for unit in text.units:
             by_path[unit.path].append((text, unit))
+    # What the checker knows of each language: the book's locales (its own files too).
+    table = checker_table(sources.locales) if sources.locales else languages()
     for path, units in by_path.items():
-        yield from _check_file(path, units)
+        yield from _check_file(path, units, table)
 
 
-def _check_file(path: str, units: list[tuple[Text, Unit]]) -> Iterator[Diagnostic]:
+def _check_file(path: str, units: list[tuple[Text, Unit]],
+                table: dict[str, dict[str, Any]]) -> Iterator[Diagnostic]:
     percents: dict[str, tuple[int, str]] = {}
     wrong: dict[str, tuple[list[int], set[str]]] = {}
     lines_read: list[tuple[int, str]] = []  # language → lines with others' quotes, the marks
     spellings: dict[str, dict[str, int]] = defaultdict(dict)  # joined form → form → first line
     for text, unit in units:
         year_re = glued_year_re(text.lang)
-        quotes: list[str] = languages().get(text.lang, {}).get("quotes", [])
-        others = {q for spec in languages().values() for q in spec.get("quotes", [])[:2]}
+        quotes: list[str] = table.get(text.lang, {}).get("quotes", [])
+        others = {q for spec in table.values() for q in spec.get("quotes", [])[:2]}
         foreign = sorted(others - set(quotes))
         for line, raw in unit.lines:
             plain = clean(strip_markup(raw))
@@ -120,9 +124,9 @@ def _check_file(path: str, units: list[tuple[Text, Unit]]) -> Iterator[Diagnosti
                 if len(joined) >= 6 and joined in hyphenated:
                     spellings[joined].setdefault(form, line)
     for lang, (lines, marks) in wrong.items():
-        own: list[str] = languages()[lang]["quotes"]
+        own: list[str] = table[lang]["quotes"]
         listed = ", ".join(str(n) for n in lines[:8]) + (", …" if len(lines) > 8 else "")
-        name = language_name(lang, languages()[lang]["name"])
+        name = language_name(lang, table[lang]["name"])
         marks_shown = " ".join(sorted(marks))
         if len(own) > 3:
             message = msg_n("quotation marks {marks} are not {language} ones (line {lines}): use "

@@ -18,10 +18,9 @@ from collections.abc import Iterator, Sequence
 from functools import partial
 
 from proceedings.check.base import Check, Unit
-from proceedings.check.tables import column_name, row_name
 from proceedings.diagnostics import Diagnostic, error
 from proceedings.messages import Message, listing, msg
-from proceedings.model import Paper, Sources, Table
+from proceedings.model import Paper, Sources, Table, cell_loc
 
 MAX_FOOTNOTE_REFERENCES = 1_000
 MAX_FOOTNOTE_CHARS = 1_000_000
@@ -102,6 +101,8 @@ def _check_body(path: str, body: str, first_line: int) -> Iterator[Diagnostic]:
 
 def _cell(table: Table, section: str, r: int, c: int) -> Message:
     """A cell as the editor finds it: a body cell by its row's and column's headings."""
+    from proceedings.check.tables import column_name, row_name  # tables reads this module's limits
+
     if section == "rows":
         return listing([row_name(table, r), column_name(table, c)])
     if section == "header":
@@ -111,14 +112,14 @@ def _cell(table: Table, section: str, r: int, c: int) -> Message:
 
 def _check_table(sources: Sources, path: str, t: int, table: Table) -> Iterator[Diagnostic]:
     cells = 0
-    for section in ("header", "rows", "footer"):
-        for r, row in enumerate(getattr(table, section)):
+    for section, rows in table.sections():
+        for r, row in enumerate(rows):
             for c, cell in enumerate(row):
                 for name in ("colspan", "rowspan"):
                     span = getattr(cell, name)
                     if span > MAX_SPAN:
                         yield error(
-                            path, sources.line_of(path, "tables", t, section, r, c, name),
+                            path, sources.line_of(path, "tables", t, *cell_loc(section, r, c), name),
                             msg("table {id}: the cell in {cell} has {name} {span:,}, more than the {limit} a "
                                 "cell may span: laying it out could exhaust the memory", id=table.id,
                                 cell=_cell(table, section, r, c), name=name, span=span,
@@ -129,7 +130,7 @@ def _check_table(sources: Sources, path: str, t: int, table: Table) -> Iterator[
                 cells += cell.colspan * cell.rowspan
                 if cells > MAX_TABLE_CELLS:
                     yield error(
-                        path, sources.line_of(path, "tables", t, section, r, c),
+                        path, sources.line_of(path, "tables", t, *cell_loc(section, r, c)),
                         msg("table {id} has more than {limit:,} cells (counting each as the columns times "
                             "the "
                             "rows it spans): laying it out could exhaust the memory; split the table",

@@ -137,7 +137,9 @@ def _programme_people(sources: Sources) -> set[str]:
         for header in sources.programme.header.values():
             if header.moderator is not None:
                 people.add(header.moderator.person)
-        for slot in sources.programme.slots:
+        for _loc, session in sources.programme.sessions():
+            people.update(session.chairs)
+        for slot in sources.programme.all_slots():
             people.update(slot.people)
     return people
 

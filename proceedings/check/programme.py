@@ -12,7 +12,7 @@ from proceedings.diagnostics import Diagnostic, note, warning
 from proceedings.messages import Message, msg
 
 if TYPE_CHECKING:
-    from proceedings.model import Paper, Sources
+    from proceedings.model import Loc, Paper, Sources
 
 
 def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
@@ -39,15 +39,18 @@ def _check_programme(sources: Sources) -> Iterator[Diagnostic]:
         return
     path = programme_path(sources)
     papers = {p.id: p for p in sources.papers}
-    linked = {slot.paper for slot in programme.slots if slot.paper is not None}
+    linked = {slot.paper for slot in programme.all_slots() if slot.paper is not None}
     previous_end: tuple[int, str] | None = None
-    for i, slot in enumerate(programme.slots):
-        line = sources.line_of(path, "slots", i)
+    session: Loc = ()
+    for i, (loc, slot) in enumerate(programme.placed_slots()):
+        line = sources.line_of(path, *loc)
+        if loc[:-2] != session:  # times run in order within a session; parallel ones overlap
+            session, previous_end = loc[:-2], None
         start, end = _minutes(slot.start), _minutes(slot.end)
         if end < start:
             yield warning(
                 path,
-                sources.line_of(path, "slots", i, "end"),
+                sources.line_of(path, *loc, "end"),
                 msg("slot {n} ends at {end}, before it starts at {start}: fix the times", n=i + 1,
                     end=slot.end, start=slot.start),
                 "slot-order",
@@ -55,7 +58,7 @@ def _check_programme(sources: Sources) -> Iterator[Diagnostic]:
         if previous_end is not None and start < previous_end[0]:
             yield warning(
                 path,
-                sources.line_of(path, "slots", i, "start"),
+                sources.line_of(path, *loc, "start"),
                 msg("slot {n} starts at {start}, before the previous slot ends at {end}: fix the times or "
                     "the order", n=i + 1, start=slot.start, end=previous_end[1]),
                 "slot-order",
@@ -74,7 +77,8 @@ def _check_programme(sources: Sources) -> Iterator[Diagnostic]:
             )
             yield from _possible_paper(sources, path, line, i, slot.title, linked)
         elif slot.paper in papers:
-            yield from _title_mismatch(sources, path, i, slot.title, papers[slot.paper])
+            yield from _title_mismatch(sources, path, i, loc, slot.title, papers[slot.paper])
+    yield from _check_days(sources, path)
     for paper in sources.ordered_papers():
         if paper.id not in linked:
             yield warning(
@@ -86,8 +90,55 @@ def _check_programme(sources: Sources) -> Iterator[Diagnostic]:
             )
 
 
+def _check_days(sources: Sources, path: str) -> Iterator[Diagnostic]:
+    """Days in order, sessions with slots, and each paper in one talk only."""
+    programme = sources.programme
+    assert programme is not None
+    for d, day in enumerate(programme.days):
+        if d and day.date <= programme.days[d - 1].date:
+            yield warning(path, sources.line_of(path, "days", d, "date"),
+                          msg("day {n} ({date}) does not come after day {previous} ({previous_date}): fix "
+                              "the date or the order", n=d + 1, date=day.date.isoformat(), previous=d,
+                              previous_date=programme.days[d - 1].date.isoformat()),
+                          "day-order")
+        if not day.sessions:
+            yield warning(path, sources.line_of(path, "days", d),
+                          msg("day {n} ({date}) has no sessions: add them or delete the day", n=d + 1,
+                              date=day.date.isoformat()), "empty-session")
+    for n, (loc, session) in enumerate(programme.sessions(), 1):
+        if not session.slots:
+            title = next(iter(session.title.values()), session.kind)
+            yield warning(path, sources.line_of(path, *loc),
+                          msg("session {n} '{title}' has no slots: add its talks or delete it", n=n,
+                              title=quote(title)),
+                          "empty-session")
+    talks: dict[str, tuple[int, int]] = {}  # paper → (line, session) of its first talk
+    session_of = {loc: n for n, (loc, _session) in enumerate(programme.sessions(), 1)}
+    for loc, slot in programme.placed_slots():
+        if slot.paper is None:
+            continue
+        line = sources.line_of(path, *loc, "paper")
+        here = session_of.get(loc[:-2], 0)
+        if slot.paper in talks:
+            first_line, first_session = talks[slot.paper]
+            if not here:
+                message = msg("paper '{id}' is linked from two talks (first on line {line}): a paper is the "
+                              "text of one talk; unlink one of them", id=slot.paper, line=first_line)
+            elif first_session != here:
+                message = msg("paper '{id}' is linked from two talks (first on line {line}, in session "
+                              "{session}): a paper is the text of one talk; unlink one of them",
+                              id=slot.paper, line=first_line, session=first_session)
+            else:
+                message = msg("paper '{id}' is linked from two talks (first on line {line}, in the same "
+                              "session): a paper is the text of one talk; unlink one of them",
+                              id=slot.paper, line=first_line)
+            yield warning(path, line, message, "paper-twice")
+        else:
+            talks[slot.paper] = (line, here)
+
+
 def _title_mismatch(
-    sources: Sources, path: str, i: int, titles: dict[str, str], paper: Paper
+    sources: Sources, path: str, i: int, loc: Loc, titles: dict[str, str], paper: Paper
 ) -> Iterator[Diagnostic]:
     talk = titles.get(paper.lang)
     if not talk or not paper.title:
@@ -106,7 +157,7 @@ def _title_mismatch(
             break
     yield warning(
         path,
-        sources.line_of(path, "slots", i, "title", paper.lang),
+        sources.line_of(path, *loc, "title", paper.lang),
         msg("talk {n} is titled '{talk}' but its paper {id} is titled '{title}' (similarity "
             "{ratio:.2f}{differ}): make the two titles agree", n=i + 1, talk=quote(talk, 80), id=paper.id,
             title=quote(paper.title, 80), ratio=ratio, differ=differ),

@@ -3,7 +3,7 @@
 The text read is the spelling check's (``spelling.texts``): papers' titles, abstracts,
 keywords and bodies, the resolutions and the programme's titles, without links,
 citations or markup. What a full stop may end inside a sentence (``т.е.``, ``табл.``) is
-each language's data (``abbreviations`` in ``data/languages.yaml``).
+each language's data (``abbreviations`` in the ``checker:`` section of its locale file).
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 
 The dictionaries are hunspell's, as Debian packages them, read through Enchant
 (pyenchant), and for Russian also pymorphy3's (OpenCorpora), which lists the inflected
-forms the hunspell one lacks. ``data/languages.yaml`` says what each language decides.
-A Cyrillic word is looked up in the book's Kazakh and Russian dictionaries, a Latin one
-in its English one: papers quote the other language often, and a word that is right in
-either is not a typo.
+forms the hunspell one lacks. The ``checker:`` section of each language's locale file
+(``styles/locales/<lang>.yaml``) says what the language decides. A Cyrillic word is
+looked up in the book's Kazakh and Russian dictionaries, a Latin one in its English one:
+papers quote the other language often, and a word that is right in either is not a typo.
 
 What is accepted besides the dictionaries (the book's own word list):
 
@@ -16,7 +16,7 @@ What is accepted besides the dictionaries (the book's own word list):
   once; a term the dictionary lacks is used again. So are stems that recur, with the
   endings of a language that has them («алқаби» in «алқабилердің»);
 - a listed word with the endings (Kazakh) or behind the prefixes that
-  ``languages.yaml`` gives, and Russian compounds with a linking «о».
+  its locale file gives, and Russian compounds with a linking «о».
 
 Even so, the Kazakh dictionary lacks most forms, and both lack rare terms. In a language
 marked ``evidence``, a word they do not know is reported only with evidence against it:
@@ -44,19 +44,17 @@ from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from proceedings.check.base import Check, Unit, body_units, quote
+from proceedings.check.base import Check, Unit, body_units, keyword_locations, quote
 from proceedings.check.text import URL_RE
 from proceedings.diagnostics import Diagnostic, note, warning
 from proceedings.load import display_path
+from proceedings.locales import checker_table, shipped
 from proceedings.markup import CITATION_RE
 from proceedings.messages import language_name, listing, msg, msg_n
 
 if TYPE_CHECKING:
     from proceedings.model import Sources
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "languages.yaml"
 WORDS_FILE = "words.txt"
 # A stem that recurs in the book accepts the words made of it when it is at least this
 # long and no dictionary lists it (a term: «алқаби»); a shorter or a listed one would
@@ -70,10 +68,9 @@ ENDING_LETTERS = 3
 
 @cache
 def languages() -> dict[str, dict[str, Any]]:
-    """What each language decides (``data/languages.yaml``)."""
-    with DATA.open(encoding="utf-8") as stream:
-        loaded: dict[str, dict[str, Any]] = yaml.safe_load(stream)
-    return loaded
+    """What each language decides for the checker: the ``checker:`` section of its
+    locale file (``styles/locales/<lang>.yaml``), with its name and quotes."""
+    return checker_table(shipped())
 
 
 def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
@@ -237,9 +234,19 @@ def _texts(sources: Sources) -> list[Text]:
         if paper.abstract:
             front.append(Unit(paper.path, ((sources.line_of(paper.path, "abstract"), paper.abstract),),
                               body=True))
-        for i, keyword in enumerate(paper.keywords):
-            front.append(Unit(paper.path, ((sources.line_of(paper.path, "keywords", i), keyword),)))
+        # Abstracts and keywords in other languages are spelled as those languages.
+        other: dict[str, list[Unit]] = {}
+        for lang, abstract in paper.abstracts.items():
+            if abstract:
+                line = sources.line_of(paper.path, "abstracts", lang)
+                unit = Unit(paper.path, ((line, abstract),), body=True)
+                (front if lang == paper.lang else other.setdefault(lang, [])).append(unit)
+        for loc, keyword in keyword_locations(paper):
+            lang = loc[1] if isinstance(loc[1], str) else paper.lang
+            unit = Unit(paper.path, ((sources.line_of(paper.path, *loc), keyword),))
+            (front if lang == paper.lang else other.setdefault(lang, [])).append(unit)
         found.append(Text(paper.lang, front + body_units(paper.path, paper.body, paper.body_line)))
+        found += [Text(lang, units) for lang, units in other.items()]
     for resolution in sources.resolutions:
         heading = [Unit(resolution.path, ((sources.line_of(resolution.path, "heading", i), line),))
                    for i, line in enumerate(resolution.heading)]
@@ -248,9 +255,9 @@ def _texts(sources: Sources) -> list[Text]:
     if sources.programme is not None:
         path = display_path(Path(sources.root) / "programme.yaml")
         by_lang: dict[str, list[Unit]] = defaultdict(list)
-        for i, slot in enumerate(sources.programme.slots):
+        for loc, slot in sources.programme.placed_slots():
             for lang, title in slot.title.items():
-                line = sources.line_of(path, "slots", i, "title", lang)
+                line = sources.line_of(path, *loc, "title", lang)
                 by_lang[lang].append(Unit(path, tuple((line, t) for t in title.split("\n") if t.strip())))
         found += [Text(lang, units) for lang, units in by_lang.items()]
     return found

@@ -50,12 +50,22 @@ def _check_programme(sources: Sources) -> Iterator[Diagnostic]:
                     lang=lang),
                 "missing-translation",
             )
-    for i, slot in enumerate(programme.slots):
+    for n, (loc, session) in enumerate(programme.sessions(), 1):
+        # A plenary without a title prints the language's label for one.
+        for lang in sources.book.languages if session.title or session.kind != "plenary" else ():
+            if lang not in session.title:
+                yield warning(
+                    path,
+                    sources.line_of(path, *loc, "title"),
+                    msg("session {n} has no title in '{lang}': add title.{lang}", n=n, lang=lang),
+                    "missing-translation",
+                )
+    for i, (loc, slot) in enumerate(programme.placed_slots()):
         for lang in sources.book.languages:
             if lang not in slot.title:
                 yield warning(
                     path,
-                    sources.line_of(path, "slots", i, "title"),
+                    sources.line_of(path, *loc, "title"),
                     msg("slot {n} ({start}) has no title in '{lang}': add title.{lang}", n=i + 1,
                         start=slot.start, lang=lang),
                     "missing-translation",
@@ -89,6 +99,8 @@ def _check_book(sources: Sources) -> Iterator[Diagnostic]:
             fields.append((keys, value, False))
     for i, organiser in enumerate(book.organisers):
         fields.append((("organisers", i), organiser, False))
+    for i, section in enumerate(book.sections):
+        fields.append((("sections", i, "title"), section.title, False))
     for loc, texts, required in fields:
         if not texts and not required:
             continue
@@ -117,7 +129,9 @@ def _printed_people(sources: Sources) -> dict[str, str]:
         for header in sources.programme.header.values():
             if header.moderator is not None:
                 printed[header.moderator.person] = "programme"
-        for slot in sources.programme.slots:
+        for _loc, session in sources.programme.sessions():
+            printed.update(dict.fromkeys(session.chairs, "programme"))
+        for slot in sources.programme.all_slots():
             printed.update(dict.fromkeys(slot.people, "programme"))
     return printed
 

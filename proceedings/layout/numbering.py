@@ -46,7 +46,7 @@ def drafts(jobs: Jobs, parts: list[Part]) -> list[Job]:
     """The contents with three zeros for every number, laid out with the first batch:
     it tells how long the contents is, which moves the parts after it. The index, last
     in the book, moves nothing: it needs no draft."""
-    targets = tuple(p.anchor for p in parts)
+    targets = tuple(t for p in parts for t in p.targets)
     return _jobs(jobs, parts, targets, None, only=moving(parts))[0]
 
 
@@ -70,7 +70,7 @@ def number(
     numbered = [p for p in parts if p.key in NUMBERED]
     if not numbered:
         return layouts, {}
-    targets = tuple(p.anchor for p in parts)
+    targets = tuple(t for p in parts for t in p.targets)
     current = dict(layouts)
     for part in numbered:  # one without a draft: its length moves nothing, it starts on its first page
         current.setdefault(part.key, PartLayout(part.key, "", 1, anchors={part.anchor: [0, 0.0, 0.0]}))
@@ -117,7 +117,7 @@ def _jobs(
     for part in parts:
         if part.key not in NUMBERED or (only is not None and part.key not in only):
             continue
-        outside = tuple(t for t in targets if t != part.anchor)
+        outside = tuple(t for t in targets if t not in part.targets)
         order: list[str] = []
         html = jobs.renderer.render(part.key, page_numbers=written, link_targets=outside, written=order)
         batch.append(jobs.job(part.key, html, part, ignore=outside, draft=numbers is None))

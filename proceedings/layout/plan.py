@@ -43,7 +43,8 @@ def plan(sources: Sources, renderer: BookRenderer) -> list[Part]:
         elif kind == "papers":
             parts += [
                 Part(f"paper:{view.paper.id}", "papers", view.paper.lang, view.anchor,
-                     view.running_head, book_head(view.paper.lang), source=view.paper.path)
+                     view.running_head, book_head(view.paper.lang), source=view.paper.path,
+                     inner=(view.section.anchor,) if view.section else ())
                 for view in renderer.context.papers
             ]
         elif kind == "resolution":

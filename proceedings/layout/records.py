@@ -25,6 +25,14 @@ class Part:
     book_head: str  # the verso running head
     fixed: bool = False  # laid out with the book's own page rules (the title pages)
     source: str = "build"  # the file that a problem laying it out is reported on
+    # Anchors inside the part that the contents links to besides its first (a section's
+    # heading, which opens the section's first paper).
+    inner: tuple[str, ...] = ()
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The anchors of the part that other parts link to and print the pages of."""
+        return (self.anchor, *self.inner)
 
 
 @dataclass(frozen=True)
