@@ -95,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     imports.add_argument("--force", action="store_true", help="replace a paper that exists")
     new = sub.add_parser("new", help="create a small complete book to start from, in a new folder")
     new.add_argument("folder", type=Path, metavar="FOLDER", help="the book's sources folder (new, or empty)")
+    _lang(new)
     preflight = sub.add_parser("preflight", help="check a PDF as a print shop would")
     preflight.add_argument("file", type=Path, help="the PDF to check")
     preflight.add_argument("--signature", type=_count, default=None,
@@ -505,11 +506,11 @@ def _new(folder: Path) -> int:
     try:
         written = create(folder)
     except StarterError as exc:
-        print(f"proceedings: error: {escaped(str(exc))}", file=sys.stderr)
+        _say(msg("error: {problem}", problem=exc.message))
         return ExitCode.SOURCE_ERRORS
-    print(f"proceedings: wrote {_shown(folder)}: {', '.join(p.as_posix() for p in written)}", file=sys.stderr)
-    print(f"proceedings: change what their comments say, then run: proceedings check {_shown(folder)}",
-          file=sys.stderr)
+    _say(msg("wrote {folder}: {files}", folder=_shown(folder),
+             files=", ".join(p.as_posix() for p in written)))
+    _say(msg("change what their comments say, then run: proceedings check {folder}", folder=_shown(folder)))
     return ExitCode.OK
 
 

@@ -27,6 +27,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from proceedings.diagnostics import Diagnostic, error
+from proceedings.messages import Message, msg, verbatim
 from proceedings.yamlsrc import Located, YamlError, parse_yaml
 
 SHIPPED = Path(__file__).resolve().parent.parent / "styles" / "locales"
@@ -81,14 +82,17 @@ def _template(*fields: str) -> AfterValidator:
         try:
             parsed = list(string.Formatter().parse(value))
         except ValueError as exc:
-            raise ValueError(f"not a format string ({exc}); write a brace as {{{{ or }}}}") from None
+            raise ValueError(msg("not a format string ({problem}); write a brace as {{{{ or }}}}",
+                                 problem=verbatim(str(exc)))) from None
         for _text, name, spec, _conversion in parsed:
             if name is None:
                 continue
             if name not in fields:
-                raise ValueError(f"{{{name}}} is not one of {', '.join('{' + f + '}' for f in fields)}")
+                raise ValueError(msg("{{{name}}} is not one of {fields}", name=name,
+                                     fields=", ".join("{" + f + "}" for f in fields)))
             if spec and not re.fullmatch(r"0?\d?", spec):
-                raise ValueError(f"{{{name}:{spec}}}: the only format is a width, as {{{name}:02}}")
+                raise ValueError(msg("{{{name}:{spec}}}: the only format is a width, as {{{name}:02}}",
+                                     name=name, spec=spec))
         return value
 
     return AfterValidator(check)
@@ -249,13 +253,13 @@ def read_locale(path: Path, text: str, lang: str, base: Locale | None,
     if located.data is None:
         located.data = {}
     if not isinstance(located.data, dict):
-        return None, [error(shown, 1, f"{path.name} must be a mapping of keys (name, quotes, labels…)",
-                            "locale")]
+        return None, [error(shown, 1, msg("{file} must be a mapping of keys (name, quotes, labels…)",
+                                          file=path.name), "locale")]
     data: dict[str, Any] = dict(located.data)
     for key in ("lang", "path", "folder"):
         if key in data:  # set by the loader, never by the file
-            return None, [error(shown, located.line_of((key,)), f"unknown key '{key}' (docs/locales.md lists "
-                                "the keys)", "locale")]
+            return None, [error(shown, located.line_of((key,)), msg("unknown key '{key}' (docs/locales.md "
+                                                                    "lists the keys)", key=key), "locale")]
     # A hyphenation file is looked up beside the locale file that names it.
     folder = str(path.parent.resolve()) if base is None or "hyphenation" in data else base.folder
     if base is not None:
@@ -266,8 +270,10 @@ def read_locale(path: Path, text: str, lang: str, base: Locale | None,
         missing = sorted(set(reference.labels) - set(labels))
         if missing:
             problems.append(error(
-                shown, located.line_of(("labels",)), f"labels: missing {', '.join(missing)} (every locale "
-                f"gives each label of the reference locale, {REFERENCE}.yaml)", "locale"))
+                shown, located.line_of(("labels",)), msg("labels: missing {labels} (every locale gives each "
+                                                         "label of the reference locale, {reference}.yaml)",
+                                                         labels=", ".join(missing), reference=REFERENCE),
+                "locale"))
     try:
         locale = Locale.model_validate({**data, "lang": lang, "path": shown, "folder": folder})
     except ValidationError as exc:
@@ -276,8 +282,9 @@ def read_locale(path: Path, text: str, lang: str, base: Locale | None,
         return None, problems
     if locale.hyphenation and locale.hyphenation.endswith(".dic") \
             and not (Path(folder) / locale.hyphenation).is_file():
-        return None, [error(shown, located.line_of(("hyphenation",)), f"hyphenation: no file "
-                            f"{locale.hyphenation} beside {path.name}", "locale")]
+        return None, [error(shown, located.line_of(("hyphenation",)), msg("hyphenation: no file {dic} beside "
+                                                                          "{file}", dic=locale.hyphenation,
+                                                                          file=path.name), "locale")]
     return locale, []
 
 
@@ -301,16 +308,21 @@ def _diagnostics(exc: ValidationError, shown: str, located: Located) -> list[Dia
         if len(loc) == 2 and loc[0] == "labels" and len(err["loc"]) > 2:
             if where not in labels_seen:
                 labels_seen.add(where)
-                found.append(error(shown, line, f"{where}: a label is a text, or {{one: …, other: …}} for "
-                                   f"one that depends on a count (got {err.get('input')!r})", "locale"))
+                found.append(error(shown, line, msg("{where}: a label is a text, or {{one: …, other: …}} for "
+                                                    "one that depends on a count (got {value})", where=where,
+                                                    value=repr(err.get("input"))), "locale"))
         elif err["type"] == "missing":
-            found.append(error(shown, line, f"missing key '{where}'", "locale"))
+            found.append(error(shown, line, msg("missing key '{key}'", key=where), "locale"))
         elif err["type"] == "extra_forbidden":
-            found.append(error(shown, line, f"unknown key '{where}' (docs/locales.md lists the keys)",
-                               "locale"))
+            found.append(error(shown, line, msg("unknown key '{key}' (docs/locales.md lists the keys)",
+                                                key=where), "locale"))
         else:
-            message = str(err["msg"]).removeprefix("Value error, ")
-            found.append(error(shown, line, f"{where}: {message} (got {err.get('input')!r})", "locale"))
+            original = (err.get("ctx") or {}).get("error")
+            message = original.args[0] if isinstance(original, ValueError) and original.args \
+                and isinstance(original.args[0], Message) \
+                else verbatim(str(err["msg"]).removeprefix("Value error, "))
+            found.append(error(shown, line, msg("{where}: {problem} (got {value})", where=where,
+                                                problem=message, value=repr(err.get("input"))), "locale"))
     return found
 
 
@@ -332,7 +344,7 @@ def read_folder(folder: Path, base: Locales) -> tuple[dict[str, Locale], list[Di
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            problems.append(error(_display(path), 0, f"cannot read: {exc}", "io"))
+            problems.append(error(_display(path), 0, msg("cannot read: {reason}", reason=str(exc)), "io"))
             continue
         locale, diags = read_locale(path, text, lang, base.get(lang), base.get(REFERENCE))
         problems += diags
@@ -348,7 +360,7 @@ def shipped(folder: Path = SHIPPED) -> dict[str, Locale]:
     reference, problems = (None, []) if not reference_path.is_file() else read_locale(
         reference_path, reference_path.read_text(encoding="utf-8"), REFERENCE, None, None)
     if reference is None:
-        problems = problems or [error(_display(reference_path), 0, "required file is missing", "locale")]
+        problems = problems or [error(_display(reference_path), 0, msg("required file is missing"), "locale")]
         raise LocaleError(problems)
     found, problems = read_folder(folder, {REFERENCE: reference})
     # The reference was read on top of itself above: read it alone again.

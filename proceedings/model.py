@@ -99,9 +99,12 @@ def _keywords_shape(value: object) -> object:
     lists = value.items() if isinstance(value, dict) else [(None, value)]
     for lang, words in lists:
         if isinstance(words, str):
-            where = f" in {lang!r}" if lang else ""
-            raise ValueError(f"write the keywords{where} as a list, [{words}], with a comma between "
-                             "keywords, or per language as {ru: [...], en: [...]}")
+            if lang:
+                raise ValueError(msg("write the keywords in {lang} as a list, [{words}], with a comma "
+                                     "between keywords, or per language as {{ru: [...], en: [...]}}",
+                                     lang=repr(lang), words=words))
+            raise ValueError(msg("write the keywords as a list, [{words}], with a comma between keywords, or "
+                                 "per language as {{ru: [...], en: [...]}}", words=words))
     return value
 
 
@@ -433,7 +436,7 @@ class AuthorRef(Record):
     @model_validator(mode="after")
     def _one_override(self) -> AuthorRef:
         if self.affiliation is not None and self.affiliations:
-            raise ValueError("give either affiliation or affiliations, not both")
+            raise ValueError(msg("give either affiliation or affiliations, not both"))
         return self
 
 
@@ -545,8 +548,8 @@ class PaperFront(Record):
                                    info: ValidationInfo) -> dict[str, str | None]:
         lang = info.data.get("lang")
         if info.data.get("abstract") is not None and lang in value:
-            raise ValueError(f"abstract and abstracts.{lang} both give the abstract in '{lang}', the "
-                             "paper's language: keep one")
+            raise ValueError(msg("abstract and abstracts.{lang} both give the abstract in '{lang}', the "
+                                 "paper's language: keep one", lang=lang))
         return value
 
     def abstracts_by_lang(self) -> dict[str, str]:

@@ -15,25 +15,34 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from proceedings.diagnostics import escaped
+from proceedings.messages import Message, msg
+
 STARTER = Path(__file__).resolve().parent / "data" / "starter"
 
 
 class StarterError(Exception):
     """Why the book could not be created; nothing was written."""
 
+    def __init__(self, message: Message) -> None:
+        super().__init__(message)
+        self.message = message
+
 
 def create(folder: Path) -> list[Path]:
     """Write the starter book into ``folder``; return its files, relative to it."""
+    shown = escaped(str(folder))
     if folder.exists() or folder.is_symlink():
         if not folder.is_dir() or folder.is_symlink():
-            raise StarterError(f"{folder} exists and is not a folder: give the name of a new folder")
+            raise StarterError(msg("{folder} exists and is not a folder: give the name of a new folder",
+                                   folder=shown))
         if any(folder.iterdir()):
-            raise StarterError(f"{folder} is not empty: give the name of a new or empty folder, so that "
-                               "no file of yours is replaced (nothing was written)")
+            raise StarterError(msg("{folder} is not empty: give the name of a new or empty folder, so that "
+                                   "no file of yours is replaced (nothing was written)", folder=shown))
     parent = folder.resolve().parent
     if not parent.is_dir():
-        raise StarterError(f"{folder.parent} does not exist: create it first, or name a folder in one "
-                           "that does")
+        raise StarterError(msg("{folder} does not exist: create it first, or name a folder in one that does",
+                               folder=escaped(str(folder.parent))))
     try:
         staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{folder.name}.", suffix=".new"))
         try:
@@ -47,7 +56,8 @@ def create(folder: Path) -> list[Path]:
             shutil.rmtree(staging, ignore_errors=True)
             raise
     except OSError as exc:
-        raise StarterError(f"{folder}: {exc.strerror or exc} (nothing was written)") from None
+        raise StarterError(msg("{folder}: {reason} (nothing was written)", folder=shown,
+                               reason=escaped(str(exc.strerror or exc)))) from None
     return sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
 
 
