@@ -1,4 +1,5 @@
-"""What the checks share: text units with their source lines, quoting, the Check record.
+"""What the checks share: text units with their source lines, quoting, the Check record,
+the names of a table's rows and columns as an editor finds them.
 
 A *unit* is a paragraph-like piece of printed text (a body paragraph, a title, a name)
 with the source line of each of its lines, so that a finding can point at the line.
@@ -15,10 +16,11 @@ from typing import TYPE_CHECKING
 
 from proceedings.diagnostics import Diagnostic
 from proceedings.load import display_path
+from proceedings.messages import Message, msg
 from proceedings.model import cell_loc
 
 if TYPE_CHECKING:
-    from proceedings.model import Paper, Sources
+    from proceedings.model import Cell, Paper, Sources, Table
 
 
 @dataclass(frozen=True)
@@ -245,3 +247,61 @@ def context(text: str, start: int, end: int, width: int = 20) -> str:
 def strip_markup(text: str) -> str:
     """A line without its Markdown block marker (list item, quote, heading)."""
     return re.sub(r"^\s*(?:[-*+>]|\d+[.)]|[^\W\d_]\)|#+)\s+", "", text)
+
+
+# Cells are named as an editor finds them in the printed table: a row by its heading
+# cells (the first header_columns), a column by its heading in the table's header;
+# by their number, counted from 1, only when the heading is empty.
+
+
+def _heading(cells: list[Cell], header_columns: int) -> str:
+    return " ".join(" ".join(cell.text.split()) for cell in cells[:header_columns]).strip()
+
+
+def row_name(table: Table, r: int) -> Message:
+    """Row ``r`` of the table's body: ``row 'Барлығы'``, or ``row 3``."""
+    row = table.rows[r] if 0 <= r < len(table.rows) else []
+    heading = _heading(row, table.header_columns)
+    return msg("row '{heading}'", heading=heading) if heading else msg("row {n}", n=r + 1)
+
+
+def footer_row_name(table: Table, f: int) -> Message:
+    """Row ``f`` of the table's footer: ``footer row 'Total'``, or ``footer row 2``."""
+    row = table.footer[f].cells if 0 <= f < len(table.footer) else []
+    heading = _heading(row, table.header_columns)
+    return msg("footer row '{heading}'", heading=heading) if heading else msg("footer row {n}", n=f + 1)
+
+
+def column_name(table: Table, c: int) -> Message:
+    """Column of cell ``c`` of a body row: its heading in the header, the lowest
+    non-empty one where headings are stacked (``column '2023'``), or ``column 3``."""
+    body_row = next((row for row in table.rows if len(row) > c), [])
+    # Body rows may span columns too: the column's place is counted in spans.
+    return column_at(table, sum(cell.colspan for cell in body_row[:c]))
+
+
+def column_at(table: Table, place: int) -> Message:
+    """The column at ``place`` (counted in spans from 0): its heading in the header, the
+    lowest non-empty one where headings are stacked, or its number."""
+    for headings in reversed(_header_grid(table.header)):
+        text = " ".join(headings.get(place, "").split())
+        if text:
+            return msg("column '{heading}'", heading=text)
+    return msg("column {n}", n=place + 1)
+
+
+def _header_grid(header: list[list[Cell]]) -> list[dict[int, str]]:
+    """Each header row as place → the text of the cell over it, spans laid out."""
+    taken: set[tuple[int, int]] = set()
+    grid: list[dict[int, str]] = [{} for _ in header]
+    for r, row in enumerate(header):
+        place = 0
+        for cell in row:
+            while (r, place) in taken:
+                place += 1
+            for dr in range(min(cell.rowspan, len(header) - r)):
+                for dc in range(cell.colspan):
+                    taken.add((r + dr, place + dc))
+                    grid[r + dr][place + dc] = cell.text
+            place += cell.colspan
+    return grid

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator, Sequence
 from functools import partial
 
-from proceedings.check.base import Check, Unit
+from proceedings.check.base import Check, Unit, column_name, row_name
 from proceedings.diagnostics import Diagnostic, error
 from proceedings.messages import Message, listing, msg
 from proceedings.model import Paper, Sources, Table, cell_loc
@@ -101,8 +101,6 @@ def _check_body(path: str, body: str, first_line: int) -> Iterator[Diagnostic]:
 
 def _cell(table: Table, section: str, r: int, c: int) -> Message:
     """A cell as the editor finds it: a body cell by its row's and column's headings."""
-    from proceedings.check.tables import column_name, row_name  # tables reads this module's limits
-
     if section == "rows":
         return listing([row_name(table, r), column_name(table, c)])
     if section == "header":

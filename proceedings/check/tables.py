@@ -7,11 +7,11 @@ from collections.abc import Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
-from proceedings.check.base import Check, Unit, paper_digest
+from proceedings.check.base import Check, Unit, column_at, footer_row_name, paper_digest, row_name
 from proceedings.check.limits import MAX_SPAN, MAX_TABLE_CELLS
 from proceedings.diagnostics import Diagnostic, warning
 from proceedings.locales import shipped
-from proceedings.messages import Message, msg
+from proceedings.messages import msg
 from proceedings.model import cell_loc
 
 if TYPE_CHECKING:
@@ -207,61 +207,3 @@ def _check_tables(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:
                               id=table.id, row=row_text, column=column, text=text,
                               sum=_number_text(computed, separator))
             yield warning(paper.path, line, message, "table-totals")
-
-
-# Cells are named as an editor finds them in the printed table: a row by its heading
-# cells (the first header_columns), a column by its heading in the table's header;
-# by their number, counted from 1, only when the heading is empty.
-
-
-def _heading(cells: list[Cell], header_columns: int) -> str:
-    return " ".join(" ".join(cell.text.split()) for cell in cells[:header_columns]).strip()
-
-
-def row_name(table: Table, r: int) -> Message:
-    """Row ``r`` of the table's body: ``row 'Барлығы'``, or ``row 3``."""
-    row = table.rows[r] if 0 <= r < len(table.rows) else []
-    heading = _heading(row, table.header_columns)
-    return msg("row '{heading}'", heading=heading) if heading else msg("row {n}", n=r + 1)
-
-
-def footer_row_name(table: Table, f: int) -> Message:
-    """Row ``f`` of the table's footer: ``footer row 'Total'``, or ``footer row 2``."""
-    row = table.footer[f].cells if 0 <= f < len(table.footer) else []
-    heading = _heading(row, table.header_columns)
-    return msg("footer row '{heading}'", heading=heading) if heading else msg("footer row {n}", n=f + 1)
-
-
-def column_name(table: Table, c: int) -> Message:
-    """Column of cell ``c`` of a body row: its heading in the header, the lowest
-    non-empty one where headings are stacked (``column '2023'``), or ``column 3``."""
-    body_row = next((row for row in table.rows if len(row) > c), [])
-    # Body rows may span columns too: the column's place is counted in spans.
-    return column_at(table, sum(cell.colspan for cell in body_row[:c]))
-
-
-def column_at(table: Table, place: int) -> Message:
-    """The column at ``place`` (counted in spans from 0): its heading in the header, the
-    lowest non-empty one where headings are stacked, or its number."""
-    for headings in reversed(_header_grid(table.header)):
-        text = " ".join(headings.get(place, "").split())
-        if text:
-            return msg("column '{heading}'", heading=text)
-    return msg("column {n}", n=place + 1)
-
-
-def _header_grid(header: list[list[Cell]]) -> list[dict[int, str]]:
-    """Each header row as place → the text of the cell over it, spans laid out."""
-    taken: set[tuple[int, int]] = set()
-    grid: list[dict[int, str]] = [{} for _ in header]
-    for r, row in enumerate(header):
-        place = 0
-        for cell in row:
-            while (r, place) in taken:
-                place += 1
-            for dr in range(min(cell.rowspan, len(header) - r)):
-                for dc in range(cell.colspan):
-                    taken.add((r + dr, place + dc))
-                    grid[r + dr][place + dc] = cell.text
-            place += cell.colspan
-    return grid
