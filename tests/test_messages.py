@@ -320,3 +320,31 @@ def test_a_proof_cover_lists_findings_in_the_papers_language() -> None:
     messages.use("ru")
     # A language without messages: the run's.
     assert _message(finding, "de").startswith("у статьи нет названия")
+
+
+def test_new_speaks_the_language(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "mybook", "--lang", "ru"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("proceedings: записана папка mybook: book.yaml, ")
+    assert lines[1] == ("proceedings: измените в файлах то, что говорят их комментарии, затем запустите: "
+                        "proceedings check mybook")
+    assert main(["--lang", "kk", "new", "mybook"]) == 1
+    assert capsys.readouterr().err == (
+        "proceedings: қате: mybook бос емес: жаңа не бос қалтаның атын беріңіз, сонда сіздің бірде-бір "
+        "файлыңыз ауыстырылмайды (ештеңе жазылған жоқ)\n")
+
+
+def test_a_footer_rows_total_reads_in_russian(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    make_case(FIXTURES / "broken" / "table-footer", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    main(["check", "sources", "--lang", "ru"])
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[1] == (
+        "sources/papers/en-aviation/paper.md:33: предупреждение: таблица t2: среднее (столбец 'Hours', "
+        "нижняя строка 'Mean') равно '580', а среднее строк выше — 579.23: исправьте числа [table-totals]")
+    assert lines[0].startswith("sources/papers/en-aviation/paper.md:19: предупреждение: 3 замечания в строке "
+                               "19: таблица t1: итог (столбец '2023', нижняя строка 'Total') равен '30', а "
+                               "сумма строк выше — 31: исправьте числа; ")
