@@ -367,13 +367,19 @@ def breakpoints(text: str, advances: Sequence[float], divisions: Sequence[int], 
     return points
 
 
-@dataclass
+@dataclass(slots=True)
 class _Node:
     point: int  # index into breakpoints
     line: int
     run: int  # hyphenated lines in a row ending here
     demerits: float
     previous: _Node | None
+    # Where the line after this node starts: its width, character and spaces before it,
+    # and the measure it is set to (kept here: the search reads them for every point).
+    width: float = 0.0
+    start: int = 0
+    spaces: int = 0
+    measure: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -432,83 +438,97 @@ def break_lines(points: Sequence[Breakpoint], *, width: float, first_width: floa
     hyphen_demerits = settings.hyphen_penalty**2
     explicit_demerits = settings.explicit_penalty**2
     track_demerits = settings.track_penalty**2
-    start = _Node(-1, 0, initial_run, 0.0, None)
-    active: list[_Node] = [start]
-    after_width = [p.width_after for p in points]
-    after_spaces = [p.spaces_after for p in points]
-    starts = [p.index + (p.kind == "space") for p in points]
+    loose_ratio, loose_demerits = settings.loose_ratio, settings.loose_demerits
+    double_demerits, max_run = settings.double_hyphen_demerits, settings.max_run
+    alone_ratio = settings.max_ratio
+    stretch = space * settings.stretch  # what fit() computes, here inline: it runs for
+    # every line the search tries, hundreds of thousands of times in a book
+    active: list[_Node] = [_Node(-1, 0, initial_run, 0.0, None, 0.0, 0, 0, first_width)]
     squeeze = max_track * tracking  # the most a character can be tightened by
     stretch_limit = space * settings.stretch * limit_ratio  # a space's most, untracked
     last = len(points) - 1
     for b, point in enumerate(points):
         best: dict[int, _Node] = {}
-        survivors: list[_Node] = []
         kind = point.kind
-        flagged = kind in ("hyphen", "explicit")
-        penalty = hyphen_demerits if kind == "hyphen" else explicit_demerits if flagged else 0.0
+        hyphen = kind == "hyphen"
+        flagged = hyphen or kind == "explicit"
+        penalty = hyphen_demerits if hyphen else explicit_demerits if flagged else 0.0
         end_width = point.width_before + point.extra
+        end_chars = point.index + hyphen
+        end_spaces = point.spaces_before
         reach = point.reach
+        is_last = b == last
         # The active nodes are in the order of their points: the oldest give the longest
         # lines, and one too long now is too long for every later point; the newest give
         # the loosest, and once one is too loose even tracked, so are all after it.
         dropped = 0
         for node in active:
-            first = node.point < 0
-            measure = first_width if node.line == 0 else width
-            natural = end_width - (0.0 if first else after_width[node.point])
-            chars = point.index - (0 if first else starts[node.point]) + (kind == "hyphen")
-            if natural - chars * squeeze > measure - safety:
+            if end_width - node.width - (end_chars - node.start) * squeeze > node.measure - safety:
                 dropped += 1
                 continue
             break
-        survivors = active[dropped:]
+        survivors = active[dropped:] if dropped else active
         skip_to = 0
         for position, node in enumerate(survivors):
             if position < skip_to:
                 continue
-            first = node.point < 0
-            measure = first_width if node.line == 0 else width
-            natural = end_width - (0.0 if first else after_width[node.point])
-            chars = point.index - (0 if first else starts[node.point]) + (kind == "hyphen")
-            spaces = point.spaces_before - (0 if first else after_spaces[node.point])
-            if (b != last and spaces and measure - natural - spaces * shrink
+            measure = node.measure
+            natural = end_width - node.width
+            chars = end_chars - node.start
+            spaces = end_spaces - node.spaces
+            if (not is_last and spaces and measure - natural - spaces * shrink
                     > spaces * stretch_limit + chars * squeeze):
                 # Only a word alone on its line may still come: the newest nodes.
                 skip_to = len(survivors)
                 while (skip_to > position + 1 and survivors[skip_to - 1].point >= 0
-                       and point.spaces_before == after_spaces[survivors[skip_to - 1].point]):
+                       and end_spaces == survivors[skip_to - 1].spaces):
                     skip_to -= 1
                 continue
             if natural - chars * squeeze > measure - safety:
                 continue
-            if reach - (0.0 if first else after_width[node.point]) <= measure:
+            if reach - node.width <= measure:
                 continue  # WeasyPrint would carry the line on to a dash of the next
-            spaces = point.spaces_before - (0 if first else after_spaces[node.point])
-            if b == last:
+            run = node.run + 1 if flagged else 0
+            if run > max_run:
+                continue
+            if is_last:
                 # The last line keeps normal spaces and letters (it is not justified):
                 # it must fit so.
                 ratio = 0.0
                 track = 0
-                if (natural < last_min and not first) or natural + spaces * shrink > measure - safety:
+                if (natural < last_min and node.point >= 0) or natural + spaces * shrink > measure - safety:
                     continue
             else:
-                line_fit = fit(natural, spaces, chars, measure, space=space, shrink=shrink,
-                               tracking=tracking, max_track=max_track, settings=settings)
-                if line_fit is None or line_fit.ratio > limit_ratio:
+                # fit(), inline
+                track = 0
+                slack = measure - natural - spaces * shrink  # from the normal spaces
+                if max_track and chars:
+                    step = chars * tracking
+                    if slack > spaces * stretch:
+                        track = min(max_track, math.ceil((slack - spaces * stretch) / step))
+                    elif slack < -spaces * shrink:
+                        track = max(-max_track, math.floor((slack + spaces * shrink) / step))
+                    slack -= track * step
+                if natural + (track * chars * tracking) > measure - safety:
                     continue
-                ratio, track = line_fit.ratio, line_fit.track
-            run = node.run + 1 if flagged else 0
-            if run > settings.max_run:
-                continue
+                if spaces == 0:
+                    ratio = 0.0 if slack < 1.0 else alone_ratio
+                elif slack >= 0:
+                    ratio = slack / (spaces * stretch)
+                else:
+                    ratio = max(slack / (spaces * max(shrink, 1e-9)), -1.0)
+                if ratio > limit_ratio:
+                    continue
             badness = 100.0 * abs(ratio) ** 3
             demerits = (line_penalty + badness) ** 2 + penalty + track_demerits * track * track
-            if ratio > settings.loose_ratio:
-                demerits += settings.loose_demerits
+            if ratio > loose_ratio:
+                demerits += loose_demerits
             if flagged and node.run:
-                demerits += settings.double_hyphen_demerits
+                demerits += double_demerits
             total = node.demerits + demerits
             if run not in best or total < best[run].demerits:
-                best[run] = _Node(b, node.line + 1, run, total, node)
+                best[run] = _Node(b, node.line + 1, run, total, node, point.width_after,
+                                  point.index + (kind == "space"), point.spaces_after, width)
         active = survivors + list(best.values()) if best else survivors
         if not active:
             return None
