@@ -27,6 +27,7 @@ word wider than the measure) is left to WeasyPrint as it was.
 from __future__ import annotations
 
 import html
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -313,6 +314,8 @@ _DASHES: Final = "\u2013\u2014"
 # no line to begin with a dash.
 _NO_BREAK_BEFORE: Final = _DASHES + ")]}!?,.:;/"
 _NO_BREAK_AFTER: Final = "([{"
+_SPACE_RE = re.compile(" ")
+_AFTER_DASH_RE = re.compile(f"[{_HYPHEN_AFTER}]")
 
 
 def _intrinsic(text: str, index: int) -> bool:
@@ -331,26 +334,30 @@ def breakpoints(text: str, advances: Sequence[float], divisions: Sequence[int], 
 
     No line ends before a dash (a dash between words stays with the word before it)."""
     points: list[Breakpoint] = []
-    width = 0.0
-    spaces = 0
+    # The widths and counts of spaces before each character, summed in the order a
+    # running total would (the same floats), and only the places a line may end visited.
+    widths = list(itertools.accumulate(advances, initial=0.0))
+    space_counts = list(itertools.accumulate((char in (" ", _NBSP) for char in text), initial=0))
+    intrinsic = [widths[m.end()] for m in _AFTER_DASH_RE.finditer(text) if _intrinsic(text, m.end())]
+    candidates = sorted({m.start() for m in _SPACE_RE.finditer(text)}.union(
+        divisions, (m.end() for m in _AFTER_DASH_RE.finditer(text))))
     division_set = set(divisions)
-    intrinsic: list[float] = []  # widths at which WeasyPrint may break on its own
-    for index, char in enumerate(text):
-        if _intrinsic(text, index):
-            intrinsic.append(width)
+    for index in candidates:
+        if index >= len(text):
+            continue
+        char = text[index]
+        width, spaces = widths[index], space_counts[index]
         if char == " ":
             if (text[index + 1 : index + 2] not in _NO_BREAK_BEFORE
                     and text[index - 1 : index] not in _NO_BREAK_AFTER):
-                points.append(Breakpoint(index, "space", width, spaces, width + advances[index],
+                points.append(Breakpoint(index, "space", width, spaces, widths[index + 1],
                                          spaces + 1, 0.0))
         elif index in division_set:
             points.append(Breakpoint(index, "hyphen", width, spaces, width, spaces, hyphen))
         elif (index > 2 and text[index - 1] in _HYPHEN_AFTER and text[index - 3 : index - 1].isalpha()
               and text[index : index + right_min].isalpha()):
             points.append(Breakpoint(index, "explicit", width, spaces, width, spaces, 0.0))
-        width += advances[index]
-        if char in (" ", _NBSP):
-            spaces += 1
+    width, spaces = widths[-1], space_counts[-1]
     points.append(Breakpoint(len(text), "end", width, spaces, width, spaces, 0.0))
     if intrinsic:
         reached: list[Breakpoint] = []
