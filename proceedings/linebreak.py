@@ -30,9 +30,10 @@ import html
 import itertools
 import math
 import re
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Final
 
@@ -42,8 +43,8 @@ import tinycss2
 from proceedings.hyphenation import register_kazakh
 from proceedings.shaping import face
 
-__all__ = ["Measure", "Settings", "break_lines", "hyphenation_points", "measure_from_styles",
-           "set_body", "set_marked", "set_reference"]
+__all__ = ["Measure", "Settings", "Turn", "break_lines", "hyphenation_points", "measure_from_styles",
+           "set_abstract", "set_body", "set_marked", "set_reference", "turns_mark"]
 
 # The tuning of the breaker: demerits as TeX counts them (its defaults in comments).
 @dataclass(frozen=True)
@@ -78,6 +79,9 @@ class Measure:
     max_track: int = 0  # the style's steps: t1 ... tN and t-1 ... t-N
     reference_indent: float = 0.0  # points a reference's text is narrower by (its number's box)
     reference_scale: float = 1.0  # the reference list's size, in the body's ems
+    abstract_narrower: float = 0.0  # points the abstract's measure is narrower by (its margins)
+    abstract_scale: float = 1.0  # its size, in the body's ems
+    abstract_style: str = "regular"  # its face: "italic" when the style sets it so
 
     def font(self, style: str) -> Path:
         return dict(self.fonts).get(style) or dict(self.fonts)["regular"]
@@ -150,6 +154,10 @@ def _measure(css: Path, book: str, fonts_text: str, page: tuple[str, str, str, s
     tracking = _declarations(book, ".paper-body p.set .t1").get("letter-spacing", "0pt")
     reference_indent = _declarations(book, ".reference-list li").get("padding-left", "0pt")
     reference_size = _declarations(book, ".reference-list").get("font-size", "1em")
+    abstract = _declarations(book, ".abstract")
+    margins = abstract.get("margin", "0pt").split() or ["0pt"]  # top, right, bottom, left, as CSS
+    right = margins[1] if len(margins) > 1 else margins[0]
+    left = margins[3] if len(margins) == 4 else right
     max_track = 0
     while all(_declarations(book, f".paper-body p.set .t{sign}{max_track + 1}").get("letter-spacing")
               for sign in ("", "-")):
@@ -159,6 +167,9 @@ def _measure(css: Path, book: str, fonts_text: str, page: tuple[str, str, str, s
         max_track=max_track,
         reference_indent=_points(reference_indent, em=size),
         reference_scale=_points(reference_size, em=1.0),
+        abstract_narrower=_points(left, em=size) + _points(right, em=size),
+        abstract_scale=_points(abstract.get("font-size", "1em"), em=1.0),
+        abstract_style="italic" if abstract.get("font-style") == "italic" else "regular",
         width=_points(page_width) - _points(margin_inner) - _points(margin_outer),
         indent=_points(indent, em=size),
         word_spacing=_points(word_spacing, em=size),
@@ -248,7 +259,7 @@ class Unreadable(ValueError):
     """Markup the breaker does not measure: the paragraph stays as it was."""
 
 
-def _read(inner: str, lang: str) -> tuple[list[str | int], list[_Char]]:
+def _read(inner: str, lang: str, base: str = "regular") -> tuple[list[str | int], list[_Char]]:
     """The paragraph as output pieces (tags kept as text, characters as indices into
     the second list) and its characters with their style and language."""
     pieces: list[str | int] = []
@@ -257,8 +268,8 @@ def _read(inner: str, lang: str) -> tuple[list[str | int], list[_Char]]:
     pos = 0
 
     def style_now() -> tuple[str, str]:
-        bold = any(s == "bold" for _, s, _ in stack)
-        italic = any(s == "italic" for _, s, _ in stack)
+        bold = "bold" in base or any(s == "bold" for _, s, _ in stack)
+        italic = "italic" in base or any(s == "italic" for _, s, _ in stack)
         style = ("bold" if bold else "") + ("italic" if italic else "") or "regular"
         return style, (stack[-1][2] if stack else lang)
 
@@ -427,7 +438,8 @@ def fit(natural: float, spaces: int, chars: int, measure: float, *, space: float
 def break_lines(points: Sequence[Breakpoint], *, width: float, first_width: float,
                 space: float, last_min: float, shrink: float = 0.0, tracking: float = 0.0,
                 max_track: int = 0, settings: Settings = Settings(),
-                max_ratio: float | None = None, initial_run: int = 0) -> list[int] | None:
+                max_ratio: float | None = None, initial_run: int = 0,
+                unhyphenated: frozenset[int] = frozenset()) -> list[int] | None:
     """The indices of ``points`` that end the lines of the best paragraph, or None when
     none fits (a word wider than the measure, or no line loose enough).
 
@@ -435,7 +447,8 @@ def break_lines(points: Sequence[Breakpoint], *, width: float, first_width: floa
     narrower (the style's negative word spacing, which justification stretches back);
     a line's letters may be tracked by up to ``max_track`` steps of ``tracking`` points.
     ``initial_run`` counts the hyphenated lines the paragraph follows (across a short
-    last line: a reader sees them as one column of hyphens). The nodes are TeX's active
+    last line: a reader sees them as one column of hyphens); the lines numbered (from 0)
+    in ``unhyphenated`` do not end in a hyphen. The nodes are TeX's active
     breakpoints, one per point and count of hyphenated lines in a row ending there
     (TeX's fitness classes are left out: the loose-line demerits already keep a loose
     line from standing next to a tight one, and they would triple the nodes)."""
@@ -496,7 +509,7 @@ def break_lines(points: Sequence[Breakpoint], *, width: float, first_width: floa
             if reach - node.width <= measure:
                 continue  # WeasyPrint would carry the line on to a dash of the next
             run = node.run + 1 if flagged else 0
-            if run > max_run:
+            if run > max_run or (flagged and node.line in unhyphenated):
                 continue
             if is_last:
                 # The last line keeps normal spaces and letters (it is not justified):
@@ -609,6 +622,60 @@ def _divisions(text: str, chars: list[_Char], kept: list[int], settings: Setting
 
 
 @dataclass(frozen=True)
+class Turn:
+    """A line a first layout ended a recto with, in a broken word (``measure.recto_breaks``):
+    its number in its paragraph (from 0), its last word and the next line's first word,
+    as the layout printed them. The paragraph whose line it is is set again without a
+    hyphen there."""
+
+    line: int
+    last: str
+    following: str
+
+    def key(self) -> tuple[int, str, str]:
+        return (self.line, self.last.rstrip("".join(_TURN_HYPHENS)), self.following)
+
+
+_TURN_HYPHENS: Final = (_SOFT_HYPHEN, _HYPHEN_CHARACTER, "-")
+_TURNS_RE = re.compile(r"<!--turns ([^>]*)-->")
+
+
+def turns_mark(turns: Sequence[Turn]) -> str:
+    """The mark a part's HTML starts with to have ``turns`` avoided (``set_marked``)."""
+    quote = partial(urllib.parse.quote, safe="")
+    words = " ".join(f"{t.line}:{quote(t.last)}:{quote(t.following)}" for t in turns)
+    return f"<!--turns {words}-->"
+
+
+def _read_turns(html: str) -> tuple[Turn, ...]:
+    turns = []
+    for mark in _TURNS_RE.findall(html):
+        for word in mark.split():
+            line, last, following = word.split(":")
+            turns.append(Turn(int(line), urllib.parse.unquote(last), urllib.parse.unquote(following)))
+    return tuple(turns)
+
+
+def _turns_at(turn: Turn, text: str, points: Sequence[Breakpoint], ends: Sequence[int]) -> bool:
+    """Whether the paragraph set with ``ends`` has the line of ``turn``: the same line
+    ends in the same broken word, and the next begins with the same word."""
+    if turn.line + 1 >= len(ends):
+        return False
+    point = points[ends[turn.line]]
+    if point.kind not in ("hyphen", "explicit"):
+        return False
+    begin = points[ends[turn.line - 1]] if turn.line else None
+    start = 0 if begin is None else begin.index + (begin.kind == "space")
+    words = text[start : point.index].split()
+    following = text[point.index : points[ends[turn.line + 1]].index].split()
+    if not words or not following:
+        return False
+    _line, last, first = turn.key()
+    return (words[-1].rstrip("".join(_TURN_HYPHENS)).endswith(last) and bool(last)
+            and following[0][: len(first)] == first and bool(first))
+
+
+@dataclass(frozen=True)
 class SetParagraph:
     html: str  # the paragraph's inner HTML, with its breaks imposed
     ends: tuple[str, ...]  # how each line ends: "space", "hyphen", "explicit", "end"
@@ -617,10 +684,11 @@ class SetParagraph:
 
 def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = True,
                   narrower: float = 0.0, first_narrower: float = 0.0, initial_run: int = 0,
+                  turns: tuple[Turn, ...] = (), style: str = "regular",
                   settings: Settings = Settings()) -> SetParagraph | None:
     """The inner HTML of a paragraph with its lines chosen, or None to leave it as it was."""
     try:
-        pieces, chars = _read(inner, lang)
+        pieces, chars = _read(inner, lang, style)
     except Unreadable:
         return None
     kept, text = _collapse(chars)
@@ -645,6 +713,15 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
             break
     if ends is None:
         return None
+    unhyphenated = frozenset(turn.line for turn in turns if _turns_at(turn, text, points, ends))
+    if unhyphenated:
+        # A word this paragraph broke across a page turn from a recto, in a first layout:
+        # its line ends elsewhere (when it can).
+        ends = break_lines(points, width=width, first_width=first, space=space,
+                           last_min=last_min, shrink=-measure.word_spacing,
+                           tracking=measure.tracking, max_track=measure.max_track,
+                           settings=settings, initial_run=initial_run,
+                           unhyphenated=unhyphenated) or ends
     breaks = {points[e].index: points[e].kind for e in ends}
     # Each character's line's class: its tracking step, or "last" for the last line,
     # which is not justified and keeps the normal spaces instead of the narrower ones
@@ -720,14 +797,25 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-def set_reference(text_html: str, lang: str, measure: Measure) -> str | None:
+def set_reference(text_html: str, lang: str, measure: Measure, turns: tuple[Turn, ...] = ()) -> str | None:
     """A reference's text (after its number's box, which its hanging indent holds) with
     its lines chosen, in the reference list's smaller size; None to leave it as it was."""
     scale = measure.reference_scale
     scaled = replace(measure, size=measure.size * scale, word_spacing=measure.word_spacing * scale,
                      tracking=measure.tracking * scale)
     paragraph = set_paragraph(text_html, lang, scaled, indent=False,
-                              narrower=measure.reference_indent)
+                              narrower=measure.reference_indent, turns=turns)
+    return paragraph.html if paragraph else None
+
+
+def set_abstract(text_html: str, lang: str, measure: Measure, turns: tuple[Turn, ...] = ()) -> str | None:
+    """An abstract's text with its lines chosen, in its own size, face and narrower
+    measure, without a first-line indent; None to leave it as it was."""
+    scale = measure.abstract_scale
+    scaled = replace(measure, size=measure.size * scale, word_spacing=measure.word_spacing * scale,
+                     tracking=measure.tracking * scale)
+    paragraph = set_paragraph(text_html, lang, scaled, indent=False, narrower=measure.abstract_narrower,
+                              turns=turns, style=measure.abstract_style)
     return paragraph.html if paragraph else None
 
 
@@ -736,7 +824,7 @@ _BLOCK_RE = re.compile(r"<(/?)(li|blockquote|table|ul|ol)\b[^>]*>|<p(\s[^>]*)?>(
 
 
 @lru_cache(maxsize=4096)
-def set_body(body_html: str, lang: str, measure: Measure) -> str:
+def set_body(body_html: str, lang: str, measure: Measure, turns: tuple[Turn, ...] = ()) -> str:
     """A body's HTML with its running paragraphs set by the breaker and marked for the
     style: those of the body itself, and those of the items of a list in it (a list
     item's paragraph is narrower by the list's indent and has no first-line indent);
@@ -754,10 +842,10 @@ def set_body(body_html: str, lang: str, measure: Measure) -> str:
                 stack.append(match[2])
             continue
         if not stack:
-            paragraph = set_paragraph(match[4], lang, measure, initial_run=run)
+            paragraph = set_paragraph(match[4], lang, measure, initial_run=run, turns=turns)
         elif len(stack) == 2 and stack[0] in ("ul", "ol") and stack[1] == "li":
             paragraph = set_paragraph(match[4], lang, measure, indent=False,
-                                      narrower=measure.list_indent, initial_run=run)
+                                      narrower=measure.list_indent, initial_run=run, turns=turns)
         else:
             continue
         if paragraph is None:
@@ -776,14 +864,18 @@ def set_body(body_html: str, lang: str, measure: Measure) -> str:
 # language and the page geometry of the book (the trim size's width and margins, the
 # body's size), as the template has them.
 _MARKED_RE = re.compile(
-    r"<!--lines(-reference)? (\S+) (\S+) (\S+) (\S+) (\S+)-->(.*?)<!--/lines-->", re.DOTALL
+    r"<!--lines(-reference|-abstract)? (\S+) (\S+) (\S+) (\S+) (\S+)-->(.*?)<!--/lines-->", re.DOTALL
 )
 
 
 def set_marked(html: str, styles: Path) -> str:
     """The document with every region its templates marked set by the breaker, and the
     marks gone. It runs as a part is laid out: in the workers, in parallel, and only for
-    the parts the cache lacks."""
+    the parts the cache lacks. The lines a first layout ended a recto with in a broken
+    word are marked at its start (``turns_mark``): their paragraphs are set to avoid it."""
+    turns = _read_turns(html) if "<!--turns" in html else ()
+    if turns:
+        html = _TURNS_RE.sub("", html)
     if "<!--lines" not in html:
         return html
     measures: dict[tuple[str, ...], Measure] = {}
@@ -794,8 +886,10 @@ def set_marked(html: str, styles: Path) -> str:
         if key not in measures:
             measures[key] = measure_from_styles(styles, page_width=width, margin_inner=inner,
                                                 margin_outer=outer, font_size=size)
+        if reference == "-abstract":
+            return set_abstract(content, lang, measures[key], turns) or content
         if reference:
-            return set_reference(content, lang, measures[key]) or content
-        return set_body(content, lang, measures[key])
+            return set_reference(content, lang, measures[key], turns) or content
+        return set_body(content, lang, measures[key], turns)
 
     return _MARKED_RE.sub(replaced, html)

@@ -276,6 +276,70 @@ def test_weasyprint_lays_a_set_paragraph_out_in_the_lines_chosen(
             assert name in joined
 
 
+def test_a_line_that_ended_a_recto_in_a_broken_word_is_set_again_without_it(
+    measure: linebreak.Measure, tmp_path: Path
+) -> None:
+    """A first layout ended a recto with the second line's «право‐»: told so, the breaker
+    sets the paragraph again with that line ending at a space; told of another word, or of
+    a line that ends at a space, it sets it as before."""
+    paragraph = PARAGRAPHS["ru"]
+    before = linebreak.set_paragraph(paragraph, "ru", measure)
+    assert before is not None
+    lines = _breaker_lines(before.html)
+    assert before.ends[1] == "hyphen"
+    assert lines[1].endswith("право\u2010")
+    assert lines[2].startswith("нарушений».")
+    turn = linebreak.Turn(1, "право\u2010", "нарушений».")
+    after = linebreak.set_paragraph(paragraph, "ru", measure, turns=(turn,))
+    assert after is not None
+    assert after.ends[1] == "space"
+    assert "hyphen hyphen hyphen" not in " ".join(after.ends)
+    assert re.sub(r"[\s\u00ad\u2010]", "", "".join(_breaker_lines(after.html))) == re.sub(
+        r"[\s\u00ad\u2010]", "", "".join(lines))
+    others = (linebreak.Turn(1, "право\u2010", "другое"), linebreak.Turn(1, "лево\u2010", "нарушений»."),
+              linebreak.Turn(0, "безопасности", "граждан,"), linebreak.Turn(9, "право\u2010", "нарушений»."))
+    for other in others:
+        assert linebreak.set_paragraph(paragraph, "ru", measure, turns=(other,)) == before
+    # As a part's HTML carries it: the mark at its start, gone from what is laid out.
+    page = PAGE_GEOMETRY["A4"]
+    region = (f"<!--lines ru {page.width} {page.margin_inner} {page.margin_outer} {page.font_size}-->"
+              f"<p>{paragraph}</p><!--/lines-->")
+    marked = linebreak.set_marked(linebreak.turns_mark([turn]) + region, STYLES)
+    assert "<!--" not in marked
+    assert marked == f'<p class="set">{after.html}</p>'
+    assert linebreak.set_marked(region, STYLES) == f'<p class="set">{before.html}</p>'
+
+
+def _body_size_lines(pdf: Path, number: int) -> list[list[pdfread.Word]]:
+    """A page's lines set in the size most of its words are (not the running head, the
+    footnotes or a smaller reference list), and not a folio (a number alone)."""
+    lines = pdfread.lines(pdf, number)
+    sizes = [round(w.size, 1) for line in lines for w in line]
+    body = max(set(sizes), key=sizes.count) if sizes else 0
+    return [line for line in lines
+            if round(line[0].size, 1) == body and not (len(line) == 1 and line[0].text.isdigit())]
+
+
+@pytest.mark.slow
+def test_no_recto_ends_in_a_word_broken_over_the_turn(book2024: Path) -> None:
+    """Read back from the built book: no odd page but a paper's last ends in a hyphen (a
+    first layout ended two of the Kazakh papers' rectos so). The minibook's papers end
+    before their first turn of a recto."""
+    out = book2024
+    pdf = out / "proceedings.pdf"
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    rectos = 0
+    for paper in manifest["papers"]:
+        first, last = paper["pdf_pages"]
+        for number in range(first + (first % 2 == 0), last, 2):
+            lines = _body_size_lines(pdf, number)
+            assert lines, number
+            word = lines[-1][-1].text
+            assert not (word[-1:] in HYPHENS and word[-2:-1].isalpha()), (number, word)
+            rectos += 1
+    assert rectos >= 20
+
+
 # --- The built books, read back ---------------------------------------------------------------
 
 def _figures(out: Path) -> dict[str, dict[str, int]]:
