@@ -331,11 +331,16 @@ _AFTER_DASH_RE = re.compile(f"[{_HYPHEN_AFTER}]")
 
 def _intrinsic(text: str, index: int) -> bool:
     """Whether Pango breaks before ``text[index]`` whatever the spaces are: after a
-    hyphen or a dash that a letter follows, after a dash that a space follows."""
-    if index < 2 or text[index - 1] not in _HYPHEN_AFTER or text[index - 2] in " \u00a0":
+    hyphen or a dash that a letter follows; after a hyphen or an en dash that a space
+    follows, even a no-break one and even when a space comes before it (UAX #14 lets a
+    line break after them before a no-break space: «всего\u00a0-\u00a0Кыргызстана»,
+    tried on WeasyPrint); after an em dash that a space follows when none comes before."""
+    if index < 2 or text[index - 1] not in _HYPHEN_AFTER:
         return False
-    following = text[index]
-    return following.isalpha() or (text[index - 1] in _DASHES and following in " \u00a0")
+    dash, following = text[index - 1], text[index]
+    if following in " \u00a0":
+        return dash != "\u2014" or text[index - 2] not in " \u00a0"
+    return following.isalpha()
 
 
 def breakpoints(text: str, advances: Sequence[float], divisions: Sequence[int], hyphen: float,
@@ -704,9 +709,11 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
     first = width - (measure.indent if indent else 0.0) - first_narrower
     last_min = measure.indent * settings.last_line_indents
     ends = None
-    for ratio in (None, 8.0):
+    # Looser lines if need be, then a short last line: still better than first fit, which
+    # takes both and more (a reference whose last dashes leave «С. 50-54.» alone).
+    for ratio, shortest in ((None, last_min), (8.0, last_min), (8.0, 0.0)):
         ends = break_lines(points, width=width, first_width=first, space=space,
-                           last_min=last_min, shrink=-measure.word_spacing,
+                           last_min=shortest, shrink=-measure.word_spacing,
                            tracking=measure.tracking, max_track=measure.max_track,
                            settings=settings, max_ratio=ratio, initial_run=initial_run)
         if ends is not None:
