@@ -199,6 +199,24 @@ def _parsed_style(_key: str, stylesheets: tuple[Path, ...], css_strings: tuple[s
     return _Style(fonts, css, counters, tuple(refused), tuple(r.getMessage() for r in records))
 
 
+# Objects the interpreter allocates between two collections of its youngest generation
+# while WeasyPrint lays out or writes (700 by default): layout makes millions of boxes,
+# styles and Pango wrappers, and every collection walks them, while its garbage in
+# cycles is small. Laying out the 2024 book as one document took 12 % less CPU so, and
+# 4 MB more at its peak.
+LAYOUT_GC_THRESHOLD = 50_000
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    previous = gc.get_threshold()
+    gc.set_threshold(LAYOUT_GC_THRESHOLD, *previous[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+
+
 def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[Path],
              css_strings: tuple[str, ...] = ()) -> Layout:
     """Lay out the book; collect WeasyPrint's complaints as diagnostics.
@@ -216,7 +234,7 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
     refused = list(style.refused)
     too_large: list[tuple[str, str]] = []
     fetcher = make_url_fetcher(allowed, refused, too_large)
-    with _captured_logs() as records:
+    with _captured_logs() as records, _fewer_collections():
         document = HTML(string=html, base_url=str(styles) + os.sep, url_fetcher=fetcher).render(
             stylesheets=style.css, font_config=style.fonts, counter_style=style.counters)
     anchors: dict[str, int] = {}
@@ -259,4 +277,5 @@ def release_memory() -> None:
 
 def pdf_bytes(layout: Layout, *, identifier: bytes) -> bytes:
     """The PDF of a laid-out book, with a fixed identifier so builds are reproducible."""
-    return bytes(layout.document.write_pdf(pdf_identifier=identifier))
+    with _fewer_collections():
+        return bytes(layout.document.write_pdf(pdf_identifier=identifier))
