@@ -146,6 +146,20 @@ class PrintSettings(Record):
                     or self.printing_house or self.signed)
 
 
+class Typography(Record):
+    """``typography:`` in book.yaml: the typesetter's rules the layout applies to the text
+    (``proceedings/typography.py``; the sources stay as written). All on by default."""
+
+    ranges: bool = True  # 1995-2000 → 1995–2000
+    dashes: bool = True  # a spaced hyphen between words → the language's dash
+    quotes: bool = True  # straight quotes → the language's
+    spaces: bool = True  # no-break spaces: initials, numbers and units, abbreviations
+    # A no-break space after the language's short words («в суде»). Off by default: each
+    # takes a break from the line breaker (on the 2024 book, Russian papers: 20 more lines
+    # ending in a hyphen, 7 more loose lines).
+    short_words: bool = False
+
+
 class Book(Record):
     """``book.yaml``: the conference and the shape of the book."""
 
@@ -178,6 +192,7 @@ class Book(Record):
     strict: list[Literal["printing", "content", "style"]] = []
     # Whether --strict fails on the layout audit's warnings too (overfull lines, hyphen runs…).
     strict_layout: bool = False
+    typography: Typography = Typography()
 
 
 # --- people.yaml -----------------------------------------------------------------
