@@ -199,6 +199,57 @@ def _parsed_style(_key: str, stylesheets: tuple[Path, ...], css_strings: tuple[s
     return _Style(fonts, css, counters, tuple(refused), tuple(r.getMessage() for r in records))
 
 
+# How often a part is laid out again to move its figures, and the share of a page that a
+# figure sent over may leave empty (the layout audit's layout-page-empty threshold).
+_MAX_FIGURE_MOVES = 4
+_HOLE = 1 / 3
+_TOP = 20.0  # points below a page's top within which a figure stands first on its page
+_FIGURE_RE = re.compile(r'<figure class="figure" id="([^"]+)">.*?</figure>\s*', re.DOTALL)
+_PARAGRAPH_RE = re.compile(r"<p\b[^>]*>.*?</p>\s*", re.DOTALL)
+
+
+def _content_bottom(box: Any) -> float:
+    """Where the lowest line or image of a page's text ends (not its running head or
+    folio, which the book laid out as one document draws in the page's margins)."""
+    bottom = 0.0
+    stack = [child for child in box.children if type(child).__name__ != "MarginBox"]
+    while stack:
+        current = stack.pop()
+        name = type(current).__name__
+        if name in ("LineBox", "InlineReplacedBox", "BlockReplacedBox"):
+            bottom = max(bottom, current.position_y + current.margin_height())
+            continue
+        stack.extend(getattr(current, "children", ()))
+    return bottom
+
+
+def _figure_moved_on(html: str, document: Document) -> str | None:
+    """``html`` with the first figure that left a hole of more than ``_HOLE`` of the page
+    before it moved after the paragraph that follows it, or None when none did."""
+    first_page: dict[str, int] = {}
+    for number, page in enumerate(document.pages):
+        for name in page.anchors:
+            first_page.setdefault(name, number)
+    for match in _FIGURE_RE.finditer(html):
+        number = first_page.get(match[1], 0)
+        if number == 0:
+            continue
+        page = document.pages[number]
+        if page.anchors[match[1]][1] > page._page_box.content_box_y() + _TOP:
+            continue  # not sent over: it stands below the text of its page
+        before = document.pages[number - 1]._page_box
+        area_top = before.content_box_y()
+        area = before.height
+        filled = _content_bottom(before) - area_top
+        if area <= 0 or filled >= area * (1 - _HOLE):
+            continue
+        following = _PARAGRAPH_RE.match(html, match.end())
+        if following is None:
+            continue
+        return html[: match.start()] + following[0] + match[0] + html[following.end():]
+    return None
+
+
 def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[Path],
              css_strings: tuple[str, ...] = ()) -> Layout:
     """Lay out the book; collect WeasyPrint's complaints as diagnostics.
@@ -218,8 +269,18 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
     too_large: list[tuple[str, str]] = []
     fetcher = make_url_fetcher(allowed, refused, too_large)
     with _captured_logs() as records:
-        document = HTML(string=html, base_url=str(styles) + os.sep, url_fetcher=fetcher).render(
-            stylesheets=style.css, font_config=style.fonts, counter_style=style.counters)
+        def render(html: str) -> Document:
+            return HTML(string=html, base_url=str(styles) + os.sep, url_fetcher=fetcher).render(
+                stylesheets=style.css, font_config=style.fonts, counter_style=style.counters)
+
+        document = render(html)
+        # A figure that did not fit where it stands went over to the next page and left a
+        # hole: the text after it fills the page first (WeasyPrint has no top floats).
+        for _ in range(_MAX_FIGURE_MOVES):
+            moved = _figure_moved_on(html, document)
+            if moved is None:
+                break
+            html, document = moved, render(moved)
     anchors: dict[str, int] = {}
     for number, page in enumerate(document.pages, 1):
         for name in page.anchors:
