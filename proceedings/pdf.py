@@ -223,9 +223,31 @@ def _content_bottom(box: Any) -> float:
     return bottom
 
 
+_PAPER_RE = re.compile(r'<article class="paper" id="([^"]+)"')
+
+
+def _edited(html: str, edits: dict[str, tuple[int, int, str]]) -> str | None:
+    """``html`` with each paper's edit (start, end, replacement) made, or None without one.
+    A pass makes one edit per paper, from what the layout of that paper alone shows, so
+    that a paper laid out alone and in the whole book is moved alike."""
+    if not edits:
+        return None
+    for start, end, text in sorted(edits.values(), reverse=True):
+        html = html[:start] + text + html[end:]
+    return html
+
+
+def _paper_at(html: str, position: int) -> str:
+    """The id of the paper ``html`` has open at ``position``."""
+    opened = [m[1] for m in _PAPER_RE.finditer(html, 0, position)]
+    return opened[-1] if opened else ""
+
+
 def _figure_moved_on(html: str, document: Document) -> str | None:
-    """``html`` with the first figure that left a hole of more than ``_HOLE`` of the page
-    before it moved after the paragraph that follows it, or None when none did."""
+    """``html`` with the first figure of each paper that left a hole of more than
+    ``_HOLE`` of the page before it moved after the paragraph that follows it, or None
+    when none did."""
+    edits: dict[str, tuple[int, int, str]] = {}
     first_page: dict[str, int] = {}
     for number, page in enumerate(document.pages):
         for name in page.anchors:
@@ -246,8 +268,88 @@ def _figure_moved_on(html: str, document: Document) -> str | None:
         following = _PARAGRAPH_RE.match(html, match.end())
         if following is None:
             continue
-        return html[: match.start()] + following[0] + match[0] + html[following.end():]
-    return None
+        edits.setdefault(_paper_at(html, match.start()),
+                         (match.start(), following.end(), following[0] + match[0]))
+    return _edited(html, edits)
+
+
+# A paper's last page holds at least this many lines, unless the whole paper is shorter.
+_MIN_LAST_LINES = 5
+_BLOCK_TAGS = ("p", "li")
+_WHOLE = "break-before: page"
+
+
+def _lines(page: Any) -> list[tuple[Any, Any]]:
+    """A page's lines of text, top to bottom, each with the block box it belongs to (not
+    its running head or folio)."""
+    found: list[tuple[Any, Any]] = []
+    stack = [(child, page) for child in page.children if type(child).__name__ != "MarginBox"]
+    while stack:
+        current, parent = stack.pop()
+        if type(current).__name__ == "LineBox":
+            if _has_text(current):  # not the empty line of an anchor's span
+                found.append((current, parent))
+            continue
+        stack.extend((child, current) for child in getattr(current, "children", ()))
+    return sorted(found, key=lambda pair: pair[0].position_y)
+
+
+def _has_text(box: Any) -> bool:
+    if getattr(box, "text", "").strip():
+        return True
+    return any(_has_text(child) for child in getattr(box, "children", ()))
+
+
+def _short_end_moved_on(html: str, document: Document) -> str | None:
+    """``html`` with lines sent on to the last page of the first paper that ends with
+    fewer than ``_MIN_LAST_LINES`` lines on a page of its own: the paragraph that the
+    page before ends with keeps more lines for the next page (``widows``), or goes over
+    whole; None when no paper ends so."""
+    edits: dict[str, tuple[int, int, str]] = {}
+    pages = document.pages
+    ends = {name: number for number, page in enumerate(pages) for name in page.anchors
+            if name.startswith("paper-") and name.endswith("-end")}
+    for end, number in sorted(ends.items(), key=lambda item: item[1]):
+        start = next((n for n, page in enumerate(pages) if end.removesuffix("-end") in page.anchors), None)
+        if start is None or number <= start:
+            continue
+        last = _lines(pages[number]._page_box)
+        wanted = _MIN_LAST_LINES - len(last)
+        if not last or wanted <= 0:
+            continue
+        before = _lines(pages[number - 1]._page_box)
+        if len(before) <= wanted + 2:
+            continue
+        # The paragraph the page before ends with: split across the turn, it keeps fewer
+        # lines there (its widows, if two stay: its orphans); else, or when the lines it
+        # would give are not enough, it goes over whole, if that leaves the page before
+        # no more than two lines shorter than what the last page needs.
+        block = before[-1][1]
+        element = getattr(block, "element", None)
+        if element is None or getattr(block, "element_tag", "") not in _BLOCK_TAGS:
+            continue
+        on_before = sum(getattr(parent, "element", None) is element for _, parent in before)
+        on_last = sum(getattr(parent, "element", None) is element for _, parent in last)
+        if on_last and on_before - wanted >= 2:
+            style = f"widows: {on_last + wanted}"
+        elif on_before <= wanted + 2 and not any(
+                getattr(parent, "element", None) is element
+                for _, parent in _lines(pages[number - 2]._page_box)):
+            style = _WHOLE  # it begins on the page before
+        else:
+            continue
+        root = pages[0]._page_box.children[0].element
+        index = [e for e in root.iter() if e.tag == element.tag].index(element)
+        tags = list(re.finditer(rf"<{element.tag}\b([^>]*)>", html))
+        if index >= len(tags) or "style=" in tags[index][1]:
+            continue
+        tag = tags[index]
+        stop = html.find(f'id="{end}"', tag.end())
+        rest = html[tag.end():stop]
+        if style == _WHOLE:  # a paragraph after it sent over before now follows it
+            rest = rest.replace(f' style="{_WHOLE}"', "")
+        edits[end] = (tag.start(), stop, f'<{element.tag} style="{style}"{tag[1]}>{rest}')
+    return _edited(html, edits)
 
 
 def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[Path],
@@ -278,6 +380,12 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
         # hole: the text after it fills the page first (WeasyPrint has no top floats).
         for _ in range(_MAX_FIGURE_MOVES):
             moved = _figure_moved_on(html, document)
+            if moved is None:
+                break
+            html, document = moved, render(moved)
+        # A paper whose last page holds a line or two gets more of its text there.
+        for _ in range(_MAX_FIGURE_MOVES):
+            moved = _short_end_moved_on(html, document)
             if moved is None:
                 break
             html, document = moved, render(moved)

@@ -43,3 +43,25 @@ def test_a_figure_sent_over_leaves_no_hole(book2024: Path) -> None:
     # No page inside the paper ends more than a third empty.
     for page in pages[:-1]:
         assert _ink_bottom(pdf, page) > 0.66, page
+
+
+def _last_page_lines(out: Path) -> dict[str, int]:
+    """The lines of text on the last page of each paper of more than one page (the running
+    head and the folio left out)."""
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    pdf = out / "proceedings.pdf"
+    found = {}
+    for paper in manifest["papers"]:
+        first, last = paper["pdf_pages"]
+        if last > first:
+            width, height = pdfread.page_size(pdf, last)
+            found[paper["id"]] = len(pdfread.lines(pdf, last, (0, 15 * MM, width, height - 15 * MM)))
+    return found
+
+
+def test_a_papers_last_page_holds_five_lines(book2024: Path) -> None:
+    # Laid out without the make-up, papers 10, 17 and 23 ended with two lines on a page
+    # and paper 9 with four.
+    counts = _last_page_lines(book2024)
+    assert len(counts) > 15
+    assert {paper: n for paper, n in counts.items() if n < 5} == {}
