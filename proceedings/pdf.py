@@ -352,6 +352,92 @@ def _short_end_moved_on(html: str, document: Document) -> str | None:
     return _edited(html, edits)
 
 
+# A table whose header words are divided is set smaller, its cells down to this size.
+_TABLE_MIN_PT = 8.0
+_WHOLE_HEADS = "whole-heads"  # its headers' words are not divided (book.css)
+_PX = 0.75  # points per CSS pixel
+
+
+def _tables_set_smaller(html: str, document: Document) -> str | None:
+    """``html`` with each table whose header cells divide a word set smaller, so that its
+    cells' text is ``_TABLE_MIN_PT`` (a table too wide for the measure), or None when no
+    table is, or none can be set smaller."""
+    sizes: dict[int, float] = {}  # a table's index among the tables → its new font size, pt
+    tables: list[Any] = []
+    for page in document.pages:
+        stack: list[tuple[Any, Any]] = [(page._page_box, None)]
+        while stack:
+            box, table = stack.pop()
+            tag = getattr(box, "element_tag", "")
+            if tag == "table" and type(box).__name__ == "TableBox":
+                table = box
+            if (tag == "th" and table is not None and type(box).__name__ == "TableCellBox"
+                    and _divides(box)):
+                cell, whole = box.style["font_size"] * _PX, table.style["font_size"] * _PX
+                if cell > _TABLE_MIN_PT + 0.1:
+                    if table.element not in tables:
+                        tables.append(table.element)
+                    sizes[tables.index(table.element)] = whole * _TABLE_MIN_PT / cell
+                continue
+            stack.extend((child, table) for child in getattr(box, "children", ()))
+    if not sizes:
+        return None
+    root = document.pages[0]._page_box.children[0].element
+    order = [e for e in root.iter() if e.tag == "table"]
+    tags = list(re.finditer(r"<table\b([^>]*)>", html))
+    edits: dict[str, tuple[int, int, str]] = {}
+    for position, size in sizes.items():
+        index = order.index(tables[position])
+        if index < len(tags) and "style=" not in tags[index][1]:
+            tag = tags[index]
+            attributes = tag[1].replace('class="data-table', f'class="data-table {_WHOLE_HEADS}', 1)
+            smaller = f'<table style="font-size: {size:.2f}pt"{attributes}>'
+            edits[str(index)] = (tag.start(), tag.end(), smaller)
+    return _edited(html, edits)
+
+
+_SMALLER_RE = re.compile(rf'<table style="font-size: [\d.]+pt"( class="data-table) {_WHOLE_HEADS}')
+
+
+def _tables_too_wide(html: str, document: Document) -> str | None:
+    """``html`` with the tables set smaller that run past the measure even so set as they
+    were (their headers' words divided), or None when none does."""
+    wide: list[Any] = []
+    for page in document.pages:
+        right = page._page_box.content_box_x() + page._page_box.width
+        stack = [page._page_box]
+        while stack:
+            box = stack.pop()
+            if type(box).__name__ == "TableBox" and _WHOLE_HEADS in (box.element.get("class") or ""):
+                if box.position_x + box.margin_width() > right + 0.5 and box.element not in wide:
+                    wide.append(box.element)
+                continue
+            stack.extend(getattr(box, "children", ()))
+    if not wide:
+        return None
+    root = document.pages[0]._page_box.children[0].element
+    order = [e for e in root.iter() if e.tag == "table"]
+    tags = list(re.finditer(r"<table\b[^>]*>", html))
+    edits = {str(i): (tags[i].start(), tags[i].end(), _SMALLER_RE.sub(r'<table\1', tags[i][0]))
+             for i in (order.index(e) for e in wide) if i < len(tags)}
+    return _edited(html, edits)
+
+
+def _divides(box: Any) -> bool:
+    """Whether a box's lines divide a word (a line ends in the hyphen WeasyPrint adds)."""
+    for line in _lines(box):
+        texts: list[str] = []
+        stack = [line[0]]
+        while stack:
+            current = stack.pop()
+            if getattr(current, "text", None):
+                texts.append(current.text)
+            stack.extend(reversed(getattr(current, "children", ())))
+        if "".join(texts).rstrip().endswith("\u2010"):
+            return True
+    return False
+
+
 def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[Path],
              css_strings: tuple[str, ...] = ()) -> Layout:
     """Lay out the book; collect WeasyPrint's complaints as diagnostics.
@@ -376,6 +462,14 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
                 stylesheets=style.css, font_config=style.fonts, counter_style=style.counters)
 
         document = render(html)
+        # A table whose headers divide words is set smaller, with its headers' words whole,
+        # unless it then runs past the measure (WeasyPrint cannot turn it on its page).
+        moved = _tables_set_smaller(html, document)
+        if moved is not None:
+            html, document = moved, render(moved)
+            moved = _tables_too_wide(html, document)
+            if moved is not None:
+                html, document = moved, render(moved)
         # A figure that did not fit where it stands went over to the next page and left a
         # hole: the text after it fills the page first (WeasyPrint has no top floats).
         for _ in range(_MAX_FIGURE_MOVES):
