@@ -395,7 +395,7 @@ def _intrinsic(text: str, index: int) -> bool:
     """Whether Pango breaks before ``text[index]`` whatever the spaces are: after a
     hyphen or a dash that a letter follows; after a hyphen or an en dash that a space
     follows, even a no-break one and even when a space comes before it (UAX #14 lets a
-    line break after them before a no-break space: «всего\u00a0-\u00a0Кыргызстана»,
+    line break after them before a no-break space: «всего\u00a0-\u00a0Казахстана»,
     tried on WeasyPrint); after an em dash that a space follows when none comes before."""
     if index < 2 or text[index - 1] not in _HYPHEN_AFTER:
         return False
