@@ -172,3 +172,22 @@ def test_the_workshop_prints_its_two_sessions_chairs_and_coffee_break(workshop_b
     assert "12:00–12:30 General discussion\n" in second
     assert "Priya Raman" in second
     assert "Lars Nilsson" in second
+
+
+def test_a_paper_prints_its_abstracts_and_keywords_in_three_languages(conference_build: Path) -> None:
+    """ГОСТ Р 7.0.7: the paper's own language first, then the others as the paper gives them,
+    each under its language's labels."""
+    paper = next(p for p in _manifest(conference_build)["papers"] if p["id"] == "crim-fraud")
+    text = _flat(pdfread.text(conference_build / "proceedings.pdf", paper["pdf_pages"][0]))
+    expected = [
+        "Аннотация. Рассматриваются способы предупреждения интернет-мошенничества",
+        "Ключевые слова: мошенничество, интернет, профилактика",
+        "Аңдатпа. Интернет-алаяқтықтың алдын алу тәсілдері",
+        "Түйін сөздер: алаяқтық, интернет, алдын алу",
+        "Abstract. The paper considers ways of preventing online fraud",
+        "Keywords: fraud, internet, prevention",
+    ]
+    places = [text.find(line) for line in expected]
+    assert -1 not in places, [line for line, place in zip(expected, places, strict=True) if place < 0]
+    assert places == sorted(places)
+    assert places[-1] < text.index("Интернет-мошенничество остаётся")

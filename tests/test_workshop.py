@@ -35,6 +35,11 @@ def test_the_workshop_speaks_english(workshop_build: Path) -> None:
         assert label in text
 
 
+def test_the_table_ends_with_its_mean_row_in_english_figures(workshop_build: Path) -> None:
+    text = " ".join("\n".join(_pages(workshop_build)).split())
+    assert "Advanced 305 38 311 38 Mean 258.5 39 254.5 39" in text
+
+
 def test_no_russian_or_kazakh_convention_anywhere(workshop_build: Path) -> None:
     """English quotes, names, dates, times, labels and imprint on every page: none of the
     conventions of the Russian and Kazakh locales."""
