@@ -119,6 +119,16 @@ class Names(_Data):
     # names with superscript numbers and the places listed below (numbered); book.yaml's
     # byline.style wins.
     byline_style: Literal["stacked", "numbered"]
+    # Between a name and what the person is, in the editorial board's list: «Иванов И.И. –
+    # д.ю.н., профессор» (a dash, in Russian and Kazakh), «I. Ivanov, Professor» (English).
+    role_separator: str = " \u2013 "
+
+
+class Captions(_Data):
+    """Where a table's number stands (``captions:``): alone at the right above its caption
+    («Таблица 1», ГОСТ 2.105), or starting the caption's line («Table 1. Caption»)."""
+
+    table_label: Literal["above_right", "inline"] = "above_right"
 
 
 class Dates(_Data):
@@ -201,6 +211,7 @@ class Locale(_Data):
     hyphenation: str | None = Field(default=None, pattern=HYPHENATION)
     checker: Checker = Checker()
     typography: Typesetting = Typesetting()
+    captions: Captions = Captions()
 
     def label(self, key: str, count: int | None = None) -> str:
         """The label ``key``; of a plural one, the form for ``count`` (``one`` when 1 or no count)."""

@@ -104,3 +104,16 @@ def test_the_final_imprint_has_the_fields_english_prints(tmp_path: Path) -> None
     html = " ".join(_tail_html(sources, REPO / "styles", blanks=0, total=12, first_verso=False).split())
     assert "Подписано в печать 10.04.2025. Формат 60×84/8. Бумага офсетная." in html
     assert "Усл. печ. л. 1,40." in html
+
+
+def test_a_table_is_numbered_at_the_start_of_its_caption(workshop_build: Path) -> None:
+    """English puts «Table 1.» before the caption on one line; Russian and Kazakh (ГОСТ 2.105)
+    put «Таблица 1» alone at the right above it."""
+    pdf = workshop_build / "proceedings.pdf"
+    page = next(n for n in range(1, pdfread.page_count(pdf) + 1) if "Table 1." in pdfread.text(pdf, n))
+    words = pdfread.words(pdf, page)
+    label = next(w for w in words if w.text == "Table")
+    caption = next(w for w in words if w.text == "Markers" and abs(w.top - label.top) < 1)
+    assert caption.x0 > label.x0
+    body = next(w for w in words if w.text == "Discourse")
+    assert label.x0 < body.x0  # flush left with the text block, not set to the right
