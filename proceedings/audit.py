@@ -86,13 +86,9 @@ CODES: dict[str, tuple[Severity, Message]] = {
     "layout-facing": (Severity.NOTE,
                       msg("facing pages whose last lines differ in depth by more than one line")),
 }
-HYPHENS = ("\u2010", "\u00ad", "-")
+HYPHENS = m.HYPHENS
+is_hyphenated = m.is_hyphenated
 _LETTERS = re.compile(r"[^\W\d_]+")
-
-
-def is_hyphenated(text: str) -> bool:
-    """Whether a line (or its last word) ends in a letter and a hyphen."""
-    return len(text) >= 2 and text[-1] in HYPHENS and text[-2].isalpha()
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,13 @@ word wider than the measure) is left to WeasyPrint as it was.
 from __future__ import annotations
 
 import html
+import itertools
 import math
 import re
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Final
 from urllib.parse import unquote, urlsplit
@@ -42,8 +44,9 @@ import tinycss2
 from proceedings.hyphenation import register
 from proceedings.shaping import face
 
-__all__ = ["Measure", "Settings", "break_lines", "dictionary_target", "hyphenation_points",
-           "measure_from_styles", "set_body", "set_marked", "set_reference", "use_dictionaries"]
+__all__ = ["Measure", "Settings", "Turn", "break_lines", "dictionary_target", "hyphenation_points",
+           "measure_from_styles", "set_abstract", "set_body", "set_marked", "set_reference",
+           "turns_mark", "use_dictionaries"]
 
 # The tuning of the breaker: demerits as TeX counts them (its defaults in comments).
 @dataclass(frozen=True)
@@ -78,6 +81,9 @@ class Measure:
     max_track: int = 0  # the style's steps: t1 ... tN and t-1 ... t-N
     reference_indent: float = 0.0  # points a reference's text is narrower by (its number's box)
     reference_scale: float = 1.0  # the reference list's size, in the body's ems
+    abstract_narrower: float = 0.0  # points the abstract's measure is narrower by (its margins)
+    abstract_scale: float = 1.0  # its size, in the body's ems
+    abstract_style: str = "regular"  # its face: "italic" when the style sets it so
 
     def font(self, style: str) -> Path:
         return dict(self.fonts).get(style) or dict(self.fonts)["regular"]
@@ -150,6 +156,10 @@ def _measure(css: Path, book: str, fonts_text: str, page: tuple[str, str, str, s
     tracking = _declarations(book, ".paper-body p.set .t1").get("letter-spacing", "0pt")
     reference_indent = _declarations(book, ".reference-list li").get("padding-left", "0pt")
     reference_size = _declarations(book, ".reference-list").get("font-size", "1em")
+    abstract = _declarations(book, ".abstract")
+    margins = abstract.get("margin", "0pt").split() or ["0pt"]  # top, right, bottom, left, as CSS
+    right = margins[1] if len(margins) > 1 else margins[0]
+    left = margins[3] if len(margins) == 4 else right
     max_track = 0
     while all(_declarations(book, f".paper-body p.set .t{sign}{max_track + 1}").get("letter-spacing")
               for sign in ("", "-")):
@@ -159,6 +169,9 @@ def _measure(css: Path, book: str, fonts_text: str, page: tuple[str, str, str, s
         max_track=max_track,
         reference_indent=_points(reference_indent, em=size),
         reference_scale=_points(reference_size, em=1.0),
+        abstract_narrower=_points(left, em=size) + _points(right, em=size),
+        abstract_scale=_points(abstract.get("font-size", "1em"), em=1.0),
+        abstract_style="italic" if abstract.get("font-style") == "italic" else "regular",
         width=_points(page_width) - _points(margin_inner) - _points(margin_outer),
         indent=_points(indent, em=size),
         word_spacing=_points(word_spacing, em=size),
@@ -308,7 +321,7 @@ class Unreadable(ValueError):
     """Markup the breaker does not measure: the paragraph stays as it was."""
 
 
-def _read(inner: str, lang: str) -> tuple[list[str | int], list[_Char]]:
+def _read(inner: str, lang: str, base: str = "regular") -> tuple[list[str | int], list[_Char]]:
     """The paragraph as output pieces (tags kept as text, characters as indices into
     the second list) and its characters with their style and language."""
     pieces: list[str | int] = []
@@ -317,8 +330,8 @@ def _read(inner: str, lang: str) -> tuple[list[str | int], list[_Char]]:
     pos = 0
 
     def style_now() -> tuple[str, str]:
-        bold = any(s == "bold" for _, s, _ in stack)
-        italic = any(s == "italic" for _, s, _ in stack)
+        bold = "bold" in base or any(s == "bold" for _, s, _ in stack)
+        italic = "italic" in base or any(s == "italic" for _, s, _ in stack)
         style = ("bold" if bold else "") + ("italic" if italic else "") or "regular"
         return style, (stack[-1][2] if stack else lang)
 
@@ -374,15 +387,22 @@ _DASHES: Final = "\u2013\u2014"
 # no line to begin with a dash.
 _NO_BREAK_BEFORE: Final = _DASHES + ")]}!?,.:;/"
 _NO_BREAK_AFTER: Final = "([{"
+_SPACE_RE = re.compile(" ")
+_AFTER_DASH_RE = re.compile(f"[{_HYPHEN_AFTER}]")
 
 
 def _intrinsic(text: str, index: int) -> bool:
     """Whether Pango breaks before ``text[index]`` whatever the spaces are: after a
-    hyphen or a dash that a letter follows, after a dash that a space follows."""
-    if index < 2 or text[index - 1] not in _HYPHEN_AFTER or text[index - 2] in " \u00a0":
+    hyphen or a dash that a letter follows; after a hyphen or an en dash that a space
+    follows, even a no-break one and even when a space comes before it (UAX #14 lets a
+    line break after them before a no-break space: «всего\u00a0-\u00a0Казахстана»,
+    tried on WeasyPrint); after an em dash that a space follows when none comes before."""
+    if index < 2 or text[index - 1] not in _HYPHEN_AFTER:
         return False
-    following = text[index]
-    return following.isalpha() or (text[index - 1] in _DASHES and following in " \u00a0")
+    dash, following = text[index - 1], text[index]
+    if following in " \u00a0":
+        return dash != "\u2014" or text[index - 2] not in " \u00a0"
+    return following.isalpha()
 
 
 def breakpoints(text: str, advances: Sequence[float], divisions: Sequence[int], hyphen: float,
@@ -392,26 +412,30 @@ def breakpoints(text: str, advances: Sequence[float], divisions: Sequence[int], 
 
     No line ends before a dash (a dash between words stays with the word before it)."""
     points: list[Breakpoint] = []
-    width = 0.0
-    spaces = 0
+    # The widths and counts of spaces before each character, summed in the order a
+    # running total would (the same floats), and only the places a line may end visited.
+    widths = list(itertools.accumulate(advances, initial=0.0))
+    space_counts = list(itertools.accumulate((char in (" ", _NBSP) for char in text), initial=0))
+    intrinsic = [widths[m.end()] for m in _AFTER_DASH_RE.finditer(text) if _intrinsic(text, m.end())]
+    candidates = sorted({m.start() for m in _SPACE_RE.finditer(text)}.union(
+        divisions, (m.end() for m in _AFTER_DASH_RE.finditer(text))))
     division_set = set(divisions)
-    intrinsic: list[float] = []  # widths at which WeasyPrint may break on its own
-    for index, char in enumerate(text):
-        if _intrinsic(text, index):
-            intrinsic.append(width)
+    for index in candidates:
+        if index >= len(text):
+            continue
+        char = text[index]
+        width, spaces = widths[index], space_counts[index]
         if char == " ":
             if (text[index + 1 : index + 2] not in _NO_BREAK_BEFORE
                     and text[index - 1 : index] not in _NO_BREAK_AFTER):
-                points.append(Breakpoint(index, "space", width, spaces, width + advances[index],
+                points.append(Breakpoint(index, "space", width, spaces, widths[index + 1],
                                          spaces + 1, 0.0))
         elif index in division_set:
             points.append(Breakpoint(index, "hyphen", width, spaces, width, spaces, hyphen))
         elif (index > 2 and text[index - 1] in _HYPHEN_AFTER and text[index - 3 : index - 1].isalpha()
               and text[index : index + right_min].isalpha()):
             points.append(Breakpoint(index, "explicit", width, spaces, width, spaces, 0.0))
-        width += advances[index]
-        if char in (" ", _NBSP):
-            spaces += 1
+    width, spaces = widths[-1], space_counts[-1]
     points.append(Breakpoint(len(text), "end", width, spaces, width, spaces, 0.0))
     if intrinsic:
         reached: list[Breakpoint] = []
@@ -428,13 +452,19 @@ def breakpoints(text: str, advances: Sequence[float], divisions: Sequence[int], 
     return points
 
 
-@dataclass
+@dataclass(slots=True)
 class _Node:
     point: int  # index into breakpoints
     line: int
     run: int  # hyphenated lines in a row ending here
     demerits: float
     previous: _Node | None
+    # Where the line after this node starts: its width, character and spaces before it,
+    # and the measure it is set to (kept here: the search reads them for every point).
+    width: float = 0.0
+    start: int = 0
+    spaces: int = 0
+    measure: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -475,7 +505,8 @@ def fit(natural: float, spaces: int, chars: int, measure: float, *, space: float
 def break_lines(points: Sequence[Breakpoint], *, width: float, first_width: float,
                 space: float, last_min: float, shrink: float = 0.0, tracking: float = 0.0,
                 max_track: int = 0, settings: Settings = Settings(),
-                max_ratio: float | None = None, initial_run: int = 0) -> list[int] | None:
+                max_ratio: float | None = None, initial_run: int = 0,
+                unhyphenated: frozenset[int] = frozenset()) -> list[int] | None:
     """The indices of ``points`` that end the lines of the best paragraph, or None when
     none fits (a word wider than the measure, or no line loose enough).
 
@@ -483,7 +514,8 @@ def break_lines(points: Sequence[Breakpoint], *, width: float, first_width: floa
     narrower (the style's negative word spacing, which justification stretches back);
     a line's letters may be tracked by up to ``max_track`` steps of ``tracking`` points.
     ``initial_run`` counts the hyphenated lines the paragraph follows (across a short
-    last line: a reader sees them as one column of hyphens). The nodes are TeX's active
+    last line: a reader sees them as one column of hyphens); the lines numbered (from 0)
+    in ``unhyphenated`` do not end in a hyphen. The nodes are TeX's active
     breakpoints, one per point and count of hyphenated lines in a row ending there
     (TeX's fitness classes are left out: the loose-line demerits already keep a loose
     line from standing next to a tight one, and they would triple the nodes)."""
@@ -493,83 +525,97 @@ def break_lines(points: Sequence[Breakpoint], *, width: float, first_width: floa
     hyphen_demerits = settings.hyphen_penalty**2
     explicit_demerits = settings.explicit_penalty**2
     track_demerits = settings.track_penalty**2
-    start = _Node(-1, 0, initial_run, 0.0, None)
-    active: list[_Node] = [start]
-    after_width = [p.width_after for p in points]
-    after_spaces = [p.spaces_after for p in points]
-    starts = [p.index + (p.kind == "space") for p in points]
+    loose_ratio, loose_demerits = settings.loose_ratio, settings.loose_demerits
+    double_demerits, max_run = settings.double_hyphen_demerits, settings.max_run
+    alone_ratio = settings.max_ratio
+    stretch = space * settings.stretch  # what fit() computes, here inline: it runs for
+    # every line the search tries, hundreds of thousands of times in a book
+    active: list[_Node] = [_Node(-1, 0, initial_run, 0.0, None, 0.0, 0, 0, first_width)]
     squeeze = max_track * tracking  # the most a character can be tightened by
     stretch_limit = space * settings.stretch * limit_ratio  # a space's most, untracked
     last = len(points) - 1
     for b, point in enumerate(points):
         best: dict[int, _Node] = {}
-        survivors: list[_Node] = []
         kind = point.kind
-        flagged = kind in ("hyphen", "explicit")
-        penalty = hyphen_demerits if kind == "hyphen" else explicit_demerits if flagged else 0.0
+        hyphen = kind == "hyphen"
+        flagged = hyphen or kind == "explicit"
+        penalty = hyphen_demerits if hyphen else explicit_demerits if flagged else 0.0
         end_width = point.width_before + point.extra
+        end_chars = point.index + hyphen
+        end_spaces = point.spaces_before
         reach = point.reach
+        is_last = b == last
         # The active nodes are in the order of their points: the oldest give the longest
         # lines, and one too long now is too long for every later point; the newest give
         # the loosest, and once one is too loose even tracked, so are all after it.
         dropped = 0
         for node in active:
-            first = node.point < 0
-            measure = first_width if node.line == 0 else width
-            natural = end_width - (0.0 if first else after_width[node.point])
-            chars = point.index - (0 if first else starts[node.point]) + (kind == "hyphen")
-            if natural - chars * squeeze > measure - safety:
+            if end_width - node.width - (end_chars - node.start) * squeeze > node.measure - safety:
                 dropped += 1
                 continue
             break
-        survivors = active[dropped:]
+        survivors = active[dropped:] if dropped else active
         skip_to = 0
         for position, node in enumerate(survivors):
             if position < skip_to:
                 continue
-            first = node.point < 0
-            measure = first_width if node.line == 0 else width
-            natural = end_width - (0.0 if first else after_width[node.point])
-            chars = point.index - (0 if first else starts[node.point]) + (kind == "hyphen")
-            spaces = point.spaces_before - (0 if first else after_spaces[node.point])
-            if (b != last and spaces and measure - natural - spaces * shrink
+            measure = node.measure
+            natural = end_width - node.width
+            chars = end_chars - node.start
+            spaces = end_spaces - node.spaces
+            if (not is_last and spaces and measure - natural - spaces * shrink
                     > spaces * stretch_limit + chars * squeeze):
                 # Only a word alone on its line may still come: the newest nodes.
                 skip_to = len(survivors)
                 while (skip_to > position + 1 and survivors[skip_to - 1].point >= 0
-                       and point.spaces_before == after_spaces[survivors[skip_to - 1].point]):
+                       and end_spaces == survivors[skip_to - 1].spaces):
                     skip_to -= 1
                 continue
             if natural - chars * squeeze > measure - safety:
                 continue
-            if reach - (0.0 if first else after_width[node.point]) <= measure:
+            if reach - node.width <= measure:
                 continue  # WeasyPrint would carry the line on to a dash of the next
-            spaces = point.spaces_before - (0 if first else after_spaces[node.point])
-            if b == last:
+            run = node.run + 1 if flagged else 0
+            if run > max_run or (flagged and node.line in unhyphenated):
+                continue
+            if is_last:
                 # The last line keeps normal spaces and letters (it is not justified):
                 # it must fit so.
                 ratio = 0.0
                 track = 0
-                if (natural < last_min and not first) or natural + spaces * shrink > measure - safety:
+                if (natural < last_min and node.point >= 0) or natural + spaces * shrink > measure - safety:
                     continue
             else:
-                line_fit = fit(natural, spaces, chars, measure, space=space, shrink=shrink,
-                               tracking=tracking, max_track=max_track, settings=settings)
-                if line_fit is None or line_fit.ratio > limit_ratio:
+                # fit(), inline
+                track = 0
+                slack = measure - natural - spaces * shrink  # from the normal spaces
+                if max_track and chars:
+                    step = chars * tracking
+                    if slack > spaces * stretch:
+                        track = min(max_track, math.ceil((slack - spaces * stretch) / step))
+                    elif slack < -spaces * shrink:
+                        track = max(-max_track, math.floor((slack + spaces * shrink) / step))
+                    slack -= track * step
+                if natural + (track * chars * tracking) > measure - safety:
                     continue
-                ratio, track = line_fit.ratio, line_fit.track
-            run = node.run + 1 if flagged else 0
-            if run > settings.max_run:
-                continue
+                if spaces == 0:
+                    ratio = 0.0 if slack < 1.0 else alone_ratio
+                elif slack >= 0:
+                    ratio = slack / (spaces * stretch)
+                else:
+                    ratio = max(slack / (spaces * max(shrink, 1e-9)), -1.0)
+                if ratio > limit_ratio:
+                    continue
             badness = 100.0 * abs(ratio) ** 3
             demerits = (line_penalty + badness) ** 2 + penalty + track_demerits * track * track
-            if ratio > settings.loose_ratio:
-                demerits += settings.loose_demerits
+            if ratio > loose_ratio:
+                demerits += loose_demerits
             if flagged and node.run:
-                demerits += settings.double_hyphen_demerits
+                demerits += double_demerits
             total = node.demerits + demerits
             if run not in best or total < best[run].demerits:
-                best[run] = _Node(b, node.line + 1, run, total, node)
+                best[run] = _Node(b, node.line + 1, run, total, node, point.width_after,
+                                  point.index + (kind == "space"), point.spaces_after, width)
         active = survivors + list(best.values()) if best else survivors
         if not active:
             return None
@@ -643,6 +689,60 @@ def _divisions(text: str, chars: list[_Char], kept: list[int], settings: Setting
 
 
 @dataclass(frozen=True)
+class Turn:
+    """A line a first layout ended a recto with, in a broken word (``measure.recto_breaks``):
+    its number in its paragraph (from 0), its last word and the next line's first word,
+    as the layout printed them. The paragraph whose line it is is set again without a
+    hyphen there."""
+
+    line: int
+    last: str
+    following: str
+
+    def key(self) -> tuple[int, str, str]:
+        return (self.line, self.last.rstrip("".join(_TURN_HYPHENS)), self.following)
+
+
+_TURN_HYPHENS: Final = (_SOFT_HYPHEN, _HYPHEN_CHARACTER, "-")
+_TURNS_RE = re.compile(r"<!--turns ([^>]*)-->")
+
+
+def turns_mark(turns: Sequence[Turn]) -> str:
+    """The mark a part's HTML starts with to have ``turns`` avoided (``set_marked``)."""
+    quote = partial(urllib.parse.quote, safe="")
+    words = " ".join(f"{t.line}:{quote(t.last)}:{quote(t.following)}" for t in turns)
+    return f"<!--turns {words}-->"
+
+
+def _read_turns(html: str) -> tuple[Turn, ...]:
+    turns = []
+    for mark in _TURNS_RE.findall(html):
+        for word in mark.split():
+            line, last, following = word.split(":")
+            turns.append(Turn(int(line), urllib.parse.unquote(last), urllib.parse.unquote(following)))
+    return tuple(turns)
+
+
+def _turns_at(turn: Turn, text: str, points: Sequence[Breakpoint], ends: Sequence[int]) -> bool:
+    """Whether the paragraph set with ``ends`` has the line of ``turn``: the same line
+    ends in the same broken word, and the next begins with the same word."""
+    if turn.line + 1 >= len(ends):
+        return False
+    point = points[ends[turn.line]]
+    if point.kind not in ("hyphen", "explicit"):
+        return False
+    begin = points[ends[turn.line - 1]] if turn.line else None
+    start = 0 if begin is None else begin.index + (begin.kind == "space")
+    words = text[start : point.index].split()
+    following = text[point.index : points[ends[turn.line + 1]].index].split()
+    if not words or not following:
+        return False
+    _line, last, first = turn.key()
+    return (words[-1].rstrip("".join(_TURN_HYPHENS)).endswith(last) and bool(last)
+            and following[0][: len(first)] == first and bool(first))
+
+
+@dataclass(frozen=True)
 class SetParagraph:
     html: str  # the paragraph's inner HTML, with its breaks imposed
     ends: tuple[str, ...]  # how each line ends: "space", "hyphen", "explicit", "end"
@@ -651,10 +751,11 @@ class SetParagraph:
 
 def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = True,
                   narrower: float = 0.0, first_narrower: float = 0.0, initial_run: int = 0,
+                  turns: tuple[Turn, ...] = (), style: str = "regular",
                   settings: Settings = Settings()) -> SetParagraph | None:
     """The inner HTML of a paragraph with its lines chosen, or None to leave it as it was."""
     try:
-        pieces, chars = _read(inner, lang)
+        pieces, chars = _read(inner, lang, style)
     except Unreadable:
         return None
     kept, text = _collapse(chars)
@@ -670,15 +771,26 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
     first = width - (measure.indent if indent else 0.0) - first_narrower
     last_min = measure.indent * settings.last_line_indents
     ends = None
-    for ratio in (None, 8.0):
+    # Looser lines if need be, then a short last line: still better than first fit, which
+    # takes both and more (a reference whose last dashes leave «С. 50-54.» alone).
+    for ratio, shortest in ((None, last_min), (8.0, last_min), (8.0, 0.0)):
         ends = break_lines(points, width=width, first_width=first, space=space,
-                           last_min=last_min, shrink=-measure.word_spacing,
+                           last_min=shortest, shrink=-measure.word_spacing,
                            tracking=measure.tracking, max_track=measure.max_track,
                            settings=settings, max_ratio=ratio, initial_run=initial_run)
         if ends is not None:
             break
     if ends is None:
         return None
+    unhyphenated = frozenset(turn.line for turn in turns if _turns_at(turn, text, points, ends))
+    if unhyphenated:
+        # A word this paragraph broke across a page turn from a recto, in a first layout:
+        # its line ends elsewhere (when it can).
+        ends = break_lines(points, width=width, first_width=first, space=space,
+                           last_min=last_min, shrink=-measure.word_spacing,
+                           tracking=measure.tracking, max_track=measure.max_track,
+                           settings=settings, initial_run=initial_run,
+                           unhyphenated=unhyphenated) or ends
     breaks = {points[e].index: points[e].kind for e in ends}
     # Each character's line's class: its tracking step, or "last" for the last line,
     # which is not justified and keeps the normal spaces instead of the narrower ones
@@ -754,14 +866,25 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-def set_reference(text_html: str, lang: str, measure: Measure) -> str | None:
+def set_reference(text_html: str, lang: str, measure: Measure, turns: tuple[Turn, ...] = ()) -> str | None:
     """A reference's text (after its number's box, which its hanging indent holds) with
     its lines chosen, in the reference list's smaller size; None to leave it as it was."""
     scale = measure.reference_scale
     scaled = replace(measure, size=measure.size * scale, word_spacing=measure.word_spacing * scale,
                      tracking=measure.tracking * scale)
     paragraph = set_paragraph(text_html, lang, scaled, indent=False,
-                              narrower=measure.reference_indent)
+                              narrower=measure.reference_indent, turns=turns)
+    return paragraph.html if paragraph else None
+
+
+def set_abstract(text_html: str, lang: str, measure: Measure, turns: tuple[Turn, ...] = ()) -> str | None:
+    """An abstract's text with its lines chosen, in its own size, face and narrower
+    measure, without a first-line indent; None to leave it as it was."""
+    scale = measure.abstract_scale
+    scaled = replace(measure, size=measure.size * scale, word_spacing=measure.word_spacing * scale,
+                     tracking=measure.tracking * scale)
+    paragraph = set_paragraph(text_html, lang, scaled, indent=False, narrower=measure.abstract_narrower,
+                              turns=turns, style=measure.abstract_style)
     return paragraph.html if paragraph else None
 
 
@@ -770,7 +893,7 @@ _BLOCK_RE = re.compile(r"<(/?)(li|blockquote|table|ul|ol)\b[^>]*>|<p(\s[^>]*)?>(
 
 
 @lru_cache(maxsize=4096)
-def set_body(body_html: str, lang: str, measure: Measure) -> str:
+def set_body(body_html: str, lang: str, measure: Measure, turns: tuple[Turn, ...] = ()) -> str:
     """A body's HTML with its running paragraphs set by the breaker and marked for the
     style: those of the body itself, and those of the items of a list in it (a list
     item's paragraph is narrower by the list's indent and has no first-line indent);
@@ -788,10 +911,10 @@ def set_body(body_html: str, lang: str, measure: Measure) -> str:
                 stack.append(match[2])
             continue
         if not stack:
-            paragraph = set_paragraph(match[4], lang, measure, initial_run=run)
+            paragraph = set_paragraph(match[4], lang, measure, initial_run=run, turns=turns)
         elif len(stack) == 2 and stack[0] in ("ul", "ol") and stack[1] == "li":
             paragraph = set_paragraph(match[4], lang, measure, indent=False,
-                                      narrower=measure.list_indent, initial_run=run)
+                                      narrower=measure.list_indent, initial_run=run, turns=turns)
         else:
             continue
         if paragraph is None:
@@ -810,14 +933,18 @@ def set_body(body_html: str, lang: str, measure: Measure) -> str:
 # language and the page geometry of the book (the trim size's width and margins, the
 # body's size), as the template has them.
 _MARKED_RE = re.compile(
-    r"<!--lines(-reference)? (\S+) (\S+) (\S+) (\S+) (\S+)-->(.*?)<!--/lines-->", re.DOTALL
+    r"<!--lines(-reference|-abstract)? (\S+) (\S+) (\S+) (\S+) (\S+)-->(.*?)<!--/lines-->", re.DOTALL
 )
 
 
 def set_marked(html: str, styles: Path) -> str:
     """The document with every region its templates marked set by the breaker, and the
     marks gone. It runs as a part is laid out: in the workers, in parallel, and only for
-    the parts the cache lacks."""
+    the parts the cache lacks. The lines a first layout ended a recto with in a broken
+    word are marked at its start (``turns_mark``): their paragraphs are set to avoid it."""
+    turns = _read_turns(html) if "<!--turns" in html else ()
+    if turns:
+        html = _TURNS_RE.sub("", html)
     if "<!--lines" not in html:
         return html
     measures: dict[tuple[str, ...], Measure] = {}
@@ -828,8 +955,10 @@ def set_marked(html: str, styles: Path) -> str:
         if key not in measures:
             measures[key] = measure_from_styles(styles, page_width=width, margin_inner=inner,
                                                 margin_outer=outer, font_size=size)
+        if reference == "-abstract":
+            return set_abstract(content, lang, measures[key], turns) or content
         if reference:
-            return set_reference(content, lang, measures[key]) or content
-        return set_body(content, lang, measures[key])
+            return set_reference(content, lang, measures[key], turns) or content
+        return set_body(content, lang, measures[key], turns)
 
     return _MARKED_RE.sub(replaced, html)

@@ -123,6 +123,16 @@ class Names(_Data):
     # names with superscript numbers and the places listed below (numbered); book.yaml's
     # byline.style wins.
     byline_style: Literal["stacked", "numbered"]
+    # Between a name and what the person is, in the editorial board's list: «Иванов И.И. –
+    # д.ю.н., профессор» (a dash, in Russian and Kazakh), «I. Ivanov, Professor» (English).
+    role_separator: str = " \u2013 "
+
+
+class Captions(_Data):
+    """Where a table's number stands (``captions:``): alone at the right above its caption
+    («Таблица 1», ГОСТ 2.105), or starting the caption's line («Table 1. Caption»)."""
+
+    table_label: Literal["above_right", "inline"] = "above_right"
 
 
 class Dates(_Data):
@@ -173,6 +183,18 @@ class Imprint(_Data):
     final: list[FinalField]
 
 
+class Typesetting(_Data):
+    """What the layout sets in place of what authors typed (``typography:``; see
+    ``proceedings/typography.py``): the dash between words, and the words a no-break space
+    keeps with what follows or precedes them."""
+
+    dash: str = "\u2014"
+    nbsp_after_words: list[str] = []  # short words (book.yaml's typography: short_words)
+    nbsp_before_numbers: list[str] = []  # № 5, § 3, т. 2
+    nbsp_after_numbers: list[str] = []  # 5 %, 20 г.
+    nbsp_phrases: list[str] = []  # и т. д.: no break inside, nor before it
+
+
 class Locale(_Data):
     """One language's locale file, read and checked."""
 
@@ -192,6 +214,8 @@ class Locale(_Data):
     # A pyphen dictionary's code (ru_RU), or a file hyph_<lang>.dic beside the locale file.
     hyphenation: str | None = Field(default=None, pattern=HYPHENATION)
     checker: Checker = Checker()
+    typography: Typesetting = Typesetting()
+    captions: Captions = Captions()
 
     def label(self, key: str, count: int | None = None) -> str:
         """The label ``key``; of a plural one, the form for ``count`` (``one`` when 1 or no count)."""
@@ -392,5 +416,5 @@ def checker_table(locales: Locales) -> dict[str, dict[str, Any]]:
     """What the checker knows of every language, as the checks read it: the keys the
     locale file gives under ``checker:``, its ``name`` and its ``quotes``."""
     return {lang: {**locale.checker.model_dump(exclude_unset=True), "name": locale.name,
-                   "quotes": list(locale.quotes)}
+                   "quotes": list(locale.quotes), **locale.typography.model_dump()}
             for lang, locale in locales.items()}

@@ -13,7 +13,7 @@ book's design (tables, figures) are left as directives for the templates.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,9 @@ from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from proceedings.model import Citation
+from proceedings.typography import MARK, typeset_spaces
+
+__all__ = ["typeset_spaces"]  # the no-break spaces every language shares, for the templates
 
 # A citation as authors print it: a number first, then numbers, ranges and locators.
 CITATION_RE = re.compile(r"\[(\d{1,4}(?:[^\[\]\n]{0,120}?))\](?![({])")
@@ -43,35 +46,37 @@ _ALLOWED_CLASSES = {"alpha"}
 _SEGMENT_RE = re.compile(r"<!--directive:(table|figure):([A-Za-z0-9_-]+)-->")
 
 
-_UPPER = "А-ЯЁӘҒҚҢӨҰҮҺІA-Z"
-_LOWER = "a-zа-яёәғқңөұүһі"
-_INITIALS = rf"[{_UPPER}]\.(?:\s?[{_UPPER}]\.)?"
-_NBSP_RULES = [
-    # Initials stay with the surname: "А.Б. Сахаров", "Сахаров А.Б.".
-    (re.compile(rf"(?<![\w.])({_INITIALS}) (?=[{_UPPER}][{_LOWER}])"), "\\1\u00a0"),
-    (re.compile(rf"([{_UPPER}][{_LOWER}]+) (?={_INITIALS}(?!\w))"), "\\1\u00a0"),
-    # "им. М. Есбулатова": the abbreviation stays with the name it introduces.
-    (re.compile(rf"(?<!\w)(им\.) (?=[{_UPPER}])"), "\\1\u00a0"),
-    # Page abbreviations stay with their numbers: "с. 23", "б. 45", "p. 7", "45 б.".
-    (re.compile(r"(?<!\w)([сСбБpP]{1,2}\.) (?=\d)"), "\\1\u00a0"),
-    (re.compile(r"(\d) (?=[сбp]\.)"), "\\1\u00a0"),
-    # "№ 17"
-    (re.compile(r"№ (?=\d)"), "№\u00a0"),
-]
-
-
-def typeset_spaces(text: str) -> str:
-    """Non-breaking spaces where Russian and Kazakh typography wants them."""
-    for pattern, replacement in _NBSP_RULES:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-def _nbsp_rule(state: Any) -> None:
+def _typography_rule(state: Any) -> None:
+    """The typesetter's rules (``env["typography"]``, a function of a paragraph's text;
+    by default the no-break spaces every language shares) on each paragraph's text at once:
+    a source line's break is a space of the text, each other piece of inline markup
+    stands as one ``MARK``, which the rules keep."""
+    apply: Callable[[str], str] = state.env.get("typography", typeset_spaces)
     for token in state.tokens:
-        for child in token.children or ():
-            if child.type == "text":
-                child.content = typeset_spaces(child.content)
+        if not token.children:
+            continue
+        children: list[Token] = []
+        for child in token.children:  # a source line's break joins the text around it
+            if child.type == "softbreak":
+                child = Token("text", "", 0, content="\n")
+            if child.type == "text" and children and children[-1].type == "text":
+                children[-1] = Token("text", "", 0, content=children[-1].content + child.content)
+            else:
+                children.append(child)
+        joined = "".join(c.content if c.type == "text" else MARK for c in children)
+        marks = joined.count(MARK)
+        if marks != sum(c.type != "text" for c in children):
+            continue  # the text has a MARK of its own: left as it is
+        set_text = apply(joined)
+        if set_text.count(MARK) != marks:
+            continue
+        pieces = set_text.split(MARK)
+        result = [Token("text", "", 0, content=pieces[0])]
+        markup = (c for c in children if c.type != "text")
+        for piece in pieces[1:]:
+            result += [next(markup), Token("text", "", 0, content=piece)]
+        result = [c for c in result if c.type != "text" or c.content]
+        token.children = result
 
 
 def citation_numbers(inner: str) -> tuple[int, ...]:
@@ -174,7 +179,7 @@ def _render_citation(
     self: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
     token = tokens[idx]
-    text = escapeHtml(token.content)
+    text = escapeHtml(env.get("typography", str)(token.content))
     numbers = token.meta["numbers"]
     known = env.get("citable", set())
     prefix = env.get("anchor_prefix", "ref")
@@ -209,7 +214,7 @@ def _make_engine() -> MarkdownIt:
     md.disable(["image", "html_inline", "html_block"])
     md.block.ruler.before("paragraph", "directive", _directive_rule)
     md.inline.ruler.before("link", "citation", _citation_rule)
-    md.core.ruler.push("nbsp", _nbsp_rule)
+    md.core.ruler.push("typography", _typography_rule)
     md.add_render_rule("citation", _render_citation)
     md.add_render_rule("directive", _render_directive)
     md.add_render_rule("footnote_ref", _render_footnote_ref)
@@ -282,21 +287,25 @@ def _html(source: str, env: dict[str, Any], alpha_lines: dict[int, str],
     return str(_ENGINE.renderer.render(_split_footnotes(_ENGINE, tokens, env), _ENGINE.options, env))
 
 
-def render_body(body: str, *, anchor_prefix: str, references: set[int], first_line: int = 1) -> list[Segment]:
+def render_body(body: str, *, anchor_prefix: str, references: set[int], first_line: int = 1,
+                typography: Callable[[str], str] | None = None) -> list[Segment]:
     """Render a paper or resolution body to HTML segments split at its directives.
 
     Each paragraph, heading, list item and quotation carries ``data-line``, its line in
     the source file (the body begins at ``first_line``): the layout audit reports a
-    line laid out badly there.
+    line laid out badly there. ``typography`` sets each paragraph's text and each
+    citation's (``typography.apply`` with the paper language's rules).
     """
     source, alpha_lines = prepare_source(body)
-    env = {"anchor_prefix": anchor_prefix, "citable": references}
+    env: dict[str, Any] = {"anchor_prefix": anchor_prefix, "citable": references}
+    if typography is not None:
+        env["typography"] = typography
     return split_segments(_html(source, env, alpha_lines, first_line))
 
 
-def render_inline(text: str) -> str:
+def render_inline(text: str, typography: Callable[[str], str] | None = None) -> str:
     """Render a one-paragraph field (an abstract, a caption) without the <p> wrapper."""
-    html = _html(text, {}, {}).strip()
+    html = _html(text, {"typography": typography} if typography else {}, {}).strip()
     if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
     return html

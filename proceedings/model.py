@@ -185,6 +185,8 @@ class BookSection(Record):
     # A session of the programme whose title the section takes when it has none.
     session: Id | None = None
     papers: list[Id] = []
+
+
 class BylineSettings(Record):
     """``byline:`` in book.yaml: how the papers' bylines are set.
 
@@ -200,6 +202,20 @@ class BylineSettings(Record):
     email: Literal["corresponding", "all", "none"] = "corresponding"
     # Whether the byline prints an author's ORCID when people.yaml gives it.
     orcid: bool = True
+
+
+class Typography(Record):
+    """``typography:`` in book.yaml: the typesetter's rules the layout applies to the text
+    (``proceedings/typography.py``; the sources stay as written). All on by default."""
+
+    ranges: bool = True  # 1995-2000 → 1995–2000
+    dashes: bool = True  # a spaced hyphen between words → the language's dash
+    quotes: bool = True  # straight quotes → the language's
+    spaces: bool = True  # no-break spaces: initials, numbers and units, abbreviations
+    # A no-break space after the language's short words («в суде»). Off by default: each
+    # takes a break from the line breaker (on the 2024 book, Russian papers: 20 more lines
+    # ending in a hyphen, 7 more loose lines).
+    short_words: bool = False
 
 
 class Book(Record):
@@ -243,6 +259,7 @@ class Book(Record):
     # Whether a paper's abstract and keywords are printed under their labels (Аннотация,
     # Ключевые слова, Abstract, Keywords: the labels of styles/locales/<lang>.yaml).
     front_labels: bool = True
+    typography: Typography = Typography()
 
     def listed_papers(self) -> list[tuple[Loc, str]]:
         """The papers' ids in the book's order, with their key paths in book.yaml."""

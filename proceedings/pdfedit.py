@@ -324,6 +324,54 @@ def set_metadata(pdf: pikepdf.Pdf, xmp: str) -> None:
     pdf.Root.Metadata = pdf.make_stream(xmp.encode(), Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML)
 
 
+_XMP_NAMESPACES = {
+    "x": "adobe:ns:meta/", "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "dc": "http://purl.org/dc/elements/1.1/", "xmp": "http://ns.adobe.com/xap/1.0/",
+    "pdf": "http://ns.adobe.com/pdf/1.3/", "pdfx": "http://ns.adobe.com/pdfx/1.3/",
+    "pdfxid": "http://www.npes.org/pdfx/ns/id/", "xmpMM": "http://ns.adobe.com/xap/1.0/mm/",
+}
+_XPACKET = ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n', '\n<?xpacket end="w"?>')
+
+
+def merged_metadata(existing: str, ours: str) -> str:
+    """One XMP packet: ``existing`` (WeasyPrint's, with what PDF/X asks of it: its version,
+    trapping, document id) with every property ``ours`` gives replaced by ours (the title
+    in every language of the book, the creators, the languages, the dates)."""
+    from xml.etree import ElementTree
+
+    for prefix, uri in _XMP_NAMESPACES.items():
+        ElementTree.register_namespace(prefix, uri)
+    rdf = "{" + _XMP_NAMESPACES["rdf"] + "}"
+
+    def descriptions(text: str) -> tuple[ElementTree.Element, list[ElementTree.Element]]:
+        root = ElementTree.fromstring(re.sub(r"<\?xpacket[^>]*\?>", "", text).strip())
+        container = root.find(f"{rdf}RDF")
+        if container is None:
+            raise ValueError("XMP without rdf:RDF")
+        return container, container.findall(f"{rdf}Description")
+
+    target, theirs = descriptions(existing)
+    _, mine = descriptions(ours)
+    given = {child.tag for description in mine for child in description}
+    given |= {name for description in mine for name in description.attrib if name != f"{rdf}about"}
+    for description in theirs:
+        for child in [c for c in description if c.tag in given]:
+            description.remove(child)
+        for name in [n for n in description.attrib if n in given]:
+            del description.attrib[name]
+        if not len(description) and set(description.attrib) <= {f"{rdf}about"}:
+            target.remove(description)
+    target.extend(mine)
+    packet = ElementTree.tostring(target, encoding="unicode")
+    return f'{_XPACKET[0]}<x:xmpmeta xmlns:x="{_XMP_NAMESPACES["x"]}">{packet}</x:xmpmeta>{_XPACKET[1]}'
+
+
+def merge_metadata(pdf: pikepdf.Pdf, xmp: str) -> None:
+    """Give ``pdf`` the XMP packet ``xmp`` merged into the one it has (``merged_metadata``)."""
+    existing = pdf.Root.Metadata.read_bytes().decode("utf-8") if "/Metadata" in pdf.Root else None
+    set_metadata(pdf, merged_metadata(existing, xmp) if existing else xmp)
+
+
 def with_metadata(data: bytes, xmp: str) -> bytes:
     """``data``, a PDF, with the XMP packet ``xmp`` as its metadata."""
     import pikepdf

@@ -23,15 +23,23 @@ from proceedings.files import write_atomic
 from proceedings.locales import shipped
 from proceedings.model import Sources, TrimName
 from proceedings.pdf import STYLESHEETS, Layout, paginate
-from proceedings.pdfedit import Overlay, draw_over, drop_annotations, page_form, retag_fonts, to_gray
+from proceedings.pdfedit import (
+    Overlay,
+    draw_over,
+    drop_annotations,
+    merge_metadata,
+    page_form,
+    retag_fonts,
+    to_gray,
+)
 from proceedings.preflight import MM, SLUG_MM
 from proceedings.render import (
     PAGE_GEOMETRY,
+    BookRenderer,
     load_labels,
     locale_functions,
     make_environment,
     publication_date,
-    render_book,
     translator,
 )
 
@@ -108,7 +116,8 @@ def print_book(opts: PrintOptions) -> PrintResult:
     strict = opts.override is None
     diags.raise_if_failed(strict=strict)  # errors are never overridden
     assert sources is not None
-    html = render_book(sources, opts.styles, fonts=opts.fonts)
+    renderer = BookRenderer(sources, opts.styles, fonts=opts.fonts)
+    html = renderer.render()
     env = make_environment(opts.styles / "templates")
     settings = sources.book.print
     page_css = env.get_template("print_page.css.j2").render(settings=settings, slug_mm=SLUG_MM)
@@ -148,6 +157,7 @@ def print_book(opts: PrintOptions) -> PrintResult:
             _slugs(pdf, sources, opts, allowed)
         to_gray(pdf)
         _add_output_intent(pdf)
+        merge_metadata(pdf, renderer.metadata())
         result.overridden_warnings = diags.count(Severity.WARNING) if opts.override else 0
         if result.overridden_warnings:
             assert opts.override is not None

@@ -35,8 +35,11 @@ from proceedings.model import (
     Slot,
     Sources,
     Table,
+    Typography,
     css_length,
 )
+from proceedings.typography import apply as apply_typography
+from proceedings.typography import rules_for
 
 Labels = dict[str, dict[str, str]]
 
@@ -253,22 +256,36 @@ def _numbered(authors: list[AuthorView], lang: str, locales: Locales) -> tuple[l
     return [replace(a, marks=m) for a, m in zip(authors, marks, strict=True)], list(places)
 
 
-def _front(paper: Paper) -> tuple[FrontView, ...]:
+def _front(paper: Paper, switches: Typography) -> tuple[FrontView, ...]:
     abstracts, keywords = paper.abstracts_by_lang(), paper.keywords_by_lang()
     return tuple(
-        FrontView(lang, Markup(render_inline(abstracts[lang])) if lang in abstracts else None,
+        FrontView(lang, Markup(render_inline(abstracts[lang], typesetter(lang, switches)))
+                  if lang in abstracts else None,
                   keywords.get(lang, []))
         for lang in dict.fromkeys([*abstracts, *keywords])
     )
 
 
+@lru_cache(maxsize=64)
+def typesetter(lang: str, switches: Typography) -> Callable[[str], str]:
+    """The typesetter's rules of ``lang`` that a book switches on, as a function of a text."""
+    # Imported here: the language data's loader is the checker's, and the checker's
+    # modules import this one.
+    from proceedings.check.spelling import languages
+
+    rules = rules_for(lang, switches, languages())
+    return lambda text: apply_typography(text, rules)
+
+
 @lru_cache(maxsize=4096)
-def _rendered(body: str, anchor_prefix: str, references: frozenset[int], first_line: int) -> list[Segment]:
+def _rendered(body: str, anchor_prefix: str, references: frozenset[int], first_line: int,
+              lang: str, switches: Typography) -> list[Segment]:
     """A body converted once per process: a warm rebuild converts only what changed.
 
     Callers must not change the list.
     """
-    return render_body(body, anchor_prefix=anchor_prefix, references=set(references), first_line=first_line)
+    return render_body(body, anchor_prefix=anchor_prefix, references=set(references), first_line=first_line,
+                       typography=typesetter(lang, switches))
 
 
 def _paper_view(sources: Sources, paper: Paper, labels: Labels) -> PaperView:
@@ -281,7 +298,9 @@ def _paper_view(sources: Sources, paper: Paper, labels: Labels) -> PaperView:
         authors, places = _numbered(authors, paper.lang, locales)
     numbers = {r.number for r in paper.references if r.number is not None}
     anchor = f"paper-{paper.id}"
-    segments = _rendered(paper.body, f"{anchor}-ref", frozenset(numbers), paper.body_line)
+    switches = sources.book.typography
+    segments = _rendered(paper.body, f"{anchor}-ref", frozenset(numbers), paper.body_line, paper.lang,
+                         switches)
     names = ", ".join(_initials(a.name) for a in authors)
     if paper.short_title:
         short = paper.short_title
@@ -296,14 +315,15 @@ def _paper_view(sources: Sources, paper: Paper, labels: Labels) -> PaperView:
         paper=paper,
         authors=authors,
         segments=segments,
-        abstract=Markup(render_inline(paper.abstract)) if paper.abstract else None,
+        abstract=(Markup(render_inline(paper.abstract, typesetter(paper.lang, switches)))
+                  if paper.abstract else None),
         tables={t.id: (i, t) for i, t in enumerate(paper.tables, 1)},
         figures={f.id: (i, f) for i, f in enumerate(paper.figures, 1)},
         anchor=anchor,
         running_head=" · ".join(p for p in (names, short) if p),
         byline_style=style,
         affiliation_list=tuple(places),
-        front=_front(paper),
+        front=_front(paper, switches),
     )
 
 
@@ -474,7 +494,8 @@ def build_context(sources: Sources, labels: Labels) -> Context:
         key=lambda r: langs.index(r.lang) if r.lang in langs else len(langs),
     )
     context.resolutions = [
-        ResolutionView(r, _rendered(r.body, f"resolution-{r.lang}", frozenset(), r.body_line))
+        ResolutionView(r, _rendered(r.body, f"resolution-{r.lang}", frozenset(), r.body_line, r.lang,
+                                    sources.book.typography))
         for r in by_lang
     ]
     context.index = _index(context.papers, collation_order(sources.locales or shipped(), langs))
@@ -579,6 +600,8 @@ class BookRenderer:
                                   if (target := hyphenation_target(locale))),
             "page": PAGE_GEOMETRY[sources.book.trim],
             "book_head": lambda lang: _book_head(sources, lang),
+            # Authors' text as the typesetter sets it in a language (typography.py).
+            "typeset": lambda text, lang: typesetter(lang, sources.book.typography)(str(text)),
         }
 
     def render(

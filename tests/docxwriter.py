@@ -32,9 +32,9 @@ from proceedings.markup import _make_engine, prepare_source
 from proceedings.model import Paper, Person, Table
 from proceedings.render import affiliation_text
 
-# The body's parser without the typographer's non-breaking spaces: an author types plain ones.
+# The body's parser without the typesetter's rules (no-break spaces, quotes): an author types plain text.
 _ENGINE = _make_engine()
-_ENGINE.core.ruler.disable("nbsp")
+_ENGINE.core.ruler.disable("typography")
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 ABSTRACT = {"kk": "Аңдатпа", "ru": "Аннотация", "en": "Abstract"}
 KEYWORDS = {"kk": "Түйін сөздер", "ru": "Ключевые слова", "en": "Keywords"}

@@ -76,7 +76,7 @@ def test_parts_hold_their_content(minibook_build: Path) -> None:
         return _norm(" ".join(reader.pages[i - 1].extract_text() for i in range(first, last + 1)))
 
     assert "конференцияның бағдарламасы" in part_text("programme", "kk")
-    assert "10.25-10.40" in part_text("programme", "ru")
+    assert "10.25–10.40" in part_text("programme", "ru")
     assert "петров" in part_text("participants", "ru")
     assert "резолюция" in part_text("resolution", "ru")
     assert "қарары" in part_text("resolution", "kk")

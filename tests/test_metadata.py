@@ -77,3 +77,19 @@ def test_source_date_epoch_reaches_the_pdf(engine: Literal["parts", "single"], t
     assert _items(_xmp(pdf), ".//xmp:CreateDate") == ["2023-11-14"]
     with pikepdf.open(pdf) as document:
         assert str(document.docinfo["/CreationDate"]).startswith("D:20231114")
+
+
+def test_the_print_pdf_has_ours_merged_into_the_pdfx_metadata(minibook_print: Path) -> None:
+    xmp = _xmp(minibook_print / "proceedings-print.pdf")
+    loaded, _ = load_sources(MINIBOOK)
+    assert loaded is not None
+    titles = {li.get(LANG): li.text for li in xmp.iterfind(".//dc:title/rdf:Alt/rdf:li", NS)}
+    assert titles == {"x-default": loaded.book.title["kk"], **loaded.book.title}
+    assert _items(xmp, ".//dc:language/rdf:Bag/rdf:li") == loaded.book.languages
+    assert _items(xmp, ".//dc:creator/rdf:Seq/rdf:li") == [loaded.people["akhmetova"].name("kk").full]
+    # What PDF/X asks of the metadata stays, and each property is given once.
+    pdfx = {"pdfxid": "http://www.npes.org/pdfx/ns/id/", "pdfx": "http://ns.adobe.com/pdfx/1.3/"}
+    assert [e.text for e in xmp.iterfind(".//pdfxid:GTS_PDFXVersion", pdfx)] == ["PDF/X-4"]
+    assert [e.text for e in xmp.iterfind(".//pdfx:GTS_PDFXConformance", pdfx)] == ["PDF/X-4"]
+    for name in ("dc:title", "dc:creator", "dc:description", "xmp:CreateDate", "xmp:MetadataDate"):
+        assert len(list(xmp.iterfind(f".//{name}", NS))) == 1, name

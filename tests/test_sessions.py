@@ -58,16 +58,16 @@ def test_programme_prints_days_sessions_rooms_and_chairs(conference_build: Path)
     # The plenary has no title in the sources: the language's name for it, with its
     # time from its first slot to its last; then its room and its two chairs.
     plenary = _session_text(ru, "Пленарное заседание", "17 октября 2025 г.")
-    assert plenary.startswith("Пленарное заседание (10.00-11.30)\nАудитория: Актовый зал\n"
+    assert plenary.startswith("Пленарное заседание (10.00–11.30)\nАудитория: Актовый зал\n"
                               "Председатели: Е.Б. Нурланов, Г.А. Садыкова\n")
-    assert "Пленарлық отырыс (10.00-11.30)\nАудитория: Мәжіліс залы\n" \
+    assert "Пленарлық отырыс (10.00–11.30)\nАудитория: Мәжіліс залы\n" \
            "Төрағалар: Е.Б. Нұрланов, Г.А. Садықова\n" in kk
     # Two parallel sections on the second day, each with its room and chair(s).
     first = _session_text(ru, "Секция 1. Криминология", "Секция 2.")
-    assert first.startswith("Секция 1. Криминология (10.00-10.40)\nАудитория: 204\n"
+    assert first.startswith("Секция 1. Криминология (10.00–10.40)\nАудитория: 204\n"
                             "Председатель: Д.С. Абенова\n")
     second = _session_text(ru, "Секция 2. Цифровая криминалистика", None)
-    assert second.startswith("Секция 2. Цифровая криминалистика (10.00-10.50)\nАудитория: 310\n"
+    assert second.startswith("Секция 2. Цифровая криминалистика (10.00–10.50)\nАудитория: 310\n"
                              "Председатели: Б.М. Токенов, С.В. Ким\n")
     # Each session's talks under it: the talks of one are not printed under another.
     assert "Предупреждение интернет-мошенничества" in first
@@ -79,11 +79,11 @@ def test_programme_prints_breaks_two_speakers_and_talks_not_in_the_volume(confer
     ru = _part_text(conference_build, "programme", "ru")
     kk = _part_text(conference_build, "programme", "kk")
     # A break has no speaker: its title stands in the row beside its time.
-    assert "10.50-11.10 Кофе-брейк\n" in ru
-    assert "10.20-10.30 Перерыв\n" in ru
-    assert "10.20-10.30 Үзіліс\n" in kk
+    assert "10.50–11.10 Кофе-брейк\n" in ru
+    assert "10.20–10.30 Перерыв\n" in ru
+    assert "10.20–10.30 Үзіліс\n" in kk
     # A talk of two speakers: both names in the speaker's column of one row.
-    row = ru[ru.index("10.30-10.50 ВОЛКОВ"):ru.index("10.50-11.10")]
+    row = ru[ru.index("10.30–10.50 ВОЛКОВ"):ru.index("10.50–11.10")]
     assert "Этические границы цифрового" in row
     assert "ИВАНОВА" in row
     # The talk not in the volume says so, in each language, after its title; the others do not.
@@ -172,3 +172,22 @@ def test_the_workshop_prints_its_two_sessions_chairs_and_coffee_break(workshop_b
     assert "12:00–12:30 General discussion\n" in second
     assert "Priya Raman" in second
     assert "Lars Nilsson" in second
+
+
+def test_a_paper_prints_its_abstracts_and_keywords_in_three_languages(conference_build: Path) -> None:
+    """ГОСТ Р 7.0.7: the paper's own language first, then the others as the paper gives them,
+    each under its language's labels."""
+    paper = next(p for p in _manifest(conference_build)["papers"] if p["id"] == "crim-fraud")
+    text = _flat(pdfread.text(conference_build / "proceedings.pdf", paper["pdf_pages"][0]))
+    expected = [
+        "Аннотация. Рассматриваются способы предупреждения интернет-мошенничества",
+        "Ключевые слова: мошенничество, интернет, профилактика",
+        "Аңдатпа. Интернет-алаяқтықтың алдын алу тәсілдері",
+        "Түйін сөздер: алаяқтық, интернет, алдын алу",
+        "Abstract. The paper considers ways of preventing online fraud",
+        "Keywords: fraud, internet, prevention",
+    ]
+    places = [text.find(line) for line in expected]
+    assert -1 not in places, [line for line, place in zip(expected, places, strict=True) if place < 0]
+    assert places == sorted(places)
+    assert places[-1] < text.index("Интернет-мошенничество остаётся")

@@ -11,7 +11,7 @@ import pytest
 
 from proceedings.load import load_sources
 from proceedings.model import Table
-from proceedings.render import grouped_digits, is_number, render_book
+from proceedings.render import grouped_digits, is_number, render_book, typesetter
 
 from . import pdfread
 from .conftest import REPO
@@ -126,10 +126,12 @@ def test_rendered_tables_match_sources(tables: dict[str, Table]) -> None:
     parser = _Cells()
     parser.feed(html)
     assert len(parser.tables) == 3
+    set_text = typesetter("kk", sources.book.typography)
     for rendered, table_id in zip(parser.tables, ["t1", "t2", "t3"], strict=True):
         table = tables[table_id]
+        # ... and sets the other cells' text by the typesetter's rules (typography.py).
         expected = [
-            [(c.text, c.colspan, c.rowspan) for c in row]
+            [(c.text if is_number(c.text) else set_text(c.text), c.colspan, c.rowspan) for c in row]
             for row in (*table.header, *table.rows, *(r.cells for r in table.footer))
         ]
         # The layout groups long integers by threes with a narrow no-break space.

@@ -35,6 +35,11 @@ def test_the_workshop_speaks_english(workshop_build: Path) -> None:
         assert label in text
 
 
+def test_the_table_ends_with_its_mean_row_in_english_figures(workshop_build: Path) -> None:
+    text = " ".join("\n".join(_pages(workshop_build)).split())
+    assert "Advanced 305 38 311 38 Mean 258.5 39 254.5 39" in text
+
+
 def test_no_russian_or_kazakh_convention_anywhere(workshop_build: Path) -> None:
     """English quotes, names, dates, times, labels and imprint on every page: none of the
     conventions of the Russian and Kazakh locales."""
@@ -99,3 +104,16 @@ def test_the_final_imprint_has_the_fields_english_prints(tmp_path: Path) -> None
     html = " ".join(_tail_html(sources, REPO / "styles", blanks=0, total=12, first_verso=False).split())
     assert "Подписано в печать 10.04.2025. Формат 60×84/8. Бумага офсетная." in html
     assert "Усл. печ. л. 1,40." in html
+
+
+def test_a_table_is_numbered_at_the_start_of_its_caption(workshop_build: Path) -> None:
+    """English puts «Table 1.» before the caption on one line; Russian and Kazakh (ГОСТ 2.105)
+    put «Таблица 1» alone at the right above it."""
+    pdf = workshop_build / "proceedings.pdf"
+    page = next(n for n in range(1, pdfread.page_count(pdf) + 1) if "Table 1." in pdfread.text(pdf, n))
+    words = pdfread.words(pdf, page)
+    label = next(w for w in words if w.text == "Table")
+    caption = next(w for w in words if w.text == "Markers" and abs(w.top - label.top) < 1)
+    assert caption.x0 > label.x0
+    body = next(w for w in words if w.text == "Discourse")
+    assert label.x0 < body.x0  # flush left with the text block, not set to the right

@@ -174,6 +174,37 @@ class _Walker:
         )
 
 
+HYPHENS = ("\u2010", "\u00ad", "-")
+
+
+def is_hyphenated(text: str) -> bool:
+    """Whether a line (or its last word) ends in a letter and a hyphen."""
+    return len(text) >= 2 and text[-1] in HYPHENS and text[-2].isalpha()
+
+
+def recto_breaks(rows: dict[str, list[list[Any]]], start: int) -> list[tuple[int, str, str]]:
+    """The words a part's measured lines (``Measured.rows``) break across the turn from a
+    recto to the next verso, the part's first page being page ``start`` of the book:
+    the last line of running text of an odd page but the part's last that ends in a
+    hyphen, each as (its line in its paragraph from 0, its last word, the next line's
+    first word). The line breaker is given them to break those paragraphs elsewhere
+    (``linebreak.Turn``); the audit reports those left (``layout-recto-hyphen``)."""
+    flow = [row for row in rows.get("lines", []) if row[ROLE] != NOTE]
+    last_page = len(rows.get("pages", [])) - 1
+    found = []
+    seen: dict[int, int] = {}  # paragraph → its lines so far
+    for position, row in enumerate(flow):
+        line = seen.get(row[PARA], 0)
+        seen[row[PARA]] = line + 1
+        following = flow[position + 1] if position + 1 < len(flow) else None
+        if (following is None or following[PAGE] == row[PAGE] or row[PAGE] >= last_page
+                or (start + row[PAGE]) % 2 == 0 or row[ROLE] not in RUNNING
+                or not is_hyphenated(str(row[TAIL])) or following[PARA] != row[PARA]):
+            continue
+        found.append((line, str(row[TAIL]), str(following[HEAD])))
+    return found
+
+
 def _context_of(box: Any, context: _Context) -> _Context:
     """What a box's element says of the lines inside it."""
     element = box.element

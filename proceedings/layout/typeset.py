@@ -17,11 +17,12 @@ from proceedings.files import make_folder
 from proceedings.layout import numbering, stamps
 from proceedings.layout.assemble import MM, Assembly, assembled
 from proceedings.layout.cache import DamagedPart, discarded, prune, read_part
-from proceedings.layout.measure import PAGE, measure
+from proceedings.layout.measure import PAGE, measure, recto_breaks
 from proceedings.layout.numbering import NumberTemplates
 from proceedings.layout.plan import NUMBERED, Jobs, page_numbers, place, plan
 from proceedings.layout.records import MeasuredPart, Part, Progress
 from proceedings.layout.workers import lay_out_all
+from proceedings.linebreak import Turn, turns_mark
 from proceedings.messages import msg
 from proceedings.model import Sources
 from proceedings.pdf import STYLESHEETS, paginate, pdf_bytes, release_memory
@@ -104,6 +105,18 @@ def _typeset(
                          partial(NumberTemplates.read, fonts=settings.fonts))
     layouts, numbers = numbering.number(jobs, parts, layouts, run, templates, papers_on_recto=on_recto)
     placements = place(parts, layouts, papers_on_recto=on_recto)
+
+    # Turn: the parts that break a word across the turn from a recto are laid out once
+    # more, their paragraphs told which lines not to end with a hyphen, and numbered again
+    # if that changed a part's length.
+    turned = {p.part.key: turns for p in placements if (turns := _turns(p.layout.measured, p.start))}
+    if turned:
+        layouts.update(run([jobs.job(p.key, turns_mark(turned[p.key]) + jobs.renderer.render(p.key), p)
+                            for p in parts if p.key in turned]))
+        if any(layouts[p.part.key].pages != p.layout.pages for p in placements):
+            layouts, numbers = numbering.number(jobs, parts, layouts, run, templates,
+                                                papers_on_recto=on_recto)
+        placements = place(parts, layouts, papers_on_recto=on_recto)
     pages = placements[-1].end if placements else 0
 
     # Stamp: the heads' and folios' sheets.
@@ -136,10 +149,21 @@ def typeset_single(sources: Sources, settings: Settings) -> Typeset:
     stylesheets = [settings.styles / "css" / name for name in STYLESHEETS]
     allowed = [Path(sources.root), settings.styles, settings.fonts]
     layout = paginate(html, styles=settings.styles, stylesheets=stylesheets, allowed=allowed)
+    parts = plan(sources, renderer)
+    measured = _by_part(measure(layout.document.pages).rows(), parts, layout.anchors)
+    # The parts engine's one more pass for the words broken across a recto's turn.
+    turns = [turn for part in measured for turn in _turns(part.measured, part.start)]
+    if turns:
+        html = turns_mark(turns) + html
+        layout = paginate(html, styles=settings.styles, stylesheets=stylesheets, allowed=allowed)
+        measured = _by_part(measure(layout.document.pages).rows(), parts, layout.anchors)
     identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
-    measured = _by_part(measure(layout.document.pages).rows(), plan(sources, renderer), layout.anchors)
     pdf = with_metadata(pdf_bytes(layout, identifier=identifier), renderer.metadata())
     return Typeset(pdf, layout.anchors, layout.pages, layout.diagnostics, measured=measured)
+
+
+def _turns(measured: dict[str, list[list[Any]]], start: int) -> tuple[Turn, ...]:
+    return tuple(Turn(*found) for found in recto_breaks(measured, start))
 
 
 def _by_part(rows: dict[str, list[list[Any]]], parts: list[Part],

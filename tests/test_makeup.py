@@ -1,0 +1,84 @@
+"""Make-up: a figure that does not fit where it stands goes to the top of the next page,
+and the text after it fills the page before, read back from the 2024 book's PDF and its
+rendered pages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from . import pdfread
+
+MM = 72 / 25.4
+
+
+def _p17_pages(out: Path) -> range:
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    first, last = next(p["pdf_pages"] for p in manifest["papers"] if p["id"] == "p17")
+    return range(first, last + 1)
+
+
+def _ink_bottom(pdf: Path, page: int) -> float:
+    """How far down the page (a share of its height) its lowest text or picture reaches,
+    above the folio's band, from the page drawn at 30 dpi."""
+    image = pdfread.render(pdf, page, 30, grey=True)
+    width, height = image.size
+    band = int(height * (1 - 20 * MM / pdfread.page_size(pdf, page)[1]))  # the folio's 20 mm
+    for row in range(band, 0, -1):
+        if min(image.getpixel((x, row)) for x in range(width)) < 128:  # type: ignore[operator]
+            return row / height
+    return 0.0
+
+
+def test_a_figure_sent_over_leaves_no_hole(book2024: Path) -> None:
+    pdf = book2024 / "proceedings.pdf"
+    pages = _p17_pages(book2024)
+    figure = next(n for n in pages if "Сурет 2." in pdfread.text(pdf, n))
+    # Figure 2 heads its page: its picture's axis labels come before any line of text.
+    lines = pdfread.lines(pdf, figure)
+    assert not any(line[0].text[:1].isalpha() and len(line) > 8 for line in lines[:2])
+    # The page before it, in the same paper, is filled to within a third of its foot.
+    assert figure - 1 in pages
+    assert _ink_bottom(pdf, figure - 1) > 0.66
+    # No page inside the paper ends more than a third empty.
+    for page in pages[:-1]:
+        assert _ink_bottom(pdf, page) > 0.66, page
+
+
+def _last_page_lines(out: Path) -> dict[str, int]:
+    """The lines of text on the last page of each paper of more than one page (the running
+    head and the folio left out)."""
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    pdf = out / "proceedings.pdf"
+    found = {}
+    for paper in manifest["papers"]:
+        first, last = paper["pdf_pages"]
+        if last > first:
+            width, height = pdfread.page_size(pdf, last)
+            found[paper["id"]] = len(pdfread.lines(pdf, last, (0, 15 * MM, width, height - 15 * MM)))
+    return found
+
+
+def test_a_papers_last_page_holds_five_lines(book2024: Path) -> None:
+    # Laid out without the make-up, papers 10, 17 and 23 ended with two lines on a page
+    # and paper 9 with four.
+    counts = _last_page_lines(book2024)
+    assert len(counts) > 15
+    assert {paper: n for paper, n in counts.items() if n < 5} == {}
+
+
+def test_a_table_too_wide_for_its_headers_is_set_smaller_with_them_whole(book2024: Path) -> None:
+    """Paper 17's tables divided their headers' words at 9 pt («Интер‐неттегі», «жібе‐рілді»);
+    set at 8 pt they keep them whole and still fit the measure."""
+    pdf = book2024 / "proceedings.pdf"
+    words = [w for n in _p17_pages(book2024) for w in pdfread.words(pdf, n)]
+    texts = [w.text for w in words]
+    assert "Интернеттегі" in texts
+    assert "жіберілді" in texts
+    assert not any(t in texts for t in ("Интер‐", "жібе‐", "Өндіріс‐", "Бар‐"))
+    # The tables' words (the body is 11.5 pt): all at 8 pt, no longer 9 pt.
+    sizes = {round(w.size, 1) for w in words if w.text in {"Интернеттегі", "Өндірісте", "Сотқа", "Барлығы"}}
+    assert sizes == {8.0, 11.5}, sizes
+    width, _ = pdfread.page_size(pdf, _p17_pages(book2024)[0])
+    # ... and inside the text block (the narrower margin is 20 mm).
+    assert max(w.x1 for w in words if round(w.size, 1) == 8.0) < width - 20 * MM + 0.5
