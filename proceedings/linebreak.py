@@ -63,6 +63,7 @@ class Settings:
     track_penalty: float = 40.0  # a step of tracking (the style's .t1, .t-1 ...) costs this
     safety: float = 0.6  # points a line is kept short of the measure
     last_line_indents: float = 1.5  # a last line at least this many indents long
+    unindented_last: float = 0.5  # ... or this many, in a paragraph set without one
     left_min: int = 2  # letters before a hyphen
     right_min: int = 3  # letters after it
 
@@ -769,7 +770,10 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
                          settings.right_min)
     width = measure.width - narrower
     first = width - (measure.indent if indent else 0.0) - first_narrower
-    last_min = measure.indent * settings.last_line_indents
+    # A last line as long as the indent it answers; where there is no indent (a reference,
+    # an abstract, a list item) a short word may end the paragraph, which is better than
+    # a word alone at its start («Bringhurst,» over the rest of its reference).
+    last_min = measure.indent * (settings.last_line_indents if indent else settings.unindented_last)
     ends = None
     # Looser lines if need be, then a short last line: still better than first fit, which
     # takes both and more (a reference whose last dashes leave «С. 50-54.» alone).

@@ -256,36 +256,49 @@ def _numbered(authors: list[AuthorView], lang: str, locales: Locales) -> tuple[l
     return [replace(a, marks=m) for a, m in zip(authors, marks, strict=True)], list(places)
 
 
-def _front(paper: Paper, switches: Typography) -> tuple[FrontView, ...]:
+def _front(sources: Sources, paper: Paper) -> tuple[FrontView, ...]:
+    switches = sources.book.typography
     abstracts, keywords = paper.abstracts_by_lang(), paper.keywords_by_lang()
     return tuple(
-        FrontView(lang, Markup(render_inline(abstracts[lang], typesetter(lang, switches)))
+        FrontView(lang, Markup(render_inline(abstracts[lang],
+                                             typesetter(lang, switches, typesetting(sources, lang))))
                   if lang in abstracts else None,
                   keywords.get(lang, []))
         for lang in dict.fromkeys([*abstracts, *keywords])
     )
 
 
-@lru_cache(maxsize=64)
-def typesetter(lang: str, switches: Typography) -> Callable[[str], str]:
-    """The typesetter's rules of ``lang`` that a book switches on, as a function of a text."""
-    # Imported here: the language data's loader is the checker's, and the checker's
-    # modules import this one.
-    from proceedings.check.spelling import languages
+Typesetting = tuple[tuple[str, Any], ...]
 
-    rules = rules_for(lang, switches, languages())
+
+def typesetting(sources: Sources | None, lang: str) -> Typesetting:
+    """What the typesetter's rules read of ``lang``'s locale (the book's own file, else the
+    shipped one): its quotes and its ``typography:`` section, as a key of caches."""
+    locale = (sources.locales if sources is not None and sources.locales else shipped()).get(lang)
+    if locale is None:
+        return ()
+    data = {"quotes": locale.quotes, **locale.typography.model_dump()}
+    return tuple(sorted((key, tuple(value) if isinstance(value, list) else value)
+                        for key, value in data.items()))
+
+
+@lru_cache(maxsize=64)
+def typesetter(lang: str, switches: Typography, data: Typesetting | None = None) -> Callable[[str], str]:
+    """The typesetter's rules of ``lang`` that a book switches on, as a function of a text
+    (``data``: ``typesetting``'s, by default of the shipped locale)."""
+    rules = rules_for(lang, switches, {lang: dict(typesetting(None, lang) if data is None else data)})
     return lambda text: apply_typography(text, rules)
 
 
 @lru_cache(maxsize=4096)
 def _rendered(body: str, anchor_prefix: str, references: frozenset[int], first_line: int,
-              lang: str, switches: Typography) -> list[Segment]:
+              lang: str, switches: Typography, data: Typesetting) -> list[Segment]:
     """A body converted once per process: a warm rebuild converts only what changed.
 
     Callers must not change the list.
     """
     return render_body(body, anchor_prefix=anchor_prefix, references=set(references), first_line=first_line,
-                       typography=typesetter(lang, switches))
+                       typography=typesetter(lang, switches, data))
 
 
 def _paper_view(sources: Sources, paper: Paper, labels: Labels) -> PaperView:
@@ -300,7 +313,7 @@ def _paper_view(sources: Sources, paper: Paper, labels: Labels) -> PaperView:
     anchor = f"paper-{paper.id}"
     switches = sources.book.typography
     segments = _rendered(paper.body, f"{anchor}-ref", frozenset(numbers), paper.body_line, paper.lang,
-                         switches)
+                         switches, typesetting(sources, paper.lang))
     names = ", ".join(_initials(a.name) for a in authors)
     if paper.short_title:
         short = paper.short_title
@@ -315,7 +328,8 @@ def _paper_view(sources: Sources, paper: Paper, labels: Labels) -> PaperView:
         paper=paper,
         authors=authors,
         segments=segments,
-        abstract=(Markup(render_inline(paper.abstract, typesetter(paper.lang, switches)))
+        abstract=(Markup(render_inline(paper.abstract,
+                                       typesetter(paper.lang, switches, typesetting(sources, paper.lang))))
                   if paper.abstract else None),
         tables={t.id: (i, t) for i, t in enumerate(paper.tables, 1)},
         figures={f.id: (i, f) for i, f in enumerate(paper.figures, 1)},
@@ -323,7 +337,7 @@ def _paper_view(sources: Sources, paper: Paper, labels: Labels) -> PaperView:
         running_head=" · ".join(p for p in (names, short) if p),
         byline_style=style,
         affiliation_list=tuple(places),
-        front=_front(paper, switches),
+        front=_front(sources, paper),
     )
 
 
@@ -495,7 +509,7 @@ def build_context(sources: Sources, labels: Labels) -> Context:
     )
     context.resolutions = [
         ResolutionView(r, _rendered(r.body, f"resolution-{r.lang}", frozenset(), r.body_line, r.lang,
-                                    sources.book.typography))
+                                    sources.book.typography, typesetting(sources, r.lang)))
         for r in by_lang
     ]
     context.index = _index(context.papers, collation_order(sources.locales or shipped(), langs))
@@ -601,7 +615,8 @@ class BookRenderer:
             "page": PAGE_GEOMETRY[sources.book.trim],
             "book_head": lambda lang: _book_head(sources, lang),
             # Authors' text as the typesetter sets it in a language (typography.py).
-            "typeset": lambda text, lang: typesetter(lang, sources.book.typography)(str(text)),
+            "typeset": lambda text, lang: typesetter(lang, sources.book.typography,
+                                                     typesetting(sources, lang))(str(text)),
         }
 
     def render(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,10 @@ def test_new_book_checks_clean_builds_and_reads_back(
                      "Baker T. Police statistics", "The online form was opened to every region in 2024.",
                      "RESOLUTION", "Author index"):
         assert expected in text, expected
+    # An English book: its times as English writes them, no Russian quotes.
+    assert "10:00" in text
+    assert not re.search(r"\b\d{2}\.\d{2}\b", text)
+    assert "«" not in text
     # The table's footer: its label set as the row labels above, its figures under theirs.
     page = next(n for n in range(1, pdfread.page_count(pdf) + 1) if "Online form" in pdfread.text(pdf, n))
     cells = {line[0].text: line for line in pdfread.lines(pdf, page)

@@ -106,3 +106,18 @@ def test_fix_uses_the_quotes_of_the_books_own_locale(tmp_path: Path) -> None:
     assert [d.code for d in diags if d.path.endswith("til-resurstary/paper.md")] == ["quotes"]
     (fixed,) = fixes
     assert fixed.after == text  # the straight quotes become the locale's «»
+
+
+def test_the_typesetter_reads_the_books_own_locale() -> None:
+    """Straight quotes and a spaced hyphen in a Kyrgyz paper are set as the book's ky.yaml
+    says, though no shipped locale knows the language."""
+    from proceedings.model import Typography
+    from proceedings.render import typesetter, typesetting
+
+    sources, _diags = load_sources(KYRGYZ)
+    assert sources is not None
+    typed = 'Бул "жаңы" ыкма - эң ылайыктуу.'
+    assert typesetter("ky", Typography(), typesetting(sources, "ky"))(typed) == (
+        "Бул «жаңы» ыкма\u00a0— эң ылайыктуу.")
+    # The shipped locales alone do not know its quotes.
+    assert '"жаңы"' in typesetter("ky", Typography())(typed)

@@ -117,3 +117,11 @@ def test_a_table_is_numbered_at_the_start_of_its_caption(workshop_build: Path) -
     assert caption.x0 > label.x0
     body = next(w for w in words if w.text == "Discourse")
     assert label.x0 < body.x0  # flush left with the text block, not set to the right
+
+
+def test_a_reference_does_not_start_with_a_word_alone_on_its_line(workshop_build: Path) -> None:
+    """A reference has no indent for its last line to answer: «Marks.» may end it, rather
+    than «Bringhurst,» standing alone above the rest."""
+    lines = [line for page in _pages(workshop_build) for line in page.splitlines()]
+    first = next(line for line in lines if "Bringhurst" in line)
+    assert "(2004)" in first
