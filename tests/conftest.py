@@ -184,56 +184,45 @@ def without_layout(err: str, checked: str = "") -> str:
     return "".join(lines)
 
 
+def _built(tmp_path_factory: pytest.TempPathFactory, name: str, sources: Path) -> Path:
+    """``sources`` built into a new temporary folder named after ``name``; that folder."""
+    from proceedings.build import BuildOptions, build
+
+    out = tmp_path_factory.mktemp(name)
+    build(BuildOptions(sources=sources, out=out))
+    return out
+
+
 @pytest.fixture(scope="session")
 def book2024(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The 2024 book in sources/ built once for the whole session; returns the output folder."""
-    from proceedings.build import BuildOptions, build
-
-    out = tmp_path_factory.mktemp("book2024")
-    build(BuildOptions(sources=REPO / "sources", out=out))
-    return out
+    return _built(tmp_path_factory, "book2024", REPO / "sources")
 
 
 @pytest.fixture(scope="session")
 def minibook_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The minibook built once for the whole session; returns the output folder."""
-    from proceedings.build import BuildOptions, build
-
-    out = tmp_path_factory.mktemp("minibook-build")
-    build(BuildOptions(sources=MINIBOOK, out=out))
-    return out
+    return _built(tmp_path_factory, "minibook-build", MINIBOOK)
 
 
 @pytest.fixture(scope="session")
 def workshop_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The English A5 workshop built once for the whole session; returns the output folder."""
-    from proceedings.build import BuildOptions, build
-
-    out = tmp_path_factory.mktemp("workshop-build")
-    build(BuildOptions(sources=WORKSHOP, out=out))
-    return out
+    return _built(tmp_path_factory, "workshop-build", WORKSHOP)
 
 
 @pytest.fixture(scope="session")
 def kyrgyz_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The book in Kyrgyz, a language the tool does not ship, built once for the whole
     session; returns the output folder."""
-    from proceedings.build import BuildOptions, build
-
-    out = tmp_path_factory.mktemp("kyrgyz-build")
-    build(BuildOptions(sources=KYRGYZ, out=out))
-    return out
+    return _built(tmp_path_factory, "kyrgyz-build", KYRGYZ)
 
 
 @pytest.fixture(scope="session")
 def conference_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The two-day conference (sessions, papers by section) built once for the whole
     session; returns the output folder."""
-    from proceedings.build import BuildOptions, build
-
-    out = tmp_path_factory.mktemp("conference-build")
-    build(BuildOptions(sources=CONFERENCE, out=out))
-    return out
+    return _built(tmp_path_factory, "conference-build", CONFERENCE)
 
 
 # `make fuzz`: tests/test_fuzz.py with FUZZ_EXAMPLES examples in all (default 20,000)
