@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
 import pyphen
@@ -466,49 +466,22 @@ class _Node:
     start: int = 0
     spaces: int = 0
     measure: float = 0.0
+    track: int = 0  # the tracking step of the line ending here (its class t1, t-1 ...)
 
 
-@dataclass(frozen=True)
-class Fit:
-    """How a line fills its measure: the ratio its spaces are stretched (> 0) or shrunk
-    (< 0) by, and the tracking step its letters take."""
-
-    ratio: float
-    track: int
+def break_lines(points: Sequence[Breakpoint], **options: Any) -> list[int] | None:
+    """The indices of ``points`` that end the lines of the best paragraph (``_search``
+    says how it is chosen, and what ``options`` it takes), or None when none fits."""
+    chosen = _search(points, **options)
+    return None if chosen is None else [node.point for node in chosen]
 
 
-def fit(natural: float, spaces: int, chars: int, measure: float, *, space: float, shrink: float,
-        tracking: float, max_track: int, settings: Settings) -> Fit | None:
-    """The fit of a line of ``natural`` width (spaces at their shrunk width), or None
-    when it cannot fit. Letters are tracked (``tracking`` points a character a step)
-    only where the spaces alone would be looser than a ratio of 1 or tighter than they
-    can shrink."""
-    stretch = space * settings.stretch
-    track = 0
-    slack = measure - natural - spaces * shrink  # from the normal spaces
-    if max_track and chars:
-        step = chars * tracking
-        if slack > spaces * stretch:
-            track = min(max_track, math.ceil((slack - spaces * stretch) / step))
-        elif slack < -spaces * shrink:
-            track = max(-max_track, math.floor((slack + spaces * shrink) / step))
-        slack -= track * step
-    if natural + (track * chars * tracking) > measure - settings.safety:
-        return None
-    if spaces == 0:
-        # One word alone (a long one, a link): WeasyPrint cannot stretch it, so it is left
-        # short, which is allowed as the loosest line there may be.
-        return Fit(0.0 if slack < 1.0 else settings.max_ratio, track)
-    ratio = slack / (spaces * stretch) if slack >= 0 else slack / (spaces * max(shrink, 1e-9))
-    return Fit(max(ratio, -1.0), track)
-
-
-def break_lines(points: Sequence[Breakpoint], *, width: float, first_width: float,
+def _search(points: Sequence[Breakpoint], *, width: float, first_width: float,
                 space: float, last_min: float, shrink: float = 0.0, tracking: float = 0.0,
                 max_track: int = 0, settings: Settings = Settings(),
                 max_ratio: float | None = None, initial_run: int = 0,
-                unhyphenated: frozenset[int] = frozenset()) -> list[int] | None:
-    """The indices of ``points`` that end the lines of the best paragraph, or None when
+                unhyphenated: frozenset[int] = frozenset()) -> list[_Node] | None:
+    """The nodes that end the lines of the best paragraph, first to last, or None when
     none fits (a word wider than the measure, or no line loose enough).
 
     ``space`` is a space's normal width, the points' widths count each space ``shrink``
@@ -529,8 +502,7 @@ def break_lines(points: Sequence[Breakpoint], *, width: float, first_width: floa
     loose_ratio, loose_demerits = settings.loose_ratio, settings.loose_demerits
     double_demerits, max_run = settings.double_hyphen_demerits, settings.max_run
     alone_ratio = settings.max_ratio
-    stretch = space * settings.stretch  # what fit() computes, here inline: it runs for
-    # every line the search tries, hundreds of thousands of times in a book
+    stretch = space * settings.stretch
     active: list[_Node] = [_Node(-1, 0, initial_run, 0.0, None, 0.0, 0, 0, first_width)]
     squeeze = max_track * tracking  # the most a character can be tightened by
     stretch_limit = space * settings.stretch * limit_ratio  # a space's most, untracked
@@ -587,7 +559,9 @@ def break_lines(points: Sequence[Breakpoint], *, width: float, first_width: floa
                 if (natural < last_min and node.point >= 0) or natural + spaces * shrink > measure - safety:
                     continue
             else:
-                # fit(), inline
+                # The line's fit: its letters are tracked (``tracking`` points a
+                # character a step) only where the spaces alone would be looser than a
+                # ratio of 1 or tighter than they can shrink.
                 track = 0
                 slack = measure - natural - spaces * shrink  # from the normal spaces
                 if max_track and chars:
@@ -600,6 +574,8 @@ def break_lines(points: Sequence[Breakpoint], *, width: float, first_width: floa
                 if natural + (track * chars * tracking) > measure - safety:
                     continue
                 if spaces == 0:
+                    # One word alone (a long one, a link): WeasyPrint cannot stretch it, so
+                    # it is left short, which is allowed as the loosest line there may be.
                     ratio = 0.0 if slack < 1.0 else alone_ratio
                 elif slack >= 0:
                     ratio = slack / (spaces * stretch)
@@ -616,19 +592,19 @@ def break_lines(points: Sequence[Breakpoint], *, width: float, first_width: floa
             total = node.demerits + demerits
             if run not in best or total < best[run].demerits:
                 best[run] = _Node(b, node.line + 1, run, total, node, point.width_after,
-                                  point.index + (kind == "space"), point.spaces_after, width)
+                                  point.index + (kind == "space"), point.spaces_after, width, track)
         active = survivors + list(best.values()) if best else survivors
         if not active:
             return None
     finals = [n for n in active if n.point == last]
     if not finals:
         return None
-    ends: list[int] = []
+    chain: list[_Node] = []
     chosen: _Node | None = min(finals, key=lambda n: n.demerits)
     while chosen is not None and chosen.point >= 0:
-        ends.append(chosen.point)
+        chain.append(chosen)
         chosen = chosen.previous
-    return ends[::-1]
+    return chain[::-1]
 
 
 # --- A paragraph, set --------------------------------------------------------------------
@@ -774,50 +750,43 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
     # an abstract, a list item) a short word may end the paragraph, which is better than
     # a word alone at its start («Bringhurst,» over the rest of its reference).
     last_min = measure.indent * (settings.last_line_indents if indent else settings.unindented_last)
-    ends = None
+    chosen = None
     # Looser lines if need be, then a short last line: still better than first fit, which
     # takes both and more (a reference whose last dashes leave «С. 50-54.» alone).
     for ratio, shortest in ((None, last_min), (8.0, last_min), (8.0, 0.0)):
-        ends = break_lines(points, width=width, first_width=first, space=space,
-                           last_min=shortest, shrink=-measure.word_spacing,
-                           tracking=measure.tracking, max_track=measure.max_track,
-                           settings=settings, max_ratio=ratio, initial_run=initial_run)
-        if ends is not None:
+        chosen = _search(points, width=width, first_width=first, space=space,
+                         last_min=shortest, shrink=-measure.word_spacing,
+                         tracking=measure.tracking, max_track=measure.max_track,
+                         settings=settings, max_ratio=ratio, initial_run=initial_run)
+        if chosen is not None:
             break
-    if ends is None:
+    if chosen is None:
         return None
+    ends = [node.point for node in chosen]
     unhyphenated = frozenset(turn.line for turn in turns if _turns_at(turn, text, points, ends))
     if unhyphenated:
         # A word this paragraph broke across a page turn from a recto, in a first layout:
         # its line ends elsewhere (when it can).
-        ends = break_lines(points, width=width, first_width=first, space=space,
-                           last_min=last_min, shrink=-measure.word_spacing,
-                           tracking=measure.tracking, max_track=measure.max_track,
-                           settings=settings, initial_run=initial_run,
-                           unhyphenated=unhyphenated) or ends
+        chosen = _search(points, width=width, first_width=first, space=space,
+                         last_min=last_min, shrink=-measure.word_spacing,
+                         tracking=measure.tracking, max_track=measure.max_track,
+                         settings=settings, initial_run=initial_run,
+                         unhyphenated=unhyphenated) or chosen
+        ends = [node.point for node in chosen]
     breaks = {points[e].index: points[e].kind for e in ends}
     # Each character's line's class: its tracking step, or "last" for the last line,
     # which is not justified and keeps the normal spaces instead of the narrower ones
     # the other lines are stretched from.
     line_class: list[str] = []
-    previous: Breakpoint | None = None
-    for number, end in enumerate(ends):
-        point = points[end]
-        begin = 0 if previous is None else previous.index + (previous.kind == "space")
-        if end == len(points) - 1:
+    for node in chosen:
+        point = points[node.point]
+        if node.point == len(points) - 1:
             name = "last"
         else:
-            natural = point.width_before + point.extra - (previous.width_after if previous else 0.0)
-            spaces = point.spaces_before - (previous.spaces_after if previous else 0)
-            count = point.index - begin + (point.kind == "hyphen")
-            line_fit = fit(natural, spaces, count, first if number == 0 else width, space=space,
-                           shrink=-measure.word_spacing, tracking=measure.tracking,
-                           max_track=measure.max_track, settings=settings)
-            name = f"t{line_fit.track}" if line_fit and line_fit.track else ""
+            name = f"t{node.track}" if node.track else ""
         # A line's breaking space ends its own run of text: WeasyPrint does not always see
         # a break opportunity at the very start of an inline box.
         line_class.extend([name] * (point.index + (point.kind == "space") - len(line_class)))
-        previous = point
     line_class.append("")
     output = [""] * len(chars)  # what each character becomes
     classes = [""] * len(chars)
