@@ -61,6 +61,9 @@ class Settings:
     loose_demerits: float = 1e6  # ... which costs as much as a few hyphens
     max_run: int = 2  # hyphenated lines in a row
     track_penalty: float = 40.0  # a step of tracking (the style's .t1, .t-1 ...) costs this
+    # A step of tracking more or less than the line before costs this, squared by the
+    # steps (TeX's \adjdemerits for lines of unlike fitness): neighbours alike.
+    track_change_penalty: float = 150.0
     safety: float = 0.6  # points a line is kept short of the measure
     last_line_indents: float = 1.5  # a last line at least this many indents long
     unindented_last: float = 0.5  # ... or this many, in a paragraph set without one
@@ -499,6 +502,7 @@ def _search(points: Sequence[Breakpoint], *, width: float, first_width: float,
     hyphen_demerits = settings.hyphen_penalty**2
     explicit_demerits = settings.explicit_penalty**2
     track_demerits = settings.track_penalty**2
+    change_demerits = settings.track_change_penalty**2
     loose_ratio, loose_demerits = settings.loose_ratio, settings.loose_demerits
     double_demerits, max_run = settings.double_hyphen_demerits, settings.max_run
     alone_ratio = settings.max_ratio
@@ -581,10 +585,16 @@ def _search(points: Sequence[Breakpoint], *, width: float, first_width: float,
                     ratio = slack / (spaces * stretch)
                 else:
                     ratio = max(slack / (spaces * max(shrink, 1e-9)), -1.0)
+                if spaces and track:
+                    # The letter-spacing of the letter before each space widens the gap
+                    # a reader sees (and the layout audit measures) by as much.
+                    ratio += track * tracking / stretch
                 if ratio > limit_ratio:
                     continue
             badness = 100.0 * abs(ratio) ** 3
             demerits = (line_penalty + badness) ** 2 + penalty + track_demerits * track * track
+            if node.point >= 0:
+                demerits += change_demerits * (track - node.track) ** 2
             if ratio > loose_ratio:
                 demerits += loose_demerits
             if flagged and node.run:
@@ -763,10 +773,13 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
     if chosen is None:
         return None
     ends = [node.point for node in chosen]
-    unhyphenated = frozenset(turn.line for turn in turns if _turns_at(turn, text, points, ends))
+    # A word this paragraph broke across a page turn from a recto, in a first layout: its
+    # line ends elsewhere (when it can), and so does the line before it, which ends the
+    # recto instead when the paragraph set again is a line shorter and the next page
+    # takes its last two lines (widows).
+    unhyphenated = frozenset(line for turn in turns if _turns_at(turn, text, points, ends)
+                             for line in (turn.line - 1, turn.line) if line >= 0)
     if unhyphenated:
-        # A word this paragraph broke across a page turn from a recto, in a first layout:
-        # its line ends elsewhere (when it can).
         chosen = _search(points, width=width, first_width=first, space=space,
                          last_min=last_min, shrink=-measure.word_spacing,
                          tracking=measure.tracking, max_track=measure.max_track,
@@ -802,6 +815,7 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
     result: list[str] = []
     run: list[str] = []
     run_class = ""
+    open_tags: list[tuple[str, str]] = []  # the inline elements the text is in: name, tag
     for piece in [*pieces, ""]:
         if isinstance(piece, int) and (not run or classes[piece] == run_class):
             run_class = classes[piece]
@@ -811,12 +825,24 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
             text_run = _escape("".join(run))
             result.append(f'<span class="{run_class}">{text_run}</span>' if run_class and text_run
                           else text_run)
+            if isinstance(piece, int) and open_tags and run[-1] == " ":
+                # A line ends at a space inside an element («[10, c.» over «12]»), where the
+                # next line's class begins: WeasyPrint finds no break at the end of a run
+                # inside an element once the line overflows after it, so the elements are
+                # closed after the space and opened again (without an id, which is once).
+                result.extend(f"</{name}>" for name, _tag in reversed(open_tags))
+                result.extend(_ID_RE.sub("", tag) for _name, tag in open_tags)
             run = []
         if isinstance(piece, int):
             run_class = classes[piece]
             run.append(output[piece])
         else:
             result.append(piece)
+            tag = _TAG_RE.match(piece)
+            if tag and tag[1]:
+                open_tags.pop()
+            elif tag:
+                open_tags.append((tag[2].lower(), piece))
     kinds = tuple(points[e].kind for e in ends)
     trailing = 0
     last_line = points[-1].width_before - (points[ends[-2]].width_after if len(ends) > 1 else 0.0)
@@ -828,6 +854,9 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
         if len(kinds) == 1:
             trailing = initial_run
     return SetParagraph("".join(result), kinds, trailing)
+
+
+_ID_RE = re.compile(r'\s+id="[^"]*"')
 
 
 # A line shorter than this share of the measure does not end a run of hyphenated lines
