@@ -395,9 +395,9 @@ def _paragraphs(flow: list[_Line], found: _Findings) -> None:
     for line in flow:
         paragraphs.setdefault(int(line[m.PARA]), []).append(line)
     for lines in paragraphs.values():
-        for line, following in itertools.pairwise(lines):
+        for index, line in enumerate(lines[:-1]):
             if line.hyphenated:
-                _fragment(line, following, found)
+                _fragment(line, lines[index + 1 :], found)
         role = lines[0][m.ROLE]
         if len(lines) >= 2 and role == m.BODY:
             indent = float(lines[0][m.X0]) - float(lines[0][m.BLOCK_X0])
@@ -424,12 +424,22 @@ def _paragraphs(flow: list[_Line], found: _Findings) -> None:
             )
 
 
-def _fragment(line: _Line, following: _Line, found: _Findings) -> None:
+def _fragment(line: _Line, rest: list[_Line], found: _Findings) -> None:
+    """A hyphenated ``line``'s fragments, before its hyphen and after it (in the lines
+    that follow it, ``rest``)."""
+    following = rest[0]
     tail = str(line[m.TAIL])[:-1]
     before = _LETTERS.findall(tail)
     after = _LETTERS.match(str(following[m.HEAD]))
     letters_before = len(before[-1]) if before and tail.endswith(before[-1]) else 0
     letters_after = len(after[0]) if after else 0
+    # A word divided twice in a narrow column («ала‐», «яқ‐», «тық»): what the first
+    # hyphen carries over is the rest of the word, as TeX counts \righthyphenmin.
+    for carried, more in itertools.pairwise(rest):
+        if int(carried[m.WORDS]) != 1 or not carried.hyphenated or not after:
+            break
+        after = _LETTERS.match(str(more[m.HEAD]))
+        letters_after += len(after[0]) if after else 0
     if letters_before < BEFORE_HYPHEN:
         found.add(
             "layout-fragment",

@@ -54,6 +54,7 @@ def make_audit_book(root: Path) -> tuple[Path, Path, dict[str, int]]:
         ("very-loose", TEXT * 3, "word-spacing: 0.7em"),
         ("overfull", "Номер дела " + "7" * 120 + " приведён полностью.", ""),
         ("fragment", "слово а\u00adбвгдежз где\u00adжз", "width: 20mm; text-indent: 0; hyphens: manual"),
+        ("fragment-twice", "ала\u00adяқ\u00adтық", "width: 10mm; text-indent: 0; hyphens: manual"),
         ("short-last", TEXT * 2 + "\\\nми.", ""),
         ("page-empty", "Этот абзац начинает страницу и остаётся на ней один.", "break-before: page"),
         ("orphan", "\\\n".join(f"Строка {n} абзаца." for n in range(1, 7)),
@@ -182,6 +183,11 @@ def test_fragments_and_a_short_last_line(audit_book: AuditBook) -> None:
     page = _page_of(pdf, "слово а‐")
     (fragment,) = _found(result, "layout-fragment", lines["fragment"])
     assert fragment.message == f"'а‐' leaves 1 letter(s) before the hyphen on page {page}"
+    # A word divided twice in a narrow column carries the rest of it over its first hyphen.
+    page = _page_of(pdf, "ала‐")
+    pieces = ["ала‐", "яқ‐", "тық"]
+    assert [line for line in _body_lines(pdf, page) if line in pieces] == pieces
+    assert _found(result, "layout-fragment", lines["fragment-twice"]) == []
     (short,) = _found(result, "layout-short-last", lines["short-last"])
     page = _page_of(pdf, "ми.")
     assert "ми." in _body_lines(pdf, page)
