@@ -7,11 +7,13 @@ import itertools
 import json
 import random
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 from proceedings import linebreak
+from proceedings.build import BuildOptions, BuildResult, build
 from proceedings.linebreak import Breakpoint, Settings, break_lines, breakpoints, hyphenation_points
 from proceedings.load import load_sources
 from proceedings.pdf import STYLESHEETS, paginate, pdf_bytes
@@ -399,6 +401,34 @@ def test_a_line_that_ended_a_recto_in_a_broken_word_is_set_again_without_it(
     assert linebreak.set_marked(region, STYLES) == f'<p class="set">{before.html}</p>'
 
 
+# p22 of the 2024 book, at A5: its first layout ended a recto with «алып‐».
+TURNED = (
+    "Ақпараттық ортаны құру мақсатында тәрбие іс-шаралары мыналар болуы мүмкін бұқаралық ақпарат "
+    "құралдарының материалдарын тиімді тарта отырып құрылуы тиіс. Ақпараттық-бағдарлаушы хабарламалар "
+    "(шежіре, фактілер, айқындаушы ақпарат); басқарушының педагогикалық ықпалының ақпарат ағыны "
+    "(мемлекеттік саясат тұрғысынан оқиғаларды түсініктемелер мен бағалау, қызметкерлердің топтық "
+    "пікірін және жеке кәсіби қасиеттерін қалыптастыру); ақпарат теріс балама ақпарат көздерін, "
+    "қауесеттерді, алыпсатарлықтарды, болжамдарды және негізсіз болжамдарды бейтараптандыру бойынша "
+    '<span class="cite unresolved">[4]</span>.'
+)
+
+
+def test_the_line_before_a_turn_avoided_is_not_hyphenated_either() -> None:
+    """Set again without «алып‐» only, the paragraph was a line shorter, the next page took
+    its last two lines (widows: 2) and the line before, ending in «қалыптас‐», ended the
+    recto instead: that line ends at a space too."""
+    a5 = _trim_measure("A5")
+    before = linebreak.set_paragraph(TURNED, "kk", a5)
+    assert before is not None
+    lines = _breaker_lines(before.html)
+    (line,) = [n for n, text in enumerate(lines) if text.endswith("алып\u2010")]
+    turn = linebreak.Turn(line, lines[line].split()[-1], lines[line + 1].split()[0])
+    after = linebreak.set_paragraph(TURNED, "kk", a5, turns=(turn,))
+    assert after is not None
+    assert after.ends[line - 1 : line + 1] == ("space", "space")
+    assert not any(text.endswith("\u2010") for text in _breaker_lines(after.html)[line - 1 : line + 1])
+
+
 def _body_size_lines(pdf: Path, number: int) -> list[list[pdfread.Word]]:
     """A page's lines set in the size most of its words are (not the running head, the
     footnotes or a smaller reference list), and not a folio (a number alone)."""
@@ -481,6 +511,51 @@ def test_the_2024_book_s_paragraphs_are_within_the_press_s_figures(book2024: Pat
         assert counts["run"] <= 2, (lang, counts)
         # First fit left 13 (kk) and 38 (ru) loose lines; not one more.
         assert counts["loose"] <= {"kk": 13, "ru": 38}[lang], (lang, counts)
+
+
+@pytest.fixture(scope="module")
+def book2024_a5(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildResult]:
+    """The 2024 book built at A5 (a copy of its sources, trim: A5): its output folder and
+    the build's result."""
+    root = tmp_path_factory.mktemp("book2024-a5")
+    sources = root / "sources"
+    shutil.copytree(REPO / "sources", sources)
+    book = sources / "book.yaml"
+    text = book.read_text(encoding="utf-8")
+    assert "\ntrim: A4\n" in text
+    book.write_text(text.replace("\ntrim: A4\n", "\ntrim: A5\n"), encoding="utf-8")
+    result = build(BuildOptions(sources=sources, out=root / "out"))
+    assert result.pdf is not None
+    return root / "out", result
+
+
+@pytest.mark.slow
+def test_the_2024_book_at_a5_is_within_the_press_s_figures(book2024_a5: tuple[Path, BuildResult]) -> None:
+    """A5's measure has a third fewer spaces a line than A4's to take up a line's slack:
+    the same goal holds, in each language, by the build's audit and (the hyphens) read
+    back from the PDF."""
+    out, result = book2024_a5
+    audit = {f.label: f for f in result.figures}
+    read = _figures(out)
+    for lang in ("kk", "ru"):
+        figures, counts = audit[lang], read[lang]
+        assert figures.lines > 1500
+        assert counts["full"] > 1500
+        assert figures.hyphenated <= 0.20 * figures.lines, figures
+        assert counts["hyphenated"] <= 0.20 * counts["full"], (lang, counts)
+        assert figures.longest_run <= 2
+        assert counts["run"] <= 2
+        # First fit (before the line breaker) left 76 (kk) and 81 (ru) loose lines at A5,
+        # 4 of them over 0.75 em; not one more, and none so loose. (By the audit's line
+        # boxes: the PDF's reading counts the rows of A5's tables, set in the body's size.)
+        assert figures.loose <= {"kk": 76, "ru": 81}[lang], figures
+        assert figures.very_loose == 0
+        assert figures.recto_hyphen == 0
+    # No line past the measure, no fragment of one or two letters at a hyphen (the
+    # programme's and the tables' cells, hyphenated by WeasyPrint, included).
+    codes = {d.code for d in result.diagnostics}
+    assert not codes & {"layout-overfull", "layout-fragment", "layout-very-loose", "layout-hyphen-run",
+                        "layout-recto-hyphen"}, codes
 
 
 def test_the_minibook_s_paragraphs_are_within_the_press_s_figures(minibook_build: Path) -> None:
