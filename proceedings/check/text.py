@@ -335,7 +335,6 @@ class _QuoteState:
     opened: list[tuple[int, str]]
     extra_close: list[tuple[int, str]]
     straight: tuple[int, str] | None
-    guillemets: bool
     nested: tuple[int, str] | None = None  # a « opened inside another
 
 
@@ -343,20 +342,18 @@ _QUOTE_CHARS = re.compile('[«»"]')
 
 
 def _scan_quotes(unit: Unit) -> _QuoteState:
-    state = _QuoteState([], [], None, guillemets=False)
+    state = _QuoteState([], [], None)
     for line, raw in unit.lines:
         text = _ATTRS_RE.sub("", raw)  # {lang="en"} is markup, not a quotation
         for match in _QUOTE_CHARS.finditer(text):
             pos, ch = match.start(), match.group()
             if ch == "«":
-                state.guillemets = True
                 if state.opened and state.nested is None:
                     start = max(0, pos - 20)
                     snippet = text[start : pos + 30]
                     state.nested = (line, strip_markup(snippet) if start == 0 else snippet)
                 state.opened.append((line, text[pos : pos + 40]))
             elif ch == "»":
-                state.guillemets = True
                 if state.opened:
                     state.opened.pop()
                 else:
