@@ -376,12 +376,17 @@ def _progress() -> Progress | None:
         return None
 
     def show(key: str, done: int, total: int) -> None:
-        filled = round(24 * done / total)
-        bar = "#" * filled + "-" * (24 - filled)
-        end = "\n" if done == total else ""
-        print(f"\r\033[K[{bar}] {done}/{total} laid out {key}", end=end, file=sys.stderr, flush=True)
+        _bar(done, total, f"laid out {key}")
 
     return show
+
+
+def _bar(done: int, total: int, what: str) -> None:
+    """A progress bar, redrawn in place on the terminal; the last one ends its line."""
+    filled = round(24 * done / total)
+    bar = "#" * filled + "-" * (24 - filled)
+    end = "\n" if done == total else ""
+    print(f"\r\033[K[{bar}] {done}/{total} {what}", end=end, file=sys.stderr, flush=True)
 
 
 def _watch(args: argparse.Namespace) -> int:
@@ -473,11 +478,7 @@ def _import(args: argparse.Namespace) -> int:
 
     def show(done: int, total: int, name: str) -> None:
         if sys.stderr.isatty():
-            filled = round(24 * done / total)
-            bar = "#" * filled + "-" * (24 - filled)
-            end = "\n" if done == total else ""
-            print(f"\r\033[K[{bar}] {done}/{total} read {escaped(name)}", end=end, file=sys.stderr,
-                  flush=True)
+            _bar(done, total, f"read {escaped(name)}")
         else:
             _say(msg("read {done}/{total} {name}", done=done, total=total, name=escaped(name)))
 
