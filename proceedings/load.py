@@ -499,8 +499,7 @@ def _read_markdown(reader: _Reader, path: Path) -> tuple[Located, str, int] | No
     if too_long is not None:
         line, size = too_long
         reader.error(path, line, msg("paragraph of {size:,} characters; the limit is {limit:,}: split it "
-                                     "with "
-                                     "blank lines", size=size, limit=MAX_PARAGRAPH_CHARS),
+                                     "with blank lines", size=size, limit=MAX_PARAGRAPH_CHARS),
                      "too-large")
         return None
     located = reader.parse(path, front, first_line=2)

@@ -110,11 +110,9 @@ def _check_coverage(units: Sequence[Unit], faces: dict[str, frozenset[int]]) -> 
             path,
             line,
             msg_n("{fonts} cannot draw U+{code:04X} {name} (once in this file, first at {where}): it "
-                  "would "
-                  "print as a box or in another font; replace it with the character it stands for",
+                  "would print as a box or in another font; replace it with the character it stands for",
                   "{fonts} cannot draw U+{code:04X} {name} ({n} times in this file, first at {where}): it "
-                  "would "
-                  "print as a box or in another font; replace it with the character it stands for",
+                  "would print as a box or in another font; replace it with the character it stands for",
                   count, fonts=who, code=ord(ch), name=unicodedata.name(ch, "(private use)"),
                   where=where),
             "font-coverage",

@@ -232,8 +232,8 @@ def _check_figure(paper: Paper, figure: Figure, block_mm: float) -> Iterator[Dia
             paper.path,
             figure.line,
             msg("figure {id}: '{file}' is {width}×{height} px, which printed at {how} is {dpi:.0f} dpi, "
-                "below "
-                "the {min} dpi print needs: supply an image at least {need} px wide, or a vector (SVG) one",
+                "below the {min} dpi print needs: supply an image at least {need} px wide, or a vector "
+                "(SVG) one",
                 id=figure.id, file=figure.file, width=width_px, height=height_px, how=how,
                 dpi=dpi, min=MIN_DPI, need=need),
             "image-resolution",

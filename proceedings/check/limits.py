@@ -81,8 +81,7 @@ def _check_body(path: str, body: str, first_line: int) -> Iterator[Diagnostic]:
                 yield error(
                     path, first_line + offset,
                     msg("more than {limit:,} footnote references (this is one too many): laying them out "
-                        "could "
-                        "exhaust the memory; merge footnotes, or put the notes in the text",
+                        "could exhaust the memory; merge footnotes, or put the notes in the text",
                         limit=MAX_FOOTNOTE_REFERENCES),
                     "too-large",
                 )
@@ -130,8 +129,7 @@ def _check_table(sources: Sources, path: str, t: int, table: Table) -> Iterator[
                     yield error(
                         path, sources.line_of(path, "tables", t, *cell_loc(section, r, c)),
                         msg("table {id} has more than {limit:,} cells (counting each as the columns times "
-                            "the "
-                            "rows it spans): laying it out could exhaust the memory; split the table",
+                            "the rows it spans): laying it out could exhaust the memory; split the table",
                             id=table.id, limit=MAX_TABLE_CELLS),
                         "too-large",
                     )

@@ -292,8 +292,7 @@ def _check_assets(paper: Paper, root: Path) -> Iterator[Diagnostic]:
         known = tables if kind == "table" else figures
         if ref not in known:
             text = (msg("unknown table id '{id}': the paper has no table of that id; correct the ::table "
-                        "line "
-                        "or add the table", id=ref) if kind == "table"
+                        "line or add the table", id=ref) if kind == "table"
                     else msg("unknown figure id '{id}': the paper has no figure of that id; correct the "
                              "::figure line or add the figure", id=ref))
             yield error(paper.path, line, text, f"unknown-{kind}")

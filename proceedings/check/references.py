@@ -152,8 +152,7 @@ def entry_problems(text: str, lang: str) -> list[Problem]:
                 "page-abbreviation",
                 Severity.WARNING,
                 msg("the pages are written '{pages}': use the Cyrillic 'С. 12–20' before page numbers and "
-                    "'с.' "
-                    "after a page count ('250 с.')", pages=pages[0]),
+                    "'с.' after a page count ('250 с.')", pages=pages[0]),
             )
         )
     issue = _ISSUE_RE.search(plain)
