@@ -188,7 +188,7 @@ def check_task(sources: Sources, modules: Sequence[str], cache: str) -> Checked:
 
     kept = FindingsCache(Path(cache))
     found = check_sources(sources, [importlib.import_module(name) for name in modules], kept)
-    release_memory()  # what the checks held, before the assembler or the next unit needs it
+    release_memory()  # what the checks held, before the assembler or the next part needs it
     return [d.row() for d in found], kept.used
 
 

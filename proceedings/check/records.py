@@ -1,6 +1,6 @@
 """Cross-record checks: do the records of a book agree with each other?
 
-Per-record validation is pydantic's job in ``load.py``; this module relates records:
+Per-record validation is pydantic's, by the rules of ``model.py``; this module relates records:
 ids that must exist, citations that must resolve, files that must be there. Its
 findings are data; the package runs each of its checks in isolation.
 """
