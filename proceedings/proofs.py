@@ -25,7 +25,6 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -154,7 +153,7 @@ def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date
     labels = load_labels(opts.styles, sources)
     views = {v.paper.id: v for v in build_context(sources, labels).papers}
     entries = [e for e in manifest["papers"] if e["id"] in views]
-    with ExitStack() as stack:
+    with contextlib.ExitStack() as stack:
         # pikepdf reads a copied page's streams from its source only when the copy is
         # saved: the book and the watermarks stay open until the last proof is written.
         def open_pdf(path: Path) -> pikepdf.Pdf:
