@@ -77,7 +77,7 @@ class _Reader:
             with path.open(encoding="utf-8") as handle:
                 text = handle.read(MAX_SOURCE_BYTES + 1)  # bounded even if the file grows
             # A byte order mark that an editor on Windows put first is not text (removed
-            # here: the utf-8-sig codec decodes in Python, a millisecond a build).
+            # here: the utf-8-sig codec decodes in Python, utf-8 in C).
             text = text.removeprefix("\ufeff")
             if len(text) > MAX_SOURCE_BYTES:
                 self.error(path, 0, msg("file is larger than 20 MB"), "too-large")
