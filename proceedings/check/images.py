@@ -210,13 +210,10 @@ def _check_figure(paper: Paper, figure: Figure, block_mm: float) -> Iterator[Dia
     except (Unreadable, OSError) as exc:
         # Pillow names the file by its full path; the finding names it as the source does.
         reason = " ".join(str(exc).replace(str(target), figure.file).split())[:120] or type(exc).__name__
-        yield warning(
-            paper.path,
-            figure.line,
-            msg("figure {id}: '{file}' cannot be read as an image ({reason}): the book would print an empty "
-                "frame; export it again as PNG, JPEG or SVG", id=figure.id, file=figure.file, reason=reason),
-            "image-unreadable",
-        )
+        yield warning(paper.path, figure.line, msg(
+            "figure {id}: '{file}' cannot be read as an image ({reason}): the book would print an empty "
+            "frame; export it again as PNG, JPEG or SVG", id=figure.id, file=figure.file, reason=reason),
+            "image-unreadable")
         return
     raster = inspector.raster
     if raster is None:  # SVG is vector: it has no resolution
@@ -228,16 +225,12 @@ def _check_figure(paper: Paper, figure: Figure, block_mm: float) -> Iterator[Dia
     dpi = width_px / (mm / 25.4)
     if dpi < MIN_DPI:
         need = int(-(-MIN_DPI * mm // 25.4))
-        yield warning(
-            paper.path,
-            figure.line,
-            msg("figure {id}: '{file}' is {width}×{height} px, which printed at {how} is {dpi:.0f} dpi, "
-                "below the {min} dpi print needs: supply an image at least {need} px wide, or a vector "
-                "(SVG) one",
-                id=figure.id, file=figure.file, width=width_px, height=height_px, how=how,
-                dpi=dpi, min=MIN_DPI, need=need),
-            "image-resolution",
-        )
+        yield warning(paper.path, figure.line, msg(
+            "figure {id}: '{file}' is {width}×{height} px, which printed at {how} is {dpi:.0f} dpi, "
+            "below the {min} dpi print needs: supply an image at least {need} px wide, or a vector "
+            "(SVG) one",
+            id=figure.id, file=figure.file, width=width_px, height=height_px, how=how,
+            dpi=dpi, min=MIN_DPI, need=need), "image-resolution")
 
 
 def _check_paper(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:

@@ -52,23 +52,16 @@ def _check_book(sources: Sources, root: Path) -> Iterator[Diagnostic]:
     for loc, paper_id in sources.book.listed_papers():
         line = sources.line_of(path, *loc)
         if paper_id in first:
-            yield error(
-                path,
-                line,
-                msg("paper id '{id}' is listed twice in {where} (first on line {first}); "
-                    "a paper is printed once: delete this entry", id=paper_id, where=where,
-                    first=first[paper_id]),
-                "duplicate-paper",
-            )
+            yield error(path, line, msg(
+                "paper id '{id}' is listed twice in {where} (first on line {first}); "
+                "a paper is printed once: delete this entry", id=paper_id, where=where,
+                first=first[paper_id]), "duplicate-paper")
             continue
         first[paper_id] = line
         if paper_id not in folders:
-            yield error(
-                path,
-                line,
-                msg("unknown paper id '{id}' in {where}: no folder papers/{id}", id=paper_id, where=where),
-                "unknown-paper",
-            )
+            yield error(path, line, msg(
+                "unknown paper id '{id}' in {where}: no folder papers/{id}", id=paper_id, where=where),
+                "unknown-paper")
     for paper_id in sorted(folders - set(first)):
         if first:
             yield warning(
