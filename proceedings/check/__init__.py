@@ -205,16 +205,10 @@ def _guarded(found: list[Diagnostic], name: str, path: str, run: Callable[[], T]
     try:
         return run()
     except Exception as exc:  # the policy above: report, and let the other checks run
-        found.append(
-            warning(
-                path,
-                0,
-                msg("the '{name}' check failed ({error}: {reason}); its findings from there on are missing: "
-                    "please report this as a bug of the checker", name=name, error=type(exc).__name__,
-                    reason=_one_line(exc)),
-                "check-failed",
-            )
-        )
+        found.append(warning(path, 0, msg(
+            "the '{name}' check failed ({error}: {reason}); its findings from there on are missing: "
+            "please report this as a bug of the checker", name=name, error=type(exc).__name__,
+            reason=_one_line(exc)), "check-failed"))
         return None
 
 

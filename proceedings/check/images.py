@@ -275,10 +275,9 @@ def layout_findings(sources: Sources, layout: Iterable[Diagnostic], found: Itera
             continue
         paper, figure = figures[path]
         if (paper.path, figure.line) not in reported:
-            kept.append(warning(
-                paper.path, figure.line,
-                msg("figure {id}: '{file}' cannot be drawn ({reason}): the book would print an empty frame; "
-                    "export it again as PNG, JPEG or SVG", id=figure.id, file=figure.file,
-                        reason=reason if isinstance(reason, Message) else reason[:120]), "image-unreadable"))
+            kept.append(warning(paper.path, figure.line, msg(
+                "figure {id}: '{file}' cannot be drawn ({reason}): the book would print an empty frame; "
+                "export it again as PNG, JPEG or SVG", id=figure.id, file=figure.file,
+                reason=reason if isinstance(reason, Message) else reason[:120]), "image-unreadable"))
             reported.add((paper.path, figure.line))
     return kept

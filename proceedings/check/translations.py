@@ -27,11 +27,8 @@ def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
         Check("book-translations", display_path(root / "book.yaml"), lambda: _check_book(sources)),
         Check("programme-translations", programme_path(sources), lambda: _check_programme(sources)),
         Check("people-translations", display_path(root / "people.yaml"), lambda: _check_people(sources)),
-        Check(
-            "label-translations",
-            display_path(root / "participants.yaml"),
-            lambda: _check_participant_labels(sources),
-        ),
+        Check("label-translations", display_path(root / "participants.yaml"),
+              lambda: _check_participant_labels(sources)),
         Check("resolution-translations", sources.root, lambda: _check_resolutions(sources)),
     ]
 
