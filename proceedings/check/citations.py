@@ -222,37 +222,28 @@ def _check_citation_order(paper: Paper) -> Iterator[Diagnostic]:
             first_cited.setdefault(n, (citation.line, citation.raw))
     (first, (line, raw)), *_ = first_cited.items()
     if first != 1:
-        yield warning(
-            paper.path, line,
-            msg("the first citation, {citation}, cites reference {first}, not 1: number the references "
-                "in the order the text first cites them", citation=raw, first=first),
-            "citation-order",
-        )
+        yield warning(paper.path, line, msg(
+            "the first citation, {citation}, cites reference {first}, not 1: number the references "
+            "in the order the text first cites them", citation=raw, first=first), "citation-order")
     highest, highest_raw = 0, ""
     for n, (line, raw) in first_cited.items():
         if n < highest:
-            yield warning(
-                paper.path, line,
-                msg("reference {n} is first cited by {citation}, after reference {highest} ({earlier}): "
-                    "number the references in the order the text first cites them", n=n, citation=raw,
-                    highest=highest, earlier=highest_raw),
-                "citation-order",
-            )
+            yield warning(paper.path, line, msg(
+                "reference {n} is first cited by {citation}, after reference {highest} ({earlier}): "
+                "number the references in the order the text first cites them", n=n, citation=raw,
+                highest=highest, earlier=highest_raw), "citation-order")
         elif n > highest:
             highest, highest_raw = n, raw
     skipped = [n for n in range(1, highest) if n not in first_cited]
     if skipped:
         line, raw = first_cited[highest]
         listed = ", ".join(str(n) for n in skipped)
-        yield warning(
-            paper.path, line,
-            msg_n("reference {listed} is never cited, though {citation} cites {highest}: a citation or a "
-                  "reference is missing, or the numbering skips",
-                  "references {listed} are never cited, though {citation} cites {highest}: a citation or "
-                  "a reference is missing, or the numbering skips",
-                  len(skipped), listed=listed, citation=raw, highest=highest),
-            "citation-gap",
-        )
+        yield warning(paper.path, line, msg_n(
+            "reference {listed} is never cited, though {citation} cites {highest}: a citation or a "
+            "reference is missing, or the numbering skips",
+            "references {listed} are never cited, though {citation} cites {highest}: a citation or "
+            "a reference is missing, or the numbering skips",
+            len(skipped), listed=listed, citation=raw, highest=highest), "citation-gap")
 
 
 # --- 7. footnotes -----------------------------------------------------------

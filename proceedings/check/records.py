@@ -140,12 +140,9 @@ def _check_programme(sources: Sources, root: Path) -> Iterator[Diagnostic]:
                     yield _unknown_person(path, line, person, msg("slot {n} ({start})", n=i + 1,
                                                                   start=slot.start))
             if slot.paper and slot.paper not in papers:
-                yield error(
-                    path, sources.line_of(path, *loc, "paper"),
-                    msg("unknown paper id '{id}' in slot {n} ({start})", id=slot.paper, n=i + 1,
-                        start=slot.start),
-                    "unknown-paper",
-                )
+                yield error(path, sources.line_of(path, *loc, "paper"), msg(
+                    "unknown paper id '{id}' in slot {n} ({start})", id=slot.paper, n=i + 1,
+                    start=slot.start), "unknown-paper")
         yield from _check_sessions(sources, path)
     if sources.participants and sources.participants.people:
         ppath = display_path(root / "participants.yaml")
@@ -259,23 +256,17 @@ def _check_citations(paper: Paper) -> Iterator[Diagnostic]:
     numbers = {r.number for r in paper.references if r.number is not None}
     if paper.citations and not paper.references:
         first = paper.citations[0]
-        yield warning(
-            paper.path, first.line,
-            msg_n("the paper cites {n} time, first {first}, but has no reference list",
-                  "the paper cites {n} times, first {first}, but has no reference list",
-                  len(paper.citations), first=first.raw),
-            "no-references",
-        )
+        yield warning(paper.path, first.line, msg_n(
+            "the paper cites {n} time, first {first}, but has no reference list",
+            "the paper cites {n} times, first {first}, but has no reference list",
+            len(paper.citations), first=first.raw), "no-references")
         return
     for citation in paper.citations:
         missing = [n for n in citation.numbers if n not in numbers]
         for n in missing:
-            yield warning(
-                paper.path, citation.line,
-                msg("citation {citation} refers to reference {n}, which the list does not have",
-                    citation=citation.raw, n=n),
-                "citation",
-            )
+            yield warning(paper.path, citation.line, msg(
+                "citation {citation} refers to reference {n}, which the list does not have",
+                citation=citation.raw, n=n), "citation")
 
 
 def _check_assets(paper: Paper, root: Path) -> Iterator[Diagnostic]:
@@ -293,26 +284,17 @@ def _check_assets(paper: Paper, root: Path) -> Iterator[Diagnostic]:
     for figure in figures.values():
         target = resolved(folder / figure.file)
         if target is None:
-            yield error(
-                paper.path, figure.line,
-                msg("figure file '{file}' is a symbolic link that leads back to itself (a loop "
-                    "of links); put the image itself beside paper.md", file=figure.file),
-                "missing-file",
-            )
+            yield error(paper.path, figure.line, msg(
+                "figure file '{file}' is a symbolic link that leads back to itself (a loop "
+                "of links); put the image itself beside paper.md", file=figure.file), "missing-file")
         # Only files inside the paper's own folder: no scheme, no "..", no symlink out.
         elif "://" in figure.file or not target.is_relative_to(folder.resolve()):
-            yield error(
-                paper.path, figure.line,
-                msg("figure file '{file}' is outside the paper's folder; put the image beside paper.md",
-                    file=figure.file),
-                "refused-url",
-            )
+            yield error(paper.path, figure.line, msg(
+                "figure file '{file}' is outside the paper's folder; put the image beside paper.md",
+                file=figure.file), "refused-url")
         elif not target.is_file():
-            yield error(
-                paper.path, figure.line, msg("figure file '{file}' not found beside paper.md",
-                                             file=figure.file),
-                "missing-file",
-            )
+            yield error(paper.path, figure.line, msg("figure file '{file}' not found beside paper.md",
+                                                     file=figure.file), "missing-file")
 
 
 def _check_readable(paper: Paper) -> Iterator[Diagnostic]:
