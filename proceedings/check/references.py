@@ -210,27 +210,19 @@ def _check_paper(paper: Paper) -> Iterator[Diagnostic]:
     for kind in list_wide:
         hits = by_kind[kind]
         first, problem = hits[0]
-        yield _finding(
-            paper.path,
-            first.line,
-            problem.severity,
-            msg("references {labels} ({n} entries) depart from the book's reference style ({standard}) the "
-                "same way, as in {first}: {problem}", labels=entry_labels([ref for ref, _ in hits]),
-                n=len(hits), standard=STANDARD, first=_label(first), problem=problem.text),
-        )
+        yield _finding(paper.path, first.line, problem.severity, msg(
+            "references {labels} ({n} entries) depart from the book's reference style ({standard}) the "
+            "same way, as in {first}: {problem}", labels=entry_labels([ref for ref, _ in hits]),
+            n=len(hits), standard=STANDARD, first=_label(first), problem=problem.text))
     for ref, problems in found:
         own = [p for p in problems if p.kind not in list_wide]
         if not own:
             continue
         severity = Severity.WARNING if any(p.severity is Severity.WARNING for p in own) else Severity.NOTE
-        yield _finding(
-            paper.path,
-            ref.line,
-            severity,
-            msg("{label} '{text}' departs from the book's reference style ({standard}): {problems}",
-                label=_label(ref), text=quote(ref.text, 50), standard=STANDARD,
-                problems=listing((p.text for p in own), "; ")),
-        )
+        yield _finding(paper.path, ref.line, severity, msg(
+            "{label} '{text}' departs from the book's reference style ({standard}): {problems}",
+            label=_label(ref), text=quote(ref.text, 50), standard=STANDARD,
+            problems=listing((p.text for p in own), "; ")))
 
 
 def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
