@@ -249,12 +249,10 @@ def _by_paper(findings: list[Finding], sources: Sources | None) -> tuple[list[Gr
     return [g for g in papers if g.findings], list(others.values())
 
 
-def write_report(
-    out: Path, diagnostics: Iterable[Diagnostic], sources: Sources | None, *, root: Path | None = None,
-    figures: list[Figures] | None = None, lang: str | None = None,
-) -> Path:
-    """Write ``out/check-report.html`` atomically and return its path."""
+def write_report(out: Path, diagnostics: Iterable[Diagnostic], sources: Sources | None, *,
+                 root: Path | None = None, figures: list[Figures] | None = None) -> Path:
+    """Write ``out/check-report.html`` atomically, in the run's language, and return its path."""
     target = out / REPORT_NAME
-    page = report_html(diagnostics, sources, root=root, figures=figures, lang=lang)
+    page = report_html(diagnostics, sources, root=root, figures=figures)
     write_atomic(target, page.encode("utf-8"))
     return target
