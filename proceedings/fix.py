@@ -275,8 +275,8 @@ def _fix_file(
     quotes: Sequence[str] = (),
 ) -> str:
     lines = text.split("\n")
-    # A line's own ending is kept: a file saved with CRLF stays so, and only the bytes
-    # the diff shows change.
+    # A line's own ending is kept: a file saved with CRLF stays so, and only the words
+    # the fix prints change.
     ends = ["\r" if line.endswith("\r") else "" for line in lines]
     lines = [line.removesuffix(end) for line, end in zip(lines, ends, strict=True)]
     for number, codes in sorted(flagged.items()):
