@@ -265,15 +265,9 @@ def _body_start(sources: Sources, path: str) -> int | None:
     return None
 
 
-def _fix_file(
-    path: str,
-    text: str,
-    flagged: dict[int, set[str]],
-    words: dict[tuple[str, int], dict[str, str]],
-    body_line: int | None,
-    lang: str = "",
-    quotes: Sequence[str] = (),
-) -> str:
+def _fix_file(path: str, text: str, flagged: dict[int, set[str]],
+              words: dict[tuple[str, int], dict[str, str]], body_line: int | None, lang: str = "",
+              quotes: Sequence[str] = ()) -> str:
     lines = text.split("\n")
     # A line's own ending is kept: a file saved with CRLF stays so, and only the words
     # the fix prints change.
