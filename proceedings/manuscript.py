@@ -129,8 +129,7 @@ def _read_archive(
     if "mimetype" in names and b"opendocument" in _bounded(archive, archive.getinfo("mimetype"), 200):
         return [error(shown, 0, msg("an OpenDocument text (.odt), not a .docx: convert it with LibreOffice, "
                                     "`{command}`, or save it from the editor as Word (.docx)",
-                                        command=_CONVERT),
-                      "not-docx")]
+                                    command=_CONVERT), "not-docx")]
     problems = _archive_shape(infos, shown)
     if problems:
         return problems
