@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 PACKAGE = Path(__file__).resolve().parent
+PACKAGE_ROOT = PACKAGE.parent  # where styles/ and fonts/ are
 
 
 class WriteFailed(OSError):

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from proceedings.diagnostics import Diagnostic, Diagnostics, findings_key, read_findings, record_findings
-from proceedings.files import CACHE_FOLDER, Inputs, recorded_inputs, write_atomic
+from proceedings.files import CACHE_FOLDER, PACKAGE_ROOT, Inputs, recorded_inputs, write_atomic
 from proceedings.layout.cache import discarded
 
 if TYPE_CHECKING:
@@ -39,8 +39,6 @@ if TYPE_CHECKING:
 
     from proceedings.model import Paper, Sources
     from proceedings.render import Labels, PaperView
-
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 # Excel opens a UTF-8 CSV as UTF-8 only when it starts with a byte-order mark; without
 # one it reads Cyrillic as the ANSI code page. LibreOffice and mail-merge tools skip it.

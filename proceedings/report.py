@@ -18,14 +18,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from proceedings.audit import CODES, Figures, is_layout
 from proceedings.diagnostics import Diagnostic, Severity, severity_text
-from proceedings.files import write_atomic
+from proceedings.files import PACKAGE_ROOT, write_atomic
 from proceedings.load import MAX_SOURCE_BYTES
 from proceedings.messages import Message, current, msg, translate, translations
 from proceedings.model import Sources
 from proceedings.triage import NAMES, tier, triaged
 from proceedings.triage import counts as tier_counts
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
+STYLES = PACKAGE_ROOT / "styles"
 REPORT_NAME = "check-report.html"
 CONTEXT_CHARS = 300
 
