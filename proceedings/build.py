@@ -16,6 +16,7 @@ from proceedings.check import check_sources
 from proceedings.check.findings import BuildChecks
 from proceedings.check.images import layout_findings
 from proceedings.diagnostics import BuildError, Diagnostics, error, write_failed
+from proceedings.files import PACKAGE_ROOT as PACKAGE_ROOT  # re-exported: printing.py takes it from here
 from proceedings.files import Inputs, WriteFailed, record_inputs, write_atomic
 from proceedings.layout.records import Progress
 from proceedings.layout.typeset import Settings, Typeset, typeset, typeset_single
@@ -25,8 +26,6 @@ from proceedings.messages import msg
 from proceedings.model import Sources
 from proceedings.pdfedit import pdf_problem
 from proceedings.render import participants
-
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
 def default_out(sources: Path) -> Path:

@@ -7,6 +7,7 @@ Makefile runs before the package is installed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import resource
 import sys
 from collections.abc import Sequence
@@ -228,11 +229,10 @@ def _accept(sources: Path, words: list[str]) -> None:
     except OSError as exc:
         _say(msg("could not add to {file}: {reason}", file=path, reason=str(exc)))
         return
-    listed = ", ".join(f"'{escaped(word)}'" for word in added)
+    listed = ", ".join(f"'{escaped(word)}'" for word in added or words)
     if added:
         _say(msg("added {words} to {file}, the book's word list", words=listed, file=path))
     else:
-        listed = ", ".join(f"'{escaped(word)}'" for word in words)
         _say(msg("{file} already lists {words}", file=path, words=listed))
 
 
@@ -314,12 +314,9 @@ def _run(args: argparse.Namespace) -> int:
     except BuildError as exc:
         _report(Diagnostics(exc.diagnostics), strict=args.strict)
         return ExitCode.SOURCE_ERRORS
-    except MemoryError:
-        _report(Diagnostics([_out_of_memory(args)]), strict=args.strict)
-        return ExitCode.SOURCE_ERRORS
-    except RuntimeError as exc:
-        if "can't start new thread" not in str(exc):  # a thread's stack is memory too
-            raise
+    except (MemoryError, RuntimeError) as exc:
+        if isinstance(exc, RuntimeError) and "can't start new thread" not in str(exc):
+            raise  # only that RuntimeError is memory running out: a thread's stack is memory too
         _report(Diagnostics([_out_of_memory(args)]), strict=args.strict)
         return ExitCode.SOURCE_ERRORS
     _announce_build(result, args.out, args.sources, strict=args.strict)
@@ -376,12 +373,17 @@ def _progress() -> Progress | None:
         return None
 
     def show(key: str, done: int, total: int) -> None:
-        filled = round(24 * done / total)
-        bar = "#" * filled + "-" * (24 - filled)
-        end = "\n" if done == total else ""
-        print(f"\r\033[K[{bar}] {done}/{total} laid out {key}", end=end, file=sys.stderr, flush=True)
+        _bar(done, total, f"laid out {key}")
 
     return show
+
+
+def _bar(done: int, total: int, what: str) -> None:
+    """A progress bar, redrawn in place on the terminal; the last one ends its line."""
+    filled = round(24 * done / total)
+    bar = "#" * filled + "-" * (24 - filled)
+    end = "\n" if done == total else ""
+    print(f"\r\033[K[{bar}] {done}/{total} {what}", end=end, file=sys.stderr, flush=True)
 
 
 def _watch(args: argparse.Namespace) -> int:
@@ -395,10 +397,8 @@ def _watch(args: argparse.Namespace) -> int:
             _announce_build(outcome, args.out, args.sources, strict=False)
             _say(msg("built in {seconds:.1f} s; waiting for changes", seconds=seconds))
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # how a watch is ended
         watch(_build_options(args), on_build=on_build, stop=lambda: False, interval=args.interval)
-    except KeyboardInterrupt:
-        return ExitCode.OK
     return ExitCode.OK
 
 
@@ -473,11 +473,7 @@ def _import(args: argparse.Namespace) -> int:
 
     def show(done: int, total: int, name: str) -> None:
         if sys.stderr.isatty():
-            filled = round(24 * done / total)
-            bar = "#" * filled + "-" * (24 - filled)
-            end = "\n" if done == total else ""
-            print(f"\r\033[K[{bar}] {done}/{total} read {escaped(name)}", end=end, file=sys.stderr,
-                  flush=True)
+            _bar(done, total, f"read {escaped(name)}")
         else:
             _say(msg("read {done}/{total} {name}", done=done, total=total, name=escaped(name)))
 

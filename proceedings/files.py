@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 PACKAGE = Path(__file__).resolve().parent
+PACKAGE_ROOT = PACKAGE.parent  # where styles/ and fonts/ are
 
 
 class WriteFailed(OSError):
@@ -46,9 +47,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         # mkstemp makes the file 0600; give the output the mode open() would (0644 under
         # the usual umask), so that the editor's group or a web server can read the book.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(fd, 0o666 & ~umask)
+        os.chmod(fd, 0o666 & ~umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -60,6 +59,13 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def umask() -> int:
+    """The process's umask, which can only be read by setting it (and setting it back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def sealed_text(data: bytes) -> bytes:

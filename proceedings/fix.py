@@ -61,13 +61,6 @@ class FileFix:
     before: str
     after: str
 
-    def diff(self) -> str:
-        """A unified diff of the change, as ``diff -u`` prints it."""
-        old, new = _lines(self.before), _lines(self.after)
-        out = difflib.unified_diff(old, new, fromfile=f"a/{self.path}", tofile=f"b/{self.path}")
-        missing = "\n\\ No newline at end of file\n"
-        return "".join(line if line.endswith("\n") else line + missing for line in out)
-
     def changes(self) -> list[str]:
         """Each changed word as ``path:line: old → new (U+0069 → U+0456)``: what an editor
         reads, rather than whole paragraphs. Fixes change lines in place, never their number."""
@@ -123,11 +116,6 @@ def _widen(text: str, at: int, step: int, spaces: bool) -> int:
     while char(count) and not char(count).isspace() and count < 40:
         count += 1
     return count
-
-
-def _lines(text: str) -> list[str]:
-    # Only "\n" ends a line, as in the loader: U+2028 and friends are what we fix.
-    return re.split(r"(?<=\n)", text)[:-1] + ([text.rsplit("\n", 1)[-1]] if not text.endswith("\n") else [])
 
 
 def fix_spaces(line: str, *, body: bool) -> str:
@@ -277,18 +265,12 @@ def _body_start(sources: Sources, path: str) -> int | None:
     return None
 
 
-def _fix_file(
-    path: str,
-    text: str,
-    flagged: dict[int, set[str]],
-    words: dict[tuple[str, int], dict[str, str]],
-    body_line: int | None,
-    lang: str = "",
-    quotes: Sequence[str] = (),
-) -> str:
+def _fix_file(path: str, text: str, flagged: dict[int, set[str]],
+              words: dict[tuple[str, int], dict[str, str]], body_line: int | None, lang: str = "",
+              quotes: Sequence[str] = ()) -> str:
     lines = text.split("\n")
-    # A line's own ending is kept: a file saved with CRLF stays so, and only the bytes
-    # the diff shows change.
+    # A line's own ending is kept: a file saved with CRLF stays so, and only the words
+    # the fix prints change.
     ends = ["\r" if line.endswith("\r") else "" for line in lines]
     lines = [line.removesuffix(end) for line, end in zip(lines, ends, strict=True)]
     for number, codes in sorted(flagged.items()):

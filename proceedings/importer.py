@@ -570,8 +570,7 @@ class Converter:
         self.draft = Draft(lang=lang or detect_lang(" ".join(own or paragraphs), vocab))
         if lang is None:
             self.draft.guesses.append(("lang", msg("language {lang} told from the letters of the text "
-                                                   "(--lang "
-                                                   "says it)", lang=self.draft.lang)))
+                                                   "(--lang says it)", lang=self.draft.lang)))
         self.inl = Inlines(self.draft.cleaned, self.draft.notes)
         self.inl.lang = self.draft.lang
 
@@ -599,8 +598,7 @@ class Converter:
                     break
         if title_at is None:
             draft.guesses.append(("title", msg("no title in capitals (or in the Title style) at the top of "
-                                               "the "
-                                               "manuscript; the paper has none")))
+                                               "the manuscript; the paper has none")))
             return self._abstracts(self._bare_byline())
         for i, block in enumerate(self.blocks[:title_at]):
             if block.get("t") not in {"Para", "Plain"}:
@@ -710,8 +708,7 @@ class Converter:
                     i += 1
             self.draft.epigraphs.append((text, attribution))
             self.draft.guesses.append(("epigraphs", msg("an epigraph read from {paragraphs} of the "
-                                                        "manuscript: "
-                                                        "lines in italics under the title",
+                                                        "manuscript: lines in italics under the title",
                                                         paragraphs=_paragraphs(start + 1, i + 1))))
             i += 1
         return i
@@ -1378,10 +1375,8 @@ def _plan(manuscript: Manuscript, paper_id: str, folder: Path, lang: str | None,
             if known is None:
                 unnamed.append((len(authors) - 1, msg("people.yaml has no {lang} name for '{id}' (matched by "
                                                       "another language's); the byline gives «{name}»: add "
-                                                      "it "
-                                                      "under names: {lang}:", lang=draft.lang,
-                                                          id=match.person,
-                                                      name=full)))
+                                                      "it under names: {lang}:", lang=draft.lang,
+                                                      id=match.person, name=full)))
             continue
         pid = new_id(author.surname, person_ids)
         person_ids.add(pid)
@@ -1396,13 +1391,10 @@ def _plan(manuscript: Manuscript, paper_id: str, folder: Path, lang: str | None,
             other_name = other.name(draft.lang)
             shown_name = " ".join(filter(None, (other_name.surname, other_name.given)))
             unsure.append((len(authors) - 1, msg("byline «{name}» is close to people.yaml '{id}' ({known}) "
-                                                 "but "
-                                                 "not surely the same ({why}); added as '{new}': if it is "
-                                                 "the "
-                                                 "same person, write person: {id} here and delete '{new}' "
-                                                 "from "
-                                                 "people.yaml", name=full, id=match.person, known=shown_name,
-                                                 why=match.why, new=pid)))
+                                                 "but not surely the same ({why}); added as '{new}': if it "
+                                                 "is the same person, write person: {id} here and delete "
+                                                 "'{new}' from people.yaml", name=full, id=match.person,
+                                                 known=shown_name, why=match.why, new=pid)))
     text = paper_markdown(draft, authors)
     for index, message in unsure:
         found.append(warning(shown, text.lines[f"author{index}"], message, "import-match"))
@@ -1439,8 +1431,8 @@ def _plan(manuscript: Manuscript, paper_id: str, folder: Path, lang: str | None,
         if figure["file"] in draft.images and suffix not in _DRAWABLE:
             found.append(warning(shown, text.lines.get("figures", 2), msg(
                 "figure {id}: a {suffix} picture, which the book cannot print: export it from the "
-                "manuscript as "
-                "PNG or SVG and name it in file:", id=figure["id"], suffix=suffix), "import-figure"))
+                "manuscript as PNG or SVG and name it in file:", id=figure["id"], suffix=suffix),
+                "import-figure"))
         if figure["file"] not in draft.images:
             found.append(warning(shown, text.lines.get("figures", 2), msg(
                 "figure {id}: the picture is not in the manuscript", id=figure["id"]), "import-figure"))

@@ -77,7 +77,7 @@ class _Reader:
             with path.open(encoding="utf-8") as handle:
                 text = handle.read(MAX_SOURCE_BYTES + 1)  # bounded even if the file grows
             # A byte order mark that an editor on Windows put first is not text (removed
-            # here: the utf-8-sig codec decodes in Python, a millisecond a build).
+            # here: the utf-8-sig codec decodes in Python, utf-8 in C).
             text = text.removeprefix("\ufeff")
             if len(text) > MAX_SOURCE_BYTES:
                 self.error(path, 0, msg("file is larger than 20 MB"), "too-large")
@@ -499,8 +499,7 @@ def _read_markdown(reader: _Reader, path: Path) -> tuple[Located, str, int] | No
     if too_long is not None:
         line, size = too_long
         reader.error(path, line, msg("paragraph of {size:,} characters; the limit is {limit:,}: split it "
-                                     "with "
-                                     "blank lines", size=size, limit=MAX_PARAGRAPH_CHARS),
+                                     "with blank lines", size=size, limit=MAX_PARAGRAPH_CHARS),
                      "too-large")
         return None
     located = reader.parse(path, front, first_line=2)

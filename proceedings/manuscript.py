@@ -40,8 +40,7 @@ PANDOC_MEMORY = "1g"
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MACROS = msg("a macro-enabled Word document (.docm) named .docx: macros are never imported; ask the author "
-              "to "
-               "save it as a plain .docx")
+              "to save it as a plain .docx")
 _CONVERT = "soffice --headless --convert-to docx"
 _EXTERNAL_RE = re.compile(rb"<Relationship\b[^>]*>", re.S)
 # What Word fetches when the document opens: a picture, an object, a template, a frame.
@@ -110,8 +109,7 @@ def _not_docx(head: bytes, path: Path) -> Message | None:
     command = f"{_CONVERT} {path.name}"
     if head.startswith(_OLE):
         return msg("a legacy Word document (.doc), not a .docx: convert it with LibreOffice, `{command}`, "
-                   "and "
-                   "import the .docx", command=command)
+                   "and import the .docx", command=command)
     if head.startswith(b"%PDF"):
         return msg("a PDF, not a Word manuscript: ask the author for the .docx")
     if head.startswith(b"{\\rtf"):
@@ -131,8 +129,7 @@ def _read_archive(
     if "mimetype" in names and b"opendocument" in _bounded(archive, archive.getinfo("mimetype"), 200):
         return [error(shown, 0, msg("an OpenDocument text (.odt), not a .docx: convert it with LibreOffice, "
                                     "`{command}`, or save it from the editor as Word (.docx)",
-                                        command=_CONVERT),
-                      "not-docx")]
+                                    command=_CONVERT), "not-docx")]
     problems = _archive_shape(infos, shown)
     if problems:
         return problems

@@ -15,9 +15,9 @@ Babel extracts the templates (``make messages``: ``msg``, ``msg_n``, and ``_``/`
 in the templates of ``styles/``) into ``proceedings/locale/proceedings.pot`` and
 updates the catalogues ``proceedings/locale/<lang>/LC_MESSAGES/proceedings.po``. English
 is the source language and has no catalogue. The catalogues are read as ``.po`` when a
-language first needs them (Babel reads the Russian one in about 60 ms), so nothing is
-compiled at install. A translation that lacks a placeholder of its template, or names
-one it does not have, is not used (the English text is), and a test says so.
+language first needs them, once a run, so nothing is compiled at install. A translation
+that lacks a placeholder of its template, or names one it does not have, is not used
+(the English text is), and a test says so.
 
 The language of a run: ``--lang``, else the environment's (``LANGUAGE``, ``LC_ALL``,
 ``LC_MESSAGES``, ``LANG``, as gettext reads them), else the book's first language,

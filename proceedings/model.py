@@ -2,7 +2,7 @@
 
 Everything the loader reads ends up in one of these models; raw dicts never leave
 ``load.py``. Per-record rules (id syntax, ISBN and ORCID check digits, time
-formats) live here; rules that relate records to each other live in ``check.py``.
+formats) live here; rules that relate records to each other live in ``proceedings.check``.
 """
 
 from __future__ import annotations
@@ -621,7 +621,7 @@ def format_loc(loc: tuple[object, ...]) -> str:
 
 
 class Sources(Record):
-    """Everything read from a sources folder, cross-checked by ``check.py``."""
+    """Everything read from a sources folder, cross-checked by ``proceedings.check``."""
 
     root: str
     book: Book

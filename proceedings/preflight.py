@@ -143,10 +143,8 @@ def _check_boxes(where: str, number: int, page: PageObject) -> list[Diagnostic]:
                                              page=number), "page-box"))
         elif 0.01 < slug < SLUG_MM * MM - 0.01:
             found.append(error(where, 0, msg("page {page}: a slug of {slug:.1f} mm past the bleed: crop "
-                                             "marks "
-                                             "need {need} mm", page=number, slug=slug / MM,
-                                             need=SLUG_MM),
-                               "page-box"))
+                                             "marks need {need} mm", page=number, slug=slug / MM,
+                                             need=SLUG_MM), "page-box"))
     return found
 
 

@@ -25,13 +25,12 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from proceedings.diagnostics import Diagnostic, Diagnostics, findings_key, read_findings, record_findings
-from proceedings.files import CACHE_FOLDER, Inputs, recorded_inputs, write_atomic
+from proceedings.files import CACHE_FOLDER, PACKAGE_ROOT, Inputs, recorded_inputs, write_atomic
 from proceedings.layout.cache import discarded
 
 if TYPE_CHECKING:
@@ -40,8 +39,6 @@ if TYPE_CHECKING:
 
     from proceedings.model import Paper, Sources
     from proceedings.render import Labels, PaperView
-
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 # Excel opens a UTF-8 CSV as UTF-8 only when it starts with a byte-order mark; without
 # one it reads Cyrillic as the ANSI code page. LibreOffice and mail-merge tools skip it.
@@ -154,7 +151,7 @@ def _cut(opts: ProofOptions, sources: Sources, diags: Diagnostics, date: dt.date
     labels = load_labels(opts.styles, sources)
     views = {v.paper.id: v for v in build_context(sources, labels).papers}
     entries = [e for e in manifest["papers"] if e["id"] in views]
-    with ExitStack() as stack:
+    with contextlib.ExitStack() as stack:
         # pikepdf reads a copied page's streams from its source only when the copy is
         # saved: the book and the watermarks stay open until the last proof is written.
         def open_pdf(path: Path) -> pikepdf.Pdf:

@@ -18,14 +18,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from proceedings.audit import CODES, Figures, is_layout
 from proceedings.diagnostics import Diagnostic, Severity, severity_text
-from proceedings.files import write_atomic
+from proceedings.files import PACKAGE_ROOT, write_atomic
 from proceedings.load import MAX_SOURCE_BYTES
 from proceedings.messages import Message, current, msg, translate, translations
 from proceedings.model import Sources
 from proceedings.triage import NAMES, tier, triaged
 from proceedings.triage import counts as tier_counts
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
+STYLES = PACKAGE_ROOT / "styles"
 REPORT_NAME = "check-report.html"
 CONTEXT_CHARS = 300
 
@@ -249,12 +249,10 @@ def _by_paper(findings: list[Finding], sources: Sources | None) -> tuple[list[Gr
     return [g for g in papers if g.findings], list(others.values())
 
 
-def write_report(
-    out: Path, diagnostics: Iterable[Diagnostic], sources: Sources | None, *, root: Path | None = None,
-    figures: list[Figures] | None = None, lang: str | None = None,
-) -> Path:
-    """Write ``out/check-report.html`` atomically and return its path."""
+def write_report(out: Path, diagnostics: Iterable[Diagnostic], sources: Sources | None, *,
+                 root: Path | None = None, figures: list[Figures] | None = None) -> Path:
+    """Write ``out/check-report.html`` atomically, in the run's language, and return its path."""
     target = out / REPORT_NAME
-    page = report_html(diagnostics, sources, root=root, figures=figures, lang=lang)
+    page = report_html(diagnostics, sources, root=root, figures=figures)
     write_atomic(target, page.encode("utf-8"))
     return target

@@ -10,12 +10,12 @@ it is empty.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 from proceedings.diagnostics import escaped
+from proceedings.files import umask
 from proceedings.messages import Message, msg
 
 STARTER = Path(__file__).resolve().parent / "data" / "starter"
@@ -48,7 +48,7 @@ def create(folder: Path) -> list[Path]:
         try:
             shutil.copytree(STARTER, staging, dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns("__pycache__", ".*"))
-            staging.chmod(0o777 & ~_umask())
+            staging.chmod(0o777 & ~umask())
             if folder.is_dir():
                 folder.rmdir()  # empty: checked above
             staging.rename(folder)
@@ -59,9 +59,3 @@ def create(folder: Path) -> list[Path]:
         raise StarterError(msg("{folder}: {reason} (nothing was written)", folder=shown,
                                reason=escaped(str(exc.strerror or exc)))) from None
     return sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -300,8 +300,7 @@ def _no_surrogate(text: str, line: int) -> None:
     found = _SURROGATE.search(text)
     if found:
         raise YamlError(line, msg("'\\u{code:04x}' is half of a UTF-16 surrogate pair, not a character: "
-                                  "write "
-                                  "the character itself", code=ord(found[0])), "encoding")
+                                  "write the character itself", code=ord(found[0])), "encoding")
 
 
 class _Builder:

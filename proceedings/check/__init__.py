@@ -188,7 +188,7 @@ def check_task(sources: Sources, modules: Sequence[str], cache: str) -> Checked:
 
     kept = FindingsCache(Path(cache))
     found = check_sources(sources, [importlib.import_module(name) for name in modules], kept)
-    release_memory()  # what the checks held, before the assembler or the next unit needs it
+    release_memory()  # what the checks held, before the assembler or the next part needs it
     return [d.row() for d in found], kept.used
 
 
@@ -205,16 +205,10 @@ def _guarded(found: list[Diagnostic], name: str, path: str, run: Callable[[], T]
     try:
         return run()
     except Exception as exc:  # the policy above: report, and let the other checks run
-        found.append(
-            warning(
-                path,
-                0,
-                msg("the '{name}' check failed ({error}: {reason}); its findings from there on are missing: "
-                    "please report this as a bug of the checker", name=name, error=type(exc).__name__,
-                    reason=_one_line(exc)),
-                "check-failed",
-            )
-        )
+        found.append(warning(path, 0, msg(
+            "the '{name}' check failed ({error}: {reason}); its findings from there on are missing: "
+            "please report this as a bug of the checker", name=name, error=type(exc).__name__,
+            reason=_one_line(exc)), "check-failed"))
         return None
 
 

@@ -109,67 +109,44 @@ def _check_citation_form(paper: Paper) -> Iterator[Diagnostic]:
     for line, raw, parts in _citations(paper):
         if _TRAILING_STOP_RE.search(raw) and not raw.rstrip("]").rstrip().endswith(","):
             fixed = re.sub(r"\s*[.;]\s*\]$", "]", raw)
-            yield warning(
-                paper.path,
-                line,
-                msg("citation {citation} ends with '{mark}' inside the brackets: write {fixed} (a full "
-                    "stop that ends the sentence goes after the bracket)", citation=raw,
-                    mark=raw.rstrip("]").rstrip()[-1], fixed=fixed),
-                "citation-punctuation",
-            )
+            yield warning(paper.path, line, msg(
+                "citation {citation} ends with '{mark}' inside the brackets: write {fixed} (a full "
+                "stop that ends the sentence goes after the bracket)", citation=raw,
+                mark=raw.rstrip("]").rstrip()[-1], fixed=fixed), "citation-punctuation")
         for part in parts:
             rest = part.rest.strip()
             if not rest or rest == ".":
                 if part.comma:
-                    yield warning(
-                        paper.path,
-                        line,
-                        msg("citation {citation} has a comma but no page after it: give the page or "
-                            "delete the comma", citation=raw),
-                        "citation-empty-locator",
-                    )
+                    yield warning(paper.path, line, msg(
+                        "citation {citation} has a comma but no page after it: give the page or "
+                        "delete the comma", citation=raw), "citation-empty-locator")
                 continue
             style = locator_style(rest)
             if style is None:
                 continue
             if not re.search(r"\d", rest):
-                yield warning(
-                    paper.path,
-                    line,
-                    msg("citation {citation} has the locator '{locator}' with no page number: add the "
-                        "page or delete the locator", citation=raw, locator=rest),
-                    "citation-empty-locator",
-                )
+                yield warning(paper.path, line, msg(
+                    "citation {citation} has the locator '{locator}' with no page number: add the "
+                    "page or delete the locator", citation=raw, locator=rest), "citation-empty-locator")
                 continue
             if not part.comma:
-                yield warning(
-                    paper.path,
-                    line,
-                    msg("citation {citation} lacks the comma after the reference number: write "
-                        "[{number}, {locator}]", citation=raw, number=part.number, locator=rest),
-                    "citation-missing-comma",
-                )
+                yield warning(paper.path, line, msg(
+                    "citation {citation} lacks the comma after the reference number: write "
+                    "[{number}, {locator}]", citation=raw, number=part.number, locator=rest),
+                    "citation-missing-comma")
             if style.replace("N", "").strip(" -.") == "c" and not latin_ok:
-                yield warning(
-                    paper.path,
-                    line,
-                    msg("citation {citation} abbreviates the page with a Latin 'c': use the Cyrillic "
-                        "'с'", citation=raw),
-                    "citation-latin-c",
-                )
+                yield warning(paper.path, line, msg(
+                    "citation {citation} abbreviates the page with a Latin 'c': use the Cyrillic "
+                    "'с'", citation=raw), "citation-latin-c")
                 style = style.replace("c", "с")
             styles.setdefault(style, (line, raw))
     if len(styles) > 1:
         first_line = min(line for line, _ in styles.values())
         listed = listing(msg("'{form}' ({citation}, line {line})", form=s, citation=raw, line=line)
                          for s, (line, raw) in styles.items())
-        yield warning(
-            paper.path,
-            first_line,
-            msg("the page locator is written {n} ways: {listed}; use one form throughout",
-                n=len(styles), listed=listed),
-            "citation-locator-style",
-        )
+        yield warning(paper.path, first_line, msg(
+            "the page locator is written {n} ways: {listed}; use one form throughout",
+            n=len(styles), listed=listed), "citation-locator-style")
 
 
 def _normalise_reference(text: str) -> str:
@@ -187,21 +164,13 @@ def _check_reference_list(paper: Paper) -> Iterator[Diagnostic]:
             first_cited.setdefault(n, (citation.line, citation.raw))
     for ref in refs:
         if ref.number is None:
-            yield warning(
-                paper.path,
-                ref.line,
-                msg("reference '{text}' has no number, so the text cannot cite it: number it or "
-                    "delete it", text=quote(ref.text, 50)),
-                "uncited-reference",
-            )
+            yield warning(paper.path, ref.line, msg(
+                "reference '{text}' has no number, so the text cannot cite it: number it or "
+                "delete it", text=quote(ref.text, 50)), "uncited-reference")
         elif ref.number not in first_cited:
-            yield warning(
-                paper.path,
-                ref.line,
-                msg("reference {number} '{text}' is never cited in the text: cite it or delete it",
-                    number=ref.number, text=quote(ref.text, 50)),
-                "uncited-reference",
-            )
+            yield warning(paper.path, ref.line, msg(
+                "reference {number} '{text}' is never cited in the text: cite it or delete it",
+                number=ref.number, text=quote(ref.text, 50)), "uncited-reference")
     # Numbering: 1, 2, 3 … in list order.
     expected = 1
     for ref in refs:
@@ -215,39 +184,27 @@ def _check_reference_list(paper: Paper) -> Iterator[Diagnostic]:
                 text = msg("reference numbering should be {expected} here: entry '{text}' is numbered "
                            "{number}; renumber the list 1, 2, 3 …", expected=expected,
                            text=quote(ref.text, 40), number=ref.number)
-            yield warning(
-                paper.path,
-                ref.line,
-                text,
-                "reference-order",
-            )
+            yield warning(paper.path, ref.line, text, "reference-order")
         expected = ref.number + 1
     # Order of first citation: each newly cited number should be above all earlier ones.
     highest = 0
     highest_raw = ""
     for n, (line, raw) in first_cited.items():
         if n < highest:
-            yield warning(
-                paper.path,
-                line,
-                msg("reference {n} is first cited by {citation}, after reference {highest} ({earlier}): "
-                    "number the list in the order of first citation", n=n, citation=raw, highest=highest,
-                    earlier=highest_raw),
-                "reference-order",
-            )
+            yield warning(paper.path, line, msg(
+                "reference {n} is first cited by {citation}, after reference {highest} ({earlier}): "
+                "number the list in the order of first citation", n=n, citation=raw, highest=highest,
+                earlier=highest_raw), "reference-order")
         elif n > highest:
             highest, highest_raw = n, raw
     seen: dict[str, int | None] = {}
     for ref in refs:
         key = _normalise_reference(ref.text)
         if key in seen:
-            yield warning(
-                paper.path,
-                ref.line,
-                msg("reference {number} '{text}' repeats reference {other}: keep one entry and cite it",
-                    number=str(ref.number), text=quote(ref.text, 50), other=str(seen[key])),
-                "duplicate-reference",
-            )
+            yield warning(paper.path, ref.line, msg(
+                "reference {number} '{text}' repeats reference {other}: keep one entry and cite it",
+                number=str(ref.number), text=quote(ref.text, 50), other=str(seen[key])),
+                "duplicate-reference")
         else:
             seen[key] = ref.number
 
@@ -265,37 +222,28 @@ def _check_citation_order(paper: Paper) -> Iterator[Diagnostic]:
             first_cited.setdefault(n, (citation.line, citation.raw))
     (first, (line, raw)), *_ = first_cited.items()
     if first != 1:
-        yield warning(
-            paper.path, line,
-            msg("the first citation, {citation}, cites reference {first}, not 1: number the references "
-                "in the order the text first cites them", citation=raw, first=first),
-            "citation-order",
-        )
+        yield warning(paper.path, line, msg(
+            "the first citation, {citation}, cites reference {first}, not 1: number the references "
+            "in the order the text first cites them", citation=raw, first=first), "citation-order")
     highest, highest_raw = 0, ""
     for n, (line, raw) in first_cited.items():
         if n < highest:
-            yield warning(
-                paper.path, line,
-                msg("reference {n} is first cited by {citation}, after reference {highest} ({earlier}): "
-                    "number the references in the order the text first cites them", n=n, citation=raw,
-                    highest=highest, earlier=highest_raw),
-                "citation-order",
-            )
+            yield warning(paper.path, line, msg(
+                "reference {n} is first cited by {citation}, after reference {highest} ({earlier}): "
+                "number the references in the order the text first cites them", n=n, citation=raw,
+                highest=highest, earlier=highest_raw), "citation-order")
         elif n > highest:
             highest, highest_raw = n, raw
     skipped = [n for n in range(1, highest) if n not in first_cited]
     if skipped:
         line, raw = first_cited[highest]
         listed = ", ".join(str(n) for n in skipped)
-        yield warning(
-            paper.path, line,
-            msg_n("reference {listed} is never cited, though {citation} cites {highest}: a citation or a "
-                  "reference is missing, or the numbering skips",
-                  "references {listed} are never cited, though {citation} cites {highest}: a citation or "
-                  "a reference is missing, or the numbering skips",
-                  len(skipped), listed=listed, citation=raw, highest=highest),
-            "citation-gap",
-        )
+        yield warning(paper.path, line, msg_n(
+            "reference {listed} is never cited, though {citation} cites {highest}: a citation or a "
+            "reference is missing, or the numbering skips",
+            "references {listed} are never cited, though {citation} cites {highest}: a citation or "
+            "a reference is missing, or the numbering skips",
+            len(skipped), listed=listed, citation=raw, highest=highest), "citation-gap")
 
 
 # --- 7. footnotes -----------------------------------------------------------
@@ -313,22 +261,14 @@ def _check_footnotes(paper: Paper) -> Iterator[Diagnostic]:
         line = paper.body_line + offset
         for match in re.finditer(r"\[\^([^\]\s]+)\](?!:)", text):
             if match[1] not in defined:
-                yield warning(
-                    paper.path,
-                    line,
-                    msg("footnote call [^{mark}] has no footnote text: add a line '[^{mark}]: …' or "
-                        "delete the call", mark=match[1]),
-                    "footnote-orphan",
-                )
+                yield warning(paper.path, line, msg(
+                    "footnote call [^{mark}] has no footnote text: add a line '[^{mark}]: …' or "
+                    "delete the call", mark=match[1]), "footnote-orphan")
         for match in _ORPHAN_RE.finditer(text):
             if match[1] in _UNITS:
                 continue
             word = text[match.start() : match.end()]
-            yield warning(
-                paper.path,
-                line,
-                msg("'{word}' looks like a footnote mark printed as a digit, with no footnote: add the "
-                    "footnote as '{stem}[^{digit}]' with its text, or delete the '{digit}'", word=word,
-                    stem=word[:-1], digit=match[2]),
-                "footnote-orphan",
-            )
+            yield warning(paper.path, line, msg(
+                "'{word}' looks like a footnote mark printed as a digit, with no footnote: add the "
+                "footnote as '{stem}[^{digit}]' with its text, or delete the '{digit}'", word=word,
+                stem=word[:-1], digit=match[2]), "footnote-orphan")

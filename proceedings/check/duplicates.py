@@ -160,12 +160,7 @@ def _check_duplicate_paragraphs(sources: Sources, units: Sequence[Unit]) -> Iter
             text = msg("paragraph '{text}' nearly repeats (similarity {ratio:.2f}) the paragraph at {where}: "
                        "delete one or rewrite it", text=quote(copy.text, 50), ratio=ratio,
                        where=where)
-        yield warning(
-            copy.path,
-            copy.lines[0][0],
-            text,
-            "duplicate-paragraph",
-        )
+        yield warning(copy.path, copy.lines[0][0], text, "duplicate-paragraph")
 
 
 # --- repeated sentences and openings ----------------------------------------------------
@@ -214,12 +209,7 @@ def _repeated_sentences(units: list[Unit], skipped: set[int]) -> Iterator[Diagno
             else:
                 text = msg("the sentence '{text}' repeats the one in line {line}: delete one",
                            text=quote(sentence, 50), line=first_line)
-            yield warning(
-                unit.path,
-                line,
-                text,
-                "repeated-sentence",
-            )
+            yield warning(unit.path, line, text, "repeated-sentence")
 
 
 def _same_openings(sources: Sources, body: Sequence[Unit]) -> Iterator[Diagnostic]:
@@ -237,13 +227,9 @@ def _same_openings(sources: Sources, body: Sequence[Unit]) -> Iterator[Diagnosti
         if len(words) < OPENING_WORDS:
             continue
         if words in openings:
-            yield warning(
-                paper.path,
-                units[0].lines[0][0],
-                msg("the paper opens with the same {n} words as {other} ('{text}'): one of them was pasted "
-                    "from the other; rewrite it", n=OPENING_WORDS, other=openings[words],
-                    text=quote(units[0].text, 50)),
-                "same-opening",
-            )
+            yield warning(paper.path, units[0].lines[0][0], msg(
+                "the paper opens with the same {n} words as {other} ('{text}'): one of them was pasted "
+                "from the other; rewrite it", n=OPENING_WORDS, other=openings[words],
+                text=quote(units[0].text, 50)), "same-opening")
         else:
             openings[words] = paper.path

@@ -106,19 +106,13 @@ def _check_coverage(units: Sequence[Unit], faces: dict[str, frozenset[int]]) -> 
     for (path, ch), (line, where, count) in seen.items():
         lacking = [name for name, cmap in faces.items() if ord(ch) not in cmap]
         who = msg("the bundled fonts") if len(lacking) == len(faces) else ", ".join(lacking)
-        yield warning(
-            path,
-            line,
-            msg_n("{fonts} cannot draw U+{code:04X} {name} (once in this file, first at {where}): it "
-                  "would "
-                  "print as a box or in another font; replace it with the character it stands for",
-                  "{fonts} cannot draw U+{code:04X} {name} ({n} times in this file, first at {where}): it "
-                  "would "
-                  "print as a box or in another font; replace it with the character it stands for",
-                  count, fonts=who, code=ord(ch), name=unicodedata.name(ch, "(private use)"),
-                  where=where),
-            "font-coverage",
-        )
+        yield warning(path, line, msg_n(
+            "{fonts} cannot draw U+{code:04X} {name} (once in this file, first at {where}): it "
+            "would print as a box or in another font; replace it with the character it stands for",
+            "{fonts} cannot draw U+{code:04X} {name} ({n} times in this file, first at {where}): it "
+            "would print as a box or in another font; replace it with the character it stands for",
+            count, fonts=who, code=ord(ch), name=unicodedata.name(ch, "(private use)"),
+            where=where), "font-coverage")
 
 
 def _check_fonts(units: Sequence[Unit]) -> Iterator[Diagnostic]:

@@ -106,13 +106,10 @@ def _phrases(text: Text, unit: Unit, dictionaries: Dictionaries) -> Iterator[Dia
     name = language_name(other, languages()[other]["name"])
     for line, run in found:
         phrase = " ".join(run).replace(" ,", ",")
-        yield warning(
-            unit.path, line,
-            msg("'{phrase}' reads as {name} inside a {language} paragraph: mark it "
-                "[{phrase}]{{lang={code}}}, so that it is hyphenated as {name}", phrase=phrase, name=name,
-                language=language_name(text.lang, languages()[text.lang]["name"]), code=other),
-            "foreign-phrase",
-        )
+        yield warning(unit.path, line, msg(
+            "'{phrase}' reads as {name} inside a {language} paragraph: mark it "
+            "[{phrase}]{{lang={code}}}, so that it is hyphenated as {name}", phrase=phrase, name=name,
+            language=language_name(text.lang, languages()[text.lang]["name"]), code=other), "foreign-phrase")
 
 
 _KAZAKH_LETTERS = frozenset("әғқңөұүһіӘҒҚҢӨҰҮҺІ")

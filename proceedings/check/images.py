@@ -126,24 +126,20 @@ class _Inspector:
         if size is not None:
             width, height = size
             if width * height > MAX_PIXELS:
-                raise Refused(
-                    "image-too-large",
-                    msg("{name} is {width}×{height} px ({megapixels:.0f} megapixels), more than the {limit} "
-                        "megapixels a figure may have: laying it out could exhaust the memory; scale it "
-                        "down (a whole A4 page at 600 dpi is 35 megapixels) and export it again",
-                        name=name, width=width, height=height, megapixels=width * height / 1e6,
-                        limit=MAX_PIXELS // 1_000_000),
-                )
+                raise Refused("image-too-large", msg(
+                    "{name} is {width}×{height} px ({megapixels:.0f} megapixels), more than the {limit} "
+                    "megapixels a figure may have: laying it out could exhaust the memory; scale it "
+                    "down (a whole A4 page at 600 dpi is 35 megapixels) and export it again",
+                    name=name, width=width, height=height, megapixels=width * height / 1e6,
+                    limit=MAX_PIXELS // 1_000_000))
             if depth == 0:
                 self.raster = size
             return 1
         data = read_head(source) if isinstance(source, Path) else source
         if len(data) > MAX_SVG_BYTES and markup(data):
-            raise Refused(
-                "svg-too-complex",
-                msg("{name} is an SVG of more than {limit} MB: laying it out could exhaust the memory; "
-                    "simplify it, or export it as PNG", name=name, limit=MAX_SVG_BYTES // 1_000_000),
-            )
+            raise Refused("svg-too-complex", msg(
+                "{name} is an SVG of more than {limit} MB: laying it out could exhaust the memory; "
+                "simplify it, or export it as PNG", name=name, limit=MAX_SVG_BYTES // 1_000_000))
         try:
             root = svg_root(data)
         except Refused as problem:
@@ -159,11 +155,9 @@ class _Inspector:
             if not url or url.startswith("#"):
                 continue
             if depth >= MAX_SVG_DEPTH:
-                raise Refused(
-                    "svg-too-complex",
-                    msg("{name} nests images more than {limit} files deep: put the images in one SVG, or "
-                        "export it as PNG", name=name, limit=MAX_SVG_DEPTH),
-                )
+                raise Refused("svg-too-complex", msg(
+                    "{name} nests images more than {limit} files deep: put the images in one SVG, or "
+                    "export it as PNG", name=name, limit=MAX_SVG_DEPTH))
             if url.lower().startswith("data:"):
                 self.data(data_url(url), msg("an image embedded in {name}", name=name), base, depth + 1)
                 continue
@@ -172,23 +166,19 @@ class _Inspector:
             if target is None:  # a loop of links: the layout draws nothing for it
                 continue
             if parsed.scheme or parsed.netloc or not target.is_relative_to(self.folder):
-                raise Refused(
-                    "refused-url",
-                    msg("{name} refers to '{url}', outside the paper's folder: the layout would refuse it; "
-                        "put the file beside paper.md", name=name, url=url[:80]),
-                )
+                raise Refused("refused-url", msg(
+                    "{name} refers to '{url}', outside the paper's folder: the layout would refuse it; "
+                    "put the file beside paper.md", name=name, url=url[:80]))
             if not target.is_file():
                 continue  # the layout draws nothing for it
             shown = msg("'{file}' (in {name})", file=target.relative_to(self.folder).as_posix(), name=name)
             external[url.split("#", 1)[0]] = self.file(target, shown, depth + 1)
         weight = expanded_elements(root, external)
         if weight > MAX_SVG_ELEMENTS:
-            raise Refused(
-                "svg-too-complex",
-                msg("{name} draws more than {limit:,} elements once its <use> references are expanded: "
-                    "laying it out could take hours; simplify it, or export it as PNG", name=name,
-                    limit=MAX_SVG_ELEMENTS),
-            )
+            raise Refused("svg-too-complex", msg(
+                "{name} draws more than {limit:,} elements once its <use> references are expanded: "
+                "laying it out could take hours; simplify it, or export it as PNG", name=name,
+                limit=MAX_SVG_ELEMENTS))
         return weight
 
 
@@ -210,13 +200,10 @@ def _check_figure(paper: Paper, figure: Figure, block_mm: float) -> Iterator[Dia
     except (Unreadable, OSError) as exc:
         # Pillow names the file by its full path; the finding names it as the source does.
         reason = " ".join(str(exc).replace(str(target), figure.file).split())[:120] or type(exc).__name__
-        yield warning(
-            paper.path,
-            figure.line,
-            msg("figure {id}: '{file}' cannot be read as an image ({reason}): the book would print an empty "
-                "frame; export it again as PNG, JPEG or SVG", id=figure.id, file=figure.file, reason=reason),
-            "image-unreadable",
-        )
+        yield warning(paper.path, figure.line, msg(
+            "figure {id}: '{file}' cannot be read as an image ({reason}): the book would print an empty "
+            "frame; export it again as PNG, JPEG or SVG", id=figure.id, file=figure.file, reason=reason),
+            "image-unreadable")
         return
     raster = inspector.raster
     if raster is None:  # SVG is vector: it has no resolution
@@ -228,16 +215,12 @@ def _check_figure(paper: Paper, figure: Figure, block_mm: float) -> Iterator[Dia
     dpi = width_px / (mm / 25.4)
     if dpi < MIN_DPI:
         need = int(-(-MIN_DPI * mm // 25.4))
-        yield warning(
-            paper.path,
-            figure.line,
-            msg("figure {id}: '{file}' is {width}×{height} px, which printed at {how} is {dpi:.0f} dpi, "
-                "below "
-                "the {min} dpi print needs: supply an image at least {need} px wide, or a vector (SVG) one",
-                id=figure.id, file=figure.file, width=width_px, height=height_px, how=how,
-                dpi=dpi, min=MIN_DPI, need=need),
-            "image-resolution",
-        )
+        yield warning(paper.path, figure.line, msg(
+            "figure {id}: '{file}' is {width}×{height} px, which printed at {how} is {dpi:.0f} dpi, "
+            "below the {min} dpi print needs: supply an image at least {need} px wide, or a vector "
+            "(SVG) one",
+            id=figure.id, file=figure.file, width=width_px, height=height_px, how=how,
+            dpi=dpi, min=MIN_DPI, need=need), "image-resolution")
 
 
 def _check_paper(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:
@@ -282,10 +265,9 @@ def layout_findings(sources: Sources, layout: Iterable[Diagnostic], found: Itera
             continue
         paper, figure = figures[path]
         if (paper.path, figure.line) not in reported:
-            kept.append(warning(
-                paper.path, figure.line,
-                msg("figure {id}: '{file}' cannot be drawn ({reason}): the book would print an empty frame; "
-                    "export it again as PNG, JPEG or SVG", id=figure.id, file=figure.file,
-                        reason=reason if isinstance(reason, Message) else reason[:120]), "image-unreadable"))
+            kept.append(warning(paper.path, figure.line, msg(
+                "figure {id}: '{file}' cannot be drawn ({reason}): the book would print an empty frame; "
+                "export it again as PNG, JPEG or SVG", id=figure.id, file=figure.file,
+                reason=reason if isinstance(reason, Message) else reason[:120]), "image-unreadable"))
             reported.add((paper.path, figure.line))
     return kept

@@ -107,15 +107,11 @@ def _check_units(path: str, declared: str, units: Sequence[Unit]) -> Iterator[Di
         if found is None:
             continue
         lang, evidence = found
-        yield warning(
-            path,
-            unit.lines[0][0],
-            msg("paragraph '{text}' reads as {name} ({evidence}) but lang is {declared}: mark a quotation "
-                "as [text]{{lang={lang}}}, or correct lang", text=quote(text, 50),
-                name=language_name(lang, NAMES.get(lang, lang)), evidence=evidence, declared=declared,
-                lang=lang),
-            "language-mismatch",
-        )
+        yield warning(path, unit.lines[0][0], msg(
+            "paragraph '{text}' reads as {name} ({evidence}) but lang is {declared}: mark a quotation "
+            "as [text]{{lang={lang}}}, or correct lang", text=quote(text, 50),
+            name=language_name(lang, NAMES.get(lang, lang)), evidence=evidence, declared=declared,
+            lang=lang), "language-mismatch")
 
 
 def _paper_units(sources: Sources, paper: Paper) -> list[Unit]:

@@ -78,24 +78,17 @@ def _check_body(path: str, body: str, first_line: int) -> Iterator[Diagnostic]:
             count += 1
             printed += sizes.get(match[1], 0)
             if count > MAX_FOOTNOTE_REFERENCES:
-                yield error(
-                    path, first_line + offset,
-                    msg("more than {limit:,} footnote references (this is one too many): laying them out "
-                        "could "
-                        "exhaust the memory; merge footnotes, or put the notes in the text",
-                        limit=MAX_FOOTNOTE_REFERENCES),
-                    "too-large",
-                )
+                yield error(path, first_line + offset, msg(
+                    "more than {limit:,} footnote references (this is one too many): laying them out "
+                    "could exhaust the memory; merge footnotes, or put the notes in the text",
+                    limit=MAX_FOOTNOTE_REFERENCES), "too-large")
                 return
             if printed > MAX_FOOTNOTE_CHARS:
-                yield error(
-                    path, first_line + offset,
-                    msg("footnote [^{mark}] makes the footnotes print more than {limit:,} characters in all "
-                        "(each reference prints the whole footnote): laying them out could exhaust the "
-                        "memory; shorten the footnote or refer to it less often", mark=match[1],
-                        limit=MAX_FOOTNOTE_CHARS),
-                    "too-large",
-                )
+                yield error(path, first_line + offset, msg(
+                    "footnote [^{mark}] makes the footnotes print more than {limit:,} characters in all "
+                    "(each reference prints the whole footnote): laying them out could exhaust the "
+                    "memory; shorten the footnote or refer to it less often", mark=match[1],
+                    limit=MAX_FOOTNOTE_CHARS), "too-large")
                 return
 
 
@@ -127,12 +120,8 @@ def _check_table(sources: Sources, path: str, t: int, table: Table) -> Iterator[
                         return
                 cells += cell.colspan * cell.rowspan
                 if cells > MAX_TABLE_CELLS:
-                    yield error(
-                        path, sources.line_of(path, "tables", t, *cell_loc(section, r, c)),
-                        msg("table {id} has more than {limit:,} cells (counting each as the columns times "
-                            "the "
-                            "rows it spans): laying it out could exhaust the memory; split the table",
-                            id=table.id, limit=MAX_TABLE_CELLS),
-                        "too-large",
-                    )
+                    yield error(path, sources.line_of(path, "tables", t, *cell_loc(section, r, c)), msg(
+                        "table {id} has more than {limit:,} cells (counting each as the columns times "
+                        "the rows it spans): laying it out could exhaust the memory; split the table",
+                        id=table.id, limit=MAX_TABLE_CELLS), "too-large")
                     return

@@ -86,13 +86,9 @@ def _rank_finding(path: str, line: int, who: str, rank: str) -> Iterator[Diagnos
     phrases = rank_phrases(rank)
     if len(phrases) > 1:
         listed = ", ".join(f"'{p}'" for p in phrases)
-        yield warning(
-            path,
-            line,
-            msg("{who} holds {n} ranks in '{rank}' ({listed}): a person holds one rank: keep the current "
-                "one and delete the other", who=who, n=len(phrases), rank=rank, listed=listed),
-            "rank-conflict",
-        )
+        yield warning(path, line, msg(
+            "{who} holds {n} ranks in '{rank}' ({listed}): a person holds one rank: keep the current "
+            "one and delete the other", who=who, n=len(phrases), rank=rank, listed=listed), "rank-conflict")
 
 
 # --- surnames across languages -----------------------------------------------------------
@@ -118,14 +114,10 @@ def _check_surnames(sources: Sources) -> Iterator[Diagnostic]:
         cyrillic = [(lang, n.surname) for lang, n in person.names.items() if _is_cyrillic(n.surname)]
         for (lang_a, a), (lang_b, b) in itertools.pairwise(cyrillic):
             if surname_key(a) != surname_key(b):
-                yield note(
-                    path,
-                    sources.line_of(path, i, "names", lang_b, "surname"),
-                    msg("{id}: surname '{b}' ({lang_b}) differs from '{a}' ({lang_a}) by more than the "
-                        "Kazakh letters (ә ғ қ ң ө ұ ү һ і for а г к н о у у х и): check that both spell "
-                        "the same person", id=person.id, a=a, b=b, lang_a=lang_a, lang_b=lang_b),
-                    "name-conflict",
-                )
+                yield note(path, sources.line_of(path, i, "names", lang_b, "surname"), msg(
+                    "{id}: surname '{b}' ({lang_b}) differs from '{a}' ({lang_a}) by more than the "
+                    "Kazakh letters (ә ғ қ ң ө ұ ү һ і for а г к н о у у х и): check that both spell "
+                    "the same person", id=person.id, a=a, b=b, lang_a=lang_a, lang_b=lang_b), "name-conflict")
 
 
 # --- authors in the programme and the lists ----------------------------------------------
@@ -148,14 +140,10 @@ def _check_authors(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:
     for i, author in enumerate(paper.authors):
         person = sources.people.get(author.person)
         if author.source == "programme" and person is not None:
-            yield note(
-                paper.path,
-                sources.line_of(paper.path, "authors", i, "person"),
-                msg("author {id} ({surname}) is taken from the programme, as the paper prints no byline: "
-                    "confirm the authorship with the author", id=author.person,
-                    surname=person.name(paper.lang).surname),
-                "author-inferred",
-            )
+            yield note(paper.path, sources.line_of(paper.path, "authors", i, "person"), msg(
+                "author {id} ({surname}) is taken from the programme, as the paper prints no byline: "
+                "confirm the authorship with the author", id=author.person,
+                surname=person.name(paper.lang).surname), "author-inferred")
     required = sources.book.require_authors_in
     if required is None:  # unset: wherever the book lists people
         required = ["programme", "participants"] if sources.programme is not None else ["participants"]
@@ -175,12 +163,8 @@ def _check_authors(sources: Sources, paper: Paper) -> Iterator[Diagnostic]:
         # One finding for an author missing from both: the lists restate the programme.
         missing = [(where, code) for where, people, code in places if author.person not in people]
         if missing:
-            yield warning(
-                paper.path,
-                sources.line_of(paper.path, "authors", i, "person"),
-                _not_listed(author.person, name.surname, [where for where, _ in missing]),
-                missing[0][1],
-            )
+            yield warning(paper.path, sources.line_of(paper.path, "authors", i, "person"), _not_listed(
+                author.person, name.surname, [where for where, _ in missing]), missing[0][1])
 
 
 def _not_listed(person: str, surname: str, missing: list[str]) -> Message:

@@ -48,46 +48,30 @@ def _check_programme(sources: Sources) -> Iterator[Diagnostic]:
             session, previous_end = loc[:-2], None
         start, end = _minutes(slot.start), _minutes(slot.end)
         if end < start:
-            yield warning(
-                path,
-                sources.line_of(path, *loc, "end"),
-                msg("slot {n} ends at {end}, before it starts at {start}: fix the times", n=i + 1,
-                    end=slot.end, start=slot.start),
-                "slot-order",
-            )
+            yield warning(path, sources.line_of(path, *loc, "end"), msg(
+                "slot {n} ends at {end}, before it starts at {start}: fix the times", n=i + 1,
+                end=slot.end, start=slot.start), "slot-order")
         if previous_end is not None and start < previous_end[0]:
-            yield warning(
-                path,
-                sources.line_of(path, *loc, "start"),
-                msg("slot {n} starts at {start}, before the previous slot ends at {end}: fix the times or "
-                    "the order", n=i + 1, start=slot.start, end=previous_end[1]),
-                "slot-order",
-            )
+            yield warning(path, sources.line_of(path, *loc, "start"), msg(
+                "slot {n} starts at {start}, before the previous slot ends at {end}: fix the times or "
+                "the order", n=i + 1, start=slot.start, end=previous_end[1]), "slot-order")
         previous_end = (end, slot.end)
         if slot.role != "talk" or not slot.in_volume:
             continue
         if slot.paper is None:
             title = next(iter(slot.title.values()), "")
-            yield warning(
-                path,
-                line,
-                msg("talk {n} ({start}) '{title}' has no paper: link it with 'paper: <id>' or mark it "
-                    "'in_volume: false'", n=i + 1, start=slot.start, title=quote(title)),
-                "talk-without-paper",
-            )
+            yield warning(path, line, msg(
+                "talk {n} ({start}) '{title}' has no paper: link it with 'paper: <id>' or mark it "
+                "'in_volume: false'", n=i + 1, start=slot.start, title=quote(title)), "talk-without-paper")
             yield from _possible_paper(sources, path, line, i, slot.title, linked)
         elif slot.paper in papers:
             yield from _title_mismatch(sources, path, i, loc, slot.title, papers[slot.paper])
     yield from _check_days(sources, path)
     for paper in sources.ordered_papers():
         if paper.id not in linked:
-            yield warning(
-                paper.path,
-                1,
-                msg("no programme slot links to paper '{id}': add 'paper: {id}' to its talk in "
-                    "programme.yaml", id=paper.id),
-                "paper-without-talk",
-            )
+            yield warning(paper.path, 1, msg(
+                "no programme slot links to paper '{id}': add 'paper: {id}' to its talk in "
+                "programme.yaml", id=paper.id), "paper-without-talk")
 
 
 def _check_days(sources: Sources, path: str) -> Iterator[Diagnostic]:
@@ -155,14 +139,10 @@ def _title_mismatch(
             old, new = " ".join(words_a[i1:i2]) or "—", " ".join(words_b[j1:j2]) or "—"
             differ = msg("; first difference: '{old}' against '{new}'", old=old, new=new)
             break
-    yield warning(
-        path,
-        sources.line_of(path, *loc, "title", paper.lang),
-        msg("talk {n} is titled '{talk}' but its paper {id} is titled '{title}' (similarity "
-            "{ratio:.2f}{differ}): make the two titles agree", n=i + 1, talk=quote(talk, 80), id=paper.id,
-            title=quote(paper.title, 80), ratio=ratio, differ=differ),
-        "title-mismatch",
-    )
+    yield warning(path, sources.line_of(path, *loc, "title", paper.lang), msg(
+        "talk {n} is titled '{talk}' but its paper {id} is titled '{title}' (similarity "
+        "{ratio:.2f}{differ}): make the two titles agree", n=i + 1, talk=quote(talk, 80), id=paper.id,
+        title=quote(paper.title, 80), ratio=ratio, differ=differ), "title-mismatch")
 
 
 def _possible_paper(
@@ -179,10 +159,6 @@ def _possible_paper(
         if ratio > 0.8 and (best is None or ratio > best[0]):
             best = (ratio, paper)
     if best is not None:
-        yield note(
-            path,
-            line,
-            msg("talk {n} may be paper {id} '{title}' (similarity {ratio:.2f}): if so, add 'paper: {id}'",
-                n=i + 1, id=best[1].id, title=quote(best[1].title or "", 80), ratio=best[0]),
-            "possible-paper",
-        )
+        yield note(path, line, msg(
+            "talk {n} may be paper {id} '{title}' (similarity {ratio:.2f}): if so, add 'paper: {id}'",
+            n=i + 1, id=best[1].id, title=quote(best[1].title or "", 80), ratio=best[0]), "possible-paper")

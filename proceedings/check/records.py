@@ -1,6 +1,6 @@
 """Cross-record checks: do the records of a book agree with each other?
 
-Per-record validation is pydantic's job in ``load.py``; this module relates records:
+Per-record validation is pydantic's, by the rules of ``model.py``; this module relates records:
 ids that must exist, citations that must resolve, files that must be there. Its
 findings are data; the package runs each of its checks in isolation.
 """
@@ -52,23 +52,16 @@ def _check_book(sources: Sources, root: Path) -> Iterator[Diagnostic]:
     for loc, paper_id in sources.book.listed_papers():
         line = sources.line_of(path, *loc)
         if paper_id in first:
-            yield error(
-                path,
-                line,
-                msg("paper id '{id}' is listed twice in {where} (first on line {first}); "
-                    "a paper is printed once: delete this entry", id=paper_id, where=where,
-                    first=first[paper_id]),
-                "duplicate-paper",
-            )
+            yield error(path, line, msg(
+                "paper id '{id}' is listed twice in {where} (first on line {first}); "
+                "a paper is printed once: delete this entry", id=paper_id, where=where,
+                first=first[paper_id]), "duplicate-paper")
             continue
         first[paper_id] = line
         if paper_id not in folders:
-            yield error(
-                path,
-                line,
-                msg("unknown paper id '{id}' in {where}: no folder papers/{id}", id=paper_id, where=where),
-                "unknown-paper",
-            )
+            yield error(path, line, msg(
+                "unknown paper id '{id}' in {where}: no folder papers/{id}", id=paper_id, where=where),
+                "unknown-paper")
     for paper_id in sorted(folders - set(first)):
         if first:
             yield warning(
@@ -147,12 +140,9 @@ def _check_programme(sources: Sources, root: Path) -> Iterator[Diagnostic]:
                     yield _unknown_person(path, line, person, msg("slot {n} ({start})", n=i + 1,
                                                                   start=slot.start))
             if slot.paper and slot.paper not in papers:
-                yield error(
-                    path, sources.line_of(path, *loc, "paper"),
-                    msg("unknown paper id '{id}' in slot {n} ({start})", id=slot.paper, n=i + 1,
-                        start=slot.start),
-                    "unknown-paper",
-                )
+                yield error(path, sources.line_of(path, *loc, "paper"), msg(
+                    "unknown paper id '{id}' in slot {n} ({start})", id=slot.paper, n=i + 1,
+                    start=slot.start), "unknown-paper")
         yield from _check_sessions(sources, path)
     if sources.participants and sources.participants.people:
         ppath = display_path(root / "participants.yaml")
@@ -266,23 +256,17 @@ def _check_citations(paper: Paper) -> Iterator[Diagnostic]:
     numbers = {r.number for r in paper.references if r.number is not None}
     if paper.citations and not paper.references:
         first = paper.citations[0]
-        yield warning(
-            paper.path, first.line,
-            msg_n("the paper cites {n} time, first {first}, but has no reference list",
-                  "the paper cites {n} times, first {first}, but has no reference list",
-                  len(paper.citations), first=first.raw),
-            "no-references",
-        )
+        yield warning(paper.path, first.line, msg_n(
+            "the paper cites {n} time, first {first}, but has no reference list",
+            "the paper cites {n} times, first {first}, but has no reference list",
+            len(paper.citations), first=first.raw), "no-references")
         return
     for citation in paper.citations:
         missing = [n for n in citation.numbers if n not in numbers]
         for n in missing:
-            yield warning(
-                paper.path, citation.line,
-                msg("citation {citation} refers to reference {n}, which the list does not have",
-                    citation=citation.raw, n=n),
-                "citation",
-            )
+            yield warning(paper.path, citation.line, msg(
+                "citation {citation} refers to reference {n}, which the list does not have",
+                citation=citation.raw, n=n), "citation")
 
 
 def _check_assets(paper: Paper, root: Path) -> Iterator[Diagnostic]:
@@ -292,8 +276,7 @@ def _check_assets(paper: Paper, root: Path) -> Iterator[Diagnostic]:
         known = tables if kind == "table" else figures
         if ref not in known:
             text = (msg("unknown table id '{id}': the paper has no table of that id; correct the ::table "
-                        "line "
-                        "or add the table", id=ref) if kind == "table"
+                        "line or add the table", id=ref) if kind == "table"
                     else msg("unknown figure id '{id}': the paper has no figure of that id; correct the "
                              "::figure line or add the figure", id=ref))
             yield error(paper.path, line, text, f"unknown-{kind}")
@@ -301,26 +284,17 @@ def _check_assets(paper: Paper, root: Path) -> Iterator[Diagnostic]:
     for figure in figures.values():
         target = resolved(folder / figure.file)
         if target is None:
-            yield error(
-                paper.path, figure.line,
-                msg("figure file '{file}' is a symbolic link that leads back to itself (a loop "
-                    "of links); put the image itself beside paper.md", file=figure.file),
-                "missing-file",
-            )
+            yield error(paper.path, figure.line, msg(
+                "figure file '{file}' is a symbolic link that leads back to itself (a loop "
+                "of links); put the image itself beside paper.md", file=figure.file), "missing-file")
         # Only files inside the paper's own folder: no scheme, no "..", no symlink out.
         elif "://" in figure.file or not target.is_relative_to(folder.resolve()):
-            yield error(
-                paper.path, figure.line,
-                msg("figure file '{file}' is outside the paper's folder; put the image beside paper.md",
-                    file=figure.file),
-                "refused-url",
-            )
+            yield error(paper.path, figure.line, msg(
+                "figure file '{file}' is outside the paper's folder; put the image beside paper.md",
+                file=figure.file), "refused-url")
         elif not target.is_file():
-            yield error(
-                paper.path, figure.line, msg("figure file '{file}' not found beside paper.md",
-                                             file=figure.file),
-                "missing-file",
-            )
+            yield error(paper.path, figure.line, msg("figure file '{file}' not found beside paper.md",
+                                                     file=figure.file), "missing-file")
 
 
 def _check_readable(paper: Paper) -> Iterator[Diagnostic]:

@@ -127,75 +127,38 @@ def entry_problems(text: str, lang: str) -> list[Problem]:
         label = "қаралған күні" if lang == "kk" else "дата обращения"
         access = _ACCESS_RE.search(text)
         if access is None:
-            problems.append(
-                Problem(
-                    "access-date",
-                    Severity.WARNING,
-                    msg("the online resource has no access date: add '({label}: ДД.ММ.ГГГГ)' after the "
-                        "address",
-                        label=label),
-                )
-            )
+            problems.append(Problem("access-date", Severity.WARNING, msg(
+                "the online resource has no access date: add '({label}: ДД.ММ.ГГГГ)' after the "
+                "address", label=label)))
         elif not _valid_date(access[1]):
-            problems.append(
-                Problem(
-                    "access-date",
-                    Severity.WARNING,
-                    msg("the access date '{date}' is not a date written ДД.ММ.ГГГГ: write e.g. '({label}: "
-                        "12.03.2024)'", date=quote(access[1].strip(), 30), label=label),
-                )
-            )
+            problems.append(Problem("access-date", Severity.WARNING, msg(
+                "the access date '{date}' is not a date written ДД.ММ.ГГГГ: write e.g. '({label}: "
+                "12.03.2024)'", date=quote(access[1].strip(), 30), label=label)))
     pages = [m[0] for m in _LATIN_PAGE_RE.finditer(plain)] + [m[0] for m in _STR_RE.finditer(plain)]
     if pages:
-        problems.append(
-            Problem(
-                "page-abbreviation",
-                Severity.WARNING,
-                msg("the pages are written '{pages}': use the Cyrillic 'С. 12–20' before page numbers and "
-                    "'с.' "
-                    "after a page count ('250 с.')", pages=pages[0]),
-            )
-        )
+        problems.append(Problem("page-abbreviation", Severity.WARNING, msg(
+            "the pages are written '{pages}': use the Cyrillic 'С. 12–20' before page numbers and "
+            "'с.' after a page count ('250 с.')", pages=pages[0])))
     issue = _ISSUE_RE.search(plain)
     if issue and not _IN_SOURCE_RE.search(plain) and not _PAGE_COUNT_RE.search(plain):
-        problems.append(
-            Problem(
-                "article-separator",
-                Severity.WARNING,
-                msg("an article (issue '{issue}') needs '//' between its own title and the journal or "
-                    "collection: 'Title // Journal. – 2020. – № 3. – С. 12–20.'", issue=issue[1]),
-            )
-        )
+        problems.append(Problem("article-separator", Severity.WARNING, msg(
+            "an article (issue '{issue}') needs '//' between its own title and the journal or "
+            "collection: 'Title // Journal. – 2020. – № 3. – С. 12–20.'", issue=issue[1])))
     hyphen = _HYPHEN_AREA_RE.search(plain)
     if hyphen:
-        problems.append(
-            Problem(
-                "hyphen-separator",
-                Severity.WARNING,
-                msg("the areas are separated by a hyphen ('{shown}'): use a dash, '. – '",
-                    shown=_snippet(plain, hyphen.start(), hyphen.end())),
-            )
-        )
+        problems.append(Problem("hyphen-separator", Severity.WARNING, msg(
+            "the areas are separated by a hyphen ('{shown}'): use a dash, '. – '",
+            shown=_snippet(plain, hyphen.start(), hyphen.end()))))
     if not urls and not _YEAR_RE.search(plain) and not _NO_YEAR_MARK_RE.search(plain):
-        problems.append(
-            Problem(
-                "no-year",
-                Severity.WARNING,
-                msg("there is no year of publication: add it after the publisher, '– Алматы, 2020.'"),
-            )
-        )
+        problems.append(Problem("no-year", Severity.WARNING, msg(
+            "there is no year of publication: add it after the publisher, '– Алматы, 2020.'")))
     designations = list(dict.fromkeys(" ".join(m[0].split()) for m in _GMD_RE.finditer(text)))
     if designations:
         named = ", ".join(f"'{d}'" for d in designations)
-        problems.append(
-            Problem(
-                "material-designation",
-                Severity.NOTE,
-                msg_n("{named} is a general material designation, which the 2018 standard dropped: delete it",
-                      "{named} are general material designations, which the 2018 standard dropped: delete "
-                      "them", len(designations), named=named),
-            )
-        )
+        problems.append(Problem("material-designation", Severity.NOTE, msg_n(
+            "{named} is a general material designation, which the 2018 standard dropped: delete it",
+            "{named} are general material designations, which the 2018 standard dropped: delete "
+            "them", len(designations), named=named)))
     return problems
 
 
@@ -247,27 +210,19 @@ def _check_paper(paper: Paper) -> Iterator[Diagnostic]:
     for kind in list_wide:
         hits = by_kind[kind]
         first, problem = hits[0]
-        yield _finding(
-            paper.path,
-            first.line,
-            problem.severity,
-            msg("references {labels} ({n} entries) depart from the book's reference style ({standard}) the "
-                "same way, as in {first}: {problem}", labels=entry_labels([ref for ref, _ in hits]),
-                n=len(hits), standard=STANDARD, first=_label(first), problem=problem.text),
-        )
+        yield _finding(paper.path, first.line, problem.severity, msg(
+            "references {labels} ({n} entries) depart from the book's reference style ({standard}) the "
+            "same way, as in {first}: {problem}", labels=entry_labels([ref for ref, _ in hits]),
+            n=len(hits), standard=STANDARD, first=_label(first), problem=problem.text))
     for ref, problems in found:
         own = [p for p in problems if p.kind not in list_wide]
         if not own:
             continue
         severity = Severity.WARNING if any(p.severity is Severity.WARNING for p in own) else Severity.NOTE
-        yield _finding(
-            paper.path,
-            ref.line,
-            severity,
-            msg("{label} '{text}' departs from the book's reference style ({standard}): {problems}",
-                label=_label(ref), text=quote(ref.text, 50), standard=STANDARD,
-                problems=listing((p.text for p in own), "; ")),
-        )
+        yield _finding(paper.path, ref.line, severity, msg(
+            "{label} '{text}' departs from the book's reference style ({standard}): {problems}",
+            label=_label(ref), text=quote(ref.text, 50), standard=STANDARD,
+            problems=listing((p.text for p in own), "; ")))
 
 
 def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:

@@ -72,17 +72,11 @@ def _check_unit(text: Text, unit: Unit, abbreviations: set[str]) -> Iterator[Dia
         for match in _LOWER_START_RE.finditer(plain):
             if match[1].casefold() in abbreviations:
                 continue
-            yield warning(
-                unit.path, line,
-                msg("a sentence starts in lowercase: '{shown}': capitalise '{word}', or, if the full stop "
-                    "is not the sentence's end, delete it",
-                    shown=_around(plain, match.start(2) - 2, match.end(2)), word=match[2]),
-                "sentence-case",
-            )
+            yield warning(unit.path, line, msg(
+                "a sentence starts in lowercase: '{shown}': capitalise '{word}', or, if the full stop "
+                "is not the sentence's end, delete it",
+                shown=_around(plain, match.start(2) - 2, match.end(2)), word=match[2]), "sentence-case")
         for match in _REPEATED_RE.finditer(plain):
-            yield warning(
-                unit.path, line,
-                msg("'{word}' is repeated: '{shown}': delete the repetition", word=match[1],
-                    shown=_around(plain, match.start(), match.end(), 10)),
-                "repeated-word",
-            )
+            yield warning(unit.path, line, msg(
+                "'{word}' is repeated: '{shown}': delete the repetition", word=match[1],
+                shown=_around(plain, match.start(), match.end(), 10)), "repeated-word")

@@ -430,12 +430,7 @@ def _check_book(sources: Sources) -> Iterator[Diagnostic]:
             message = msg("spelling in {names} is not checked: the hunspell dictionaries are not installed; "
                           "to install them: sudo apt-get install {packages} (make does it when run as "
                           "root)", names=names, packages=packages)
-        yield note(
-            display_path(Path(sources.root) / "book.yaml"),
-            0,
-            message,
-            "spelling-unchecked",
-        )
+        yield note(display_path(Path(sources.root) / "book.yaml"), 0, message, "spelling-unchecked")
     if not dictionaries.checkers:
         return
     book = vocabulary(sources, found, partial(_known, dictionaries=dictionaries))
@@ -538,16 +533,12 @@ def _report(path: str, line: int, unknown: dict[str, str], words_file: str) -> I
                                           word=word, split=split), "glued-words")
     if typos:
         listed = ", ".join(f"'{w}'" for w in typos)
-        yield warning(
-            path,
-            line,
-            msg_n("{listed} is not in the dictionary: correct it, or, if right, accept it with 'proceedings "
-                  "check --accept {word}' (which adds to {file})",
-                  "{listed} are not in the dictionary: correct them, or, if right, accept them with "
-                  "'proceedings check --accept {word}' (which adds to {file})",
-                  len(typos), listed=listed, word=quote(typos[0], 30), file=words_file),
-            "spelling",
-        )
+        yield warning(path, line, msg_n(
+            "{listed} is not in the dictionary: correct it, or, if right, accept it with 'proceedings "
+            "check --accept {word}' (which adds to {file})",
+            "{listed} are not in the dictionary: correct them, or, if right, accept them with "
+            "'proceedings check --accept {word}' (which adds to {file})",
+            len(typos), listed=listed, word=quote(typos[0], 30), file=words_file), "spelling")
 
 
 @cache

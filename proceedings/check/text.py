@@ -247,35 +247,23 @@ def _check_line_chars(path: str, line: int, text: str, *, in_body: bool) -> Iter
         where = context(text, pos, pos + 1)
         if 0xE000 <= code <= 0xF8FF and "private-use" not in reported:
             reported.add("private-use")
-            yield warning(
-                path,
-                line,
-                msg("private-use character U+{code:04X} at {where}: it prints as a box or nothing in other "
-                    "fonts; replace it with the character it stands for (a bullet or dash becomes a "
-                    "Markdown list item)", code=code, where=where),
-                "private-use",
-            )
+            yield warning(path, line, msg(
+                "private-use character U+{code:04X} at {where}: it prints as a box or nothing in other "
+                "fonts; replace it with the character it stands for (a bullet or dash becomes a "
+                "Markdown list item)", code=code, where=where), "private-use")
         elif ch in BIDI_CONTROLS:
             if "control-char" not in reported:
                 reported.add("control-char")
-                yield warning(
-                    path,
-                    line,
-                    msg("bidirectional control {char} at {where}: delete it (it is invisible here, "
-                        "would print the text after it reversed, and is left out of the book)",
-                        char=_char_name(ch), where=where),
-                    "control-char",
-                )
+                yield warning(path, line, msg(
+                    "bidirectional control {char} at {where}: delete it (it is invisible here, "
+                    "would print the text after it reversed, and is left out of the book)",
+                    char=_char_name(ch), where=where), "control-char")
         elif (code < 0x20 and ch != "\t") or 0x7F <= code <= 0x9F:
             if "control-char" not in reported:
                 reported.add("control-char")
-                yield warning(
-                    path,
-                    line,
-                    msg("control character U+{code:04X} at {where}: delete it (it is invisible and "
-                        "breaks the typesetting)", code=code, where=where),
-                    "control-char",
-                )
+                yield warning(path, line, msg(
+                    "control character U+{code:04X} at {where}: delete it (it is invisible and "
+                    "breaks the typesetting)", code=code, where=where), "control-char")
         elif ch in ODD_SPACES and "odd-space" not in reported:
             between_digits = 0 < pos < len(text) - 1 and text[pos - 1].isdigit() and text[pos + 1].isdigit()
             if ch in DIGIT_GROUPING and between_digits:
@@ -283,13 +271,9 @@ def _check_line_chars(path: str, line: int, text: str, *, in_body: bool) -> Iter
             if ch == "\u202f":
                 continue  # a narrow no-break space is deliberate typography anywhere
             reported.add("odd-space")
-            yield warning(
-                path,
-                line,
-                msg("unusual space {char} at {where}: use a normal space, or U+00A0 where the words "
-                    "must not be split", char=_char_name(ch), where=where),
-                "odd-space",
-            )
+            yield warning(path, line, msg(
+                "unusual space {char} at {where}: use a normal space, or U+00A0 where the words "
+                "must not be split", char=_char_name(ch), where=where), "odd-space")
     if reported:
         return  # the space runs around a stray character are part of that finding
     # Leading whitespace and list markers are Markdown structure; a trailing pair of
@@ -297,26 +281,17 @@ def _check_line_chars(path: str, line: int, text: str, *, in_body: bool) -> Iter
     inner = strip_markup(text).strip()
     tab = inner.find("\t")
     if tab >= 0:
-        yield warning(
-            path,
-            line,
-            msg("tab inside the text at {where}: replace it with one space",
-                where=context(inner, tab, tab + 1)),
-            "odd-space",
-        )
+        yield warning(path, line, msg("tab inside the text at {where}: replace it with one space",
+                                      where=context(inner, tab, tab + 1)), "odd-space")
         return
     double = re.search(r"\S( {2,})\S", inner)
     if double and in_body:
         start, end = double.span(1)
         # A note, not a warning: HTML collapses runs of spaces, so nothing misprints,
         # but the source is worth tidying (and copies of it into Word would show them).
-        yield note(
-            path,
-            line,
-            msg_n("{n} space in a row at {where}: use one space", "{n} spaces in a row at {where}: use one "
-                  "space", end - start, where=context(inner, start, end)),
-            "odd-space",
-        )
+        yield note(path, line, msg_n(
+            "{n} space in a row at {where}: use one space", "{n} spaces in a row at {where}: use one "
+            "space", end - start, where=context(inner, start, end)), "odd-space")
 
 
 # --- 3. quotes -----------------------------------------------------------------------
@@ -335,7 +310,6 @@ class _QuoteState:
     opened: list[tuple[int, str]]
     extra_close: list[tuple[int, str]]
     straight: tuple[int, str] | None
-    guillemets: bool
     nested: tuple[int, str] | None = None  # a « opened inside another
 
 
@@ -343,20 +317,18 @@ _QUOTE_CHARS = re.compile('[«»"]')
 
 
 def _scan_quotes(unit: Unit) -> _QuoteState:
-    state = _QuoteState([], [], None, guillemets=False)
+    state = _QuoteState([], [], None)
     for line, raw in unit.lines:
         text = _ATTRS_RE.sub("", raw)  # {lang="en"} is markup, not a quotation
         for match in _QUOTE_CHARS.finditer(text):
             pos, ch = match.start(), match.group()
             if ch == "«":
-                state.guillemets = True
                 if state.opened and state.nested is None:
                     start = max(0, pos - 20)
                     snippet = text[start : pos + 30]
                     state.nested = (line, strip_markup(snippet) if start == 0 else snippet)
                 state.opened.append((line, text[pos : pos + 40]))
             elif ch == "»":
-                state.guillemets = True
                 if state.opened:
                     state.opened.pop()
                 else:
@@ -381,42 +353,26 @@ def _check_quotes(units: list[Unit]) -> Iterator[Diagnostic]:
                 unmatched.append(close)
         if unmatched:
             line, snippet = unmatched[0]
-            yield warning(
-                unit.path,
-                line,
-                msg("closing » without an opening « in '{text}': add the missing « or delete the »",
-                    text=quote(snippet, 50)),
-                "quotes",
-            )
+            yield warning(unit.path, line, msg(
+                "closing » without an opening « in '{text}': add the missing « or delete the »",
+                text=quote(snippet, 50)), "quotes")
         if state.nested is not None and not state.opened:
             # «…«…»» balances, but Kazakh and Russian quote inside a quotation with „…“.
-            yield warning(
-                unit.path,
-                state.nested[0],
-                msg("a quotation inside a quotation in '{text}' uses « » again: write the inner one „…“",
-                    text=quote(state.nested[1], 50)),
-                "quotes",
-            )
+            yield warning(unit.path, state.nested[0], msg(
+                "a quotation inside a quotation in '{text}' uses « » again: write the inner one „…“",
+                text=quote(state.nested[1], 50)), "quotes")
         elif state.nested is not None and len(state.opened) == 1:
             # «…«…» with one » for both: the inner quotation takes „…“ and the outer its ».
             line, snippet = state.nested
-            yield warning(
-                unit.path,
-                line,
-                msg("a quotation inside a quotation in '{text}' shares one » with it: write the inner "
-                    "one „…“ and close the outer with »", text=quote(snippet, 50)),
-                "quotes",
-            )
+            yield warning(unit.path, line, msg(
+                "a quotation inside a quotation in '{text}' shares one » with it: write the inner "
+                "one „…“ and close the outer with »", text=quote(snippet, 50)), "quotes")
             state.opened.clear()
         pending += [(k, unit, opened) for opened in state.opened]
         if state.straight is not None and unit.body:
-            yield warning(
-                unit.path,
-                state.straight[0],
-                msg("straight quote \" in '{text}': use the quotation marks of the paper's language",
-                    text=quote(state.straight[1], 40)),
-                "quotes",
-            )
+            yield warning(unit.path, state.straight[0], msg(
+                "straight quote \" in '{text}': use the quotation marks of the paper's language",
+                text=quote(state.straight[1], 40)), "quotes")
     yield from _report_unclosed(pending)
 
 
@@ -429,14 +385,10 @@ def _report_unclosed(pending: list[tuple[int, Unit, tuple[int, str]]]) -> Iterat
         owners[index] = unit
     for index, opens in sorted(by_unit.items()):
         line, snippet = opens[-1]
-        yield warning(
-            owners[index].path,
-            line,
-            msg_n("{n} « not closed in this paragraph, last at '{text}': add the missing » (nested "
-                  "quotes need their own »)", "{n} « not closed in this paragraph, last at '{text}': add "
-                  "the missing » (nested quotes need their own »)", len(opens), text=quote(snippet, 40)),
-            "quotes",
-        )
+        yield warning(owners[index].path, line, msg_n(
+            "{n} « not closed in this paragraph, last at '{text}': add the missing » (nested "
+            "quotes need their own »)", "{n} « not closed in this paragraph, last at '{text}': add "
+            "the missing » (nested quotes need their own »)", len(opens), text=quote(snippet, 40)), "quotes")
 
 
 
@@ -478,18 +430,10 @@ def _check_links(units: Iterable[Unit]) -> Iterator[Diagnostic]:
             for match in URL_RE.finditer(text):
                 url = match.group().rstrip(".,;:)]")
                 if is_private_url(url):
-                    yield warning(
-                        unit.path,
-                        line,
-                        msg("link '{url}' points to a file or a private network that readers cannot "
-                            "reach: delete it or give a public address", url=quote(url, 70)),
-                        "private-link",
-                    )
+                    yield warning(unit.path, line, msg(
+                        "link '{url}' points to a file or a private network that readers cannot "
+                        "reach: delete it or give a public address", url=quote(url, 70)), "private-link")
                 elif unit.body and not _LINKED_RE.search(text[: match.start()]):
-                    yield warning(
-                        unit.path,
-                        line,
-                        msg("bare URL '{url}' in the text: move it to the reference list and cite it, "
-                            "or delete it if it is a stray link target", url=quote(url, 70)),
-                        "stray-url",
-                    )
+                    yield warning(unit.path, line, msg(
+                        "bare URL '{url}' in the text: move it to the reference list and cite it, "
+                        "or delete it if it is a stray link target", url=quote(url, 70)), "stray-url")

@@ -27,11 +27,8 @@ def checks(sources: Sources, units: Sequence[Unit]) -> list[Check]:
         Check("book-translations", display_path(root / "book.yaml"), lambda: _check_book(sources)),
         Check("programme-translations", programme_path(sources), lambda: _check_programme(sources)),
         Check("people-translations", display_path(root / "people.yaml"), lambda: _check_people(sources)),
-        Check(
-            "label-translations",
-            display_path(root / "participants.yaml"),
-            lambda: _check_participant_labels(sources),
-        ),
+        Check("label-translations", display_path(root / "participants.yaml"),
+              lambda: _check_participant_labels(sources)),
         Check("resolution-translations", sources.root, lambda: _check_resolutions(sources)),
     ]
 
@@ -43,33 +40,22 @@ def _check_programme(sources: Sources) -> Iterator[Diagnostic]:
     path = programme_path(sources)
     for lang in sources.book.languages:
         if lang not in programme.header:
-            yield warning(
-                path,
-                sources.line_of(path, "header"),
-                msg("the programme has no header in '{lang}', a language of the book: add header.{lang}",
-                    lang=lang),
-                "missing-translation",
-            )
+            yield warning(path, sources.line_of(path, "header"), msg(
+                "the programme has no header in '{lang}', a language of the book: add header.{lang}",
+                lang=lang), "missing-translation")
     for n, (loc, session) in enumerate(programme.sessions(), 1):
         # A plenary without a title prints the language's label for one.
         for lang in sources.book.languages if session.title or session.kind != "plenary" else ():
             if lang not in session.title:
-                yield warning(
-                    path,
-                    sources.line_of(path, *loc, "title"),
-                    msg("session {n} has no title in '{lang}': add title.{lang}", n=n, lang=lang),
-                    "missing-translation",
-                )
+                yield warning(path, sources.line_of(path, *loc, "title"), msg(
+                    "session {n} has no title in '{lang}': add title.{lang}", n=n, lang=lang),
+                    "missing-translation")
     for i, (loc, slot) in enumerate(programme.placed_slots()):
         for lang in sources.book.languages:
             if lang not in slot.title:
-                yield warning(
-                    path,
-                    sources.line_of(path, *loc, "title"),
-                    msg("slot {n} ({start}) has no title in '{lang}': add title.{lang}", n=i + 1,
-                        start=slot.start, lang=lang),
-                    "missing-translation",
-                )
+                yield warning(path, sources.line_of(path, *loc, "title"), msg(
+                    "slot {n} ({start}) has no title in '{lang}': add title.{lang}", n=i + 1,
+                    start=slot.start, lang=lang), "missing-translation")
 
 
 # --- book.yaml ---------------------------------------------------------------------------
@@ -107,13 +93,9 @@ def _check_book(sources: Sources) -> Iterator[Diagnostic]:
         name = format_loc(loc)
         for lang in book.languages:
             if not texts.get(lang):
-                yield warning(
-                    path,
-                    sources.line_of(path, *loc),
-                    msg("{name} has no text in '{lang}', a language of the book: add {name}.{lang}",
-                        name=name, lang=lang),
-                    "missing-translation",
-                )
+                yield warning(path, sources.line_of(path, *loc), msg(
+                    "{name} has no text in '{lang}', a language of the book: add {name}.{lang}",
+                    name=name, lang=lang), "missing-translation")
 
 
 # --- people printed in the programme and the participant lists --------------------------
@@ -167,13 +149,9 @@ def _check_participant_labels(sources: Sources) -> Iterator[Diagnostic]:
         missing = [f for f in given if lang not in labels or not getattr(labels[lang], f)]
         if missing:
             fields = ", ".join(missing)
-            yield warning(
-                path,
-                sources.line_of(path, "labels", lang),
-                msg("the list labels {fields} are given but not in '{lang}', a language of the book: add "
-                    "them to labels.{lang}", fields=fields, lang=lang),
-                "missing-translation",
-            )
+            yield warning(path, sources.line_of(path, "labels", lang), msg(
+                "the list labels {fields} are given but not in '{lang}', a language of the book: add "
+                "them to labels.{lang}", fields=fields, lang=lang), "missing-translation")
 
 
 def _check_resolutions(sources: Sources) -> Iterator[Diagnostic]:
@@ -183,10 +161,6 @@ def _check_resolutions(sources: Sources) -> Iterator[Diagnostic]:
     first = sources.resolutions[0]
     for lang in sources.book.languages:
         if lang not in have:
-            yield warning(
-                first.path,
-                1,
-                msg("the resolution has no '{lang}' version, a language of the book: add "
-                    "resolution/{lang}.md", lang=lang),
-                "missing-translation",
-            )
+            yield warning(first.path, 1, msg(
+                "the resolution has no '{lang}' version, a language of the book: add "
+                "resolution/{lang}.md", lang=lang), "missing-translation")
