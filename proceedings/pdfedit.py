@@ -230,6 +230,48 @@ def page_form(pdf: pikepdf.Pdf, index: int = 0, *, degrees: float = 0) -> pikepd
     return form
 
 
+def turn_page(page: pikepdf.Page) -> None:
+    """Set a page laid out in landscape upright, as the book's other pages are: its
+    drawing turned a quarter counter-clockwise onto a page of the trim (its height the
+    landscape's width), so that it is read by turning the book clockwise, its top at the
+    page's left. Its link areas are turned with it. Print shops want every page of a
+    book the same size and the same way up, which a /Rotate entry would not give."""
+    import pikepdf
+
+    left, bottom, right, top = (float(v) for v in page.mediabox)
+    width, height = top - bottom, right - left  # of the upright page
+    # Upright (X, Y) = (width - y, x) for the landscape page's (x, y) from its corner.
+    page.contents_add(b"q 0 1 -1 0 " + _number(width + bottom) + b" " + _number(-left) + b" cm\n",
+                      prepend=True)
+    page.contents_add(b"\nQ\n", prepend=False)
+    page.obj.MediaBox = pikepdf.Array([0, 0, width, height])
+    for key in ("/CropBox", "/TrimBox", "/BleedBox", "/ArtBox"):
+        if key in page.obj:
+            del page.obj[key]
+    for annot in page.obj.get("/Annots", []):
+        x1, y1, x2, y2 = (float(v) for v in annot.Rect)
+        annot.Rect = pikepdf.Array([width + bottom - y2, x1 - left, width + bottom - y1, x2 - left])
+
+
+def turn_destinations(pdf: pikepdf.Pdf, pages: set[int], width: float) -> None:
+    """Move the named destinations on the ``pages`` (0-based) that ``turn_page`` set
+    upright, ``width`` wide, to where their points now are."""
+    import pikepdf
+
+    objects = {pdf.pages[i].obj.objgen for i in pages}
+    names = pdf.Root.get("/Names")
+    dests = names.get("/Dests") if isinstance(names, pikepdf.Dictionary) else None
+    if dests is None:
+        return
+    for _name, dest in pikepdf.NameTree(dests).items():
+        array = dest.get("/D") if isinstance(dest, pikepdf.Dictionary) else dest
+        if not isinstance(array, pikepdf.Array) or len(array) < 4 or array[0].objgen not in objects:
+            continue
+        if str(array[1]) == "/XYZ":
+            x, y = float(array[2]), float(array[3])
+            array[2], array[3] = width - y, x
+
+
 @dataclass(frozen=True)
 class Overlay:
     """A form to draw over a page: a form XObject of the page's own PDF, the resource
