@@ -456,6 +456,67 @@ def _tables_too_wide(html: str, document: Document) -> str | None:
     return _edited(html, edits)
 
 
+_TURNED_RE = re.compile(r'<div class="table-block landscape" id="([^"]+)">.*?</table>\s*</div>\s*', re.DOTALL)
+
+
+def _free_below(page: Any) -> float:
+    """How much of a page's text area is empty below its last line or picture, above
+    its footnotes."""
+    box = page._page_box
+    bottom, top = box.content_box_y() + box.height, 0.0
+    stack = [child for child in box.children if type(child).__name__ != "MarginBox"]
+    while stack:
+        current = stack.pop()
+        name = type(current).__name__
+        if name == "FootnoteAreaBox":
+            if current.children:
+                bottom = min(bottom, current.position_y)
+            continue
+        if name in ("LineBox", "InlineReplacedBox", "BlockReplacedBox"):
+            top = max(top, current.position_y + current.margin_height())
+            continue
+        stack.extend(getattr(current, "children", ()))
+    return float(bottom - top)
+
+
+def _turned_moved_on(html: str, document: Document) -> str | None:
+    """``html`` with each turned table moved after the paragraphs that follow it and fit,
+    as high as they were laid out, into what it left empty of the page before it, so that
+    the text goes on filling that page; None when none fits."""
+    first_page: dict[str, int] = {}
+    for number, page in enumerate(document.pages):
+        for name in page.anchors:
+            first_page.setdefault(name, number)
+    heights: dict[Any, float] = {}  # a paragraph's element → its height over its pages
+    for page in document.pages:
+        stack = [page._page_box]
+        while stack:
+            box = stack.pop()
+            if getattr(box, "element_tag", "") == "p" and type(box).__name__ == "BlockBox":
+                heights[box.element] = heights.get(box.element, 0.0) + box.margin_height()
+                continue
+            stack.extend(getattr(box, "children", ()))
+    root = document.pages[0]._page_box.children[0].element
+    paragraphs = [e for e in root.iter() if e.tag == "p"]
+    starts = [m.start() for m in re.finditer(r"<p\b", html)]
+    edits: dict[str, tuple[int, int, str]] = {}
+    for match in _TURNED_RE.finditer(html):
+        number = first_page.get(match[1], 0)
+        before = document.pages[number - 1]
+        if number == 0 or before.width > before.height:
+            continue
+        room, end = _free_below(before) - 1.0, match.end()
+        while (following := _PARAGRAPH_RE.match(html, end)) is not None:
+            index = starts.index(following.start()) if following.start() in starts else len(paragraphs)
+            height = heights.get(paragraphs[index]) if index < len(paragraphs) else None
+            if height is None or height > room:
+                break
+            room, end = room - height, following.end()
+        if end > match.end():
+            edits[match[1]] = (match.start(), end, html[match.end():end] + match[0])
+    return _edited(html, edits)
+
+
 def _divides(box: Any) -> bool:
     """Whether a box's lines divide a word (a line ends in the hyphen WeasyPrint adds)."""
     for line in _lines(box):
@@ -505,6 +566,11 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
             moved = _tables_too_wide(html, document)
             if moved is None:
                 break
+            html, document = moved, render(moved)
+        # A turned table's page comes after the page the text before it ends: the
+        # paragraphs after it that fit fill that page first.
+        moved = _turned_moved_on(html, document)
+        if moved is not None:
             html, document = moved, render(moved)
         # A figure that did not fit where it stands went over to the next page and left a
         # hole: the text after it fills the page first (WeasyPrint has no top floats).
@@ -575,8 +641,12 @@ def pdf_bytes(layout: Layout, *, identifier: bytes) -> bytes:
     with _fewer_collections():
         data = bytes(layout.document.write_pdf(pdf_identifier=identifier))
     turned = turned_pages(layout.document)
-    if not turned:
-        return data
+    return set_upright(data, turned) if turned else data
+
+
+def set_upright(data: bytes, turned: list[int]) -> bytes:
+    """``data``, a PDF, with its ``turned`` pages (0-based, laid out in landscape) set
+    upright on the trim, and the named destinations on them moved with them."""
     import io
 
     import pikepdf

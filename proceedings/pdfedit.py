@@ -238,19 +238,23 @@ def turn_page(page: pikepdf.Page) -> None:
     book the same size and the same way up, which a /Rotate entry would not give."""
     import pikepdf
 
-    left, bottom, right, top = (float(v) for v in page.mediabox)
-    width, height = top - bottom, right - left  # of the upright page
-    # Upright (X, Y) = (width - y, x) for the landscape page's (x, y) from its corner.
-    page.contents_add(b"q 0 1 -1 0 " + _number(width + bottom) + b" " + _number(-left) + b" cm\n",
-                      prepend=True)
+    left, bottom, _right, top = (float(v) for v in page.mediabox)
+    # Upright (X, Y) = (dx - y, x + dy) for the landscape page's (x, y): the media keeps its
+    # corner, so that a print page's trim stays at the origin, as on every other page.
+    dx, dy = top + left, bottom - left
+
+    def turned(box: Any) -> pikepdf.Array:
+        x1, y1, x2, y2 = (float(v) for v in box)
+        return pikepdf.Array([dx - max(y1, y2), min(x1, x2) + dy, dx - min(y1, y2), max(x1, x2) + dy])
+
+    page.contents_add(b"q 0 1 -1 0 " + _number(dx) + b" " + _number(dy) + b" cm\n", prepend=True)
     page.contents_add(b"\nQ\n", prepend=False)
-    page.obj.MediaBox = pikepdf.Array([0, 0, width, height])
-    for key in ("/CropBox", "/TrimBox", "/BleedBox", "/ArtBox"):
+    # The print's trim and bleed turn with the page, inside its media (bleed and slug).
+    for key in ("/MediaBox", "/CropBox", "/TrimBox", "/BleedBox", "/ArtBox"):
         if key in page.obj:
-            del page.obj[key]
+            page.obj[key] = turned(page.obj[key])
     for annot in page.obj.get("/Annots", []):
-        x1, y1, x2, y2 = (float(v) for v in annot.Rect)
-        annot.Rect = pikepdf.Array([width + bottom - y2, x1 - left, width + bottom - y1, x2 - left])
+        annot.Rect = turned(annot.Rect)
 
 
 def turn_destinations(pdf: pikepdf.Pdf, pages: set[int], width: float) -> None:

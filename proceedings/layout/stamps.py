@@ -293,3 +293,26 @@ def stamp_pages(book: pikepdf.Pdf, plan: dict[int, Head | None], heads: pikepdf.
             index = head_pages[head]
             overlays.append(Overlay(f"StampHead{index}", form(heads, index)))
         draw_over(book.pages[number - 1], overlays)
+
+
+def stamp_turned(pdf: bytes, plan: dict[int, Head | None], render: Callable[..., str],
+                 lay_out: Callable[[str], tuple[bytes, dict[str, int]]]) -> bytes:
+    """``pdf`` with the heads and folios of ``plan`` drawn over its pages, from stamp
+    sheets rendered (``render``: a template of the style) and laid out (``lay_out``: the
+    PDF and the page of every anchor) for them, as the parts engine lays out its own."""
+    import io
+
+    import pikepdf
+
+    heads = sorted({head for head in plan.values() if head is not None},
+                   key=lambda h: (h.side, h.lang, h.text))
+    head_sheet, anchors = lay_out(render("stamps.html.j2", heads=heads, folios=[]))
+    folios, folio_pages = folio_sheet(list(plan))
+    folio_sheet_pdf, _ = lay_out(render("stamps.html.j2", heads=[], folios=folios))
+    head_pages = {head: anchors[f"stamp-{i}"] - 1 for i, head in enumerate(heads)}
+    with (pikepdf.open(io.BytesIO(pdf)) as book, pikepdf.open(io.BytesIO(head_sheet)) as head_pdf,
+          pikepdf.open(io.BytesIO(folio_sheet_pdf)) as folio_pdf):
+        stamp_pages(book, plan, head_pdf, head_pages, folio_pdf, folio_pages)
+        out = io.BytesIO()
+        book.save(out, deterministic_id=True)
+        return out.getvalue()

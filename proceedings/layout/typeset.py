@@ -25,7 +25,7 @@ from proceedings.layout.workers import lay_out_all
 from proceedings.linebreak import Turn, turns_mark
 from proceedings.messages import msg
 from proceedings.model import Sources
-from proceedings.pdf import STYLESHEETS, Layout, paginate, pdf_bytes, release_memory, turned_pages
+from proceedings.pdf import STYLESHEETS, paginate, pdf_bytes, release_memory, turned_pages
 from proceedings.pdfedit import with_metadata
 from proceedings.render import PAGE_GEOMETRY, BookRenderer, millimetres
 
@@ -161,34 +161,14 @@ def typeset_single(sources: Sources, settings: Settings) -> Typeset:
     pdf = pdf_bytes(layout, identifier=identifier)
     turned = [index + 1 for index in turned_pages(layout.document)]
     if turned:  # a turned table's pages: their heads and folios drawn upright
-        pdf = _stamped(pdf, stamps.turned_stamps(parts, layout.anchors, turned), renderer,
-                       lambda html: paginate(html, styles=settings.styles, stylesheets=stylesheets,
-                                             allowed=allowed))
+        def sheet(html: str) -> tuple[bytes, dict[str, int]]:
+            laid_out = paginate(html, styles=settings.styles, stylesheets=stylesheets, allowed=allowed)
+            return pdf_bytes(laid_out, identifier=b"stamps"), laid_out.anchors
+
+        pdf = stamps.stamp_turned(pdf, stamps.turned_stamps(parts, layout.anchors, turned),
+                                  renderer.render_template, sheet)
     pdf = with_metadata(pdf, renderer.metadata())
     return Typeset(pdf, layout.anchors, layout.pages, layout.diagnostics, measured=measured)
-
-
-def _stamped(pdf: bytes, plan: dict[int, stamps.Head | None], renderer: BookRenderer,
-             lay_out: Callable[[str], Layout]) -> bytes:
-    """``pdf`` with the heads and folios of ``plan`` drawn over its pages, from stamp
-    sheets laid out for them as the parts engine lays out its own."""
-    import io
-
-    import pikepdf
-
-    heads = sorted({head for head in plan.values() if head is not None},
-                   key=lambda h: (h.side, h.lang, h.text))
-    head_sheet = lay_out(renderer.render_template("stamps.html.j2", heads=heads, folios=[]))
-    folios, folio_pages = stamps.folio_sheet(list(plan))
-    folio_sheet = lay_out(renderer.render_template("stamps.html.j2", heads=[], folios=folios))
-    head_pages = {head: head_sheet.anchors[f"stamp-{i}"] - 1 for i, head in enumerate(heads)}
-    with (pikepdf.open(io.BytesIO(pdf)) as book,
-          pikepdf.open(io.BytesIO(pdf_bytes(head_sheet, identifier=b"heads"))) as head_pdf,
-          pikepdf.open(io.BytesIO(pdf_bytes(folio_sheet, identifier=b"folios"))) as folio_pdf):
-        stamps.stamp_pages(book, plan, head_pdf, head_pages, folio_pdf, folio_pages)
-        out = io.BytesIO()
-        book.save(out, deterministic_id=True)
-        return out.getvalue()
 
 
 def _turns(measured: dict[str, list[list[Any]]], start: int) -> tuple[Turn, ...]:
