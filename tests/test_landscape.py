@@ -67,7 +67,9 @@ def make_turned_book(root: Path) -> Path:
 @pytest.fixture(scope="module")
 def turned(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("turned")
-    build(BuildOptions(sources=make_turned_book(root), out=root / "out"))
+    result = build(BuildOptions(sources=make_turned_book(root), out=root / "out"))
+    (root / "findings.txt").write_text("\n".join(f"{d.code} {d.message}" for d in result.diagnostics),
+                                       encoding="utf-8")
     return root
 
 
@@ -149,6 +151,17 @@ def test_the_text_flows_on_around_the_turned_page(turned: Path) -> None:
     _width, height = pdfread.page_size(pdf, page - 1)
     body = [w for w in pdfread.words(pdf, page - 1) if w.bottom < height - 17 * MM]
     assert max(w.bottom for w in body) > height - 17 * MM - 3 * 12  # less than three lines left
+
+
+def test_the_layout_audit_reads_a_turned_page_as_no_page_of_text(turned: Path) -> None:
+    """A turned page holds its table alone: the audit does not find it ending empty,
+    nor its facing page ending lines apart from it."""
+    pdf = turned / "out" / "proceedings.pdf"
+    pages = [_turned_page(pdf, word)[0] for word in ("Зарегистрировано", "Возмещённый")]
+    findings = (turned / "findings.txt").read_text(encoding="utf-8").splitlines()
+    about = [f for f in findings if f.startswith(("layout-page-empty ", "layout-facing "))
+             and any(re.search(rf"\b{n}\b", f) for n in pages)]
+    assert about == []
 
 
 def test_an_editor_turns_a_narrow_table(turned: Path) -> None:
