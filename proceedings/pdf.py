@@ -459,6 +459,14 @@ def _tables_too_wide(html: str, document: Document) -> str | None:
 _TURNED_RE = re.compile(r'<div class="table-block landscape" id="([^"]+)">.*?</table>\s*</div>\s*', re.DOTALL)
 
 
+_REFERENCES = '<section class="references">'
+_REFERENCES_RE = re.compile(rf"\s*</div>\s*({_REFERENCES}.*?</section>\s*)", re.DOTALL)
+
+
+_PART_END_RE = re.compile(r'(\s*</div>)?\s*(<span class="part-end" id="[^"]+"></span>)')
+_LAST_DIV_RE = re.compile(r"</div>\s*$")
+
+
 def _free_below(page: Any) -> float:
     """How much of a page's text area is empty below its last line or picture, above
     its footnotes."""
@@ -487,18 +495,20 @@ def _turned_moved_on(html: str, document: Document) -> str | None:
     for number, page in enumerate(document.pages):
         for name in page.anchors:
             first_page.setdefault(name, number)
-    heights: dict[Any, float] = {}  # a paragraph's element → its height over its pages
+    heights: dict[Any, float] = {}  # a paragraph's (or section's) element → its height over its pages
     for page in document.pages:
         stack = [page._page_box]
         while stack:
             box = stack.pop()
-            if getattr(box, "element_tag", "") == "p" and type(box).__name__ == "BlockBox":
+            tag = getattr(box, "element_tag", "")
+            if tag in ("p", "section") and type(box).__name__ == "BlockBox":
                 heights[box.element] = heights.get(box.element, 0.0) + box.margin_height()
                 continue
             stack.extend(getattr(box, "children", ()))
     root = document.pages[0]._page_box.children[0].element
     paragraphs = [e for e in root.iter() if e.tag == "p"]
     starts = [m.start() for m in re.finditer(r"<p\b", html)]
+    sections = [e for e in root.iter() if e.tag == "section" and e.get("class") == "references"]
     edits: dict[str, tuple[int, int, str]] = {}
     for match in _TURNED_RE.finditer(html):
         number = first_page.get(match[1], 0)
@@ -512,8 +522,23 @@ def _turned_moved_on(html: str, document: Document) -> str | None:
             if height is None or height > room:
                 break
             room, end = room - height, following.end()
-        if end > match.end():
-            edits[match[1]] = (match.start(), end, html[match.end():end] + match[0])
+        # Its paper's text all fits before it: its references too, if they fit as well.
+        references = _REFERENCES_RE.match(html, end)
+        if references is not None:
+            index = html.count(_REFERENCES, 0, references.start(1))
+            height = heights.get(sections[index]) if index < len(sections) else None
+            if height is not None and height <= room:
+                end = references.end()
+        # Last in its paper, it holds the paper's end: after the page it breaks, that mark
+        # alone would make a page.
+        table, last = match[0], _PART_END_RE.match(html, end)
+        if last is not None:
+            closing = _LAST_DIV_RE.search(table)
+            if closing is not None:
+                table = table[:closing.start()] + last[2] + table[closing.start():]
+            edits[match[1]] = (match.start(), last.end(), html[match.end():end] + (last[1] or "") + table)
+        elif end > match.end():
+            edits[match[1]] = (match.start(), end, html[match.end():end] + table)
     return _edited(html, edits)
 
 

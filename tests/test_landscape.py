@@ -236,3 +236,38 @@ def test_the_turned_book_prints_and_passes_preflight(turned: Path, tmp_path: Pat
     word = next(w for w in pdfread.words(pdf, pages[0]) if w.text == "Зарегистрировано")
     assert word.bottom - word.top > 2 * (word.x1 - word.x0)
     assert re.search(r"\d", pdfread.text(pdf, pages[0]))
+
+
+def test_an_english_book_turns_the_table_its_editor_marks(tmp_path: Path) -> None:
+    """The A5 workshop in English, its table marked `landscape: true`: turned after the
+    page it is cited on, the paragraph after it filling that page, head and folio upright."""
+    from .conftest import WORKSHOP
+
+    sources = tmp_path / "sources"
+    shutil.copytree(WORKSHOP, sources)
+    paper = sources / "papers" / "discourse-markers" / "paper.md"
+    text = paper.read_text(encoding="utf-8")
+    assert "  - id: agreement\n" in text
+    paper.write_text(text.replace("  - id: agreement\n", "  - id: agreement\n    landscape: true\n"),
+                     encoding="utf-8")
+    build(BuildOptions(sources=sources, out=tmp_path / "out"))
+    pdf = tmp_path / "out" / "proceedings.pdf"
+    pages = range(1, pdfread.page_count(pdf) + 1)
+    assert {tuple(round(v / MM) for v in pdfread.page_size(pdf, n)) for n in pages} == {(148, 210)}
+    page, words = _turned_page(pdf, "Annotator")
+    cells = [w for w in words if w.text in {"Annotator", "Intermediate", "Advanced", "Markers"}]
+    assert len(cells) >= 4
+    assert all(w.bottom - w.top > 2 * (w.x1 - w.x0) for w in cells)
+    # The table's first column at the page's foot: «Level» below the others' heads.
+    level = next(w for w in words if w.text == "Level")
+    assert level.top > max(w.top for w in words if w.text in {"Essays", "Annotator"})
+    width, height = pdfread.page_size(pdf, page)
+    assert pdfread.text(pdf, page, (0, height - 17 * MM, width, height)).split() == [str(page)]
+    assert "agreed" not in pdfread.text(pdf, page)
+    # Its paper's text and references fill the page before it, and the paper ends with it.
+    before = pdfread.text(pdf, page - 1).replace("\n", " ")
+    assert "agreed on 91 per cent" in before
+    assert "Schiffrin" in before
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    pages_of = {p["id"]: p["pdf_pages"] for p in manifest["papers"]}
+    assert pages_of["discourse-markers"] == [page - 1, page]
