@@ -208,11 +208,31 @@ def test_the_turned_page_rendered(turned: Path, tmp_path: Path) -> None:
     assert text_down < text_across or text_across < 0.2 * image.size[0]
 
 
+def _destination(pdf: Path, name: str) -> tuple[int, float, float]:
+    """The page (1-based) and point of a named destination."""
+    import pikepdf
+
+    with pikepdf.open(pdf) as book:
+        target = pikepdf.NameTree(book.Root.Names.Dests)[name]
+        array = target.D if isinstance(target, pikepdf.Dictionary) else target
+        pages = [page.obj.objgen for page in book.pages]
+        return pages.index(array[0].objgen) + 1, float(array[2]), float(array[3])
+
+
 def test_both_engines_give_the_same_turned_book(turned: Path) -> None:
+    """The same pages, text, links and pixels, and the table's destination on its turned
+    page, at the same point, within the page."""
     single = turned / "single"
     build(BuildOptions(sources=turned / "sources", out=single, engine="single"))
     pages = len(PdfReader(single / "proceedings.pdf").pages)
     _same_book(single, turned / "out", list(range(1, pages + 1)))
+    page, _ = _turned_page(turned / "out" / "proceedings.pdf", "Зарегистрировано")
+    found = [_destination(out / "proceedings.pdf", "paper-ru-fraud-t1") for out in (single, turned / "out")]
+    assert found[0][0] == found[1][0] == page
+    assert found[0][1:] == pytest.approx(found[1][1:], abs=0.01)
+    width, height = pdfread.page_size(turned / "out" / "proceedings.pdf", page)
+    assert 0 < found[1][1] < width
+    assert 0 < found[1][2] < height
 
 
 def test_the_turned_book_prints_and_passes_preflight(turned: Path, tmp_path: Path) -> None:
