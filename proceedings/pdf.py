@@ -490,7 +490,9 @@ def _free_below(page: Any) -> float:
 def _turned_moved_on(html: str, document: Document) -> str | None:
     """``html`` with each turned table moved after the paragraphs that follow it and fit,
     as high as they were laid out, into what it left empty of the page before it, so that
-    the text goes on filling that page; None when none fits."""
+    the text goes on filling that page (after its paper's references too, when nothing
+    else follows and they fit), and holding its paper's end mark when it is last; None
+    when no table moves."""
     first_page: dict[str, int] = {}
     for number, page in enumerate(document.pages):
         for name in page.anchors:
@@ -512,9 +514,9 @@ def _turned_moved_on(html: str, document: Document) -> str | None:
     edits: dict[str, tuple[int, int, str]] = {}
     for match in _TURNED_RE.finditer(html):
         number = first_page.get(match[1], 0)
-        before = document.pages[number - 1]
-        if number == 0 or before.width > before.height:
+        if number == 0 or document.pages[number - 1].width > document.pages[number - 1].height:
             continue
+        before = document.pages[number - 1]
         room, end = _free_below(before) - 1.0, match.end()
         while (following := _PARAGRAPH_RE.match(html, end)) is not None:
             index = starts.index(following.start()) if following.start() in starts else len(paragraphs)
@@ -681,7 +683,7 @@ def set_upright(data: bytes, turned: list[int]) -> bytes:
     with pikepdf.open(io.BytesIO(data)) as pdf:
         for index in turned:
             turn_page(pdf.pages[index])
-        turn_destinations(pdf, set(turned), float(pdf.pages[turned[0]].mediabox[2]))
+        turn_destinations(pdf, set(turned))
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
         return out.getvalue()

@@ -257,23 +257,27 @@ def turn_page(page: pikepdf.Page) -> None:
         annot.Rect = turned(annot.Rect)
 
 
-def turn_destinations(pdf: pikepdf.Pdf, pages: set[int], width: float) -> None:
+def turn_destinations(pdf: pikepdf.Pdf, pages: set[int]) -> None:
     """Move the named destinations on the ``pages`` (0-based) that ``turn_page`` set
-    upright, ``width`` wide, to where their points now are."""
+    upright to where their points now are."""
     import pikepdf
 
-    objects = {pdf.pages[i].obj.objgen for i in pages}
+    # From the upright media [left, bottom, right, top], turn_page's (dx - y, x + dy).
+    shifts = {}
+    for index in pages:
+        left, bottom, right, _top = (float(v) for v in pdf.pages[index].mediabox)
+        shifts[pdf.pages[index].obj.objgen] = (right + bottom, bottom - left)
     names = pdf.Root.get("/Names")
     dests = names.get("/Dests") if isinstance(names, pikepdf.Dictionary) else None
     if dests is None:
         return
     for _name, dest in pikepdf.NameTree(dests).items():
         array = dest.get("/D") if isinstance(dest, pikepdf.Dictionary) else dest
-        if not isinstance(array, pikepdf.Array) or len(array) < 4 or array[0].objgen not in objects:
+        if not isinstance(array, pikepdf.Array) or len(array) < 4 or array[0].objgen not in shifts:
             continue
         if str(array[1]) == "/XYZ":
-            x, y = float(array[2]), float(array[3])
-            array[2], array[3] = width - y, x
+            (dx, dy), x, y = shifts[array[0].objgen], float(array[2]), float(array[3])
+            array[2], array[3] = dx - y, x + dy
 
 
 @dataclass(frozen=True)

@@ -291,3 +291,30 @@ def test_an_english_book_turns_the_table_its_editor_marks(tmp_path: Path) -> Non
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     pages_of = {p["id"]: p["pdf_pages"] for p in manifest["papers"]}
     assert pages_of["discourse-markers"] == [page - 1, page]
+
+
+def test_turn_page_turns_every_box_and_point_with_the_drawing() -> None:
+    """A print page in landscape (media past the trim by a bleed of 10): set upright, its
+    trim keeps its corner at the origin, and a link's area and a destination at the
+    landscape page's top-left corner of the trim land at the upright trim's bottom left."""
+    import pikepdf
+
+    from proceedings.pdfedit import turn_destinations, turn_page
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(310, 210))
+    page = pdf.pages[0]
+    page.obj.MediaBox = pikepdf.Array([-10, -10, 300, 200])
+    page.obj.TrimBox = pikepdf.Array([0, 0, 290, 190])
+    page.obj.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=pikepdf.Array([0, 180, 20, 190])))]))
+    tree = pikepdf.NameTree.new(pdf)
+    tree["corner"] = pikepdf.Array([page.obj, pikepdf.Name.XYZ, 0, 190, 0])
+    pdf.Root.Names = pikepdf.Dictionary(Dests=tree.obj)
+    turn_page(page)
+    turn_destinations(pdf, {0})
+    assert [float(v) for v in page.obj.MediaBox] == [-10, -10, 200, 300]
+    assert [float(v) for v in page.obj.TrimBox] == [0, 0, 190, 290]
+    assert [float(v) for v in page.obj.Annots[0].Rect] == [0, 0, 10, 20]
+    assert [float(v) for v in pikepdf.NameTree(pdf.Root.Names.Dests)["corner"][2:4]] == [0, 0]
+    assert pikepdf.parse_content_stream(page)[1].operands == [0, 1, -1, 0, 190, 0]
