@@ -507,6 +507,9 @@ class Table(Record):
     footer: list[Annotated[FooterRow, BeforeValidator(_footer_row)]] = []
     header_columns: int = Field(default=1, ge=0)
     totals: Totals | None = None
+    # Set on a page of its own turned 90°, read by turning the book clockwise; the layout
+    # turns a table too wide for the measure at its smallest size by itself.
+    landscape: bool = False
     line: int = 0
 
     def sections(self) -> tuple[tuple[str, list[list[Cell]]], ...]:

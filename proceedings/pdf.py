@@ -379,8 +379,8 @@ _PX = 0.75  # points per CSS pixel
 
 def _tables_set_smaller(html: str, document: Document) -> str | None:
     """``html`` with each table whose header cells divide a word set smaller, so that its
-    cells' text is ``_TABLE_MIN_PT`` (a table too wide for the measure), or None when no
-    table is, or none can be set smaller."""
+    cells' text is ``_TABLE_MIN_PT`` (a table too wide for the measure), its headers'
+    words whole (cells already that small keep their size), or None when no table is."""
     sizes: dict[int, float] = {}  # a table's index among the tables → its new font size, pt
     tables: list[Any] = []
     for page in document.pages:
@@ -393,10 +393,11 @@ def _tables_set_smaller(html: str, document: Document) -> str | None:
             if (tag == "th" and table is not None and type(box).__name__ == "TableCellBox"
                     and _divides(box)):
                 cell, whole = box.style["font_size"] * _PX, table.style["font_size"] * _PX
-                if cell > _TABLE_MIN_PT + 0.1:
+                if _WHOLE_HEADS not in (table.element.get("class") or ""):
                     if table.element not in tables:
                         tables.append(table.element)
-                    sizes[tables.index(table.element)] = whole * _TABLE_MIN_PT / cell
+                    # Cells already at 8 pt or less (a small trim's) keep their size.
+                    sizes[tables.index(table.element)] = whole * min(1.0, _TABLE_MIN_PT / cell)
                 continue
             stack.extend((child, table) for child in getattr(box, "children", ()))
     if not sizes:
@@ -418,9 +419,13 @@ def _tables_set_smaller(html: str, document: Document) -> str | None:
 _SMALLER_RE = re.compile(rf'<table style="font-size: [\d.]+pt"( class="data-table) {_WHOLE_HEADS}')
 
 
+_BLOCK_RE = re.compile(r'<div class="table-block(?P<landscape> landscape)?"')
+
+
 def _tables_too_wide(html: str, document: Document) -> str | None:
-    """``html`` with the tables set smaller that run past the measure even so set as they
-    were (their headers' words divided), or None when none does."""
+    """``html`` with the tables set smaller that run past the measure even so turned on
+    landscape pages of their own, at their size again; one already turned, set as it was
+    (its headers' words divided); None when none runs past."""
     wide: list[Any] = []
     for page in document.pages:
         right = page._page_box.content_box_x() + page._page_box.width
@@ -437,8 +442,105 @@ def _tables_too_wide(html: str, document: Document) -> str | None:
     root = document.pages[0]._page_box.children[0].element
     order = [e for e in root.iter() if e.tag == "table"]
     tags = list(re.finditer(r"<table\b[^>]*>", html))
-    edits = {str(i): (tags[i].start(), tags[i].end(), _SMALLER_RE.sub(r'<table\1', tags[i][0]))
-             for i in (order.index(e) for e in wide) if i < len(tags)}
+    edits: dict[str, tuple[int, int, str]] = {}
+    for i in (order.index(e) for e in wide):
+        if i >= len(tags):
+            continue
+        table = _SMALLER_RE.sub(r'<table\1', tags[i][0])
+        block = list(_BLOCK_RE.finditer(html, 0, tags[i].start()))
+        if not block or block[-1]["landscape"]:
+            edits[str(i)] = (tags[i].start(), tags[i].end(), table)
+            continue
+        start = block[-1].end() - 1  # before the class's closing quote
+        edits[str(i)] = (start, tags[i].end(), " landscape" + html[start:tags[i].start()] + table)
+    return _edited(html, edits)
+
+
+_TURNED_RE = re.compile(r'<div class="table-block landscape" id="([^"]+)">.*?</table>\s*</div>\s*', re.DOTALL)
+
+
+_REFERENCES = '<section class="references">'
+_REFERENCES_RE = re.compile(rf"\s*</div>\s*({_REFERENCES}.*?</section>\s*)", re.DOTALL)
+
+
+_PART_END_RE = re.compile(r'(\s*</div>)?\s*(<span class="part-end" id="[^"]+"></span>)')
+_LAST_DIV_RE = re.compile(r"</div>\s*$")
+
+
+def _free_below(page: Any) -> float:
+    """How much of a page's text area is empty below its last line or picture, above
+    its footnotes."""
+    box = page._page_box
+    bottom, top = box.content_box_y() + box.height, 0.0
+    stack = [child for child in box.children if type(child).__name__ != "MarginBox"]
+    while stack:
+        current = stack.pop()
+        name = type(current).__name__
+        if name == "FootnoteAreaBox":
+            if current.children:
+                bottom = min(bottom, current.position_y)
+            continue
+        if name in ("LineBox", "InlineReplacedBox", "BlockReplacedBox"):
+            top = max(top, current.position_y + current.margin_height())
+            continue
+        stack.extend(getattr(current, "children", ()))
+    return float(bottom - top)
+
+
+def _turned_moved_on(html: str, document: Document) -> str | None:
+    """``html`` with each turned table moved after the paragraphs that follow it and fit,
+    as high as they were laid out, into what it left empty of the page before it, so that
+    the text goes on filling that page (after its paper's references too, when nothing
+    else follows and they fit), and holding its paper's end mark when it is last; None
+    when no table moves."""
+    first_page: dict[str, int] = {}
+    for number, page in enumerate(document.pages):
+        for name in page.anchors:
+            first_page.setdefault(name, number)
+    heights: dict[Any, float] = {}  # a paragraph's (or section's) element → its height over its pages
+    for page in document.pages:
+        stack = [page._page_box]
+        while stack:
+            box = stack.pop()
+            tag = getattr(box, "element_tag", "")
+            if tag in ("p", "section") and type(box).__name__ == "BlockBox":
+                heights[box.element] = heights.get(box.element, 0.0) + box.margin_height()
+                continue
+            stack.extend(getattr(box, "children", ()))
+    root = document.pages[0]._page_box.children[0].element
+    paragraphs = [e for e in root.iter() if e.tag == "p"]
+    starts = [m.start() for m in re.finditer(r"<p\b", html)]
+    sections = [e for e in root.iter() if e.tag == "section" and e.get("class") == "references"]
+    edits: dict[str, tuple[int, int, str]] = {}
+    for match in _TURNED_RE.finditer(html):
+        number = first_page.get(match[1], 0)
+        if number == 0 or document.pages[number - 1].width > document.pages[number - 1].height:
+            continue
+        before = document.pages[number - 1]
+        room, end = _free_below(before) - 1.0, match.end()
+        while (following := _PARAGRAPH_RE.match(html, end)) is not None:
+            index = starts.index(following.start()) if following.start() in starts else len(paragraphs)
+            height = heights.get(paragraphs[index]) if index < len(paragraphs) else None
+            if height is None or height > room:
+                break
+            room, end = room - height, following.end()
+        # Its paper's text all fits before it: its references too, if they fit as well.
+        references = _REFERENCES_RE.match(html, end)
+        if references is not None:
+            index = html.count(_REFERENCES, 0, references.start(1))
+            height = heights.get(sections[index]) if index < len(sections) else None
+            if height is not None and height <= room:
+                end = references.end()
+        # Last in its paper, it holds the paper's end: after the page it breaks, that mark
+        # alone would make a page.
+        table, last = match[0], _PART_END_RE.match(html, end)
+        if last is not None:
+            closing = _LAST_DIV_RE.search(table)
+            if closing is not None:
+                table = table[:closing.start()] + last[2] + table[closing.start():]
+            edits[match[1]] = (match.start(), last.end(), html[match.end():end] + (last[1] or "") + table)
+        elif end > match.end():
+            edits[match[1]] = (match.start(), end, html[match.end():end] + table)
     return _edited(html, edits)
 
 
@@ -480,14 +582,23 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
                 stylesheets=style.css, font_config=style.fonts, counter_style=style.counters)
 
         document = render(html)
-        # A table whose headers divide words is set smaller, with its headers' words whole,
-        # unless it then runs past the measure (WeasyPrint cannot turn it on its page).
-        moved = _tables_set_smaller(html, document)
-        if moved is not None:
+        # A table whose headers divide words is set smaller, with its headers' words whole;
+        # if it then runs past the measure, it is turned on a landscape page of its own and
+        # set smaller there if it must (set as it was if it runs past that measure too).
+        for _turn in range(2):
+            moved = _tables_set_smaller(html, document)
+            if moved is None:
+                break
             html, document = moved, render(moved)
             moved = _tables_too_wide(html, document)
-            if moved is not None:
-                html, document = moved, render(moved)
+            if moved is None:
+                break
+            html, document = moved, render(moved)
+        # A turned table's page comes after the page the text before it ends: the
+        # paragraphs after it that fit fill that page first.
+        moved = _turned_moved_on(html, document)
+        if moved is not None:
+            html, document = moved, render(moved)
         # A figure that did not fit where it stands went over to the next page and left a
         # hole: the text after it fills the page first (WeasyPrint has no top floats).
         for _ in range(_MAX_FIGURE_MOVES):
@@ -539,7 +650,40 @@ def release_memory() -> None:
             ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+def turned_pages(document: Document) -> list[int]:
+    """The 0-based pages laid out in landscape (a turned table's), which the PDF sets
+    upright on the book's trim (``pdf_bytes``)."""
+    return [i for i, page in enumerate(document.pages) if page.width > page.height]
+
+
+def upright(page: Any, x: float, y: float) -> tuple[float, float]:
+    """Where a point of a laid-out page (CSS pixels from its top left) is once the PDF
+    has the page upright: a landscape page's left edge is the upright page's foot."""
+    return (y, page.width - x) if page.width > page.height else (x, y)
+
+
 def pdf_bytes(layout: Layout, *, identifier: bytes) -> bytes:
-    """The PDF of a laid-out book, with a fixed identifier so builds are reproducible."""
+    """The PDF of a laid-out book, with a fixed identifier so builds are reproducible;
+    a turned table's landscape pages set upright (``pdfedit.turn_page``)."""
     with _fewer_collections():
-        return bytes(layout.document.write_pdf(pdf_identifier=identifier))
+        data = bytes(layout.document.write_pdf(pdf_identifier=identifier))
+    turned = turned_pages(layout.document)
+    return set_upright(data, turned) if turned else data
+
+
+def set_upright(data: bytes, turned: list[int]) -> bytes:
+    """``data``, a PDF, with its ``turned`` pages (0-based, laid out in landscape) set
+    upright on the trim, and the named destinations on them moved with them."""
+    import io
+
+    import pikepdf
+
+    from proceedings.pdfedit import turn_destinations, turn_page
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for index in turned:
+            turn_page(pdf.pages[index])
+        turn_destinations(pdf, set(turned))
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True)
+        return out.getvalue()

@@ -230,6 +230,56 @@ def page_form(pdf: pikepdf.Pdf, index: int = 0, *, degrees: float = 0) -> pikepd
     return form
 
 
+def turn_page(page: pikepdf.Page) -> None:
+    """Set a page laid out in landscape upright, as the book's other pages are: its
+    drawing turned a quarter counter-clockwise onto a page of the trim (its height the
+    landscape's width), so that it is read by turning the book clockwise, its top at the
+    page's left. Its link areas are turned with it. Print shops want every page of a
+    book the same size and the same way up, which a /Rotate entry would not give."""
+    import pikepdf
+
+    left, bottom, _right, top = (float(v) for v in page.mediabox)
+    # Upright (X, Y) = (dx - y, x + dy) for the landscape page's (x, y): the media keeps its
+    # corner, so that a print page's trim stays at the origin, as on every other page.
+    dx, dy = top + left, bottom - left
+
+    def turned(box: Any) -> pikepdf.Array:
+        x1, y1, x2, y2 = (float(v) for v in box)
+        return pikepdf.Array([dx - max(y1, y2), min(x1, x2) + dy, dx - min(y1, y2), max(x1, x2) + dy])
+
+    page.contents_add(b"q 0 1 -1 0 " + _number(dx) + b" " + _number(dy) + b" cm\n", prepend=True)
+    page.contents_add(b"\nQ\n", prepend=False)
+    # The print's trim and bleed turn with the page, inside its media (bleed and slug).
+    for key in ("/MediaBox", "/CropBox", "/TrimBox", "/BleedBox", "/ArtBox"):
+        if key in page.obj:
+            page.obj[key] = turned(page.obj[key])
+    for annot in page.obj.get("/Annots", []):
+        annot.Rect = turned(annot.Rect)
+
+
+def turn_destinations(pdf: pikepdf.Pdf, pages: set[int]) -> None:
+    """Move the named destinations on the ``pages`` (0-based) that ``turn_page`` set
+    upright to where their points now are."""
+    import pikepdf
+
+    # From the upright media [left, bottom, right, top], turn_page's (dx - y, x + dy).
+    shifts = {}
+    for index in pages:
+        left, bottom, right, _top = (float(v) for v in pdf.pages[index].mediabox)
+        shifts[pdf.pages[index].obj.objgen] = (right + bottom, bottom - left)
+    names = pdf.Root.get("/Names")
+    dests = names.get("/Dests") if isinstance(names, pikepdf.Dictionary) else None
+    if dests is None:
+        return
+    for _name, dest in pikepdf.NameTree(dests).items():
+        array = dest.get("/D") if isinstance(dest, pikepdf.Dictionary) else dest
+        if not isinstance(array, pikepdf.Array) or len(array) < 4 or array[0].objgen not in shifts:
+            continue
+        if str(array[1]) == "/XYZ":
+            (dx, dy), x, y = shifts[array[0].objgen], float(array[2]), float(array[3])
+            array[2], array[3] = dx - y, x + dy
+
+
 @dataclass(frozen=True)
 class Overlay:
     """A form to draw over a page: a form XObject of the page's own PDF, the resource

@@ -20,9 +20,11 @@ import pikepdf
 from proceedings.build import PACKAGE_ROOT, check
 from proceedings.diagnostics import Diagnostics, Severity
 from proceedings.files import write_atomic
+from proceedings.layout.plan import plan as plan_parts
+from proceedings.layout.stamps import stamp_turned, turned_stamps
 from proceedings.locales import shipped
 from proceedings.model import Sources, TrimName
-from proceedings.pdf import STYLESHEETS, Layout, paginate
+from proceedings.pdf import STYLESHEETS, Layout, paginate, set_upright, turned_pages
 from proceedings.pdfedit import (
     Overlay,
     draw_over,
@@ -137,6 +139,18 @@ def print_book(opts: PrintOptions) -> PrintResult:
     blanks = total - book.pages - (1 if final else 0)
     identifier = hashlib.sha256((html + page_css).encode()).hexdigest()[:32].encode()
     body = book.document.write_pdf(identifier=identifier, pdf_variant=PDF_VARIANT)
+    turned = turned_pages(book.document)
+    if turned:  # a turned table's pages upright, with their heads and folios, as in the book
+        stamp_css = env.get_template("print_page.css.j2").render(settings=settings, slug_mm=SLUG_MM,
+                                                                 stamps=True)
+
+        def sheet(text: str) -> tuple[bytes, dict[str, int]]:
+            laid_out = paginate(text, styles=opts.styles, stylesheets=stylesheets, allowed=allowed,
+                                css_strings=(stamp_css,))
+            return laid_out.document.write_pdf(identifier=identifier), laid_out.anchors
+
+        plan = turned_stamps(plan_parts(sources, renderer), book.anchors, [i + 1 for i in turned])
+        body = stamp_turned(set_upright(body, turned), plan, renderer.render_template, sheet)
     with ExitStack() as stack:
         # pikepdf reads a copied page's streams from its source only when the copy is
         # saved: the tail stays open until the book is written.

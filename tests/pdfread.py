@@ -384,9 +384,15 @@ def _words(glyphs: list[_Glyph], *, turned: bool = False) -> list[Word]:
                     for part in glyph.text.split()]
         else:
             # A gap wider than any kerning (a sixth of an em) ends a word too: columns and
-            # table cells are not always parted by a space.
-            if current and not turned and glyph.x0 - current[-1].x1 > min(glyph.size, current[-1].size) / 6:
-                close()
+            # table cells are not always parted by a space (in turned text, the gap along
+            # the run, whichever way it goes).
+            if current:
+                last = current[-1]
+                gap = (max(glyph.x0 - last.x1, last.x0 - glyph.x1,
+                           glyph.top - last.bottom, last.top - glyph.bottom)
+                       if turned else glyph.x0 - last.x1)
+                if gap > min(glyph.size, last.size) / 6:
+                    close()
             current.append(glyph)
     close()
     return out

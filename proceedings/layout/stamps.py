@@ -242,3 +242,77 @@ def stamp(book: pikepdf.Pdf, placements: list[Placement], sheets: Sheets,
             overlays.append(Overlay(f"StampHead{index}", form("head", heads, index)))
         draw_over(book.pages[number - 1], overlays)
 
+
+
+def turned_stamps(parts: list[Part], anchors: dict[str, int], turned: list[int]) -> dict[int, Head | None]:
+    """The head (None: none) of each of the ``turned`` pages (1-based) of the book laid
+    out as one document, whose margins WeasyPrint left empty (a landscape page's margin
+    boxes would turn with it): as ``stamp_plan`` gives them in the parts engine."""
+    starts = sorted((anchors[p.anchor], p) for p in parts if p.anchor in anchors and not p.fixed)
+    plan: dict[int, Head | None] = {}
+    for page in turned:
+        opened = [(start, part) for start, part in starts if start <= page]
+        if not opened:
+            continue
+        start, part = opened[-1]
+        verso = page % 2 == 0
+        text = part.book_head if verso else part.head
+        shown = text and page > start  # a part's opening page has no head
+        plan[page] = Head("verso" if verso else "recto", text, part.lang or "") if shown else None
+    return plan
+
+
+def folio_sheet(numbers: list[int]) -> tuple[list[int], dict[int, int]]:
+    """The folios a sheet lays out to print ``numbers``, each on a page of its side (a
+    folio before it where the sheet's next page is of the other side), and the 0-based
+    sheet page of each number."""
+    folios: list[int] = []
+    pages: dict[int, int] = {}
+    for number in sorted(set(numbers)):
+        if (len(folios) + 1) % 2 != number % 2:
+            folios.append(number - 1)
+        folios.append(number)
+        pages[number] = len(folios) - 1
+    return folios, pages
+
+
+def stamp_pages(book: pikepdf.Pdf, plan: dict[int, Head | None], heads: pikepdf.Pdf,
+                head_pages: dict[Head, int], folios: pikepdf.Pdf, folio_pages: dict[int, int]) -> None:
+    """Draw the heads and folios of ``plan`` over those pages of ``book``, from a head
+    sheet and a folio sheet (``folio_sheet``) laid out for them."""
+    forms: dict[tuple[int, int], Any] = {}
+
+    def form(pdf: pikepdf.Pdf, index: int) -> Any:
+        if (id(pdf), index) not in forms:
+            forms[id(pdf), index] = book.copy_foreign(pdf.make_indirect(pdf.pages[index].as_form_xobject()))
+        return forms[id(pdf), index]
+
+    for number, head in sorted(plan.items()):
+        overlays = [Overlay(f"StampFolio{number}", form(folios, folio_pages[number]))]
+        if head is not None:
+            index = head_pages[head]
+            overlays.append(Overlay(f"StampHead{index}", form(heads, index)))
+        draw_over(book.pages[number - 1], overlays)
+
+
+def stamp_turned(pdf: bytes, plan: dict[int, Head | None], render: Callable[..., str],
+                 lay_out: Callable[[str], tuple[bytes, dict[str, int]]]) -> bytes:
+    """``pdf`` with the heads and folios of ``plan`` drawn over its pages, from stamp
+    sheets rendered (``render``: a template of the style) and laid out (``lay_out``: the
+    PDF and the page of every anchor) for them, as the parts engine lays out its own."""
+    import io
+
+    import pikepdf
+
+    heads = sorted({head for head in plan.values() if head is not None},
+                   key=lambda h: (h.side, h.lang, h.text))
+    head_sheet, anchors = lay_out(render("stamps.html.j2", heads=heads, folios=[]))
+    folios, folio_pages = folio_sheet(list(plan))
+    folio_sheet_pdf, _ = lay_out(render("stamps.html.j2", heads=[], folios=folios))
+    head_pages = {head: anchors[f"stamp-{i}"] - 1 for i, head in enumerate(heads)}
+    with (pikepdf.open(io.BytesIO(pdf)) as book, pikepdf.open(io.BytesIO(head_sheet)) as head_pdf,
+          pikepdf.open(io.BytesIO(folio_sheet_pdf)) as folio_pdf):
+        stamp_pages(book, plan, head_pdf, head_pages, folio_pdf, folio_pages)
+        out = io.BytesIO()
+        book.save(out, deterministic_id=True)
+        return out.getvalue()

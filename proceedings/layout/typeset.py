@@ -25,7 +25,7 @@ from proceedings.layout.workers import lay_out_all
 from proceedings.linebreak import Turn, turns_mark
 from proceedings.messages import msg
 from proceedings.model import Sources
-from proceedings.pdf import STYLESHEETS, paginate, pdf_bytes, release_memory
+from proceedings.pdf import STYLESHEETS, paginate, pdf_bytes, release_memory, turned_pages
 from proceedings.pdfedit import with_metadata
 from proceedings.render import PAGE_GEOMETRY, BookRenderer, millimetres
 
@@ -158,7 +158,16 @@ def typeset_single(sources: Sources, settings: Settings) -> Typeset:
         layout = paginate(html, styles=settings.styles, stylesheets=stylesheets, allowed=allowed)
         measured = _by_part(measure(layout.document.pages).rows(), parts, layout.anchors)
     identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
-    pdf = with_metadata(pdf_bytes(layout, identifier=identifier), renderer.metadata())
+    pdf = pdf_bytes(layout, identifier=identifier)
+    turned = [index + 1 for index in turned_pages(layout.document)]
+    if turned:  # a turned table's pages: their heads and folios drawn upright
+        def sheet(html: str) -> tuple[bytes, dict[str, int]]:
+            laid_out = paginate(html, styles=settings.styles, stylesheets=stylesheets, allowed=allowed)
+            return pdf_bytes(laid_out, identifier=b"stamps"), laid_out.anchors
+
+        pdf = stamps.stamp_turned(pdf, stamps.turned_stamps(parts, layout.anchors, turned),
+                                  renderer.render_template, sheet)
+    pdf = with_metadata(pdf, renderer.metadata())
     return Typeset(pdf, layout.anchors, layout.pages, layout.diagnostics, measured=measured)
 
 

@@ -266,7 +266,7 @@ def warm_up() -> None:
 def _lay_out(job: Job) -> PartLayout:
     from proceedings.layout.measure import measure
     from proceedings.layout.patches import compression_level
-    from proceedings.pdf import paginate, pdf_bytes
+    from proceedings.pdf import paginate, pdf_bytes, upright
 
     layout = paginate(
         job.html,
@@ -280,13 +280,14 @@ def _lay_out(job: Job) -> PartLayout:
     for index, page in enumerate(document.pages):
         for name, (x, y, *_rest) in page.anchors.items():
             if name not in result.anchors and name not in job.ignore_anchors:
+                x, y = upright(page, x, y)  # a turned table's page is set upright
                 result.anchors[name] = [index, x * px, y * px]
     # The CSS levels as written, not WeasyPrint's per-document normalised depths: a
     # paper's title is level 2 under the papers' level-1 entry in another part.
     result.bookmarks = [
-        [level, label, index, y * px]
+        [level, label, index, upright(page, x, y)[1] * px]
         for index, page in enumerate(document.pages)
-        for level, label, (_x, y), _state in page.bookmarks
+        for level, label, (x, y), _state in page.bookmarks
     ]
     result.diagnostics = [d.row() for d in layout.diagnostics]
     if job.measure and not job.draft:
