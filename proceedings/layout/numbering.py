@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from proceedings.layout.cache import read_part
 from proceedings.layout.fonts import font_files
-from proceedings.layout.plan import NUMBERED, Jobs, moving, page_numbers, place
+from proceedings.layout.plan import LAST_PAGE, NUMBERED, Jobs, moving, page_numbers, place
 from proceedings.layout.records import Job, Part, PartLayout
 from proceedings.pdfedit import (
     build_to_unicode,
@@ -76,7 +76,8 @@ def number(
         current.setdefault(part.key, PartLayout(part.key, "", 1, anchors={part.anchor: [0, 0.0, 0.0]}))
 
     def numbers_now() -> dict[str, int]:
-        return page_numbers(place(parts, current, papers_on_recto=papers_on_recto))
+        placements = place(parts, current, papers_on_recto=papers_on_recto)
+        return {**page_numbers(placements), LAST_PAGE: placements[-1].end}
 
     orders: dict[str, list[str]] = {}
     for _ in range(6):
@@ -108,7 +109,7 @@ def _jobs(
     """
     written: dict[str, int | str]
     if numbers is None:
-        written = dict.fromkeys(targets, "000")
+        written = dict.fromkeys((*targets, LAST_PAGE), "000")
     elif zeros:
         written = {anchor: "0" * len(str(n)) for anchor, n in numbers.items()}
     else:
