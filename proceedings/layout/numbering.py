@@ -7,7 +7,8 @@ for 123) and the assembler writes the numbers into the zeros (``NumberTemplates`
 a part that gains a page changes the numbers, rarely their counts of digits, so the
 contents and the index are seldom laid out again. If their own length moves the
 numbers, they are laid out again until it settles (rarely more than once). A style
-whose numbers cannot be written in gets them in the layout instead.
+whose numbers cannot be written in gets them in the layout instead. The title is
+numbered so too: its catalogue line prints the book's pages, its last page's number.
 """
 
 from __future__ import annotations
@@ -43,9 +44,9 @@ Run = Callable[[list[Job]], dict[str, PartLayout]]  # lays out jobs, from the ca
 
 
 def drafts(jobs: Jobs, parts: list[Part]) -> list[Job]:
-    """The contents with three zeros for every number, laid out with the first batch:
-    it tells how long the contents is, which moves the parts after it. The index, last
-    in the book, moves nothing: it needs no draft."""
+    """The contents (and the title) with three zeros for every number, laid out with the
+    first batch: it tells how long the contents is, which moves the parts after it. The
+    index, last in the book, moves nothing: it needs no draft."""
     targets = tuple(t for p in parts for t in p.targets)
     return _jobs(jobs, parts, targets, None, only=moving(parts))[0]
 
