@@ -40,6 +40,7 @@ HYPHENATION = r"^(?:[A-Za-z]{2,3}(?:_[A-Za-z]{2})?|hyph_[A-Za-z_]+\.dic)$"
 WorkplaceOrder = list[Literal["position", "department", "institution"]]
 NameOrder = Literal["surname_first", "given_first"]
 PublicationKind = Literal["proceedings", "materials", "workshop", "collection"]
+EditorsRole = Literal["editor", "compiler"]
 FinalField = Literal["signed", "format", "paper", "sheets", "print_run", "order", "printing_house"]
 
 
@@ -144,6 +145,10 @@ class Dates(_Data):
     time: Annotated[str, _template("hour", "minute")]
     time_range: Annotated[str, _template("start", "end")]
     date_time: Annotated[str, _template("date", "time")]
+    # A date abbreviated as a catalogue line writes it («20 сент. 2024 г.»); without
+    # them, the months' names and the long form.
+    months_short: list[str] | None = Field(default=None, min_length=12, max_length=12)
+    short: Annotated[str, _template("day", "month", "year")] | None = None
 
 
 class Numbers(_Data):
@@ -168,10 +173,25 @@ class Kinds(_Data):
         return words
 
 
+class Roles(_Data):
+    """The editors' role in a catalogue line's statement of responsibility (book.yaml's
+    ``editors_role``): «ред.», «сост.»."""
+
+    editor: str = ""
+    compiler: str = ""
+
+
 class Publication(_Data):
     """How the book is named by its kind of publication (``publication:``)."""
 
-    catalogue: Annotated[str, _template("title", "publication", "place")]
+    catalogue: Annotated[str, _template("title", "publication", "place", "responsibility", "imprint",
+                                        "extent")]
+    # The catalogue line's elements after its title area, each with the punctuation before
+    # it: left out, punctuation and all, when the book lacks what it says (no editors…).
+    responsibility: Annotated[str, _template("role", "names")] = ""
+    roles: Roles = Roles()
+    imprint: Annotated[str, _template("imprint")] = ""
+    extent: Annotated[str, _template("pages")] = ""
     citation: Annotated[str, _template("authors", "title", "book", "publication", "place", "imprint",
                                        "pages_label", "pages")]
     publisher: Annotated[str, _template("city", "publisher")]
@@ -225,8 +245,12 @@ class Locale(_Data):
         return value
 
     def date(self, value: dt.date, form: str = "long") -> str:
-        """A date as the language writes it: ``long`` in running text, ``compact`` in a list of facts."""
+        """A date as the language writes it: ``long`` in running text, ``compact`` in a list of
+        facts, ``short`` (abbreviated) in a catalogue line."""
         name = self.dates.months[value.month - 1]
+        if form == "short":
+            short = self.dates.months_short[value.month - 1] if self.dates.months_short else name
+            return (self.dates.short or self.dates.long).format(day=value.day, month=short, year=value.year)
         if form == "long":
             return self.dates.long.format(day=value.day, month=name, year=value.year)
         return self.dates.compact.format(day=value.day, month=value.month, month_name=name, year=value.year)

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from proceedings.locales import Locale, PublicationKind
+from proceedings.locales import EditorsRole, Locale, PublicationKind
 from proceedings.messages import msg
 
 _T = TypeVar("_T")
@@ -238,6 +238,8 @@ class Book(Record):
     venue: Venue | None = None
     format: Localized = {}
     editors: list[Id] = []
+    # What the editors did, for the catalogue line's «/ ред. …» or «/ сост. …».
+    editors_role: EditorsRole = "editor"
     editorial_board: list[Id] = []
     imprint: Imprint = Imprint()
     trim: TrimName = "A4"

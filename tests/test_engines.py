@@ -340,6 +340,10 @@ def test_a_paper_that_gains_a_page_renumbers_the_contents_without_laying_it_out(
     assert len(PdfReader(out / "proceedings.pdf").pages) == pages + 1
     after = _contents_line(out / "proceedings.pdf", 3, "Violation of flight safety")
     assert int(after.split()[-1]) == int(before.split()[-1]) + 1
+    # The catalogue line's page count, written into the title, which was not laid out again.
+    imprint = " ".join(pdfread.text(out / "proceedings.pdf", 2).split())
+    assert f"– {pages + 1} б." in imprint
+    assert f"– {pages + 1} с." in imprint
     fresh = tmp_path / "fresh"
     build(BuildOptions(sources=sources, out=fresh))
     assert (out / "proceedings.pdf").read_bytes() == (fresh / "proceedings.pdf").read_bytes()

@@ -178,9 +178,11 @@ def test_page_numbers_map_anchors_to_book_pages() -> None:
 
 
 def test_moving_is_the_numbered_parts_but_the_last(parts: list[Part]) -> None:
-    assert moving(parts) == {"contents"}  # the index is last: its length moves nothing
+    # the index is last: its length moves nothing; the title (its catalogue line prints the
+    # book's pages) is first
+    assert moving(parts) == {"title", "contents"}
     assert moving([*parts[1:], parts[0]]) == {"contents", "index"}
-    assert moving([p for p in parts if p.key not in ("contents", "index")] + [parts[1]]) == set()
+    assert moving([p for p in parts if p.key not in ("contents", "index")] + [parts[1]]) == {"title"}
 
 
 def test_jobs_digests_depend_on_the_html_and_tell_drafts_apart(jobs: Jobs, parts: list[Part]) -> None:
@@ -611,16 +613,19 @@ def test_numbers_are_written_into_the_zeros(
 def test_drafts_lay_out_the_contents_only_where_it_moves_other_parts(
     jobs: Jobs, parts: list[Part],
 ) -> None:
-    [draft] = numbering.drafts(jobs, parts)
+    title, draft = numbering.drafts(jobs, parts)
+    assert title.key == "title"
+    assert title.draft
+    assert title.html.count('class="book-pages" data-page="000"') == 2  # the book's pages, kk and ru
     assert draft.key == "contents"
     assert draft.draft
     assert 'data-page="000"' in draft.html
     assert "part-contents" not in draft.ignore_anchors
     assert "paper-ru-fraud" in draft.ignore_anchors
     contents_last = [p for p in parts if p.key not in ("contents", "index")] + [parts[1]]
-    assert numbering.drafts(jobs, contents_last) == []
+    assert [j.key for j in numbering.drafts(jobs, contents_last)] == ["title"]
     index_first = [parts[-1], *parts[:-1]]
-    assert sorted(j.key for j in numbering.drafts(jobs, index_first)) == ["contents", "index"]
+    assert sorted(j.key for j in numbering.drafts(jobs, index_first)) == ["contents", "index", "title"]
 
 
 def test_number_lays_the_contents_out_again_until_its_length_settles(
@@ -638,12 +643,16 @@ def test_number_lays_the_contents_out_again_until_its_length_settles(
 
     done, numbers = numbering.number(jobs, parts, layouts, run, None, papers_on_recto=False)
     assert numbers == {}  # without templates the numbers are in the layout
-    assert [sorted(b) for b in batches] == [["contents", "index"], ["contents", "index"]]
+    assert [sorted(b) for b in batches] == [["contents", "index", "title"], ["contents", "index", "title"]]
     assert done["contents"].pages == 2
     # The programme follows the contents: page 3, then 4 once the contents has two pages.
     first, second = (b["contents"].html for b in batches)
     assert 'href="#programme-kk" data-page="3"' in first
     assert 'href="#programme-kk" data-page="4"' in second
+    # The title's catalogue line prints the book's pages: one a part, then one more.
+    first, second = (b["title"].html for b in batches)
+    assert f'class="book-pages" data-page="{len(parts)}"' in first
+    assert f'class="book-pages" data-page="{len(parts) + 1}"' in second
     assert not any(job.draft for b in batches for job in b.values())
 
 

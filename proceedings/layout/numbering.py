@@ -7,7 +7,8 @@ for 123) and the assembler writes the numbers into the zeros (``NumberTemplates`
 a part that gains a page changes the numbers, rarely their counts of digits, so the
 contents and the index are seldom laid out again. If their own length moves the
 numbers, they are laid out again until it settles (rarely more than once). A style
-whose numbers cannot be written in gets them in the layout instead.
+whose numbers cannot be written in gets them in the layout instead. The title is
+numbered so too: its catalogue line prints the book's pages, its last page's number.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from proceedings.layout.cache import read_part
 from proceedings.layout.fonts import font_files
-from proceedings.layout.plan import NUMBERED, Jobs, moving, page_numbers, place
+from proceedings.layout.plan import LAST_PAGE, NUMBERED, Jobs, moving, page_numbers, place
 from proceedings.layout.records import Job, Part, PartLayout
 from proceedings.pdfedit import (
     build_to_unicode,
@@ -43,9 +44,9 @@ Run = Callable[[list[Job]], dict[str, PartLayout]]  # lays out jobs, from the ca
 
 
 def drafts(jobs: Jobs, parts: list[Part]) -> list[Job]:
-    """The contents with three zeros for every number, laid out with the first batch:
-    it tells how long the contents is, which moves the parts after it. The index, last
-    in the book, moves nothing: it needs no draft."""
+    """The contents (and the title) with three zeros for every number, laid out with the
+    first batch: it tells how long the contents is, which moves the parts after it. The
+    index, last in the book, moves nothing: it needs no draft."""
     targets = tuple(t for p in parts for t in p.targets)
     return _jobs(jobs, parts, targets, None, only=moving(parts))[0]
 
@@ -76,7 +77,8 @@ def number(
         current.setdefault(part.key, PartLayout(part.key, "", 1, anchors={part.anchor: [0, 0.0, 0.0]}))
 
     def numbers_now() -> dict[str, int]:
-        return page_numbers(place(parts, current, papers_on_recto=papers_on_recto))
+        placements = place(parts, current, papers_on_recto=papers_on_recto)
+        return {**page_numbers(placements), LAST_PAGE: placements[-1].end}
 
     orders: dict[str, list[str]] = {}
     for _ in range(6):
@@ -108,7 +110,7 @@ def _jobs(
     """
     written: dict[str, int | str]
     if numbers is None:
-        written = dict.fromkeys(targets, "000")
+        written = dict.fromkeys((*targets, LAST_PAGE), "000")
     elif zeros:
         written = {anchor: "0" * len(str(n)) for anchor, n in numbers.items()}
     else:

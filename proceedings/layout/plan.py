@@ -12,7 +12,10 @@ from proceedings.model import Sources
 from proceedings.pdf import STYLESHEETS
 from proceedings.render import BookRenderer, participants
 
-NUMBERED = ("contents", "index")  # parts whose text holds other parts' page numbers
+# Parts whose text holds other parts' page numbers; the title's catalogue line prints the
+# book's pages, the number of its last page (``LAST_PAGE``).
+NUMBERED = ("title", "contents", "index")
+LAST_PAGE = "book-last-page"
 
 
 def plan(sources: Sources, renderer: BookRenderer) -> list[Part]:
