@@ -156,8 +156,11 @@ class Numbers(_Data):
 
 
 class KindWords(_Data):
-    catalogue: str  # in the catalogue line: «материалы международной научно-практической конференции»
+    catalogue: str  # in the catalogue line: «материалы междунар. науч.-практ. конф.»
     citation: str  # in a citation: «материалы междунар. науч.-практ. конф.»
+    # On the title page, in full (ГОСТ Р 7.0.4): «материалы международной научно-практической
+    # конференции»; without it, the catalogue line's words.
+    title: str | None = None
 
 
 class Kinds(_Data):

@@ -28,7 +28,7 @@ def _pages(out: Path) -> int:
 def test_the_2024_book_has_no_editors_or_publisher_and_still_reads_right(book2024: Path) -> None:
     imprint, pages = _imprint(book2024), _pages(book2024)
     assert ("Қоғам мен мемлекетті ақпараттандыру және цифрландыру жағдайында қылмысқа қарсы іс-қимыл : "
-            "халықаралық ғылыми-тәжірибелік конференция материалдары (Алматы, 2024 ж. 20 қыр.). "
+            "халықаралық ғылыми-тәжірибелік конференциясының материалдары (Алматы, 2024 ж. 20 қыр.). "
             f"– Алматы, 2024. – {pages} б.") in imprint
     assert ("Противодействие преступности в условиях цифровизации и информатизации общества и "
             "государства : материалы междунар. науч.-практ. конф. (Алматы, 20 сент. 2024 г.). "
@@ -40,7 +40,7 @@ def test_the_2024_book_has_no_editors_or_publisher_and_still_reads_right(book202
 
 def test_the_minibook_names_its_editor(minibook_build: Path) -> None:
     imprint, pages = _imprint(minibook_build), _pages(minibook_build)
-    assert ("Цифрлық дәуірдегі құқық тәртібі : халықаралық ғылыми-тәжірибелік конференция материалдары "
+    assert ("Цифрлық дәуірдегі құқық тәртібі : халықаралық ғылыми-тәжірибелік конференциясының материалдары "
             f"(Алматы, 2025 ж. 18 сәу.) / ред. Ә.Н. Ахметова. – Алматы, 2025. – {pages} б.") in imprint
     assert ("Правопорядок в цифровую эпоху : материалы междунар. науч.-практ. конф. "
             f"(Алматы, 18 апр. 2025 г.) / ред. А.Н. Ахметова. – Алматы, 2025. – {pages} с.") in imprint
@@ -77,3 +77,22 @@ def test_compilers_a_sheet_format_and_a_publisher_in_russian_and_kazakh(tmp_path
     assert ("Издатель: Юридическое издательство. Формат 60×84/16. Тираж 100 экз. "
             "Типография: Типография «Дәуір».") in imprint
     assert "Баспа: Заң баспасы. Пішімі 60×84/16. Таралымы 100 дана. Баспахана: Баспахана «Дәуір»." in imprint
+
+
+def _title_page(out: Path) -> str:
+    return " ".join(pdfread.text(out / "proceedings.pdf", 1).split())
+
+
+def test_a_book_that_names_its_kind_says_it_in_full_on_the_title_page(book2024: Path) -> None:
+    """book.yaml's kind and no subtitle: ГОСТ Р 7.0.4's words under each title, in full
+    where the catalogue line abbreviates them, in place of the event's type."""
+    title = _title_page(book2024)
+    assert "Халықаралық ғылыми-тәжірибелік конференциясының материалдары 2024 ж. 20 қыркүйек" in title
+    assert "Материалы международной научно-практической конференции 20 сентября 2024 г." in title
+    assert "международная научно-практическая конференция" not in title
+
+
+def test_a_book_with_a_subtitle_keeps_its_type_and_subtitle(minibook_build: Path) -> None:
+    title = _title_page(minibook_build)
+    assert "международная научно-практическая конференция материалы" in title
+    assert "Материалы международной" not in title
