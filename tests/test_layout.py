@@ -36,10 +36,10 @@ def _band(pdf: Path, page: int, top: bool) -> str:
     return pdfread.text(pdf, page, (0, y, width, y + band)).strip()
 
 
-def test_contents_numbers_are_the_papers_first_pages(book2024: Path) -> None:
-    manifest = _manifest(book2024)
+def test_contents_numbers_are_the_papers_first_pages(book2024_trims: Path) -> None:
+    manifest = _manifest(book2024_trims)
     contents = next(p for p in manifest["parts"] if p["kind"] == "contents")
-    text = _layout_text(book2024 / "proceedings.pdf", *contents["pdf_pages"])
+    text = _layout_text(book2024_trims / "proceedings.pdf", *contents["pdf_pages"])
     # Every entry ends in a dot leader and a number; papers come after the parts' lines.
     numbers = [int(n) for n in re.findall(r"[.…]\s*(\d+)\s*$", text, re.MULTILINE)]
     firsts = [p["pdf_pages"][0] for p in manifest["papers"]]
@@ -55,14 +55,14 @@ def _index_entries(text: str) -> list[str]:
     return [r[0] for r in rows] + [r[1] for r in rows if len(r) == 2]
 
 
-def test_index_numbers_are_the_authors_pages(book2024: Path) -> None:
+def test_index_numbers_are_the_authors_pages(book2024_trims: Path) -> None:
     """Each entry is the name as its papers' bylines print it (Малаевич on p. 15, a Russian
     paper, not the Kazakh Малайұлы), with those papers' first pages."""
     sources, _ = load_sources(REPO / "sources")
     assert sources is not None
-    manifest = _manifest(book2024)
+    manifest = _manifest(book2024_trims)
     index = next(p for p in manifest["parts"] if p["kind"] == "index")
-    text = _layout_text(book2024 / "proceedings.pdf", *index["pdf_pages"])
+    text = _layout_text(book2024_trims / "proceedings.pdf", *index["pdf_pages"])
     first_page = {p["id"]: p["pdf_pages"][0] for p in manifest["papers"]}
     expected: dict[str, list[int]] = {}
     for paper in sources.ordered_papers():
@@ -78,12 +78,12 @@ def test_index_numbers_are_the_authors_pages(book2024: Path) -> None:
     assert found == expected
 
 
-def test_index_is_in_kazakh_alphabetical_order(book2024: Path) -> None:
+def test_index_is_in_kazakh_alphabetical_order(book2024_trims: Path) -> None:
     sources, _ = load_sources(REPO / "sources")
     assert sources is not None
-    manifest = _manifest(book2024)
+    manifest = _manifest(book2024_trims)
     index = next(p for p in manifest["parts"] if p["kind"] == "index")
-    text = _layout_text(book2024 / "proceedings.pdf", *index["pdf_pages"])
+    text = _layout_text(book2024_trims / "proceedings.pdf", *index["pdf_pages"])
     people = {a.person for p in sources.papers for a in p.authors}
     order = [re.sub(r"\s+\d.*$", "", entry) for entry in _index_entries(text)]
     alphabet = collation_order(sources.locales, sources.book.languages)
@@ -130,23 +130,23 @@ def test_collation_puts_kazakh_letters_after_their_base() -> None:
     ]
 
 
-def test_papers_start_on_new_pages_with_no_head(book2024: Path) -> None:
-    manifest = _manifest(book2024)
+def test_papers_start_on_new_pages_with_no_head(book2024_trims: Path) -> None:
+    manifest = _manifest(book2024_trims)
     previous_last = 0
     for paper in manifest["papers"]:
         first, last = paper["pdf_pages"]
         assert first > previous_last
-        assert _band(book2024 / "proceedings.pdf", first, top=True) == ""
+        assert _band(book2024_trims / "proceedings.pdf", first, top=True) == ""
         previous_last = last
 
 
-def test_running_heads_name_the_right_paper(book2024: Path) -> None:
+def test_running_heads_name_the_right_paper(book2024_trims: Path) -> None:
     sources, _ = load_sources(REPO / "sources")
     assert sources is not None
     short = sources.book.short_title
-    pdf = book2024 / "proceedings.pdf"
+    pdf = book2024_trims / "proceedings.pdf"
     checked = 0
-    for paper in _manifest(book2024)["papers"]:
+    for paper in _manifest(book2024_trims)["papers"]:
         first, last = paper["pdf_pages"]
         for page in range(first + 1, last + 1):
             head = " ".join(_band(pdf, page, top=True).split())
@@ -186,16 +186,16 @@ def test_running_heads_are_shortened_at_a_word_a_head_may_end_on() -> None:
         assert _shorten(title, limit, avoid) == expected, lang
 
 
-def test_folios_are_the_page_numbers(book2024: Path) -> None:
-    pdf = book2024 / "proceedings.pdf"
-    pages = _manifest(book2024)["pages"]
+def test_folios_are_the_page_numbers(book2024_trims: Path) -> None:
+    pdf = book2024_trims / "proceedings.pdf"
+    pages = _manifest(book2024_trims)["pages"]
     assert _band(pdf, 1, top=False).isdigit() is False  # the title page has no folio
     for page in range(3, pages + 1, 7):
         assert _band(pdf, page, top=False) == str(page)
 
 
-def test_no_text_outside_the_page_box(book2024: Path) -> None:
-    pdf = book2024 / "proceedings.pdf"
+def test_no_text_outside_the_page_box(book2024_trims: Path) -> None:
+    pdf = book2024_trims / "proceedings.pdf"
     outside = []
     for page in range(1, pdfread.page_count(pdf) + 1):
         page_width, page_height = pdfread.page_size(pdf, page)
@@ -268,9 +268,9 @@ def test_papers_start_on_rectos_when_asked(tmp_path: Path) -> None:
     assert all(first % 2 == 1 for first in firsts)
 
 
-def test_contents_and_index_lines_link_to_their_pages(book2024: Path) -> None:
-    manifest = _manifest(book2024)
-    reader = PdfReader(book2024 / "proceedings.pdf")
+def test_contents_and_index_lines_link_to_their_pages(book2024_trims: Path) -> None:
+    manifest = _manifest(book2024_trims)
+    reader = PdfReader(book2024_trims / "proceedings.pdf")
     targets = set()
     for kind in ("contents", "index"):
         part = next(p for p in manifest["parts"] if p["kind"] == kind)
@@ -300,15 +300,15 @@ def _paper_text(out: Path, paper_id: str) -> str:
     return _layout_text(out / "proceedings.pdf", *part["pdf_pages"])
 
 
-def test_lists_keep_the_markers_of_their_source(book2024: Path) -> None:
+def test_lists_keep_the_markers_of_their_source(book2024_trims: Path) -> None:
     """«1)» stays «1)», a lettered list prints «а)», «б)», and a nested one is indented deeper."""
-    p06 = _paper_text(book2024, "p06")
+    p06 = _paper_text(book2024_trims, "p06")
     assert re.search(r"^\s*1\) Киберпреступления против прав", p06, re.M)
     assert re.search(r"^\s*а\) неправомерный доступ к информации", p06, re.M)
     assert re.search(r"^\s*б\) ", p06, re.M)
     assert not re.search(r"^\s*1\. Киберпреступления", p06, re.M)
-    p13 = next(p for p in _manifest(book2024)["papers"] if p["id"] == "p13")
-    pdf = book2024 / "proceedings.pdf"
+    p13 = next(p for p in _manifest(book2024_trims)["papers"] if p["id"] == "p13")
+    pdf = book2024_trims / "proceedings.pdf"
     first, last = p13["pdf_pages"]
     lines = [line for page in range(first, last + 1) for line in pdfread.lines(pdf, page)]
 
@@ -319,11 +319,11 @@ def test_lists_keep_the_markers_of_their_source(book2024: Path) -> None:
     assert marker_x("а)", "цифрлық") > marker_x("1)", "саладағы") + 20
 
 
-def test_contents_entries_are_never_split_across_pages(book2024: Path) -> None:
+def test_contents_entries_are_never_split_across_pages(book2024_trims: Path) -> None:
     """An entry's authors line and its title start on the same page (a press rule)."""
-    manifest = _manifest(book2024)
+    manifest = _manifest(book2024_trims)
     first, last = next(p for p in manifest["parts"] if p["kind"] == "contents")["pdf_pages"]
-    pdf = book2024 / "proceedings.pdf"
+    pdf = book2024_trims / "proceedings.pdf"
     pages = {page: " ".join(pdfread.text(pdf, page).split()) for page in range(first, last + 1)}
     checked = 0
     for paper in manifest["papers"]:
@@ -337,7 +337,7 @@ def test_contents_entries_are_never_split_across_pages(book2024: Path) -> None:
     assert checked >= 5
 
 
-@pytest.mark.parametrize("book", ["book2024", "minibook_build"])
+@pytest.mark.parametrize("book", ["book2024", "book2024_a5", "minibook_build"])
 def test_contents_dot_leaders_follow_a_word_and_have_a_few_dots(
     book: str, request: pytest.FixtureRequest
 ) -> None:
@@ -357,14 +357,14 @@ def test_contents_dot_leaders_follow_a_word_and_have_a_few_dots(
     assert entries >= 5
 
 
-@pytest.mark.parametrize("book", ["book2024", "minibook_build"])
+@pytest.mark.parametrize("book", ["book2024", "book2024_a5", "minibook_build"])
 def test_title_page_dates_and_bookmark(book: str, request: pytest.FixtureRequest) -> None:
     """The title page writes the date as each language writes it in running text (as the
     programme does: «20 сентября 2024 г.», not 20.09.2024), and is the first bookmark."""
     import pikepdf
 
     out: Path = request.getfixturevalue(book)
-    sources, _ = load_sources(REPO / "sources" if book == "book2024" else MINIBOOK)
+    sources, _ = load_sources(REPO / "sources" if book.startswith("book2024") else MINIBOOK)
     assert sources is not None
     date = sources.book.date
     title = " ".join(pdfread.text(out / "proceedings.pdf", 1).split())
