@@ -48,11 +48,32 @@ def test_contents_numbers_are_the_papers_first_pages(book2024_trims: Path) -> No
     assert numbers[len(parts) : len(parts) + len(firsts)] == firsts
 
 
-def _index_entries(text: str) -> list[str]:
-    """Index entries column by column: the two columns are split by a run of spaces."""
-    rows = [re.split(r"\s{3,}", line.strip()) for line in text.splitlines() if line.strip()]
-    rows = [r for r in rows if len(r) <= 2 and re.search(r"[^\W\d].*\d$", r[0])]
-    return [r[0] for r in rows] + [r[1] for r in rows if len(r) == 2]
+def _index_entries(pdf: Path, first: int, last: int) -> list[str]:
+    """Index entries page by page and column by column (the columns split at the page's
+    middle, the heading in a larger size left out); a line that stands right of its
+    column's left edge turns an entry over."""
+    entries: list[str] = []
+    for page in range(first, last + 1):
+        middle = pdfread.page_size(pdf, page)[0] / 2
+        columns: tuple[list[list[pdfread.Word]], list[list[pdfread.Word]]] = ([], [])
+        sizes = [round(w.size, 1) for w in pdfread.words(pdf, page)]
+        for line in pdfread.lines(pdf, page):
+            line = [w for w in line if round(w.size, 1) == max(set(sizes), key=sizes.count)]
+            halves = ([w for w in line if w.x1 < middle], [w for w in line if w.x0 > middle])
+            for column, words in zip(columns, halves, strict=True):
+                if words:
+                    column.append(words)
+        for column in columns:
+            left = min((words[0].x0 for words in column), default=0.0)
+            found: list[str] = []
+            for words in column:
+                text = " ".join(w.text for w in words)
+                if words[0].x0 > left + 3 and found:
+                    found[-1] += " " + text
+                else:
+                    found.append(text)
+            entries += [entry for entry in found if re.search(r"[^\W\d].*\d$", entry)]
+    return entries
 
 
 def test_index_numbers_are_the_authors_pages(book2024_trims: Path) -> None:
@@ -62,7 +83,6 @@ def test_index_numbers_are_the_authors_pages(book2024_trims: Path) -> None:
     assert sources is not None
     manifest = _manifest(book2024_trims)
     index = next(p for p in manifest["parts"] if p["kind"] == "index")
-    text = _layout_text(book2024_trims / "proceedings.pdf", *index["pdf_pages"])
     first_page = {p["id"]: p["pdf_pages"][0] for p in manifest["papers"]}
     expected: dict[str, list[int]] = {}
     for paper in sources.ordered_papers():
@@ -71,7 +91,7 @@ def test_index_numbers_are_the_authors_pages(book2024_trims: Path) -> None:
             expected.setdefault(f"{name.surname} {name.given}", []).append(first_page[paper.id])
     assert "Бимолданов Ержан Малаевич" in expected
     found = {}
-    for entry in _index_entries(text):
+    for entry in _index_entries(book2024_trims / "proceedings.pdf", *index["pdf_pages"]):
         match = re.fullmatch(r"(.+?)\s+(\d+(?:,\s*\d+)*)", entry)
         assert match, entry
         found[match[1]] = [int(n) for n in match[2].split(",")]
@@ -83,9 +103,9 @@ def test_index_is_in_kazakh_alphabetical_order(book2024_trims: Path) -> None:
     assert sources is not None
     manifest = _manifest(book2024_trims)
     index = next(p for p in manifest["parts"] if p["kind"] == "index")
-    text = _layout_text(book2024_trims / "proceedings.pdf", *index["pdf_pages"])
     people = {a.person for p in sources.papers for a in p.authors}
-    order = [re.sub(r"\s+\d.*$", "", entry) for entry in _index_entries(text)]
+    order = [re.sub(r"\s+\d.*$", "", entry)
+             for entry in _index_entries(book2024_trims / "proceedings.pdf", *index["pdf_pages"])]
     alphabet = collation_order(sources.locales, sources.book.languages)
     assert order == sorted(order, key=lambda text: collation_key(text, alphabet))
     assert len(order) == len(people)
