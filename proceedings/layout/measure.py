@@ -239,7 +239,8 @@ def short_spreads(rows: dict[str, list[list[Any]]], start: int) -> list[tuple[in
       more of room, one of the body paragraphs that lie wholly on it, named as
       ``linebreak.Longer`` names them, is set a line shorter (``by`` -1);
     - and else ``lines`` of them are set a line longer (``by`` 1, no more than its foot
-      has room for): that lowers its end and moves nothing onto the next page."""
+      has room for): that lowers its end and moves nothing onto the next page; with the
+      lines the deeper page can give, if it can give some but not enough."""
     pages = rows.get("pages", [])
     height = body_line(rows)
     paragraphs: dict[int, list[list[Any]]] = {}
@@ -267,12 +268,16 @@ def short_spreads(rows: dict[str, list[list[Any]]], start: int) -> list[tuple[in
         each = 2 if deep == verso else 1  # lines the gap closes by for each line given
         # A recto's new last line must not break a word over the turn.
         ends = [deep == verso or not is_hyphenated(str(row[TAIL])) for row in last if row[PAGE] == deep]
-        given = next((lines for lines in [*range(1, kept - 1), *([kept] if whole else [])]
-                      if abs(gap - each * lines) <= _CLOSE and (lines == kept or ends[-lines - 1])), 0)
         split = any(row[PAGE] == deep + 1 for row in last)
-        if given and last[0][ROLE] == BODY and (split or given == kept):
+        givable = [lines for lines in [*range(1, kept - 1), *([kept] if whole else [])]
+                   if (lines == kept or (split and ends[-lines - 1])) and gap - each * lines >= -_CLOSE
+                   and last[0][ROLE] == BODY]
+        given = next((lines for lines in givable if gap - each * lines <= _CLOSE), 0)
+        if given:
             found.append((deep, given, 0, []))
             continue
+        # Else as many as it can give, and the rest made up on the shorter page.
+        given = max(givable, default=0)
         named = _wholly_on(paragraphs, {short})
         room = (pages[short][P_BOTTOM] - depths[short - verso]) / height
         following = paragraphs.get(beginning.get(short + 1, -1), [])
@@ -281,12 +286,14 @@ def short_spreads(rows: dict[str, list[list[Any]]], start: int) -> list[tuple[in
             # (It may not have come up for less: a margin above it.) A line less on the
             # verso before a shorter recto moves a line over, and so makes as much room.
             tighter = _wholly_on(paragraphs, {verso, short})
-            if needed - room <= 1 and tighter:
+            if needed - room <= 1 and tighter and not given:
                 found.append((short, 1, -1, tighter))
-        if not named:
-            continue
-        lines = min(math.ceil(gap - _CLOSE), math.floor(room + 0.05))
-        if lines > 0:
+        if given:
+            found.append((deep, given, 0, []))
+        # (A verso's lines given land on the shorter recto, and take their room there.)
+        lines = min(math.ceil(gap - each * given - _CLOSE),
+                    math.floor(room + 0.05) - (given if deep == verso else 0))
+        if lines > 0 and named:
             found.append((short, lines, 1, named))
     return found
 
