@@ -529,7 +529,7 @@ def _facing(depths: dict[int, tuple[float, float, bool, str]], sources: Sources)
         recto = depths.get(verso + 1)
         if verso % 2 or recto is None or not inside or not recto[2] or recto[3] != key:
             continue
-        if abs(depth - recto[0]) > height * 1.5:
+        if abs(depth - recto[0]) > height * m.FACING:
             lines = abs(depth - recto[0]) / height
             found.append(
                 Diagnostic(

@@ -44,8 +44,8 @@ import tinycss2
 from proceedings.hyphenation import register
 from proceedings.shaping import face
 
-__all__ = ["Measure", "Settings", "Turn", "break_lines", "dictionary_target", "hyphenation_points",
-           "measure_from_styles", "set_abstract", "set_body", "set_marked", "set_reference",
+__all__ = ["Longer", "Measure", "Settings", "Turn", "break_lines", "dictionary_target", "hyphenation_points",
+           "longer_mark", "measure_from_styles", "set_abstract", "set_body", "set_marked", "set_reference",
            "turns_mark", "use_dictionaries"]
 
 # The tuning of the breaker: demerits as TeX counts them (its defaults in comments).
@@ -483,7 +483,7 @@ def _search(points: Sequence[Breakpoint], *, width: float, first_width: float,
                 space: float, last_min: float, shrink: float = 0.0, tracking: float = 0.0,
                 max_track: int = 0, settings: Settings = Settings(),
                 max_ratio: float | None = None, initial_run: int = 0,
-                unhyphenated: frozenset[int] = frozenset()) -> list[_Node] | None:
+                unhyphenated: frozenset[int] = frozenset(), lines: int = 0) -> list[_Node] | None:
     """The nodes that end the lines of the best paragraph, first to last, or None when
     none fits (a word wider than the measure, or no line loose enough).
 
@@ -492,7 +492,8 @@ def _search(points: Sequence[Breakpoint], *, width: float, first_width: float,
     a line's letters may be tracked by up to ``max_track`` steps of ``tracking`` points.
     ``initial_run`` counts the hyphenated lines the paragraph follows (across a short
     last line: a reader sees them as one column of hyphens); the lines numbered (from 0)
-    in ``unhyphenated`` do not end in a hyphen. The nodes are TeX's active
+    in ``unhyphenated`` do not end in a hyphen. With ``lines``, the paragraph has that
+    many lines (TeX's looseness: the nodes are kept by their line too). The nodes are TeX's active
     breakpoints, one per point and count of hyphenated lines in a row ending there
     (TeX's fitness classes are left out: the loose-line demerits already keep a loose
     line from standing next to a tight one, and they would triple the nodes)."""
@@ -512,7 +513,7 @@ def _search(points: Sequence[Breakpoint], *, width: float, first_width: float,
     stretch_limit = space * settings.stretch * limit_ratio  # a space's most, untracked
     last = len(points) - 1
     for b, point in enumerate(points):
-        best: dict[int, _Node] = {}
+        best: dict[int | tuple[int, int], _Node] = {}
         kind = point.kind
         hyphen = kind == "hyphen"
         flagged = hyphen or kind == "explicit"
@@ -600,13 +601,14 @@ def _search(points: Sequence[Breakpoint], *, width: float, first_width: float,
             if flagged and node.run:
                 demerits += double_demerits
             total = node.demerits + demerits
-            if run not in best or total < best[run].demerits:
-                best[run] = _Node(b, node.line + 1, run, total, node, point.width_after,
+            key = (run, node.line) if lines else run
+            if key not in best or total < best[key].demerits:
+                best[key] = _Node(b, node.line + 1, run, total, node, point.width_after,
                                   point.index + (kind == "space"), point.spaces_after, width, track)
         active = survivors + list(best.values()) if best else survivors
         if not active:
             return None
-    finals = [n for n in active if n.point == last]
+    finals = [n for n in active if n.point == last and (not lines or n.line == lines)]
     if not finals:
         return None
     chain: list[_Node] = []
@@ -730,17 +732,62 @@ def _turns_at(turn: Turn, text: str, points: Sequence[Breakpoint], ends: Sequenc
 
 
 @dataclass(frozen=True)
+class Longer:
+    """A page of a spread that a first layout ended higher than the page facing it
+    (``measure.short_spreads``): ``lines`` of its ``paragraphs``, the cheapest, are set
+    ``by`` lines longer (one line shorter when ``by`` is -1, which lets the next page's
+    first paragraph come up). A paragraph is named by its source line, its first and
+    last words and its lines, as the layout printed them. Of the remedies of one page
+    (the same paragraphs), the first that all its lines can have is taken, else the
+    last as far as it goes."""
+
+    lines: int
+    paragraphs: tuple[tuple[int, str, str, int], ...]
+    by: int = 1
+
+
+_LONGER_RE = re.compile(r"<!--longer ([^>]*)-->")
+
+
+def longer_mark(pages: Sequence[Longer]) -> str:
+    """The mark a part's HTML starts with to have ``pages`` filled (``set_marked``)."""
+    quote = partial(urllib.parse.quote, safe="")
+    groups = " ".join(
+        f"{page.lines}:{page.by}=" + ",".join(f"{source}:{quote(head)}:{quote(tail)}:{lines}"
+                                    for source, head, tail, lines in page.paragraphs)
+        for page in pages)
+    return f"<!--longer {groups}-->"
+
+
+def _read_longer(html: str) -> tuple[Longer, ...]:
+    pages = []
+    for mark in _LONGER_RE.findall(html):
+        for group in mark.split():
+            counts, _, named = group.partition("=")
+            lines, by = counts.split(":")
+            paragraphs = []
+            for name in named.split(","):
+                source, head, tail, count = name.split(":")
+                paragraphs.append((int(source), unquote(head), unquote(tail), int(count)))
+            pages.append(Longer(int(lines), tuple(paragraphs), int(by)))
+    return tuple(pages)
+
+
+@dataclass(frozen=True)
 class SetParagraph:
     html: str  # the paragraph's inner HTML, with its breaks imposed
     ends: tuple[str, ...]  # how each line ends: "space", "hyphen", "explicit", "end"
     trailing_run: int  # hyphenated lines that end it, when its last line is short
+    cost: float = 0.0  # the demerits the lines more or fewer added (``longer``)
 
 
 def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = True,
                   narrower: float = 0.0, first_narrower: float = 0.0, initial_run: int = 0,
                   turns: tuple[Turn, ...] = (), style: str = "regular",
-                  settings: Settings = Settings()) -> SetParagraph | None:
-    """The inner HTML of a paragraph with its lines chosen, or None to leave it as it was."""
+                  settings: Settings = Settings(), longer: int = 0) -> SetParagraph | None:
+    """The inner HTML of a paragraph with its lines chosen, or None to leave it as it was;
+    with ``longer``, set with that many lines more (fewer when negative), or None when
+    that would make a line loose."""
     try:
         pieces, chars = _read(inner, lang, style)
     except Unreadable:
@@ -785,6 +832,20 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
                          tracking=measure.tracking, max_track=measure.max_track,
                          settings=settings, initial_run=initial_run,
                          unhyphenated=unhyphenated) or chosen
+        ends = [node.point for node in chosen]
+    cost = 0.0
+    if longer:
+        # A line more or fewer, for a spread whose pages end apart (``Longer``): no line
+        # looser than a loose line, and what it costs, for the body to choose the cheapest.
+        more = _search(points, width=width, first_width=first, space=space,
+                       last_min=last_min, shrink=-measure.word_spacing,
+                       tracking=measure.tracking, max_track=measure.max_track,
+                       settings=settings, max_ratio=settings.loose_ratio, initial_run=initial_run,
+                       unhyphenated=unhyphenated, lines=len(chosen) + longer)
+        if more is None:
+            return None
+        cost = more[-1].demerits - chosen[-1].demerits
+        chosen = more
         ends = [node.point for node in chosen]
     breaks = {points[e].index: points[e].kind for e in ends}
     # Each character's line's class: its tracking step, or "last" for the last line,
@@ -853,7 +914,7 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
             trailing += 1
         if len(kinds) == 1:
             trailing = initial_run
-    return SetParagraph("".join(result), kinds, trailing)
+    return SetParagraph("".join(result), kinds, trailing, cost)
 
 
 _ID_RE = re.compile(r'\s+id="[^"]*"')
@@ -894,12 +955,35 @@ def set_abstract(text_html: str, lang: str, measure: Measure, turns: tuple[Turn,
 _BLOCK_RE = re.compile(r"<(/?)(li|blockquote|table|ul|ol)\b[^>]*>|<p(\s[^>]*)?>(.*?)</p>", re.DOTALL)
 
 
+_DATA_LINE_RE = re.compile(r'data-line="(\d+)"')
+
+
+_Name = tuple[int, str, str, int]  # a paragraph, as a ``Longer`` names it
+_Change = tuple[_Name, int]  # a paragraph and the lines it is set longer by
+
+
 @lru_cache(maxsize=4096)
-def set_body(body_html: str, lang: str, measure: Measure, turns: tuple[Turn, ...] = ()) -> str:
+def set_body(body_html: str, lang: str, measure: Measure, turns: tuple[Turn, ...] = (),
+             longer: frozenset[_Change] = frozenset()) -> str:
     """A body's HTML with its running paragraphs set by the breaker and marked for the
     style: those of the body itself, and those of the items of a list in it (a list
     item's paragraph is narrower by the list's indent and has no first-line indent);
-    not those of quotes, tables or lists in lists."""
+    not those of quotes, tables or lists in lists. The paragraphs named in ``longer``
+    are set so many lines longer where they can be."""
+    return _set_body(body_html, lang, measure, turns, longer, None)
+
+
+def longer_costs(body_html: str, lang: str, measure: Measure, turns: tuple[Turn, ...],
+                 names: frozenset[_Change]) -> dict[_Change, float]:
+    """What setting each paragraph of a body named in ``names`` so many lines longer
+    would cost (in demerits), for those that can be."""
+    costs: dict[_Change, float] = {}
+    _set_body(body_html, lang, measure, turns, names, costs)
+    return costs
+
+
+def _set_body(body_html: str, lang: str, measure: Measure, turns: tuple[Turn, ...],
+              longer: frozenset[_Change], costs: dict[_Change, float] | None) -> str:
     result: list[str] = []
     pos = 0
     stack: list[str] = []
@@ -913,14 +997,23 @@ def set_body(body_html: str, lang: str, measure: Measure, turns: tuple[Turn, ...
                 stack.append(match[2])
             continue
         if not stack:
-            paragraph = set_paragraph(match[4], lang, measure, initial_run=run, turns=turns)
+            setting = partial(set_paragraph, match[4], lang, measure, initial_run=run, turns=turns)
         elif len(stack) == 2 and stack[0] in ("ul", "ol") and stack[1] == "li":
-            paragraph = set_paragraph(match[4], lang, measure, indent=False,
-                                      narrower=measure.list_indent, initial_run=run, turns=turns)
+            setting = partial(set_paragraph, match[4], lang, measure, indent=False,
+                              narrower=measure.list_indent, initial_run=run, turns=turns)
         else:
             continue
+        paragraph = setting()
         if paragraph is None:
             continue
+        if longer:
+            name = _name(body_html, match, len(paragraph.ends))
+            for change in longer:
+                if change[0] == name and (lengthened := setting(longer=change[1])) is not None:
+                    if costs is None:
+                        paragraph = lengthened
+                        break
+                    costs[change] = lengthened.cost
         run = paragraph.trailing_run
         result.append(body_html[pos : match.start()])
         attrs = match[3] or ""
@@ -929,6 +1022,19 @@ def set_body(body_html: str, lang: str, measure: Measure, turns: tuple[Turn, ...
         pos = match.end()
     result.append(body_html[pos:])
     return "".join(result)
+
+
+def _name(body_html: str, match: re.Match[str], lines: int) -> _Name:
+    """A paragraph's name in a ``Longer``: its source line (its own, else the nearest
+    before it, as the layout's measure reads it), its first and last words, its lines."""
+    sources = _DATA_LINE_RE.findall(match[3] or "") or _DATA_LINE_RE.findall(body_html, 0, match.start())
+    words = html.unescape(_TAG_RE.sub("", match[4])).split()
+    if not words:
+        return (0, "", "", 0)
+    return (int(sources[-1]) if sources else 0, words[0][:_NAME_CHARS], words[-1][-_NAME_CHARS:], lines)
+
+
+_NAME_CHARS: Final = 24  # of a word, as the layout's measure keeps it (``measure.FRAGMENT_CHARS``)
 
 
 # What the templates mark for the breaker: a body's HTML, or a reference's text, with the
@@ -947,20 +1053,49 @@ def set_marked(html: str, styles: Path) -> str:
     turns = _read_turns(html) if "<!--turns" in html else ()
     if turns:
         html = _TURNS_RE.sub("", html)
+    pages = _read_longer(html) if "<!--longer" in html else ()
+    if pages:
+        html = _LONGER_RE.sub("", html)
     if "<!--lines" not in html:
         return html
     measures: dict[tuple[str, ...], Measure] = {}
 
-    def replaced(match: re.Match[str]) -> str:
-        reference, lang, width, inner, outer, size, content = match.groups()
-        key = (width, inner, outer, size)
+    def measure_of(match: re.Match[str]) -> Measure:
+        key = match.group(3, 4, 5, 6)
         if key not in measures:
+            width, inner, outer, size = key
             measures[key] = measure_from_styles(styles, page_width=width, margin_inner=inner,
                                                 margin_outer=outer, font_size=size)
+        return measures[key]
+
+    # The paragraphs of each short page of a spread (``Longer``) that can be set a line
+    # longer or shorter, by the body they are in: the cheapest are, wherever in the part.
+    found: dict[int, dict[_Change, float]] = {}
+    if pages:
+        names = frozenset((name, page.by) for page in pages for name in page.paragraphs)
+        for match in _MARKED_RE.finditer(html):
+            if not match[1]:
+                found[match.start()] = longer_costs(match[7], match[2], measure_of(match), turns, names)
+    costs = {change: cost for body in found.values() for change, cost in body.items()}
+    longer: set[_Change] = set()
+    done: set[tuple[_Name, ...]] = set()
+    for number, page in enumerate(pages):
+        able = sorted(((name, page.by) for name in page.paragraphs if (name, page.by) in costs),
+                      key=lambda change: costs[change])
+        alternatives = any(later.paragraphs == page.paragraphs for later in pages[number + 1:])
+        if page.paragraphs in done or not able or (len(able) < page.lines and alternatives):
+            continue
+        longer.update(able[: page.lines])
+        done.add(page.paragraphs)
+
+    def replaced(match: re.Match[str]) -> str:
+        reference, lang, content = match[1], match[2], match[7]
+        measure = measure_of(match)
         if reference == "-abstract":
-            return set_abstract(content, lang, measures[key], turns) or content
+            return set_abstract(content, lang, measure, turns) or content
         if reference:
-            return set_reference(content, lang, measures[key], turns) or content
-        return set_body(content, lang, measures[key], turns)
+            return set_reference(content, lang, measure, turns) or content
+        here = frozenset(longer.intersection(found.get(match.start(), ())))
+        return set_body(content, lang, measure, turns, here)
 
     return _MARKED_RE.sub(replaced, html)

@@ -293,7 +293,7 @@ def _figure_moved_on(html: str, document: Document) -> str | None:
 
 
 # A paper's last page holds at least this many lines, unless the whole paper is shorter.
-_MIN_LAST_LINES = 5
+MIN_LAST_LINES = 5
 _BLOCK_TAGS = ("p", "li")
 _WHOLE = "break-before: page"
 
@@ -321,7 +321,7 @@ def _has_text(box: Any) -> bool:
 
 def _short_end_moved_on(html: str, document: Document) -> str | None:
     """``html`` with lines sent on to the last page of the first paper that ends with
-    fewer than ``_MIN_LAST_LINES`` lines on a page of its own: the paragraph that the
+    fewer than ``MIN_LAST_LINES`` lines on a page of its own: the paragraph that the
     page before ends with keeps more lines for the next page (``widows``), or goes over
     whole; None when no paper ends so."""
     edits: dict[str, tuple[int, int, str]] = {}
@@ -333,7 +333,7 @@ def _short_end_moved_on(html: str, document: Document) -> str | None:
         if start is None or number <= start:
             continue
         last = _lines(pages[number]._page_box)
-        wanted = _MIN_LAST_LINES - len(last)
+        wanted = MIN_LAST_LINES - len(last)
         if not last or wanted <= 0:
             continue
         before = _lines(pages[number - 1]._page_box)
@@ -368,6 +368,61 @@ def _short_end_moved_on(html: str, document: Document) -> str | None:
         if style == _WHOLE:  # a paragraph after it sent over before now follows it
             rest = rest.replace(f' style="{_WHOLE}"', "")
         edits[end] = (tag.start(), stop, f'<{element.tag} style="{style}"{tag[1]}>{rest}')
+    return _edited(html, edits)
+
+
+# The mark a part's HTML starts with for the pages of its spreads that give lines to the
+# next page (``measure.short_spreads``): each as the part's anchor, the page from the
+# part's first (0) and the lines.
+_GIVE_RE = re.compile(r"<!--give ([^>]*)-->")
+
+
+def give_mark(pages: list[tuple[str, int, int]]) -> str:
+    """The mark a part's HTML starts with to have ``pages`` give lines (``paginate``)."""
+    return "<!--give {}-->".format(" ".join(f"{anchor}:{page}:{lines}" for anchor, page, lines in pages))
+
+
+def _text_lines(page: Any) -> list[tuple[Any, Any]]:
+    """``_lines`` but a list item's marker, laid out as a line of its own."""
+    return [(line, parent) for line, parent in _lines(page)
+            if not str(getattr(line, "element_tag", "")).endswith("::marker")]
+
+
+def _lines_given(html: str, document: Document, pages: list[tuple[str, int, int]]) -> str | None:
+    """``html`` with the paragraph that each of ``pages`` ends with, split over its foot,
+    leaving that many more lines for the next page (``widows``), or all of them when it
+    begins there, or None when none can."""
+    edits: dict[str, tuple[int, int, str]] = {}
+    first: dict[str, int] = {}
+    for number, page in enumerate(document.pages):
+        for name in page.anchors:
+            first.setdefault(name, number)
+    root = document.pages[0]._page_box.children[0].element
+    for anchor, index, given in pages:
+        number = first.get(anchor, -1) + index
+        if anchor not in first or number + 1 >= len(document.pages):
+            continue
+        here = _text_lines(document.pages[number]._page_box)
+        if not here:
+            continue
+        block = here[-1][1]
+        element = getattr(block, "element", None)
+        if element is None or getattr(block, "element_tag", "") not in _BLOCK_TAGS:
+            continue
+        kept = sum(getattr(parent, "element", None) is element for _, parent in here)
+        over = sum(getattr(parent, "element", None) is element
+                   for _, parent in _text_lines(document.pages[number + 1]._page_box))
+        began = number and any(getattr(parent, "element", None) is element
+                               for _, parent in _text_lines(document.pages[number - 1]._page_box))
+        style = f"widows: {over + given}" if kept - given >= 2 else _WHOLE if given == kept else ""
+        if not style or (not over and style != _WHOLE) or (style == _WHOLE and began):
+            continue
+        position = [e for e in root.iter() if e.tag == element.tag].index(element)
+        tags = list(re.finditer(rf"<{element.tag}\b([^>]*)>", html))
+        if position >= len(tags) or "style=" in tags[position][1]:
+            continue
+        tag = tags[position]
+        edits[f"{anchor}:{index}"] = (tag.start(), tag.end(), f'<{element.tag} style="{style}"{tag[1]}>')
     return _edited(html, edits)
 
 
@@ -571,6 +626,9 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
     from proceedings.linebreak import set_marked, use_dictionaries
 
     use_dictionaries(html)  # the hyphenation dictionaries the book's locales name
+    given = [(anchor, int(page), int(lines)) for mark in _GIVE_RE.findall(html)
+             for anchor, page, lines in (word.split(":") for word in mark.split())]
+    html = _GIVE_RE.sub("", html)
     html = set_marked(html, styles)  # the lines of the paragraphs the templates marked
     style = _style(stylesheets, css_strings, allowed)
     refused = list(style.refused)
@@ -611,6 +669,10 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
             moved = _short_end_moved_on(html, document)
             if moved is None:
                 break
+            html, document = moved, render(moved)
+        # The deeper page of a spread whose pages end apart gives lines to the next.
+        moved = _lines_given(html, document, given) if given else None
+        if moved is not None:
             html, document = moved, render(moved)
     anchors: dict[str, int] = {}
     for number, page in enumerate(document.pages, 1):

@@ -200,6 +200,26 @@ def book2024(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def book2024_a5(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 2024 book's sources set at A5 (a copy whose book.yaml says ``trim: A5``) built
+    once for the whole session; returns the output folder. The make-up tests that read
+    the 2024 book read both."""
+    sources = tmp_path_factory.mktemp("book2024-a5-sources") / "sources"
+    shutil.copytree(REPO / "sources", sources)
+    book = sources / "book.yaml"
+    text, count = re.subn(r"(?m)^trim:.*$", "trim: A5", book.read_text(encoding="utf-8"))
+    book.write_text(text if count else f"{text}trim: A5\n", encoding="utf-8")
+    return _built(tmp_path_factory, "book2024-a5", sources)
+
+
+@pytest.fixture(params=["book2024", "book2024_a5"])
+def book2024_trims(request: pytest.FixtureRequest) -> Path:
+    """The 2024 book built at A4 and at A5: a test that takes it runs on both."""
+    out: Path = request.getfixturevalue(request.param)
+    return out
+
+
+@pytest.fixture(scope="session")
 def minibook_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The minibook built once for the whole session; returns the output folder."""
     return _built(tmp_path_factory, "minibook-build", MINIBOOK)

@@ -328,3 +328,47 @@ def test_proceedings_audit_without_a_manifest_counts_the_whole_file(
     assert "– фишинговые рассылки;" in [line.text for line in pages[8]]
     # The papers' eight full-width lines (by their manifest) and the other parts' too.
     assert row["lines"] > 8
+
+
+def _rows(pages: list[list[tuple[int, int]]], depth: int = 40) -> dict[str, list[list[object]]]:
+    """A part's measured rows: each page a list of (paragraph, lines) from its top, body
+    lines 10 pt high in a text block ``depth`` lines deep."""
+    from proceedings.layout import measure as m
+
+    lines: list[list[object]] = []
+    rows_pages = []
+    for page, paragraphs in enumerate(pages):
+        y = 0
+        for paragraph, count in paragraphs:
+            for _ in range(count):
+                lines.append([page, 0, y, 400, y + 10, 0, 400, 10, 0.25, 8, 60, m.BODY, paragraph,
+                              10 + 2 * paragraph, f"first{paragraph}", f"last{paragraph}"])
+                y += 10
+        rows_pages.append([0, 0, 400, depth * 10, y, depth * 10])
+    return {"pages": rows_pages, "lines": lines}
+
+
+def test_the_remedies_of_a_spread_whose_pages_end_apart() -> None:
+    """What the second layout is told of each spread whose pages end more than a line
+    and a half apart (``measure.short_spreads``), page numbers from the part's first."""
+    from proceedings.layout.measure import short_spreads
+
+    # A verso (the book's page 2) full, its last paragraph split over to a recto that ends
+    # two lines short: the verso gives it one line more, and both end a line short.
+    rows = _rows([[(0, 36), (1, 4)], [(1, 3), (2, 35)], [(3, 40)], [(4, 5)]])
+    assert short_spreads(rows, 2) == [(0, 1, 0, [])]
+    # Taken for a recto (page 3), the first page faces nothing in the part.
+    assert [page for page, *_ in short_spreads(rows, 3)] != [0]
+    # A verso three lines short of its recto, whose last paragraph of two lines begins
+    # and ends on it: it goes over whole to the page after.
+    rows = _rows([[(0, 37)], [(1, 38), (2, 2)], [(3, 40)], [(4, 5)]])
+    assert short_spreads(rows, 2) == [(1, 2, 0, [])]
+    # A recto two and a half lines short, before a page that begins with a paragraph of
+    # three lines (which cannot be split), after a verso whose last paragraph ends on it:
+    # a paragraph of the spread a line shorter lets it come up; else one of the recto's
+    # a line longer.
+    rows = _rows([[(0, 10), (1, 30)], [(2, 20), (3, 17)], [(4, 3), (5, 37)], [(6, 5)]])
+    named = {n: (10 + 2 * n, f"first{n}", f"last{n}", lines)
+             for n, lines in [(0, 10), (1, 30), (2, 20), (3, 17)]}
+    assert short_spreads(rows, 2) == [(1, 1, -1, [named[0], named[1], named[2], named[3]]),
+                                      (1, 2, 1, [named[2], named[3]])]

@@ -429,6 +429,42 @@ def test_the_line_before_a_turn_avoided_is_not_hyphenated_either() -> None:
     assert not any(text.endswith("\u2010") for text in _breaker_lines(after.html)[line - 1 : line + 1])
 
 
+@pytest.mark.parametrize(("lang", "by"), [("kk", 1), ("en", -1)])
+def test_a_paragraph_is_set_a_line_longer_or_shorter_without_a_loose_line(
+    lang: str, by: int, measure: linebreak.Measure, tmp_path: Path
+) -> None:
+    """To even a spread, a paragraph is set a line longer (or shorter), as WeasyPrint then
+    lays it out, with no space wider than a loose line's (0.5 em); where it cannot be,
+    the breaker says so (None); the mark a part starts with names it so."""
+    paragraph = PARAGRAPHS[lang]
+    before = linebreak.set_paragraph(paragraph, lang, measure)
+    changed = linebreak.set_paragraph(paragraph, lang, measure, longer=by)
+    assert before is not None
+    assert changed is not None
+    assert len(changed.ends) == len(before.ends) + by
+    assert changed.cost > 0
+    pdf = _lay_out_paragraph(changed.html, lang, "A4", tmp_path)
+    lines = pdfread.lines(pdf, 1)
+    assert [" ".join(w.text for w in line) for line in lines] == _breaker_lines(changed.html)
+    tracked = measure.tracking * measure.max_track  # a tracked line's spaces carry its tracking
+    for line in lines[:-1]:
+        gaps = [b.x0 - a.x1 for a, b in itertools.pairwise(line)]
+        assert sum(gaps) / len(gaps) <= 0.5 * line[0].size + tracked + 0.05, [w.text for w in line]
+    # Not every paragraph can: the Russian one would need a loose line either way.
+    assert linebreak.set_paragraph(PARAGRAPHS["ru"], "ru", measure, longer=by) is None
+    # As a part's HTML carries it: the paragraph named by its source line, first and last
+    # words and lines, among others that cannot be.
+    words = re.sub(r"<[^>]+>", "", paragraph).split()
+    name = (3, words[0], words[-1], len(before.ends))
+    page = PAGE_GEOMETRY["A4"]
+    region = (f"<!--lines {lang} {page.width} {page.margin_inner} {page.margin_outer} {page.font_size}-->"
+              f'<p data-line="3">{paragraph}</p><!--/lines-->')
+    other = (9, words[0], words[-1], len(before.ends))
+    mark = linebreak.longer_mark([linebreak.Longer(1, (other, name), by)])
+    marked = linebreak.set_marked(mark + region, STYLES)
+    assert marked == f'<p data-line="3" class="set">{changed.html}</p>'
+
+
 def _body_size_lines(pdf: Path, number: int) -> list[list[pdfread.Word]]:
     """A page's lines set in the size most of its words are (not the running head, the
     footnotes or a smaller reference list), and not a folio (a number alone)."""

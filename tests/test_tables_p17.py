@@ -139,12 +139,12 @@ def test_rendered_tables_match_sources(tables: dict[str, Table]) -> None:
     assert any(("14\u202f220", 1, 1) in row for row in parser.tables[0])
 
 
-def test_figures_are_flush_right_and_grouped(book2024: Path) -> None:
+def test_figures_are_flush_right_and_grouped(book2024_trims: Path) -> None:
     """In the printed table 1, the totals column's figures end at one edge, and five-digit
     figures are grouped («44 274»), four-digit ones not («7877»)."""
-    manifest = json.loads((book2024 / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((book2024_trims / "manifest.json").read_text(encoding="utf-8"))
     first, last = next(p for p in manifest["papers"] if p["id"] == "p17")["pdf_pages"]
-    pdf = book2024 / "proceedings.pdf"
+    pdf = book2024_trims / "proceedings.pdf"
     page = next(n for n in range(first, last + 1) if "Кесте 1" in pdfread.text(pdf, n))
     text = " ".join(pdfread.text(pdf, page).split())
     assert "Барлығы 589 7877 14 325 21 479 44 274" in text.replace("\u202f", " ")

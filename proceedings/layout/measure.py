@@ -13,6 +13,8 @@ they are only read here, never changed.
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -203,6 +205,128 @@ def recto_breaks(rows: dict[str, list[list[Any]]], start: int) -> list[tuple[int
             continue
         found.append((line, str(row[TAIL]), str(following[HEAD])))
     return found
+
+
+# Facing pages of a part end within this many of its body lines of each other.
+FACING = 1.5
+
+
+def page_depth(page: list[float]) -> float:
+    """How deep a page's text ends: its text block's foot when it has footnotes."""
+    return page[P_FLOW] if page[P_NOTES] >= page[P_BOTTOM] else page[P_BOTTOM]
+
+
+def body_line(rows: dict[str, list[list[Any]]]) -> float:
+    """The height of a part's body lines (the median), 14 pt when it has none."""
+    heights = [float(row[BOTTOM]) - float(row[TOP]) for row in rows.get("lines", []) if row[ROLE] == BODY]
+    return statistics.median(heights) if heights else 14.0
+
+
+Named = tuple[int, str, str, int]  # a paragraph, as ``linebreak.Longer`` names it
+
+
+def short_spreads(rows: dict[str, list[list[Any]]], start: int) -> list[tuple[int, int, int, list[Named]]]:
+    """The spreads of a part (a verso and the recto facing it, neither the part's last
+    page) whose pages end more than ``FACING`` body lines apart, the part's first page
+    being page ``start`` of the book, and the remedies of each, as (page, lines, by,
+    names), ``page`` counted from the part's first (0):
+
+    - the deeper page gives ``lines`` lines of the paragraph it ends with (all of it when
+      it begins there) to the next page (``pdf.give_mark``; ``by`` 0, no names): a verso
+      to the recto, which has the room, so that both end as far short; a recto to the
+      page after it, so that the spread ends short together;
+    - else, when the shorter page would take the next page's first paragraph with a line
+      more of room, one of the body paragraphs that lie wholly on it, named as
+      ``linebreak.Longer`` names them, is set a line shorter (``by`` -1);
+    - and else ``lines`` of them are set a line longer (``by`` 1, no more than its foot
+      has room for): that lowers its end and moves nothing onto the next page; with the
+      lines the deeper page can give, if it can give some but not enough."""
+    pages = rows.get("pages", [])
+    height = body_line(rows)
+    paragraphs: dict[int, list[list[Any]]] = {}
+    for row in rows.get("lines", []):
+        if row[ROLE] != NOTE:
+            paragraphs.setdefault(row[PARA], []).append(row)
+    ending: dict[int, int] = {}  # page → the paragraph of its last line
+    beginning: dict[int, int] = {}  # page → the paragraph of its first line
+    for number, para in paragraphs.items():
+        for row in para:
+            ending[row[PAGE]] = number
+            beginning.setdefault(row[PAGE], number)
+    found: list[tuple[int, int, int, list[Named]]] = []
+    for verso in range(len(pages) - 2):
+        if (start + verso) % 2:
+            continue
+        depths = [page_depth(pages[verso]), page_depth(pages[verso + 1])]
+        gap = abs(depths[0] - depths[1]) / height
+        if gap <= FACING:
+            continue
+        deep, short = (verso, verso + 1) if depths[0] > depths[1] else (verso + 1, verso)
+        last = paragraphs.get(ending.get(deep, -1), [])
+        kept = sum(row[PAGE] == deep for row in last)
+        whole = bool(last) and last[0][PAGE] == deep
+        each = 2 if deep == verso else 1  # lines the gap closes by for each line given
+        # A recto's new last line must not break a word over the turn.
+        ends = [deep == verso or not is_hyphenated(str(row[TAIL])) for row in last if row[PAGE] == deep]
+        split = any(row[PAGE] == deep + 1 for row in last)
+        givable = [lines for lines in [*range(1, kept - 1), *([kept] if whole else [])]
+                   if (lines == kept or (split and ends[-lines - 1])) and gap - each * lines >= -_CLOSE
+                   and last[0][ROLE] == BODY]
+        given = next((lines for lines in givable if gap - each * lines <= _CLOSE), 0)
+        if given:
+            found.append((deep, given, 0, []))
+            continue
+        # Else as many as it can give, and the rest made up on the shorter page.
+        given = max(givable, default=0)
+        named = _wholly_on(paragraphs, {short})
+        room = (pages[short][P_BOTTOM] - depths[short - verso]) / height
+        following = paragraphs.get(beginning.get(short + 1, -1), [])
+        if following and following[0][PAGE] == short + 1 and following[0][ROLE] == BODY:
+            needed = len(following) if len(following) <= 3 else 2  # orphans and widows 2
+            # (It may not have come up for less: a margin above it.) A line less on the
+            # verso before a shorter recto moves a line over, and so makes as much room.
+            tighter = _wholly_on(paragraphs, {verso, short})
+            if needed - room <= 1 and tighter and not given:
+                found.append((short, 1, -1, tighter))
+        if given:
+            found.append((deep, given, 0, []))
+        # (A verso's lines given land on the shorter recto, and take their room there.)
+        lines = min(math.ceil(gap - each * given - _CLOSE),
+                    math.floor(room + 0.05) - (given if deep == verso else 0))
+        if lines > 0 and named:
+            found.append((short, lines, 1, named))
+    return found
+
+
+_CLOSE = 1.2  # body lines apart a remedy aims to leave a spread's pages at most
+
+
+def _wholly_on(paragraphs: dict[int, list[list[Any]]], pages: set[int]) -> list[Named]:
+    """The body paragraphs whose lines are all on ``pages``, as ``linebreak.Longer`` names them."""
+    return [(int(para[0][SOURCE]), str(para[0][HEAD]), str(para[-1][TAIL]), len(para))
+            for para in paragraphs.values()
+            if para[0][ROLE] == BODY and all(row[PAGE] in pages for row in para)]
+
+
+def short_end(rows: dict[str, list[list[Any]]], least: int) -> list[Named]:
+    """The body paragraphs that lie wholly on the page before a part's last, named as
+    ``linebreak.Longer`` names them, when the last holds fewer than ``least`` lines and
+    the page before is full, ending with a paragraph: one of them set a line longer
+    sends lines of that paragraph over (two at least, its widows), which the move of
+    ``pdf._short_end_moved_on`` cannot do for a paragraph that ends on its page."""
+    pages = rows.get("pages", [])
+    flow = [row for row in rows.get("lines", []) if row[ROLE] != NOTE]
+    if len(pages) < 2 or not flow or sum(row[PAGE] == len(pages) - 1 for row in flow) >= least:
+        return []
+    before = len(pages) - 2
+    on_before = [row for row in flow if row[PAGE] == before]
+    paragraphs: dict[int, list[list[Any]]] = {}
+    for row in flow:
+        paragraphs.setdefault(row[PARA], []).append(row)
+    room = (pages[before][P_BOTTOM] - page_depth(pages[before])) / body_line(rows)
+    if not on_before or room >= 1 or any(row[PAGE] > before for row in paragraphs[on_before[-1][PARA]]):
+        return []
+    return _wholly_on(paragraphs, {before})
 
 
 def _context_of(box: Any, context: _Context) -> _Context:

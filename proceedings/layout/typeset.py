@@ -17,15 +17,23 @@ from proceedings.files import make_folder
 from proceedings.layout import numbering, stamps
 from proceedings.layout.assemble import MM, Assembly, assembled
 from proceedings.layout.cache import DamagedPart, discarded, prune, read_part
-from proceedings.layout.measure import PAGE, measure, recto_breaks
+from proceedings.layout.measure import PAGE, measure, recto_breaks, short_end, short_spreads
 from proceedings.layout.numbering import NumberTemplates
 from proceedings.layout.plan import NUMBERED, Jobs, page_numbers, place, plan
 from proceedings.layout.records import MeasuredPart, Part, Progress
 from proceedings.layout.workers import lay_out_all
-from proceedings.linebreak import Turn, turns_mark
+from proceedings.linebreak import Longer, Turn, longer_mark, turns_mark
 from proceedings.messages import msg
 from proceedings.model import Sources
-from proceedings.pdf import STYLESHEETS, paginate, pdf_bytes, release_memory, turned_pages
+from proceedings.pdf import (
+    MIN_LAST_LINES,
+    STYLESHEETS,
+    give_mark,
+    paginate,
+    pdf_bytes,
+    release_memory,
+    turned_pages,
+)
 from proceedings.pdfedit import with_metadata
 from proceedings.render import PAGE_GEOMETRY, BookRenderer, millimetres
 
@@ -107,11 +115,13 @@ def _typeset(
     placements = place(parts, layouts, papers_on_recto=on_recto)
 
     # Turn: the parts that break a word across the turn from a recto are laid out once
-    # more, their paragraphs told which lines not to end with a hyphen, and numbered again
-    # if that changed a part's length.
-    turned = {p.part.key: turns for p in placements if (turns := _turns(p.layout.measured, p.start))}
+    # more, their paragraphs told which lines not to end with a hyphen, and those with a
+    # spread whose pages end apart which paragraphs may fill the short page (``_marks``);
+    # numbered again if that changed a part's length.
+    turned = {p.part.key: marks for p in placements
+              if (marks := _marks(p.layout.measured, p.start, p.part.anchor, p.part.kind))}
     if turned:
-        layouts.update(run([jobs.job(p.key, turns_mark(turned[p.key]) + jobs.renderer.render(p.key), p)
+        layouts.update(run([jobs.job(p.key, turned[p.key] + jobs.renderer.render(p.key), p)
                             for p in parts if p.key in turned]))
         if any(layouts[p.part.key].pages != p.layout.pages for p in placements):
             layouts, numbers = numbering.number(jobs, parts, layouts, run, templates,
@@ -151,10 +161,12 @@ def typeset_single(sources: Sources, settings: Settings) -> Typeset:
     layout = paginate(html, styles=settings.styles, stylesheets=stylesheets, allowed=allowed)
     parts = plan(sources, renderer)
     measured = _by_part(measure(layout.document.pages).rows(), parts, layout.anchors)
-    # The parts engine's one more pass for the words broken across a recto's turn.
-    turns = [turn for part in measured for turn in _turns(part.measured, part.start)]
-    if turns:
-        html = turns_mark(turns) + html
+    # The parts engine's one more pass for the words broken across a recto's turn and the
+    # spreads whose pages end apart.
+    marks = "".join(_marks(part.measured, part.start, part.part.anchor, part.part.kind)
+                    for part in measured)
+    if marks:
+        html = marks + html
         layout = paginate(html, styles=settings.styles, stylesheets=stylesheets, allowed=allowed)
         measured = _by_part(measure(layout.document.pages).rows(), parts, layout.anchors)
     identifier = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
@@ -171,8 +183,19 @@ def typeset_single(sources: Sources, settings: Settings) -> Typeset:
     return Typeset(pdf, layout.anchors, layout.pages, layout.diagnostics, measured=measured)
 
 
-def _turns(measured: dict[str, list[list[Any]]], start: int) -> tuple[Turn, ...]:
-    return tuple(Turn(*found) for found in recto_breaks(measured, start))
+def _marks(measured: dict[str, list[list[Any]]], start: int, anchor: str, kind: str) -> str:
+    """The marks a part's HTML is laid out again with: its words broken across a recto's
+    turn (``linebreak.set_marked``), the pages of its spreads that end apart, which
+    give lines to the next (``pdf.paginate``) or are filled (``linebreak.Longer``), and
+    the page before a paper's last when that holds too few lines (``measure.short_end``)."""
+    turns = tuple(Turn(*found) for found in recto_breaks(measured, start))
+    spreads = short_spreads(measured, start)
+    longer = [Longer(lines, tuple(named), by) for _page, lines, by, named in spreads if by]
+    if kind == "papers" and (named := short_end(measured, MIN_LAST_LINES)):
+        longer.append(Longer(1, tuple(named)))
+    given = [(anchor, page, lines) for page, lines, by, _named in spreads if not by]
+    return ((turns_mark(turns) if turns else "") + (longer_mark(longer) if longer else "")
+            + (give_mark(given) if given else ""))
 
 
 def _by_part(rows: dict[str, list[list[Any]]], parts: list[Part],
