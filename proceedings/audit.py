@@ -481,8 +481,8 @@ def _page_ends(
     heights = [float(line[m.BOTTOM]) - float(line[m.TOP]) for line in flow if line[m.ROLE] == m.BODY]
     height = statistics.median(heights) if heights else 14.0
     for index, page in enumerate(pages):
-        if page[m.P_X1] - page[m.P_X0] > page[m.P_BOTTOM] - page[m.P_TOP]:
-            continue  # a turned table's page (laid out in landscape): the table alone, no text ends there
+        if m.turned(page):
+            continue  # the table alone: no text ends there
         number = part.start + index
         lines = by_page.get(index, [])
         inside = index < last_index  # the part goes on over the page

@@ -211,6 +211,11 @@ def recto_breaks(rows: dict[str, list[list[Any]]], start: int) -> list[tuple[int
 FACING = 1.5
 
 
+def turned(page: list[float]) -> bool:
+    """Whether a page was laid out in landscape: a turned table's, with no text ending on it."""
+    return page[P_X1] - page[P_X0] > page[P_BOTTOM] - page[P_TOP]
+
+
 def page_depth(page: list[float]) -> float:
     """How deep a page's text ends: its text block's foot when it has footnotes."""
     return page[P_FLOW] if page[P_NOTES] >= page[P_BOTTOM] else page[P_BOTTOM]
@@ -257,6 +262,8 @@ def short_spreads(rows: dict[str, list[list[Any]]], start: int) -> list[tuple[in
     for verso in range(len(pages) - 2):
         if (start + verso) % 2:
             continue
+        if turned(pages[verso]) or turned(pages[verso + 1]):
+            continue  # a turned table's page faces nothing: the text does not end there
         depths = [page_depth(pages[verso]), page_depth(pages[verso + 1])]
         gap = abs(depths[0] - depths[1]) / height
         if gap <= FACING:
