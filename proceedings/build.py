@@ -20,7 +20,7 @@ from proceedings.files import PACKAGE_ROOT as PACKAGE_ROOT  # re-exported: print
 from proceedings.files import Inputs, WriteFailed, record_inputs, write_atomic
 from proceedings.layout.records import Progress
 from proceedings.layout.typeset import Settings, Typeset, typeset, typeset_single
-from proceedings.layout.workers import DEFAULT_MEMORY_MB, MemoryPlan, default_workers, worker_pool
+from proceedings.layout.workers import DEFAULT_MEMORY_MB, MemoryPlan, worker_pool
 from proceedings.load import load_sources
 from proceedings.messages import msg
 from proceedings.model import Sources
@@ -53,7 +53,7 @@ class BuildOptions:
     jobs: int | None = None  # worker processes for the parts engine; None: one per core
     executor: Executor | None = None  # or any concurrent.futures.Executor, e.g. a cluster's
     time_limit: float | None = 300.0  # seconds one part (a paper, say) may take to lay out
-    # MB the whole build may take (``memory_plan``: the main process's share and each
+    # MB the whole build may take (``MemoryPlan.for_build``: the main process's share and each
     # worker's); None: no limit. The main process's own budget is set by the command line.
     memory_limit: int | None = DEFAULT_MEMORY_MB
     progress: Progress | None = None  # told of each part laid out
@@ -144,20 +144,9 @@ def _workers(opts: BuildOptions) -> Iterator[Executor | None]:
     if opts.executor is not None or opts.engine == "single":
         yield opts.executor
         return
-    plan = memory_plan(opts)
+    plan = MemoryPlan.for_build(opts.memory_limit, opts.engine, opts.jobs)
     with worker_pool(plan.workers if plan else opts.jobs, plan.worker if plan else None) as pool:
         yield pool
-
-
-def memory_plan(opts: BuildOptions) -> MemoryPlan | None:
-    """How ``opts.memory_limit`` is shared between the main process and the workers (None:
-    no limit). With ``--engine single`` the book is laid out in the main process, which
-    then has the whole limit."""
-    if not opts.memory_limit:
-        return None
-    if opts.engine == "single":
-        return MemoryPlan(opts.memory_limit, 0, 0)
-    return MemoryPlan.of(opts.memory_limit, opts.jobs or default_workers())
 
 
 def _typeset(sources: Sources, opts: BuildOptions, started: Callable[[Executor | None], None]) -> Typeset:

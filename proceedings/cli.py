@@ -12,7 +12,7 @@ import resource
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from proceedings.diagnostics import BuildError, Diagnostics, ExitCode, Severity, escaped
 from proceedings.messages import LANGUAGES, Message, msg, msg_n, translate
@@ -332,18 +332,15 @@ def _build_options(args: argparse.Namespace, **more: object) -> BuildOptions:
 
 
 def _limit_memory(args: argparse.Namespace) -> None:
-    """Hold this process to its share of the build's memory limit (``build.memory_plan``);
-    the workers are given theirs as they start."""
-    from proceedings.build import BuildOptions, memory_plan
-    from proceedings.layout.workers import limit_memory
+    """Hold this process to its share of the build's memory limit (``MemoryPlan``);
+    the workers are given theirs as they start. Only the workers' module is imported:
+    a command that lays nothing out (proofs of a built book) does not wait for the rest."""
+    from proceedings.layout.workers import DEFAULT_MEMORY_MB, MemoryPlan, limit_memory
 
-    limit = getattr(args, "memory_limit", None)
     # The print PDF is laid out as one document, in this process: it has the whole limit.
-    engine: Literal["parts", "single"] = (
-        "single" if args.command == "print" else getattr(args, "engine", "parts"))
-    opts = BuildOptions(sources=args.sources, engine=engine,
-                        jobs=getattr(args, "jobs", None), **({"memory_limit": limit} if limit else {}))
-    plan = memory_plan(opts)
+    engine = "single" if args.command == "print" else getattr(args, "engine", "parts")
+    plan = MemoryPlan.for_build(getattr(args, "memory_limit", None) or DEFAULT_MEMORY_MB, engine,
+                                getattr(args, "jobs", None))
     if plan is not None:
         limit_memory(plan.main, caller=True)
         args.main_memory = plan.main

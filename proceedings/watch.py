@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from proceedings.build import BuildOptions, BuildResult, build, memory_plan
+from proceedings.build import BuildOptions, BuildResult, build
 from proceedings.diagnostics import BuildError
-from proceedings.layout.workers import start_all, worker_pool
+from proceedings.layout.workers import MemoryPlan, start_all, worker_pool
 
 Snapshot = dict[str, tuple[int, int]]
 
@@ -45,7 +45,7 @@ def watch(
 ) -> None:
     """Build now, then again after every change, until ``stop()`` says so."""
     folders = [opts.sources, opts.styles]
-    plan = memory_plan(opts)
+    plan = MemoryPlan.for_build(opts.memory_limit, opts.engine, opts.jobs)
     with worker_pool(plan.workers if plan else opts.jobs, plan.worker if plan else None) as executor:
         start_all(executor)
         warm = replace(opts, executor=executor)

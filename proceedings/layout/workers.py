@@ -76,6 +76,16 @@ class MemoryPlan:
         workers = max(1, min(workers, rest // MIN_WORKER_MB))
         return cls(main, rest // workers, workers)
 
+    @classmethod
+    def for_build(cls, limit: int | None, engine: str, jobs: int | None) -> MemoryPlan | None:
+        """How a build's ``limit`` (MB; None: no limit) is shared. With the one-document
+        engine the book is laid out in the main process, which then has the whole limit."""
+        if not limit:
+            return None
+        if engine == "single":
+            return cls(limit, 0, 0)
+        return cls.of(limit, jobs or default_workers())
+
 
 def limit_memory(megabytes: int | None, *, caller: bool = False) -> None:
     """Let this process take at most ``megabytes`` of data (its heap and private
