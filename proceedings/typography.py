@@ -150,6 +150,10 @@ def _substitute(text: str, pattern: re.Pattern[str], replace: Any) -> str:
     return pattern.sub(keep_links, text)
 
 
+def _plain(text: str, pattern: re.Pattern[str], replace: Any) -> str:
+    return pattern.sub(replace, text)
+
+
 def _range(match: re.Match[str]) -> str:
     first, second = match[1], match[2]
     if _number(first) >= _number(second):
@@ -204,16 +208,19 @@ def _quotes(text: str, quotes: Sequence[str]) -> str:
 def apply(text: str, rules: Rules) -> str:
     """``text`` as the typesetter sets it by ``rules``. ``MARK`` characters stay where they are."""
     switches = rules.switches
+    # Most texts have no link written out: their rules need not look for one each time
+    # (none changes a link, nor makes one).
+    substitute = _substitute if _URL_RE.search(text) else _plain
     if switches.ranges:
-        text = _substitute(text, _RANGE_RE, _range)
+        text = substitute(text, _RANGE_RE, _range)
     if switches.dashes:
-        text = _substitute(text, _SPACED_DASH_RE, lambda m: _dash(m, rules.dash))
+        text = substitute(text, _SPACED_DASH_RE, lambda m: _dash(m, rules.dash))
     if switches.spaces:
-        text = _substitute(text, _ENDING_RE, lambda m: f"-{WORD_JOINER}")
+        text = substitute(text, _ENDING_RE, lambda m: f"-{WORD_JOINER}")
         for pattern, replacement in _NBSP_RULES:
-            text = _substitute(text, pattern, replacement)
+            text = substitute(text, pattern, replacement)
         for pattern, replacement in rules.patterns:
-            text = _substitute(text, pattern, replacement)
+            text = substitute(text, pattern, replacement)
     if switches.quotes:
         text = _quotes(text, rules.quotes)
     return text
