@@ -343,26 +343,19 @@ def _short_end_moved_on(html: str, document: Document) -> str | None:
         # lines there (its widows, if two stay: its orphans); else, or when the lines it
         # would give are not enough, it goes over whole, if that leaves the page before
         # no more than two lines shorter than what the last page needs.
-        block = before[-1][1]
-        element = getattr(block, "element", None)
-        if element is None or getattr(block, "element_tag", "") not in _BLOCK_TAGS:
+        element = _ending(before)
+        if element is None:
             continue
-        on_before = sum(getattr(parent, "element", None) is element for _, parent in before)
-        on_last = sum(getattr(parent, "element", None) is element for _, parent in last)
+        on_before, on_last = _lines_of(element, before), _lines_of(element, last)
         if on_last and on_before - wanted >= 2:
             style = f"widows: {on_last + wanted}"
-        elif on_before <= wanted + 2 and not any(
-                getattr(parent, "element", None) is element
-                for _, parent in _lines(pages[number - 2]._page_box)):
+        elif on_before <= wanted + 2 and not _lines_of(element, _lines(pages[number - 2]._page_box)):
             style = _WHOLE  # it begins on the page before
         else:
             continue
-        root = pages[0]._page_box.children[0].element
-        index = [e for e in root.iter() if e.tag == element.tag].index(element)
-        tags = list(re.finditer(rf"<{element.tag}\b([^>]*)>", html))
-        if index >= len(tags) or "style=" in tags[index][1]:
+        tag = _unstyled_tag(html, pages[0]._page_box.children[0].element, element)
+        if tag is None:
             continue
-        tag = tags[index]
         stop = html.find(f'id="{end}"', tag.end())
         rest = html[tag.end():stop]
         if style == _WHOLE:  # a paragraph after it sent over before now follows it
@@ -405,25 +398,44 @@ def _lines_given(html: str, document: Document, pages: list[tuple[str, int, int]
         here = _text_lines(document.pages[number]._page_box)
         if not here:
             continue
-        block = here[-1][1]
-        element = getattr(block, "element", None)
-        if element is None or getattr(block, "element_tag", "") not in _BLOCK_TAGS:
+        element = _ending(here)
+        if element is None:
             continue
-        kept = sum(getattr(parent, "element", None) is element for _, parent in here)
-        over = sum(getattr(parent, "element", None) is element
-                   for _, parent in _text_lines(document.pages[number + 1]._page_box))
-        began = number and any(getattr(parent, "element", None) is element
-                               for _, parent in _text_lines(document.pages[number - 1]._page_box))
+        kept = _lines_of(element, here)
+        over = _lines_of(element, _text_lines(document.pages[number + 1]._page_box))
+        began = number and _lines_of(element, _text_lines(document.pages[number - 1]._page_box))
         style = f"widows: {over + given}" if kept - given >= 2 else _WHOLE if given == kept else ""
         if not style or (not over and style != _WHOLE) or (style == _WHOLE and began):
             continue
-        position = [e for e in root.iter() if e.tag == element.tag].index(element)
-        tags = list(re.finditer(rf"<{element.tag}\b([^>]*)>", html))
-        if position >= len(tags) or "style=" in tags[position][1]:
+        tag = _unstyled_tag(html, root, element)
+        if tag is None:
             continue
-        tag = tags[position]
         edits[f"{anchor}:{index}"] = (tag.start(), tag.end(), f'<{element.tag} style="{style}"{tag[1]}>')
     return _edited(html, edits)
+
+
+def _ending(lines: list[tuple[Any, Any]]) -> Any:
+    """The paragraph (a block's element) a page's lines end with, or None."""
+    block = lines[-1][1]
+    element = getattr(block, "element", None)
+    if element is None or getattr(block, "element_tag", "") not in _BLOCK_TAGS:
+        return None
+    return element
+
+
+def _lines_of(element: Any, lines: list[tuple[Any, Any]]) -> int:
+    """How many of a page's lines are the paragraph's."""
+    return sum(getattr(parent, "element", None) is element for _, parent in lines)
+
+
+def _unstyled_tag(html: str, root: Any, element: Any) -> re.Match[str] | None:
+    """The element's opening tag in ``html`` (as many of its kind come before it in the
+    laid-out document's tree), or None when it is not found or has a style already."""
+    position = [e for e in root.iter() if e.tag == element.tag].index(element)
+    tags = list(re.finditer(rf"<{element.tag}\b([^>]*)>", html))
+    if position >= len(tags) or "style=" in tags[position][1]:
+        return None
+    return tags[position]
 
 
 # A table whose header words are divided is set smaller, its cells down to this size.
