@@ -428,14 +428,18 @@ def _lines_of(element: Any, lines: list[tuple[Any, Any]]) -> int:
     return sum(getattr(parent, "element", None) is element for _, parent in lines)
 
 
-def _unstyled_tag(html: str, root: Any, element: Any) -> re.Match[str] | None:
+def _opening_tag(html: str, root: Any, element: Any) -> re.Match[str] | None:
     """The element's opening tag in ``html`` (as many of its kind come before it in the
-    laid-out document's tree), or None when it is not found or has a style already."""
+    laid-out document's tree), its attributes the match's group 1; None when not found."""
     position = [e for e in root.iter() if e.tag == element.tag].index(element)
     tags = list(re.finditer(rf"<{element.tag}\b([^>]*)>", html))
-    if position >= len(tags) or "style=" in tags[position][1]:
-        return None
-    return tags[position]
+    return tags[position] if position < len(tags) else None
+
+
+def _unstyled_tag(html: str, root: Any, element: Any) -> re.Match[str] | None:
+    """``_opening_tag``, or None when the tag has a style already."""
+    tag = _opening_tag(html, root, element)
+    return None if tag is None or "style=" in tag[1] else tag
 
 
 # A table whose header words are divided is set smaller, its cells down to this size.
@@ -470,16 +474,13 @@ def _tables_set_smaller(html: str, document: Document) -> str | None:
     if not sizes:
         return None
     root = document.pages[0]._page_box.children[0].element
-    order = [e for e in root.iter() if e.tag == "table"]
-    tags = list(re.finditer(r"<table\b([^>]*)>", html))
     edits: dict[str, tuple[int, int, str]] = {}
     for position, size in sizes.items():
-        index = order.index(tables[position])
-        if index < len(tags) and "style=" not in tags[index][1]:
-            tag = tags[index]
+        tag = _unstyled_tag(html, root, tables[position])
+        if tag is not None:
             attributes = tag[1].replace('class="data-table', f'class="data-table {_WHOLE_HEADS}', 1)
             smaller = f'<table style="font-size: {size:.2f}pt"{attributes}>'
-            edits[str(index)] = (tag.start(), tag.end(), smaller)
+            edits[str(tag.start())] = (tag.start(), tag.end(), smaller)
     return _edited(html, edits)
 
 
@@ -507,19 +508,17 @@ def _tables_too_wide(html: str, document: Document) -> str | None:
     if not wide:
         return None
     root = document.pages[0]._page_box.children[0].element
-    order = [e for e in root.iter() if e.tag == "table"]
-    tags = list(re.finditer(r"<table\b[^>]*>", html))
     edits: dict[str, tuple[int, int, str]] = {}
-    for i in (order.index(e) for e in wide):
-        if i >= len(tags):
+    for tag in (_opening_tag(html, root, e) for e in wide):
+        if tag is None:
             continue
-        table = _SMALLER_RE.sub(r'<table\1', tags[i][0])
-        block = list(_BLOCK_RE.finditer(html, 0, tags[i].start()))
+        table = _SMALLER_RE.sub(r'<table\1', tag[0])
+        block = list(_BLOCK_RE.finditer(html, 0, tag.start()))
         if not block or block[-1]["landscape"]:
-            edits[str(i)] = (tags[i].start(), tags[i].end(), table)
+            edits[str(tag.start())] = (tag.start(), tag.end(), table)
             continue
         start = block[-1].end() - 1  # before the class's closing quote
-        edits[str(i)] = (start, tags[i].end(), " landscape" + html[start:tags[i].start()] + table)
+        edits[str(tag.start())] = (start, tag.end(), " landscape" + html[start:tag.start()] + table)
     return _edited(html, edits)
 
 
