@@ -118,11 +118,11 @@ def _typeset(
     # more, their paragraphs told which lines not to end with a hyphen, and those with a
     # spread whose pages end apart which paragraphs may fill the short page (``_marks``);
     # numbered again if that changed a part's length.
-    turned = {p.part.key: marks for p in placements
+    marked = {p.part.key: marks for p in placements
               if (marks := _marks(p.layout.measured, p.start, p.part.anchor, p.part.kind))}
-    if turned:
-        layouts.update(run([jobs.job(p.key, turned[p.key] + jobs.renderer.render(p.key), p)
-                            for p in parts if p.key in turned]))
+    if marked:
+        layouts.update(run([jobs.job(p.key, marked[p.key] + jobs.renderer.render(p.key), p)
+                            for p in parts if p.key in marked]))
         if any(layouts[p.part.key].pages != p.layout.pages for p in placements):
             layouts, numbers = numbering.number(jobs, parts, layouts, run, templates,
                                                 papers_on_recto=on_recto)
