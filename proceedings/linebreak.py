@@ -78,7 +78,7 @@ class Measure:
     width: float  # points
     indent: float  # points, the first line's text-indent
     size: float  # points
-    word_spacing: float  # points added to every space of a set paragraph (<= 0: its shrink)
+    word_spacing: float  # points added to a space of a set paragraph's line of class s (<= 0: its shrink)
     list_indent: float  # points a list item's paragraph is narrower by
     fonts: tuple[tuple[str, Path], ...]  # ("regular" | "bold" | "italic" | "bolditalic", file)
     tracking: float = 0.0  # points a character of a line of class t1 is wider by (t-1: narrower)
@@ -138,7 +138,7 @@ def _measure(css: Path, book: str, fonts_text: str, page: tuple[str, str, str, s
     page_width, margin_inner, margin_outer, font_size = page
     size = _points(font_size)
     indent = _declarations(book, ".paper-body p").get("text-indent", "0pt")
-    word_spacing = _declarations(book, ".paper-body p.set").get("word-spacing", "0pt")
+    word_spacing = _declarations(book, ".paper-body p.set .s").get("word-spacing", "0pt")
     list_indent = _declarations(book, ".paper-body ul").get("padding-left", "0pt")
     fonts: dict[str, Path] = {}
     for rule in tinycss2.parse_stylesheet(fonts_text, skip_comments=True, skip_whitespace=True):
@@ -848,16 +848,23 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
         chosen = more
         ends = [node.point for node in chosen]
     breaks = {points[e].index: points[e].kind for e in ends}
-    # Each character's line's class: its tracking step, or "last" for the last line,
-    # which is not justified and keeps the normal spaces instead of the narrower ones
-    # the other lines are stretched from.
+    # Each character's line's class: its tracking step, and "s" where the line's spaces
+    # shrink (the style's narrower spaces, which justification stretches back): a line
+    # that fits with normal spaces needs no class, since WeasyPrint stretches them to the
+    # same gaps, and every element less is layout time saved. The last line, not
+    # justified, always fits with normal spaces (``_search``).
     line_class: list[str] = []
+    shrink = -measure.word_spacing
     for node in chosen:
-        point = points[node.point]
-        if node.point == len(points) - 1:
-            name = "last"
-        else:
-            name = f"t{node.track}" if node.track else ""
+        point, start = points[node.point], node.previous
+        assert start is not None
+        letters = point.index + (point.kind == "hyphen") - start.start
+        normal = (point.width_before + point.extra - start.width + node.track * letters * measure.tracking
+                  + (point.spaces_before - start.spaces) * shrink)
+        names = [f"t{node.track}"] if node.track else []
+        if normal > start.measure - settings.safety and node.point != len(points) - 1:
+            names.append("s")
+        name = " ".join(names)
         # A line's breaking space ends its own run of text: WeasyPrint does not always see
         # a break opportunity at the very start of an inline box.
         line_class.extend([name] * (point.index + (point.kind == "space") - len(line_class)))
