@@ -865,8 +865,6 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
         if normal > start.measure - settings.safety and node.point != len(points) - 1:
             names.append("s")
         name = " ".join(names)
-        # A line's breaking space ends its own run of text: WeasyPrint does not always see
-        # a break opportunity at the very start of an inline box.
         line_class.extend([name] * (point.index + (point.kind == "space") - len(line_class)))
     line_class.append("")
     output = [""] * len(chars)  # what each character becomes
@@ -889,7 +887,14 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
             run_class = classes[piece]
             run.append(output[piece])
             continue
+        carried: list[str] = []
         if run:
+            if isinstance(piece, int) and not open_tags and run[-1] == " ":
+                # The space that ends a line opens the next line's run: WeasyPrint lays out
+                # each run whole then, where a run that ends at the break makes it go back
+                # and split the run again once the next word overflows (a third of a set
+                # paragraph's layout time). Inside an element it ends its own run (below).
+                carried = [run.pop()]
             text_run = _escape("".join(run))
             result.append(f'<span class="{run_class}">{text_run}</span>' if run_class and text_run
                           else text_run)
@@ -900,7 +905,7 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
                 # closed after the space and opened again (without an id, which is once).
                 result.extend(f"</{name}>" for name, _tag in reversed(open_tags))
                 result.extend(_ID_RE.sub("", tag) for _name, tag in open_tags)
-            run = []
+            run = carried
         if isinstance(piece, int):
             run_class = classes[piece]
             run.append(output[piece])
