@@ -107,19 +107,19 @@ def _points(length: str, em: float = 0.0) -> float:
     return number * _UNITS[unit]
 
 
-def _declarations(stylesheet: str, selector: str) -> dict[str, str]:
-    """The declarations of the rules of ``stylesheet`` written for exactly ``selector``."""
-    found: dict[str, str] = {}
+def _rules(stylesheet: str) -> dict[str, dict[str, str]]:
+    """The declarations ``stylesheet`` writes for each selector, as written (a rule for
+    several selectors counts for each; a later rule's declaration wins)."""
+    found: dict[str, dict[str, str]] = {}
     for rule in tinycss2.parse_stylesheet(stylesheet, skip_comments=True, skip_whitespace=True):
         if rule.type != "qualified-rule":
             continue
-        selectors = [s.strip() for s in tinycss2.serialize(rule.prelude).split(",")]
-        if selector not in selectors:
-            continue
-        for declaration in tinycss2.parse_declaration_list(rule.content, skip_comments=True,
-                                                           skip_whitespace=True):
-            if declaration.type == "declaration":
-                found[declaration.lower_name] = tinycss2.serialize(declaration.value).strip()
+        declarations = {declaration.lower_name: tinycss2.serialize(declaration.value).strip()
+                        for declaration in tinycss2.parse_declaration_list(rule.content, skip_comments=True,
+                                                                           skip_whitespace=True)
+                        if declaration.type == "declaration"}
+        for selector in tinycss2.serialize(rule.prelude).split(","):
+            found.setdefault(selector.strip(), {}).update(declarations)
     return found
 
 
@@ -137,9 +137,10 @@ def measure_from_styles(styles: Path, *, page_width: str, margin_inner: str, mar
 def _measure(css: Path, book: str, fonts_text: str, page: tuple[str, str, str, str]) -> Measure:
     page_width, margin_inner, margin_outer, font_size = page
     size = _points(font_size)
-    indent = _declarations(book, ".paper-body p").get("text-indent", "0pt")
-    word_spacing = _declarations(book, ".paper-body p.set .s").get("word-spacing", "0pt")
-    list_indent = _declarations(book, ".paper-body ul").get("padding-left", "0pt")
+    rules = _rules(book)
+    indent = rules.get(".paper-body p", {}).get("text-indent", "0pt")
+    word_spacing = rules.get(".paper-body p.set .s", {}).get("word-spacing", "0pt")
+    list_indent = rules.get(".paper-body ul", {}).get("padding-left", "0pt")
     fonts: dict[str, Path] = {}
     for rule in tinycss2.parse_stylesheet(fonts_text, skip_comments=True, skip_whitespace=True):
         if rule.type != "at-rule" or rule.lower_at_keyword != "font-face" or rule.content is None:
@@ -157,15 +158,15 @@ def _measure(css: Path, book: str, fonts_text: str, page: tuple[str, str, str, s
         italic = values.get("font-style", "normal") == "italic"
         key = ("bold" if bold else "") + ("italic" if italic else "") or "regular"
         fonts[key] = (css / url[1]).resolve()
-    tracking = _declarations(book, ".paper-body p.set .t1").get("letter-spacing", "0pt")
-    reference_indent = _declarations(book, ".reference-list li").get("padding-left", "0pt")
-    reference_size = _declarations(book, ".reference-list").get("font-size", "1em")
-    abstract = _declarations(book, ".abstract")
+    tracking = rules.get(".paper-body p.set .t1", {}).get("letter-spacing", "0pt")
+    reference_indent = rules.get(".reference-list li", {}).get("padding-left", "0pt")
+    reference_size = rules.get(".reference-list", {}).get("font-size", "1em")
+    abstract = rules.get(".abstract", {})
     margins = abstract.get("margin", "0pt").split() or ["0pt"]  # top, right, bottom, left, as CSS
     right = margins[1] if len(margins) > 1 else margins[0]
     left = margins[3] if len(margins) == 4 else right
     max_track = 0
-    while all(_declarations(book, f".paper-body p.set .t{sign}{max_track + 1}").get("letter-spacing")
+    while all(rules.get(f".paper-body p.set .t{sign}{max_track + 1}", {}).get("letter-spacing")
               for sign in ("", "-")):
         max_track += 1
     return Measure(
