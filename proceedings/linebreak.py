@@ -26,12 +26,14 @@ word wider than the measure) is left to WeasyPrint as it was.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import itertools
 import math
 import re
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from pathlib import Path
@@ -782,6 +784,27 @@ class SetParagraph:
     cost: float = 0.0  # the demerits the lines more or fewer added (``longer``)
 
 
+# The paragraphs a part's last layout set (``remembered``), by what they were set from,
+# and those this layout has set.
+_remembered: dict[str, Any] | None = None
+_used: dict[str, Any] = {}
+_KEPT_TYPES: Final = [str, list, int, float]  # a set paragraph as kept: html, ends, trailing run, cost
+
+
+@contextmanager
+def remembered(known: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Paragraphs set as in ``known`` where they were set from the same inputs; yields
+    what this layout sets (from ``known`` or not) for the next layout of the same part
+    to find: a part laid out again (its pass after numbering, an edit) sets only the
+    paragraphs that changed, which is most of its breaker's time saved."""
+    global _remembered, _used
+    _remembered, _used = known, {}
+    try:
+        yield _used
+    finally:
+        _remembered, _used = None, {}
+
+
 def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = True,
                   narrower: float = 0.0, first_narrower: float = 0.0, initial_run: int = 0,
                   turns: tuple[Turn, ...] = (), style: str = "regular",
@@ -796,6 +819,23 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
     kept, text = _collapse(chars)
     if not text:
         return None
+    options = (indent, narrower, first_narrower, initial_run, settings, longer)
+    if _remembered is None:
+        return _set(pieces, chars, kept, text, measure, turns, *options)
+    # A turn counts where its words are in the paragraph (``_turns_at`` can find it).
+    near = tuple(t for t in turns if t.key()[1] in text and t.following in text)
+    key = hashlib.sha256(repr((inner, lang, style, measure, near, options)).encode()).hexdigest()
+    found = _remembered.get(key)
+    if not (isinstance(found, list) and (found == [None] or list(map(type, found)) == _KEPT_TYPES)):
+        done = _set(pieces, chars, kept, text, measure, near, *options)
+        found = [None] if done is None else [done.html, list(done.ends), done.trailing_run, done.cost]
+    _used[key] = found
+    return None if found[0] is None else SetParagraph(found[0], tuple(found[1]), found[2], found[3])
+
+
+def _set(pieces: list[str | int], chars: list[_Char], kept: list[int], text: str, measure: Measure,
+         turns: tuple[Turn, ...], indent: bool, narrower: float, first_narrower: float, initial_run: int,
+         settings: Settings, longer: int) -> SetParagraph | None:
     advances = _advances(chars, kept, measure)
     regular = face(measure.font("regular"))
     space = sum(regular.advances(" ")) * regular.scale(measure.size)
@@ -975,7 +1015,6 @@ _Name = tuple[int, str, str, int]  # a paragraph, as a ``Longer`` names it
 _Change = tuple[_Name, int]  # a paragraph and the lines it is set longer by
 
 
-@lru_cache(maxsize=4096)
 def set_body(body_html: str, lang: str, measure: Measure, turns: tuple[Turn, ...] = (),
              longer: frozenset[_Change] = frozenset()) -> str:
     """A body's HTML with its running paragraphs set by the breaker and marked for the

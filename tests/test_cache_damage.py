@@ -175,3 +175,29 @@ def test_a_cache_damaged_again_and_again_is_one_error(
     assert [str(d) for d in caught.value.diagnostics] == notes * ATTEMPTS + [
         f"{tmp_path / '.cache'}: error: parts laid out were found damaged {ATTEMPTS} times over: "
         "look at the disk [cache-damaged]"]
+
+
+def test_a_damaged_lines_file_is_set_anew(built: Path) -> None:
+    """A part's kept paragraphs (``lines-*.json``) only save time: garbage there is set
+    anew and written again, and the book is the same."""
+    from proceedings.files import unsealed
+
+    def book_text() -> list[str]:
+        with pikepdf.open(built / "proceedings.pdf") as pdf:
+            pages = len(pdf.pages)
+        return [pdfread.text(built / "proceedings.pdf", page) for page in range(1, pages + 1)]
+
+    good = book_text()
+    cache = built / ".cache"
+    for book in cache.glob("book-*.pdf"):
+        book.unlink()
+    kept = sorted(cache.glob("lines-*.json"))
+    assert kept
+    for path in kept:
+        _randomise(path)
+    # A part laid out again reads its damaged file: the parts' page maps go too.
+    for meta in cache.glob("?" * 40 + ".json"):
+        meta.unlink()
+    build(BuildOptions(sources=MINIBOOK, out=built))
+    assert book_text() == good
+    assert all(unsealed(path.read_bytes()) for path in kept)

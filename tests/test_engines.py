@@ -432,3 +432,43 @@ def test_the_cache_keeps_in_bounds_and_keeps_what_the_book_uses(tmp_path: Path) 
     present = [path.exists() for path in old]
     assert 0 < sum(present) < len(old)
     assert present == sorted(present)  # the oldest went first
+
+
+def _kept_lines(out: Path) -> dict[str, set[str]]:
+    """The paragraphs each part's lines file keeps, by file name."""
+    import json
+
+    from proceedings.files import unsealed
+
+    return {path.name: set(json.loads(unsealed(path.read_bytes()) or b"{}"))
+            for path in (out / ".cache").glob("lines-*.json")}
+
+
+def test_an_edited_part_sets_again_only_the_paragraph_that_changed(tmp_path: Path) -> None:
+    """A part's paragraphs set by the line breaker are kept from one layout to the next:
+    after an edit of one paragraph, the part's file keeps the others as they were and
+    that one set anew, and the book is the one a build from nothing makes."""
+    import shutil
+
+    sources = tmp_path / "sources"
+    shutil.copytree(MINIBOOK, sources)
+    out = tmp_path / "out"
+    build(BuildOptions(sources=sources, out=out))
+    before = _kept_lines(out)
+    assert len(before) >= 3
+    assert sum(len(kept) > 3 for kept in before.values()) >= 3
+    paper = sources / "papers" / "kk-digital" / "paper.md"
+    paper.write_text(paper.read_text(encoding="utf-8").replace("басты шарт", "негізгі шарт"),
+                     encoding="utf-8")
+    build(BuildOptions(sources=sources, out=out))
+    after = _kept_lines(out)
+    assert after.keys() == before.keys()
+    changed = [name for name in after if after[name] != before[name]]
+    assert len(changed) == 1
+    [name] = changed
+    assert len(before[name] - after[name]) == 1
+    assert len(after[name] - before[name]) == 1
+    fresh = tmp_path / "fresh"
+    build(BuildOptions(sources=sources, out=fresh))
+    pages = len(PdfReader(fresh / "proceedings.pdf").pages)
+    assert _page_texts(out / "proceedings.pdf", pages) == _page_texts(fresh / "proceedings.pdf", pages)

@@ -645,3 +645,33 @@ def test_no_line_ends_where_unicode_forbids_a_break_or_before_a_dash() -> None:
     spaces = {p.index for p in _unit_points(text) if p.kind == "space"}
     assert spaces == {text.index(" бб"), text.index(" ("), text.index(" гг"), text.index(" дд"),
                       text.index(" ее")}
+
+
+def test_a_paragraph_set_before_from_the_same_inputs_is_taken_as_it_was(measure: linebreak.Measure) -> None:
+    """A part laid out again takes the paragraphs its last layout set from the same
+    inputs (``remembered``): a turn whose words are elsewhere in the part changes
+    nothing, one at the paragraph's own words sets it anew, and what is not a set
+    paragraph is set anew."""
+    paragraph = PARAGRAPHS["ru"]
+    with linebreak.remembered({}) as used:
+        first = linebreak.set_paragraph(paragraph, "ru", measure)
+    assert first is not None
+    [(key, kept)] = used.items()
+    assert kept == [first.html, list(first.ends), first.trailing_run, first.cost]
+    known = {key: ["(kept)", *kept[1:]]}  # told apart from one set anew
+    elsewhere = linebreak.Turn(2, "Алма", "ты")
+    words = re.sub(r"<[^>]+>", "", paragraph).split()
+    here = linebreak.Turn(2, words[3][:3], words[3][3:])
+    with linebreak.remembered(known) as again:
+        assert linebreak.set_paragraph(paragraph, "ru", measure).html == "(kept)"  # type: ignore[union-attr]
+        assert linebreak.set_paragraph(paragraph, "ru", measure,
+                                       turns=(elsewhere,)).html == "(kept)"  # type: ignore[union-attr]
+        assert linebreak.set_paragraph(paragraph, "ru", measure, turns=(here,)) == first
+        assert linebreak.set_paragraph(paragraph, "ru", measure, longer=1) != first
+    assert len(again) == 3
+    assert again[key] == known[key]
+    for garbage in ([1, 2], ["x", ["space"], "0", 0.0], "text", None):
+        with linebreak.remembered({key: garbage}):
+            assert linebreak.set_paragraph(paragraph, "ru", measure) == first
+    with linebreak.remembered({key: [None]}):  # one the breaker left to WeasyPrint
+        assert linebreak.set_paragraph(paragraph, "ru", measure) is None

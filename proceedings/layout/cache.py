@@ -54,7 +54,7 @@ T = TypeVar("T")
 # proofs.json, built.json), which each run rewrites.
 _CACHED = re.compile(r"(?:[0-9a-f]{40}\.(?:pdf|json)|font-[0-9a-f]{32}-[0-9a-f]{16}\.ttf"
                      r"|book-[0-9a-f]{40}-[0-9a-f]{16}\.pdf"
-                     r"|(?:cover|watermark|citation)-[0-9a-f]{40}-[0-9a-f]{16}\.pdf|findings-[0-9a-f]{40}\.json)")
+                     r"|(?:cover|watermark|citation)-[0-9a-f]{40}-[0-9a-f]{16}\.pdf|(?:findings|lines)-[0-9a-f]{40}\.json)")
 CACHE_FLOOR = 64 * 1024 * 1024  # bytes the cache may always hold
 
 

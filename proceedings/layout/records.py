@@ -56,6 +56,9 @@ class Job:
     draft: bool = False
     # A part of the book: its lines are measured for the layout audit (``measure``).
     measure: bool = False
+    # The file its paragraphs set by the line breaker are kept in, from one of its
+    # layouts to the next ("": none; ``workers.kept_lines``).
+    lines: str = ""
 
 
 @dataclass

@@ -10,6 +10,7 @@ little, so that workers start fast.
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import os
 import resource
@@ -25,9 +26,10 @@ from dataclasses import dataclass
 from functools import cache
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from typing import Any
 
 from proceedings.diagnostics import BuildError, Diagnostic, error, write_failed
-from proceedings.files import WriteFailed
+from proceedings.files import WriteFailed, sealed_text, touch, unsealed, write_atomic
 from proceedings.layout.cache import keep, stored
 from proceedings.layout.records import Job, PartLayout, Progress
 from proceedings.messages import msg
@@ -278,12 +280,13 @@ def _lay_out(job: Job) -> PartLayout:
     from proceedings.layout.patches import compression_level
     from proceedings.pdf import paginate, pdf_bytes, upright
 
-    layout = paginate(
-        job.html,
-        styles=Path(job.styles),
-        stylesheets=[Path(p) for p in job.stylesheets],
-        allowed=[Path(p) for p in job.allowed],
-    )
+    with kept_lines(Path(job.lines) if job.lines else None):
+        layout = paginate(
+            job.html,
+            styles=Path(job.styles),
+            stylesheets=[Path(p) for p in job.stylesheets],
+            allowed=[Path(p) for p in job.allowed],
+        )
     document = layout.document
     result = PartLayout(job.key, job.digest, len(document.pages))
     px = 0.75  # CSS pixels to points
@@ -311,6 +314,29 @@ def _lay_out(job: Job) -> PartLayout:
         data = pdf_bytes(layout, identifier=job.digest.encode())
     keep(Path(job.cache), result, data)
     return result
+
+
+@contextmanager
+def kept_lines(path: Path | None) -> Iterator[None]:
+    """Lay out with the paragraphs the part's last layout set, kept in ``path`` (none:
+    every paragraph set anew), and keep there those this layout sets
+    (``linebreak.remembered``). The file is sealed as the cache's others are; one that is
+    damaged, or not such a file, is set anew and written again (it only saves time)."""
+    from proceedings.linebreak import remembered
+
+    if path is None:
+        yield
+        return
+    known: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):  # none yet, unreadable or not JSON
+        loaded = json.loads(unsealed(path.read_bytes()) or b"null")
+        known = loaded if isinstance(loaded, dict) else {}
+    with remembered(known) as used:
+        yield
+    if used != known:
+        write_atomic(path, sealed_text(json.dumps(used, ensure_ascii=False).encode()))
+    else:
+        touch(path)  # used: the cache's pruning keeps it
 
 
 def lay_out_all(
