@@ -486,7 +486,8 @@ def _search(points: Sequence[Breakpoint], *, width: float, first_width: float,
                 space: float, last_min: float, shrink: float = 0.0, tracking: float = 0.0,
                 max_track: int = 0, settings: Settings = Settings(),
                 max_ratio: float | None = None, initial_run: int = 0,
-                unhyphenated: frozenset[int] = frozenset(), lines: int = 0) -> list[_Node] | None:
+                unhyphenated: frozenset[int] = frozenset(), lines: int = 0,
+                alone: bool = False) -> list[_Node] | None:
     """The nodes that end the lines of the best paragraph, first to last, or None when
     none fits (a word wider than the measure, or no line loose enough).
 
@@ -496,7 +497,8 @@ def _search(points: Sequence[Breakpoint], *, width: float, first_width: float,
     ``initial_run`` counts the hyphenated lines the paragraph follows (across a short
     last line: a reader sees them as one column of hyphens); the lines numbered (from 0)
     in ``unhyphenated`` do not end in a hyphen. With ``lines``, the paragraph has that
-    many lines (TeX's looseness: the nodes are kept by their line too). The nodes are TeX's active
+    many lines (TeX's looseness: the nodes are kept by their line too); with ``alone``,
+    a short word may stand alone on a line. The nodes are TeX's active
     breakpoints, one per point and count of hyphenated lines in a row ending there
     (TeX's fitness classes are left out: the loose-line demerits already keep a loose
     line from standing next to a tight one, and they would triple the nodes)."""
@@ -583,7 +585,10 @@ def _search(points: Sequence[Breakpoint], *, width: float, first_width: float,
                     continue
                 if spaces == 0:
                     # One word alone (a long one, a link): WeasyPrint cannot stretch it, so
-                    # it is left short, which is allowed as the loosest line there may be.
+                    # it is left short, which is allowed as the loosest line there may be;
+                    # a short word only when no line of any looseness can take it.
+                    if slack >= 1.0 and natural < measure * _ALONE and not alone:
+                        continue
                     ratio = 0.0 if slack < 1.0 else alone_ratio
                 elif slack >= 0:
                     ratio = slack / (spaces * stretch)
@@ -620,6 +625,11 @@ def _search(points: Sequence[Breakpoint], *, width: float, first_width: float,
         chain.append(chosen)
         chosen = chosen.previous
     return chain[::-1]
+
+
+# A word alone on a line is one at least this share of the measure long (a link, a
+# compound): a shorter one shares a line with its neighbours.
+_ALONE: Final = 0.5
 
 
 # --- A paragraph, set --------------------------------------------------------------------
@@ -811,7 +821,7 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
                   settings: Settings = Settings(), longer: int = 0) -> SetParagraph | None:
     """The inner HTML of a paragraph with its lines chosen, or None to leave it as it was;
     with ``longer``, set with that many lines more (fewer when negative), or None when
-    that would make a line loose."""
+    no line could be loose enough or tight enough for it."""
     try:
         pieces, chars = _read(inner, lang, style)
     except Unreadable:
@@ -851,11 +861,14 @@ def _set(pieces: list[str | int], chars: list[_Char], kept: list[int], text: str
     chosen = None
     # Looser lines if need be, then a short last line: still better than first fit, which
     # takes both and more (a reference whose last dashes leave «С. 50-54.» alone).
-    for ratio, shortest in ((None, last_min), (8.0, last_min), (8.0, 0.0)):
+    # A short word alone on a line, last: it reads as the paragraph's end («По» over the
+    # rest of its first sentence), which a very loose line does not.
+    for ratio, shortest, alone in ((None, last_min, False), (8.0, last_min, False), (8.0, 0.0, False),
+                                   (8.0, 0.0, True)):
         chosen = _search(points, width=width, first_width=first, space=space,
                          last_min=shortest, shrink=-measure.word_spacing,
                          tracking=measure.tracking, max_track=measure.max_track,
-                         settings=settings, max_ratio=ratio, initial_run=initial_run)
+                         settings=settings, max_ratio=ratio, initial_run=initial_run, alone=alone)
         if chosen is not None:
             break
     if chosen is None:
@@ -876,13 +889,19 @@ def _set(pieces: list[str | int], chars: list[_Char], kept: list[int], text: str
         ends = [node.point for node in chosen]
     cost = 0.0
     if longer:
-        # A line more or fewer, for a spread whose pages end apart (``Longer``): no line
-        # looser than a loose line, and what it costs, for the body to choose the cheapest.
-        more = _search(points, width=width, first_width=first, space=space,
-                       last_min=last_min, shrink=-measure.word_spacing,
-                       tracking=measure.tracking, max_track=measure.max_track,
-                       settings=settings, max_ratio=settings.loose_ratio, initial_run=initial_run,
-                       unhyphenated=unhyphenated, lines=len(chosen) + longer)
+        # A line more or fewer, for a spread whose pages end apart (``Longer``), and what
+        # it costs, for the body to choose the cheapest: with no loose line if it can,
+        # else with as few as it must (none past the loosest allowed), each costing as
+        # much as a division: a spread that ends level is worth a loose line to a press.
+        more = None
+        for ratio in (settings.loose_ratio, None):
+            more = _search(points, width=width, first_width=first, space=space,
+                           last_min=last_min, shrink=-measure.word_spacing,
+                           tracking=measure.tracking, max_track=measure.max_track,
+                           settings=settings, max_ratio=ratio, initial_run=initial_run,
+                           unhyphenated=unhyphenated, lines=len(chosen) + longer)
+            if more is not None:
+                break
         if more is None:
             return None
         cost = more[-1].demerits - chosen[-1].demerits

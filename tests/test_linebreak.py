@@ -89,7 +89,9 @@ def test_no_more_than_two_hyphenated_lines_in_a_row() -> None:
             divisions += [start + d for d in range(2, len(word) - 1, 2)]
             start += len(word) + 1
         points = _unit_points(text, divisions)
-        kwargs = {"width": 20, "first_width": 20, "space": 1.0, "last_min": 0}
+        # As a paragraph is set when nothing tighter fits (``set_paragraph``).
+        kwargs = {"width": 20, "first_width": 20, "space": 1.0, "last_min": 0, "max_ratio": 8.0,
+                  "alone": True}
         ends_free = break_lines(points, settings=free, **kwargs)  # type: ignore[arg-type]
         ends_bound = break_lines(points, settings=bound, **kwargs)  # type: ignore[arg-type]
         assert ends_free is not None
@@ -434,8 +436,9 @@ def test_a_paragraph_is_set_a_line_longer_or_shorter_without_a_loose_line(
     lang: str, by: int, measure: linebreak.Measure, tmp_path: Path
 ) -> None:
     """To even a spread, a paragraph is set a line longer (or shorter), as WeasyPrint then
-    lays it out, with no space wider than a loose line's (0.5 em); where it cannot be,
-    the breaker says so (None); the mark a part starts with names it so."""
+    lays it out, with no space wider than a loose line's (0.5 em) where it can be; where
+    it cannot be at all, the breaker says so (None); the mark a part starts with names it
+    so."""
     paragraph = PARAGRAPHS[lang]
     before = linebreak.set_paragraph(paragraph, lang, measure)
     changed = linebreak.set_paragraph(paragraph, lang, measure, longer=by)
@@ -450,7 +453,7 @@ def test_a_paragraph_is_set_a_line_longer_or_shorter_without_a_loose_line(
     for line in lines[:-1]:
         gaps = [b.x0 - a.x1 for a, b in itertools.pairwise(line)]
         assert sum(gaps) / len(gaps) <= 0.5 * line[0].size + tracked + 0.05, [w.text for w in line]
-    # Not every paragraph can: the Russian one would need a loose line either way.
+    # Not every paragraph can: the Russian one would need a short word alone on a line.
     assert linebreak.set_paragraph(PARAGRAPHS["ru"], "ru", measure, longer=by) is None
     # As a part's HTML carries it: the paragraph named by its source line, first and last
     # words and lines, among others that cannot be.
@@ -463,6 +466,44 @@ def test_a_paragraph_is_set_a_line_longer_or_shorter_without_a_loose_line(
     mark = linebreak.longer_mark([linebreak.Longer(1, (other, name), by)])
     marked = linebreak.set_marked(mark + region, STYLES)
     assert marked == f'<p data-line="3" class="set">{changed.html}</p>'
+
+
+def test_a_paragraph_a_line_longer_has_a_loose_line_only_where_it_must(tmp_path: Path) -> None:
+    """A paragraph that cannot be set a line longer without a loose line is set with one
+    (none past the loosest allowed, 0.75 em), and costs more than a loose line: a page's
+    paragraphs that need none are taken first."""
+    a5 = _trim_measure("A5")
+    before = linebreak.set_paragraph(PARAGRAPHS["ru"], "ru", a5)
+    changed = linebreak.set_paragraph(PARAGRAPHS["ru"], "ru", a5, longer=1)
+    assert before is not None
+    assert changed is not None
+    assert len(changed.ends) == len(before.ends) + 1
+    assert changed.cost > Settings().loose_demerits
+    pdf = _lay_out_paragraph(changed.html, "ru", "A5", tmp_path)
+    lines = pdfread.lines(pdf, 1)
+    assert [" ".join(w.text for w in line) for line in lines] == _breaker_lines(changed.html)
+    size = lines[0][0].size
+    gaps = [sum(b.x0 - a.x1 for a, b in itertools.pairwise(line)) / (len(line) - 1) / size
+            for line in lines[:-1]]
+    assert 0.5 < max(gaps) <= 0.75 + a5.tracking * a5.max_track / size + 0.01, gaps
+
+
+def test_a_short_word_stands_alone_on_a_line_only_when_no_line_can_take_it() -> None:
+    """A word alone on a line that is not the last reads as the paragraph's end: a
+    short one («По» over the rest of its first sentence, the initials bound to their
+    names leaving it nothing else to share its line with at A5) shares a looser line
+    instead; a word half the measure long (a link, a compound) may stand alone."""
+    paragraph = ("По мнению российских ученых С.В.\xa0Степашина и В.С.\xa0Комисарова, угрозы могут "
+                 "классифицироваться по различным основаниям [9, с.\xa019 ; 13, с.\xa010].")
+    setting = linebreak.set_paragraph(paragraph, "ru", _trim_measure("A5"))
+    assert setting is not None
+    lines = _breaker_lines(setting.html)
+    assert all(len(line.split()) > 1 for line in lines[:-1]), lines
+    assert lines[0].startswith("По мнению")
+    # Alone where nothing else fits: the unit test's narrow measure.
+    points = _unit_points("ab " + "x" * 19 + " cd")
+    assert break_lines(points, width=20, first_width=20, space=1.0, last_min=0) is None
+    assert break_lines(points, width=20, first_width=20, space=1.0, last_min=0, alone=True) == [0, 1, 2]
 
 
 def _body_size_lines(pdf: Path, number: int) -> list[list[pdfread.Word]]:
