@@ -32,6 +32,7 @@ FULL_WIDTH = 0.85  # of the measure: a full-width line, counted in the figures
 FULL_CHARS = 30  # and longer than this many characters
 LOOSE_WIDTH = 0.97  # of the measure, with LOOSE_WORDS words or more: a line whose gaps count
 LOOSE_WORDS = 4
+ALONE_WIDTH = 0.5  # of the measure: a word alone on a line shorter than this is a short one
 LOOSE_EM = 0.5  # mean word gap above this (a normal space is 0.25 em): loose
 VERY_LOOSE_EM = 0.75  # and above this: very loose
 MAX_RUN = 2  # consecutive hyphenated lines allowed
@@ -68,6 +69,10 @@ CODES: dict[str, tuple[Severity, Message]] = {
         msg("fewer than {before} letters before a line-end hyphen, or fewer than {after} carried over to the "
             "next line", before=BEFORE_HYPHEN, after=AFTER_HYPHEN),
     ),
+    "layout-alone": (Severity.NOTE,
+                     msg("a short word alone on a line that is not its paragraph's last, which reads as "
+                         "the paragraph's end (the line breaker sets one only where every other break "
+                         "leaves a line looser than {limit} em)", limit=VERY_LOOSE_EM)),
     "layout-short-last": (Severity.NOTE,
                           msg("the last line of a paragraph no longer than its first-line indent")),
     "layout-recto-hyphen": (Severity.WARNING,
@@ -242,6 +247,12 @@ class _Line:
         return self.width / self.measure if self.measure > 0 else 0.0
 
     @property
+    def reach(self) -> float:
+        """How far across the measure the line ends: a paragraph's first line, indented,
+        is as full as the others when it ends at the measure's edge."""
+        return float(self.row[m.X1] - self.row[m.BLOCK_X0]) / self.measure if self.measure > 0 else 0.0
+
+    @property
     def hyphenated(self) -> bool:
         return is_hyphenated(str(self.row[m.TAIL]))
 
@@ -344,7 +355,7 @@ def _runs(flow: list[_Line], found: _Findings) -> None:
 
 def _gaps(flow: list[_Line], found: _Findings) -> None:
     for line in flow:
-        if line[m.ROLE] not in m.RUNNING or line.share < LOOSE_WIDTH or int(line[m.WORDS]) < LOOSE_WORDS:
+        if line[m.ROLE] not in m.RUNNING or line.reach < LOOSE_WIDTH or int(line[m.WORDS]) < LOOSE_WORDS:
             continue
         gap = float(line[m.GAP])
         if gap > VERY_LOOSE_EM:
@@ -399,6 +410,15 @@ def _paragraphs(flow: list[_Line], found: _Findings) -> None:
             if line.hyphenated:
                 _fragment(line, lines[index + 1 :], found)
         role = lines[0][m.ROLE]
+        if role == m.BODY:
+            for line in lines[:-1]:
+                if int(line[m.WORDS]) == 1 and line.share < ALONE_WIDTH and not line.hyphenated:
+                    found.add(
+                        "layout-alone",
+                        line,
+                        msg("'{word}' stands alone on a line of its paragraph on page {page}",
+                            word=str(line[m.HEAD]), page=line.page),
+                    )
         if len(lines) >= 2 and role == m.BODY:
             indent = float(lines[0][m.X0]) - float(lines[0][m.BLOCK_X0])
             if indent > 1 and lines[-1].width <= indent:

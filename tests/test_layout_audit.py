@@ -56,6 +56,9 @@ def make_audit_book(root: Path) -> tuple[Path, Path, dict[str, int]]:
         ("fragment", "слово а\u00adбвгдежз где\u00adжз", "width: 20mm; text-indent: 0; hyphens: manual"),
         ("fragment-twice", "ала\u00adяқ\u00adтық", "width: 10mm; text-indent: 0; hyphens: manual"),
         ("short-last", TEXT * 2 + "\\\nми.", ""),
+        # «По» and a run of words bound by no-break spaces too long to share its line.
+        ("alone", "По " + "\u00a0".join(["длинное", "связанное", "выражение", "целиком"]) + " и конец.",
+         "width: 60mm; hyphens: manual"),
         ("page-empty", "Этот абзац начинает страницу и остаётся на ней один.", "break-before: page"),
         ("orphan", "\\\n".join(f"Строка {n} абзаца." for n in range(1, 7)),
          "break-before: page; padding-top: 248mm; line-height: 5mm; orphans: 1; widows: 1"),
@@ -192,6 +195,10 @@ def test_fragments_and_a_short_last_line(audit_book: AuditBook) -> None:
     page = _page_of(pdf, "ми.")
     assert "ми." in _body_lines(pdf, page)
     assert short.message == f"the paragraph's last line, 'ми.', is no longer than its indent on page {page}"
+    (alone,) = _found(result, "layout-alone", lines["alone"])
+    page = _page_of(pdf, "длинное")
+    assert "По" in _body_lines(pdf, page)
+    assert alone.message == f"'По' stands alone on a line of its paragraph on page {page}"
 
 
 def test_orphan_widow_and_heading_at_a_page_foot(audit_book: AuditBook) -> None:

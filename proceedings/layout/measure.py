@@ -147,7 +147,9 @@ class _Walker:
             return
         main = max(texts, key=lambda t: len(t.text))
         size = main.style["font_size"]
-        spaces = sum(t.text.count(" ") for t in texts)
+        # A set paragraph's spaces are no-break ones but the line's break (``linebreak``):
+        # justification stretches both.
+        spaces = sum(t.text.count(" ") + t.text.count("\u00a0") for t in texts)
         gap = (_space_width(main.style) + main.justification_spacing) / size if spaces else 0.0
         role = context.role
         if role == OTHER and all("toc-authors" in _classes(t.element) for t in texts):
