@@ -150,7 +150,11 @@ class _Walker:
         # A set paragraph's spaces are no-break ones but the line's break (``linebreak``):
         # justification stretches both.
         spaces = sum(t.text.count(" ") + t.text.count("\u00a0") for t in texts)
-        gap = (_space_width(main.style) + main.justification_spacing) / size if spaces else 0.0
+        # The space's advance with its letter-spacing (``_space_width``) and that of the
+        # letter before it: a tracked line's gaps as the page shows them.
+        tracking = main.style["letter_spacing"]
+        tracking = 0.0 if tracking == "normal" else float(tracking)
+        gap = (_space_width(main.style) + main.justification_spacing + tracking) / size if spaces else 0.0
         role = context.role
         if role == OTHER and all("toc-authors" in _classes(t.element) for t in texts):
             role = TOC_AUTHOR
