@@ -198,6 +198,9 @@ class Publication(_Data):
     citation: Annotated[str, _template("authors", "title", "book", "publication", "place", "imprint",
                                        "pages_label", "pages")]
     publisher: Annotated[str, _template("city", "publisher")]
+    # ... and in the catalogue line, where it differs (ISBD's « : » where a citation's
+    # style has «: »); "": as ``publisher``.
+    catalogue_publisher: Annotated[str, _template("city", "publisher")] = ""
     kinds: Kinds
 
 

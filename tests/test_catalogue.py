@@ -49,7 +49,7 @@ def test_the_minibook_names_its_editor(minibook_build: Path) -> None:
 def test_the_workshop_line_is_in_english_with_its_publisher_and_press(workshop_build: Path) -> None:
     imprint, pages = _imprint(workshop_build), _pages(workshop_build)
     assert ("Language Technology for Small Archives : proceedings of the workshop (Tromsø, 12 June 2025) "
-            "/ edited by H. Okafor. — Tromsø: Northern Institute of Language Studies, 2025. "
+            "/ edited by H. Okafor. — Tromsø : Northern Institute of Language Studies, 2025. "
             f"— {pages} p.") in imprint
     # book.yaml's publisher, print run and printing house; no sheet format (an English
     # imprint prints none, and the workshop gives none).
