@@ -52,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("sources", nargs="?", default="sources", type=Path,
                      help="the sources folder (default: sources)")
     fix.add_argument("--codes", required=True, type=_fix_codes, metavar="CODE,...",
-                     help="the findings to fix: mixed-script, private-use, odd-space")
+                     help="the findings to fix: mixed-script, private-use, odd-space, glued-year, "
+                          "punctuation-space, quotes")
     fix.add_argument("--write", action="store_true",
                      help="write the fixed files (without it, only print the changes)")
     build = sub.add_parser("build", help="validate and typeset build/proceedings.pdf")

@@ -260,3 +260,14 @@ def test_build_writes_the_report_beside_the_book(
     assert "No findings: the sources are clean." in report
     assert "The layout audit found nothing." in report
     assert '<h2 id="layout">Layout</h2>' in report
+
+
+def test_fix_s_help_names_every_code_it_fixes(capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from proceedings.fix import FIXABLE
+
+    monkeypatch.setenv("COLUMNS", "300")  # no code wrapped at its hyphen
+    with pytest.raises(SystemExit):
+        main(["fix", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert all(code in shown for code in FIXABLE), shown
