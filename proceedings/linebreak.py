@@ -473,6 +473,7 @@ class _Node:
     spaces: int = 0
     measure: float = 0.0
     track: int = 0  # the tracking step of the line ending here (its class t1, t-1 ...)
+    shrunk: bool = False  # whether that line fits only with the narrower spaces (its class s)
 
 
 def break_lines(points: Sequence[Breakpoint], **options: Any) -> list[int] | None:
@@ -566,6 +567,7 @@ def _search(points: Sequence[Breakpoint], *, width: float, first_width: float,
                 # it must fit so.
                 ratio = 0.0
                 track = 0
+                shrunk = False  # it fits with normal spaces, as the test below makes sure
                 if (natural < last_min and node.point >= 0) or natural + spaces * shrink > measure - safety:
                     continue
             else:
@@ -583,6 +585,7 @@ def _search(points: Sequence[Breakpoint], *, width: float, first_width: float,
                     slack -= track * step
                 if natural + (track * chars * tracking) > measure - safety:
                     continue
+                shrunk = slack < safety  # too full for normal spaces: its class s
                 if spaces == 0:
                     # One word alone (a long one, a link): WeasyPrint cannot stretch it, so
                     # it is left short, which is allowed as the loosest line there may be;
@@ -612,7 +615,8 @@ def _search(points: Sequence[Breakpoint], *, width: float, first_width: float,
             key = (run, node.line) if lines else run
             if key not in best or total < best[key].demerits:
                 best[key] = _Node(b, node.line + 1, run, total, node, point.width_after,
-                                  point.index + (kind == "space"), point.spaces_after, width, track)
+                                  point.index + (kind == "space"), point.spaces_after, width, track,
+                                  shrunk)
         active = survivors + list(best.values()) if best else survivors
         if not active:
             return None
@@ -917,17 +921,9 @@ def _set(pieces: list[str | int], chars: list[_Char], kept: list[int], text: str
     # same gaps, and every element less is layout time saved. The last line, not
     # justified, always fits with normal spaces (``_search``).
     line_class: list[str] = []
-    shrink = -measure.word_spacing
     for node in chosen:
-        point, start = points[node.point], node.previous
-        assert start is not None
-        letters = point.index + (point.kind == "hyphen") - start.start
-        normal = (point.width_before + point.extra - start.width + node.track * letters * measure.tracking
-                  + (point.spaces_before - start.spaces) * shrink)
-        names = [f"t{node.track}"] if node.track else []
-        if normal > start.measure - settings.safety and node.point != len(points) - 1:
-            names.append("s")
-        name = " ".join(names)
+        point = points[node.point]
+        name = " ".join([f"t{node.track}"] * bool(node.track) + ["s"] * node.shrunk)
         line_class.extend([name] * (point.index + (point.kind == "space") - len(line_class)))
     line_class.append("")
     output = [""] * len(chars)  # what each character becomes
