@@ -419,9 +419,8 @@ def _paragraphs(flow: list[_Line], found: _Findings) -> None:
                         msg("'{word}' stands alone on a line of its paragraph on page {page}",
                             word=str(line[m.HEAD]), page=line.page),
                     )
-        if len(lines) >= 2 and role == m.BODY:
             indent = float(lines[0][m.X0]) - float(lines[0][m.BLOCK_X0])
-            if indent > 1 and lines[-1].width <= indent:
+            if len(lines) >= 2 and indent > 1 and lines[-1].width <= indent:
                 found.add(
                     "layout-short-last",
                     lines[-1],

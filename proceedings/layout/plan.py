@@ -87,13 +87,15 @@ class Jobs:
         digest = self.fingerprint.of(part, html) if part else self.fingerprint.of_text(html)
         if draft:  # not the laid-out part of the same HTML, which has a PDF
             digest = hashlib.sha256(f"draft {digest}".encode()).hexdigest()[:40]
-        # A part's set paragraphs are kept by its key, not its HTML: the next layout of an
-        # edited part finds those that did not change.
-        lines = f"lines-{hashlib.sha256(f'{self.fingerprint.common} {key}'.encode()).hexdigest()[:40]}.json"
+        lines = ""
+        if part is not None and not draft:
+            # A part's set paragraphs are kept by its key, not its HTML: the next layout of
+            # an edited part finds those that did not change.
+            name = hashlib.sha256(f"{self.fingerprint.common} {key}".encode()).hexdigest()[:40]
+            lines = str(self.cache / f"lines-{name}.json")
         return Job(key, digest, html, str(self.styles), self.stylesheets, self.allowed,
                    str(self.cache), ignore, part.source if part else "build", self.time_limit,
-                   draft=draft, measure=part is not None,
-                   lines=str(self.cache / lines) if part is not None and not draft else "")
+                   draft=draft, measure=part is not None, lines=lines)
 
     def template(self, key: str, name: str, **values: object) -> Job:
         """The job for another template of the style (a stamp sheet)."""
