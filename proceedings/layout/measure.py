@@ -391,7 +391,7 @@ def _leaves(box: Any) -> Iterator[Any]:
             yield child
 
 
-# (font family, size, weight, style, stretch, word spacing, font configuration) → width
+# (font family, size, weight, style, stretch, word spacing, letter spacing, font configuration) → width
 _SPACES: dict[tuple[Any, ...], float] = {}
 
 
@@ -404,6 +404,7 @@ def _space_width(style: Any) -> float:
         str(style["font_style"]),
         str(style["font_stretch"]),
         float(style["word_spacing"] or 0),
+        str(style["letter_spacing"]),  # a tracked line's (``linebreak``): its space is wider too
         id(style.font_config),
     )
     if key not in _SPACES:
