@@ -364,15 +364,99 @@ def _short_end_moved_on(html: str, document: Document) -> str | None:
     return _edited(html, edits)
 
 
-# The mark a part's HTML starts with for the pages of its spreads that give lines to the
-# next page (``measure.short_spreads``): each as the part's anchor, the page from the
-# part's first (0) and the lines.
-_GIVE_RE = re.compile(r"<!--give ([^>]*)-->")
+# The marks a part's HTML starts with for the pages of its spreads that end apart: those
+# that give lines to the next page (``measure.short_spreads``) and those whose table rows
+# are spaced out (``measure.short_tables``), each as the part's anchor, the page from the
+# part's first (0) and the lines, or the points.
+_SPREAD_RE = re.compile(r"<!--(give|fill) ([^>]*)-->")
 
 
 def give_mark(pages: list[tuple[str, int, int]]) -> str:
     """The mark a part's HTML starts with to have ``pages`` give lines (``paginate``)."""
-    return "<!--give {}-->".format(" ".join(f"{anchor}:{page}:{lines}" for anchor, page, lines in pages))
+    return _spread_mark("give", pages)
+
+
+def fill_mark(pages: list[tuple[str, int, float]]) -> str:
+    """The mark a part's HTML starts with to have the rows of ``pages`` spaced out."""
+    return _spread_mark("fill", pages)
+
+
+def _spread_mark(kind: str, pages: list[tuple[str, int, int]] | list[tuple[str, int, float]]) -> str:
+    return f"<!--{kind} {' '.join(f'{anchor}:{page}:{amount}' for anchor, page, amount in pages)}-->"
+
+
+def _spread_marks(html: str) -> tuple[str, list[tuple[str, int, int]], list[tuple[str, int, float]]]:
+    """``html`` without its spread marks, and what they said: the pages that give lines
+    and the pages whose rows are spaced out."""
+    given: list[tuple[str, int, int]] = []
+    filled: list[tuple[str, int, float]] = []
+    for kind, words in _SPREAD_RE.findall(html):
+        for anchor, page, amount in (word.split(":") for word in words.split()):
+            if kind == "give":
+                given.append((anchor, int(page), int(amount)))
+            else:
+                filled.append((anchor, int(page), float(amount)))
+    return _SPREAD_RE.sub("", html), given, filled
+
+
+def _first_pages(document: Document) -> dict[str, int]:
+    """Each anchor's first page (from 0)."""
+    first: dict[str, int] = {}
+    for number, page in enumerate(document.pages):
+        for name in page.anchors:
+            first.setdefault(name, number)
+    return first
+
+
+def _rows_filled(html: str, document: Document, pages: list[tuple[str, int, float]]) -> str | None:
+    """``html`` with the rows of the table each of ``pages`` ends with made taller, each
+    but the page's last by an equal share of the points the page ends short by, so that
+    its text and the table's foot both come down by all of them; None when none can (a
+    page with one row of its table)."""
+    edits: dict[str, tuple[int, int, str]] = {}
+    first = _first_pages(document)
+    root = document.pages[0]._page_box.children[0].element
+    for anchor, index, points in pages:
+        number = first.get(anchor, -1) + index
+        if anchor not in first or number >= len(document.pages):
+            continue
+        page = document.pages[number]._page_box
+        table, rows = _last_table(page)
+        if len(rows) < 2:
+            continue
+        # No more than the room below the table: asked for more, a row would go over.
+        room = page.content_box_y() + page.height - (table.position_y + table.margin_height())
+        share = min(points / _PX, room - _PX) / (len(rows) - 1)
+        if share <= 0:
+            continue
+        for row in rows[:-1]:
+            tag = _unstyled_tag(html, root, row.element)
+            if tag is not None:
+                edits[f"{anchor}:{index}:{tag.start()}"] = (
+                    tag.start(), tag.end(), f'<tr style="height: {row.height + share:.2f}px"{tag[1]}>')
+    return _edited(html, edits)
+
+
+def _last_table(page: Any) -> tuple[Any, list[Any]]:
+    """A page's last table (its box on the page) and its rows there, not its header's,
+    top to bottom; (None, []) without one."""
+    tables: list[tuple[Any, list[Any]]] = []
+    stack = [page]
+    while stack:
+        box = stack.pop()
+        name = type(box).__name__
+        if name == "TableBox":
+            tables.append((box, []))
+        elif name == "TableRowGroupBox" and (box.is_header or box.is_footer):
+            continue
+        elif name == "TableRowBox" and tables:
+            tables[-1][1].append(box)
+            continue
+        stack.extend(reversed(getattr(box, "children", ())))
+    if not tables:
+        return None, []
+    table, rows = max(tables, key=lambda found: found[0].position_y)
+    return table, sorted(rows, key=lambda row: row.position_y)
 
 
 def _text_lines(page: Any) -> list[tuple[Any, Any]]:
@@ -386,10 +470,7 @@ def _lines_given(html: str, document: Document, pages: list[tuple[str, int, int]
     leaving that many more lines for the next page (``widows``), or all of them when it
     begins there, or None when none can."""
     edits: dict[str, tuple[int, int, str]] = {}
-    first: dict[str, int] = {}
-    for number, page in enumerate(document.pages):
-        for name in page.anchors:
-            first.setdefault(name, number)
+    first = _first_pages(document)
     root = document.pages[0]._page_box.children[0].element
     for anchor, index, given in pages:
         number = first.get(anchor, -1) + index
@@ -637,9 +718,7 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
     from proceedings.linebreak import set_marked, use_dictionaries
 
     use_dictionaries(html)  # the hyphenation dictionaries the book's locales name
-    given = [(anchor, int(page), int(lines)) for mark in _GIVE_RE.findall(html)
-             for anchor, page, lines in (word.split(":") for word in mark.split())]
-    html = _GIVE_RE.sub("", html)
+    html, given, filled = _spread_marks(html)
     html = set_marked(html, styles)  # the lines of the paragraphs the templates marked
     style = _style(stylesheets, css_strings, allowed)
     refused = list(style.refused)
@@ -681,10 +760,13 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
             if moved is None:
                 break
             html, document = moved, render(moved)
-        # The deeper page of a spread whose pages end apart gives lines to the next.
+        # The deeper page of a spread whose pages end apart gives lines to the next; the
+        # shorter, when it ends with a table's rows, has them spaced out.
         moved = _lines_given(html, document, given) if given else None
-        if moved is not None:
-            html, document = moved, render(moved)
+        spaced = _rows_filled(moved or html, document, filled) if filled else None
+        if spaced or moved:
+            html = spaced or moved or html
+            document = render(html)
     anchors: dict[str, int] = {}
     for number, page in enumerate(document.pages, 1):
         for name in page.anchors:

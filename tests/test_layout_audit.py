@@ -355,6 +355,24 @@ def _rows(pages: list[list[tuple[int, int]]], depth: int = 40) -> dict[str, list
     return {"pages": rows_pages, "lines": lines}
 
 
+def test_a_spread_ending_apart_in_a_table_has_the_shorter_pages_rows_spaced_out() -> None:
+    """A table's rows do not split: the shorter page of a spread that ends with rows going
+    on over the page is told by how many points to space them out (``short_tables``), and
+    is given no other remedy."""
+    from proceedings.layout import measure as m
+
+    rows = _rows([[(0, 38)], [(1, 20), (2, 16)], [(2, 10), (3, 5)], [(4, 5)]])
+    for row in rows["lines"]:
+        if row[m.PARA] == 2:
+            row[m.ROLE] = m.CELL  # a table's cells, from the recto over to the next page
+    assert m.short_tables(rows, 2) == [(1, 20.0)]
+    assert m.short_spreads(rows, 2) == []
+    # Ending in a table that stops there, the recto is remedied as text is.
+    rows["lines"] = [row for row in rows["lines"] if not (row[m.PARA] == 2 and row[m.PAGE] == 2)]
+    assert m.short_tables(rows, 2) == []
+    assert m.short_spreads(rows, 2) != []
+
+
 def test_the_remedies_of_a_spread_whose_pages_end_apart() -> None:
     """What the second layout is told of each spread whose pages end more than a line
     and a half apart (``measure.short_spreads``), page numbers from the part's first."""

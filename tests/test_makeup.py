@@ -110,6 +110,28 @@ def _depths(pdf: Path, pages: range) -> tuple[dict[int, float], float]:
     return depths, max(set(steps), key=steps.count) if steps else 14.0
 
 
+def test_facing_pages_of_the_programme_and_the_lists_end_together(book2024_trims: Path) -> None:
+    """The programme's and the participant lists' tables, whose rows do not split, end
+    their facing pages together: the shorter page's rows are spaced out. Without it the
+    programme's first spread at A4 and the lists' at A5 ended 1.7 lines apart."""
+    manifest = json.loads((book2024_trims / "manifest.json").read_text(encoding="utf-8"))
+    pdf = book2024_trims / "proceedings.pdf"
+    paper = manifest["papers"][0]["pdf_pages"][0]
+    _, line = _depths(pdf, range(paper, paper + 4))
+    spreads = 0
+    for part in manifest["parts"]:
+        first, last = part["pdf_pages"]
+        if part["kind"] not in ("programme", "participants"):
+            continue
+        for verso in range(first + first % 2, last - 1, 2):
+            spreads += 1
+            height = pdfread.page_size(pdf, verso)[1]
+            # The tables' rules are their visible foot, below the last line of text.
+            apart = abs(_ink_bottom(pdf, verso) - _ink_bottom(pdf, verso + 1)) * height
+            assert apart <= 1.5 * line, (part["kind"], verso, apart / line)
+    assert spreads >= 1
+
+
 # The spread no remedy reaches: at A4, paper 15's first (no paragraph of those two pages
 # can be set a line longer or shorter, even with a loose line, without a short word
 # alone on a line, and the verso's last paragraph keeps its two lines). Any other spread
@@ -136,3 +158,46 @@ def test_facing_pages_of_a_paper_end_within_a_line(book: str, request: pytest.Fi
                 apart.add(paper["id"])
     assert spreads > 10
     assert apart <= _APART[book], apart
+
+
+def _table_pages(tmp_path: Path, mark: str, name: str) -> Path:
+    """A table of rows of one to four lines, a header row repeated on each page, laid out
+    with ``mark`` before it (no remedy of the build's: only the mark's)."""
+    from proceedings.pdf import STYLESHEETS, paginate
+
+    from .conftest import REPO
+
+    styles = REPO / "styles"
+    rows = "".join(f"<tr><td>{n}</td><td>{'слово ' * (8 + 14 * (n % 4))}</td></tr>" for n in range(40))
+    html = (f'{mark}<html lang="ru"><body><div class="paper-body" id="part"><table>'
+            f"<thead><tr><th>№</th><th>Текст</th></tr></thead><tbody>{rows}</tbody></table>"
+            "</div></body></html>")
+    layout = paginate(html, styles=styles, stylesheets=[styles / "css" / n for n in STYLESHEETS],
+                      allowed=[styles, REPO / "fonts"])
+    pdf = tmp_path / name
+    layout.document.write_pdf(pdf)
+    return pdf
+
+
+def test_a_tables_rows_spaced_out_bring_its_page_down_by_the_points_marked(tmp_path: Path) -> None:
+    """``pdf.fill_mark``: the rows of the table the page ends with are made taller, each
+    but the last by its share, so its last line (and the table's foot) comes down by the
+    points marked, and no row moves to another page."""
+    from proceedings.pdf import fill_mark
+
+    plain = _table_pages(tmp_path, "", "plain.pdf")
+
+    def last_line(pdf: Path, page: int) -> tuple[str, float]:
+        line = pdfread.lines(pdf, page)[-2]  # the folio below it
+        return line[0].text, max(w.bottom for w in line)
+
+    row, foot = last_line(plain, 1)
+    # The first page has 9 pt of room below its table: 6 pt are taken as marked, and 60
+    # only as far as the room goes.
+    for points, moved in [(6.0, 6.0), (60.0, 8.5)]:
+        spaced = _table_pages(tmp_path, fill_mark([("part", 0, points)]), f"spaced-{points}.pdf")
+        row_spaced, foot_spaced = last_line(spaced, 1)
+        assert row_spaced == row
+        assert foot_spaced - foot == pytest.approx(moved, abs=0.2)
+        assert pdfread.lines(spaced, 2)[:3] == pdfread.lines(plain, 2)[:3]  # the next page as it was
+        assert _ink_bottom(spaced, 1) > _ink_bottom(plain, 1)

@@ -251,7 +251,10 @@ def short_spreads(rows: dict[str, list[list[Any]]], start: int) -> list[tuple[in
       ``linebreak.Longer`` names them, is set a line shorter (``by`` -1);
     - and else ``lines`` of them are set a line longer (``by`` 1, no more than its foot
       has room for): that lowers its end and moves nothing onto the next page; with the
-      lines the deeper page can give, if it can give some but not enough."""
+      lines the deeper page can give, if it can give some but not enough.
+
+    A spread whose shorter page ends with a table going on over the page is left to
+    ``short_tables``."""
     pages = rows.get("pages", [])
     height = body_line(rows)
     paragraphs: dict[int, list[list[Any]]] = {}
@@ -265,16 +268,10 @@ def short_spreads(rows: dict[str, list[list[Any]]], start: int) -> list[tuple[in
             ending[row[PAGE]] = number
             beginning.setdefault(row[PAGE], number)
     found: list[tuple[int, int, int, list[Named]]] = []
-    for verso in range(len(pages) - 2):
-        if (start + verso) % 2:
-            continue
-        if turned(pages[verso]) or turned(pages[verso + 1]):
-            continue  # a turned table's page faces nothing: the text does not end there
-        depths = [page_depth(pages[verso]), page_depth(pages[verso + 1])]
+    for verso, deep, short, depths in _apart(rows, start):
+        if _table_goes_on(rows, short):
+            continue  # its rows are spaced out (``short_tables``)
         gap = abs(depths[0] - depths[1]) / height
-        if gap <= FACING:
-            continue
-        deep, short = (verso, verso + 1) if depths[0] > depths[1] else (verso + 1, verso)
         last = paragraphs.get(ending.get(deep, -1), [])
         kept = sum(row[PAGE] == deep for row in last)
         whole = bool(last) and last[0][PAGE] == deep
@@ -312,6 +309,42 @@ def short_spreads(rows: dict[str, list[list[Any]]], start: int) -> list[tuple[in
 
 
 _CLOSE = 1.2  # body lines apart a remedy aims to leave a spread's pages at most
+
+
+def short_tables(rows: dict[str, list[list[Any]]], start: int) -> list[tuple[int, float]]:
+    """The shorter pages of a part's spreads whose pages end more than ``FACING`` body
+    lines apart (as ``short_spreads`` finds them) that end with a table going on over
+    the page, whose next row did not fit, each as (page from the part's first (0), the
+    points it ends short by): its rows are spaced out by that much (``pdf.fill_mark``),
+    as a compositor justifies a table's page, for rows are not split."""
+    return [(short, _r(abs(depths[0] - depths[1])))
+            for _verso, _deep, short, depths in _apart(rows, start) if _table_goes_on(rows, short)]
+
+
+def _apart(rows: dict[str, list[list[Any]]], start: int) -> Iterator[tuple[int, int, int, list[float]]]:
+    """The spreads of a part, neither page its last nor turned, whose pages end more than
+    ``FACING`` body lines apart, as (verso, the deeper page, the shorter, the depths of
+    verso and recto), pages counted from the part's first (0), itself page ``start``."""
+    pages = rows.get("pages", [])
+    height = body_line(rows)
+    for verso in range(len(pages) - 2):
+        if (start + verso) % 2:
+            continue
+        if turned(pages[verso]) or turned(pages[verso + 1]):
+            continue  # a turned table's page faces nothing: the text does not end there
+        depths = [page_depth(pages[verso]), page_depth(pages[verso + 1])]
+        if abs(depths[0] - depths[1]) / height <= FACING:
+            continue
+        deep, short = (verso, verso + 1) if depths[0] > depths[1] else (verso + 1, verso)
+        yield verso, deep, short, depths
+
+
+def _table_goes_on(rows: dict[str, list[list[Any]]], page: int) -> bool:
+    """Whether the page's text ends in a table's cell and the next page's begins in one."""
+    flow = [row for row in rows.get("lines", []) if row[ROLE] != NOTE]
+    last = [row for row in flow if row[PAGE] == page][-1:]
+    following = [row for row in flow if row[PAGE] == page + 1][:1]
+    return bool(last and following) and last[0][ROLE] == following[0][ROLE] == CELL
 
 
 def _wholly_on(paragraphs: dict[int, list[list[Any]]], pages: set[int]) -> list[Named]:

@@ -17,7 +17,7 @@ from proceedings.files import make_folder
 from proceedings.layout import numbering, stamps
 from proceedings.layout.assemble import MM, Assembly, assembled
 from proceedings.layout.cache import DamagedPart, discarded, prune, read_part
-from proceedings.layout.measure import PAGE, measure, recto_breaks, short_end, short_spreads
+from proceedings.layout.measure import PAGE, measure, recto_breaks, short_end, short_spreads, short_tables
 from proceedings.layout.numbering import NumberTemplates
 from proceedings.layout.plan import NUMBERED, Jobs, page_numbers, place, plan
 from proceedings.layout.records import MeasuredPart, Part, Progress
@@ -28,6 +28,7 @@ from proceedings.model import Sources
 from proceedings.pdf import (
     MIN_LAST_LINES,
     STYLESHEETS,
+    fill_mark,
     give_mark,
     paginate,
     pdf_bytes,
@@ -186,7 +187,8 @@ def typeset_single(sources: Sources, settings: Settings) -> Typeset:
 def _marks(measured: dict[str, list[list[Any]]], start: int, anchor: str, kind: str) -> str:
     """The marks a part's HTML is laid out again with: its words broken across a recto's
     turn (``linebreak.set_marked``), the pages of its spreads that end apart, which
-    give lines to the next (``pdf.paginate``) or are filled (``linebreak.Longer``), and
+    give lines to the next (``pdf.paginate``) or are filled (``linebreak.Longer``, or
+    their table's rows spaced out: ``pdf.fill_mark``), and
     the page before a paper's last when that holds too few lines (``measure.short_end``)."""
     turns = tuple(Turn(*found) for found in recto_breaks(measured, start))
     spreads = short_spreads(measured, start)
@@ -194,8 +196,9 @@ def _marks(measured: dict[str, list[list[Any]]], start: int, anchor: str, kind: 
     if kind == "papers" and (named := short_end(measured, MIN_LAST_LINES)):
         longer.append(Longer(1, tuple(named)))
     given = [(anchor, page, lines) for page, lines, by, _named in spreads if not by]
+    filled = [(anchor, page, points) for page, points in short_tables(measured, start)]
     return ((turns_mark(turns) if turns else "") + (longer_mark(longer) if longer else "")
-            + (give_mark(given) if given else ""))
+            + (give_mark(given) if given else "") + (fill_mark(filled) if filled else ""))
 
 
 def _by_part(rows: dict[str, list[list[Any]]], parts: list[Part],
