@@ -162,3 +162,25 @@ def test_a_language_without_a_locale_is_reported(tmp_path: Path, monkeypatch: py
         "sources/papers/en-aviation/paper.md:2: warning: no locale says how to write 'fr', the paper's "
         "language: add its locale file, locales/fr.yaml beside book.yaml (docs/locales.md) [locale]",
     ]
+
+
+def test_the_months_abbreviated_follow_iso_832_in_every_shipped_locale() -> None:
+    """The catalogue line's months (``months_short``) are abbreviated by ISO 832's general
+    rules, which ГОСТ Р 7.0.12 applies to Russian, and which the Kazakh forms follow as
+    no Kazakh list is shipped: the word's beginning and a full stop, at least two letters
+    dropped (a word that would lose fewer is written whole, with no stop), and no two
+    months alike."""
+    checked = 0
+    for lang, locale in shipped().items():
+        short = locale.dates.months_short
+        if short is None:
+            continue
+        for month, form in zip(locale.dates.months, short, strict=True):
+            if form == month:
+                continue
+            assert form.endswith("."), (lang, form)
+            assert month.startswith(form[:-1]), (lang, month, form)
+            assert len(month) - len(form[:-1]) >= 2, (lang, month, form)
+        assert len(set(short)) == 12, lang
+        checked += 1
+    assert checked >= 3
