@@ -424,9 +424,10 @@ def _rows_filled(html: str, document: Document, pages: list[tuple[str, int, floa
         table, rows = _last_table(page)
         if len(rows) < 2:
             continue
-        # No more than the room below the table: asked for more, a row would go over.
+        # No more than the room below the table (a hair less, for rounding): asked for
+        # more, its last row would go over to the next page.
         room = page.content_box_y() + page.height - (table.position_y + table.margin_height())
-        share = min(points / _PX, room - _PX) / (len(rows) - 1)
+        share = min(points / _PX, room - _HAIR) / (len(rows) - 1)
         if share <= 0:
             continue
         for row in rows[:-1]:
@@ -435,6 +436,9 @@ def _rows_filled(html: str, document: Document, pages: list[tuple[str, int, floa
                 edits[f"{anchor}:{index}:{tag.start()}"] = (
                     tag.start(), tag.end(), f'<tr style="height: {row.height + share:.2f}px"{tag[1]}>')
     return _edited(html, edits)
+
+
+_HAIR = 0.75  # CSS pixels
 
 
 def _last_table(page: Any) -> tuple[Any, list[Any]]:
