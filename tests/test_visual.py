@@ -39,6 +39,9 @@ def _pages(out: Path) -> dict[str, int]:
         "title": part[("title", None)],
         "contents": part[("contents", None)],
         "programme-kk": part[("programme", "kk")],
+        # The Russian programme's second page: the recto of a spread, its rows spaced out
+        # to end with the verso (``pdf.fill_mark``).
+        "programme-ru-recto": part[("programme", "ru")] + 1,
         "paper-kk-first": first_kk["pdf_pages"][0],
         "table": table_page,
         "index": part[("index", None)],
@@ -53,7 +56,7 @@ def _render(pdf: Path, page: int, target: Path) -> Image.Image:
 
 @pytest.mark.visual
 @pytest.mark.parametrize(
-    "name", ["title", "contents", "programme-kk", "paper-kk-first", "table", "index"]
+    "name", ["title", "contents", "programme-kk", "programme-ru-recto", "paper-kk-first", "table", "index"]
 )
 def test_page_looks_as_committed(name: str, book2024: Path, tmp_path: Path) -> None:
     page = _pages(book2024)[name]
