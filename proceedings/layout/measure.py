@@ -197,7 +197,7 @@ def recto_breaks(rows: dict[str, list[list[Any]]], start: int) -> list[tuple[int
     hyphen, each as (its line in its paragraph from 0, its last word, the next line's
     first word). The line breaker is given them to break those paragraphs elsewhere
     (``linebreak.Turn``); the audit reports those left (``layout-recto-hyphen``)."""
-    flow = [row for row in rows.get("lines", []) if row[ROLE] != NOTE]
+    flow = _flow(rows)
     last_page = len(rows.get("pages", [])) - 1
     found = []
     seen: dict[int, int] = {}  # paragraph → its lines so far
@@ -257,10 +257,7 @@ def short_spreads(rows: dict[str, list[list[Any]]], start: int) -> list[tuple[in
     ``short_tables``."""
     pages = rows.get("pages", [])
     height = body_line(rows)
-    paragraphs: dict[int, list[list[Any]]] = {}
-    for row in rows.get("lines", []):
-        if row[ROLE] != NOTE:
-            paragraphs.setdefault(row[PARA], []).append(row)
+    paragraphs = _paragraphs(_flow(rows))
     ending: dict[int, int] = {}  # page → the paragraph of its last line
     beginning: dict[int, int] = {}  # page → the paragraph of its first line
     for number, para in paragraphs.items():
@@ -341,10 +338,23 @@ def _apart(rows: dict[str, list[list[Any]]], start: int) -> Iterator[tuple[int, 
 
 def _table_goes_on(rows: dict[str, list[list[Any]]], page: int) -> bool:
     """Whether the page's text ends in a table's cell and the next page's begins in one."""
-    flow = [row for row in rows.get("lines", []) if row[ROLE] != NOTE]
+    flow = _flow(rows)
     last = [row for row in flow if row[PAGE] == page][-1:]
     following = [row for row in flow if row[PAGE] == page + 1][:1]
     return bool(last and following) and last[0][ROLE] == following[0][ROLE] == CELL
+
+
+def _flow(rows: dict[str, list[list[Any]]]) -> list[list[Any]]:
+    """A part's lines of the text's flow (not its footnotes'), in their order."""
+    return [row for row in rows.get("lines", []) if row[ROLE] != NOTE]
+
+
+def _paragraphs(flow: list[list[Any]]) -> dict[int, list[list[Any]]]:
+    """The lines of each paragraph (block) of a flow, by its number."""
+    paragraphs: dict[int, list[list[Any]]] = {}
+    for row in flow:
+        paragraphs.setdefault(row[PARA], []).append(row)
+    return paragraphs
 
 
 def _wholly_on(paragraphs: dict[int, list[list[Any]]], pages: set[int]) -> list[Named]:
@@ -361,14 +371,12 @@ def short_end(rows: dict[str, list[list[Any]]], least: int) -> list[Named]:
     sends lines of that paragraph over (two at least, its widows), which the move of
     ``pdf._short_end_moved_on`` cannot do for a paragraph that ends on its page."""
     pages = rows.get("pages", [])
-    flow = [row for row in rows.get("lines", []) if row[ROLE] != NOTE]
+    flow = _flow(rows)
     if len(pages) < 2 or not flow or sum(row[PAGE] == len(pages) - 1 for row in flow) >= least:
         return []
     before = len(pages) - 2
     on_before = [row for row in flow if row[PAGE] == before]
-    paragraphs: dict[int, list[list[Any]]] = {}
-    for row in flow:
-        paragraphs.setdefault(row[PARA], []).append(row)
+    paragraphs = _paragraphs(flow)
     room = (pages[before][P_BOTTOM] - page_depth(pages[before])) / body_line(rows)
     if not on_before or room >= 1 or any(row[PAGE] > before for row in paragraphs[on_before[-1][PARA]]):
         return []
