@@ -57,6 +57,9 @@ class Settings:
     hyphen_penalty: float = 1000.0  # \hyphenpenalty 50: a division costs more here
     explicit_penalty: float = 100.0  # \exhyphenpenalty 50: a line ending at a word's own hyphen
     double_hyphen_demerits: float = 8000.0  # \doublehyphendemerits 10000
+    # \finalhyphendemerits 5000: a division before the last line leaves the paragraph
+    # ending on a fragment («…measure of pro‐» over «gress.»): it costs a division more.
+    final_hyphen_demerits: float = 1e6
     stretch: float = 0.5  # a space stretches by half its width at badness 100
     max_ratio: float = 4.0  # 0.25 em + 4 × 0.125 em = 0.75 em: the loosest space allowed
     loose_ratio: float = 2.0  # 0.5 em: a space looser than this is a loose line ...
@@ -512,6 +515,7 @@ def _search(points: Sequence[Breakpoint], *, width: float, first_width: float,
     change_demerits = settings.track_change_penalty**2
     loose_ratio, loose_demerits = settings.loose_ratio, settings.loose_demerits
     double_demerits, max_run = settings.double_hyphen_demerits, settings.max_run
+    final_demerits = settings.final_hyphen_demerits
     alone_ratio = settings.max_ratio
     stretch = space * settings.stretch
     active: list[_Node] = [_Node(-1, 0, initial_run, 0.0, None, 0.0, 0, 0, first_width)]
@@ -611,6 +615,8 @@ def _search(points: Sequence[Breakpoint], *, width: float, first_width: float,
                 demerits += loose_demerits
             if flagged and node.run:
                 demerits += double_demerits
+            if is_last and node.point >= 0 and points[node.point].kind == "hyphen":
+                demerits += final_demerits
             total = node.demerits + demerits
             key = (run, node.line) if lines else run
             if key not in best or total < best[key].demerits:
