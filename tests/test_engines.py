@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from proceedings.build import BuildOptions, build
 
 from . import pdfread
-from .conftest import CONFERENCE, MINIBOOK, REPO
+from .conftest import CONFERENCE, MINIBOOK, REPO, WORKSHOP
 
 
 def _outline(reader: PdfReader) -> list[tuple[int, str, int]]:
@@ -80,6 +80,22 @@ def test_minibook_parts_equal_single(tmp_path: Path) -> None:
     # Every folio was made from the template sheet: no page of folios was laid out.
     assert "stamps:folio-templates" in laid_out
     assert not [key for key in laid_out if key.startswith("stamps:folios")]
+
+
+def test_each_paper_s_footnotes_are_numbered_from_one_in_both_engines(workshop_build: Path,
+                                                                      tmp_path: Path) -> None:
+    """The workshop's papers have two footnotes each: laid out as parts, each paper is a
+    document of its own; as one document, the book's footnote counter starts again at
+    each paper too (it ran on, 3 and 4 in the second paper)."""
+    single = tmp_path / "single"
+    build(BuildOptions(sources=WORKSHOP, out=single, engine="single"))
+    pages = len(PdfReader(single / "proceedings.pdf").pages)
+    notes = [" ".join(line.split()) for text in _page_texts(single / "proceedings.pdf", pages)
+             for line in text.splitlines()
+             if line.strip().startswith(("1. The essays", "2. The guidelines", "1. The recordings",
+                                         "2. We asked", "1. Each reader", "2. Two readers"))]
+    assert len(notes) == 6, notes
+    _same_book(single, workshop_build, [])
 
 
 def test_sections_and_sessions_equal_in_both_engines(tmp_path: Path) -> None:
