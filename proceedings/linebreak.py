@@ -93,6 +93,7 @@ class Measure:
     abstract_narrower: float = 0.0  # points the abstract's measure is narrower by (its margins)
     abstract_scale: float = 1.0  # its size, in the body's ems
     abstract_style: str = "regular"  # its face: "italic" when the style sets it so
+    call_scale: float = 0.0  # a footnote call's size, in the body's ems (0: the style does not say)
 
     def font(self, style: str) -> Path:
         return dict(self.fonts).get(style) or dict(self.fonts)["regular"]
@@ -164,6 +165,9 @@ def _measure(css: Path, book: str, fonts_text: str, page: tuple[str, str, str, s
         key = ("bold" if bold else "") + ("italic" if italic else "") or "regular"
         fonts[key] = (css / url[1]).resolve()
     tracking = rules.get(".paper-body p.set .t1", {}).get("letter-spacing", "0pt")
+    call = rules.get(".footnote::footnote-call", {}).get("font-size")
+    call_scale = (_points(rules.get(".footnote", {}).get("font-size", "1em"), em=1.0) * _points(call, em=1.0)
+                  if call else 0.0)
     reference_indent = rules.get(".reference-list li", {}).get("padding-left", "0pt")
     reference_size = rules.get(".reference-list", {}).get("font-size", "1em")
     abstract = rules.get(".abstract", {})
@@ -182,6 +186,7 @@ def _measure(css: Path, book: str, fonts_text: str, page: tuple[str, str, str, s
         abstract_narrower=_points(left, em=size) + _points(right, em=size),
         abstract_scale=_points(abstract.get("font-size", "1em"), em=1.0),
         abstract_style="italic" if abstract.get("font-style") == "italic" else "regular",
+        call_scale=call_scale,
         width=_points(page_width) - _points(margin_inner) - _points(margin_outer),
         indent=_points(indent, em=size),
         word_spacing=_points(word_spacing, em=size),
@@ -351,11 +356,27 @@ def _read(inner: str, lang: str, base: str = "regular") -> tuple[list[str | int]
             pieces.append(len(chars))
             chars.append(_Char(char, style, current))
 
+    note_end = 0  # where the footnote being passed over ends
     for match in _TAG_RE.finditer(inner):
+        if match.start() < note_end:
+            continue
         text(inner[pos : match.start()])
         pos = match.end()
         closing, name, attrs = match[1], match[2].lower(), match[3]
-        if name not in _INLINE or "footnote" in attrs:
+        if name == "span" and "footnote" in attrs:
+            # A footnote: its text goes to the foot of the page, and its call (its number,
+            # ``::footnote-call``) stands in the line; it is kept whole, as written.
+            call = re.search(r'\bdata-call="(\d+)"', attrs)
+            note_end = _element_end(inner, match.end(), name)
+            if call is None or note_end < 0:
+                raise Unreadable(name)
+            pieces.append(_Raw(inner[match.start() : note_end]))
+            for digit in call[1]:
+                pieces.append(len(chars))
+                chars.append(_Char(digit, _CALL, lang))
+            pos = note_end
+            continue
+        if name not in _INLINE:
             raise Unreadable(name)
         if closing:
             if not stack or stack[-1][0] != name:
@@ -369,6 +390,24 @@ def _read(inner: str, lang: str, base: str = "regular") -> tuple[list[str | int]
     if stack or "<" in inner[pos:]:
         raise Unreadable("unclosed")
     return pieces, chars
+
+
+_CALL: Final = "call"  # a footnote call's characters: measured, but written by the style
+
+
+class _Raw(str):
+    """A piece of a paragraph written out as it is (a footnote), not a tag to keep open."""
+
+
+def _element_end(inner: str, start: int, name: str) -> int:
+    """Where the element whose opening tag ends at ``start`` ends (past its closing tag,
+    elements of its name inside it counted), or -1 when it is not closed."""
+    depth = 1
+    for match in re.finditer(rf"<(/?){name}\b[^>]*>", inner[start:]):
+        depth += -1 if match[1] else 1
+        if depth == 0:
+            return start + match.end()
+    return -1
 
 
 # --- The breaker ---------------------------------------------------------------------------
@@ -672,9 +711,10 @@ def _advances(chars: list[_Char], kept: list[int], measure: Measure) -> list[flo
     for position in range(1, len(kept) + 1):
         if position < len(kept) and chars[kept[position]].style == chars[kept[run_start]].style:
             continue
-        font = face(measure.font(chars[kept[run_start]].style))
+        style = chars[kept[run_start]].style
+        font = face(measure.font(style))
         text = "".join(chars[i].char for i in kept[run_start:position])
-        scale = font.scale(measure.size)
+        scale = font.scale(measure.size * (measure.call_scale if style == _CALL else 1.0))
         result.extend(advance * scale + (measure.word_spacing if char in " \u00a0" else 0.0)
                       for advance, char in zip(font.advances(text), text, strict=True))
         run_start = position
@@ -837,8 +877,8 @@ def set_paragraph(inner: str, lang: str, measure: Measure, *, indent: bool = Tru
     except Unreadable:
         return None
     kept, text = _collapse(chars)
-    if not text:
-        return None
+    if not text or (not measure.call_scale and any(char.style == _CALL for char in chars)):
+        return None  # (a footnote's call, whose size the style does not give)
     options = (indent, narrower, first_narrower, initial_run, settings, longer)
     if _remembered is None:
         return _set(pieces, chars, kept, text, measure, turns, *options)
@@ -937,7 +977,9 @@ def _set(pieces: list[str | int], chars: list[_Char], kept: list[int], text: str
     for position, index in enumerate(kept):
         char = chars[index].char
         kind = breaks.get(position)
-        if char == " ":
+        if chars[index].style == _CALL:
+            char = ""  # the style writes the call
+        elif char == " ":
             char = " " if kind == "space" else _NBSP
         elif kind == "hyphen":
             char = _SOFT_HYPHEN + char
@@ -974,6 +1016,8 @@ def _set(pieces: list[str | int], chars: list[_Char], kept: list[int], text: str
         if isinstance(piece, int):
             run_class = classes[piece]
             run.append(output[piece])
+        elif isinstance(piece, _Raw):
+            result.append(piece)
         else:
             result.append(piece)
             tag = _TAG_RE.match(piece)

@@ -203,9 +203,12 @@ def _render_footnote_ref(
 ) -> str:
     # WeasyPrint places a footnote where its text stands (float: footnote), so the
     # note's text is rendered at the call instead of in a list at the end.
+    # The call's number (``data-call``): the body's footnotes count from 1, as the style's
+    # footnote counter does, and the line breaker measures the call by it.
     note_id = tokens[idx].meta["id"]
     inner = env.get("footnote_html", {}).get(note_id, "")
-    return f'<span class="footnote">{inner}</span>'
+    env["footnote_calls"] = env.get("footnote_calls", 0) + 1
+    return f'<span class="footnote" data-call="{env["footnote_calls"]}">{inner}</span>'
 
 
 def _make_engine() -> MarkdownIt:

@@ -349,8 +349,9 @@ def test_a_line_that_ends_inside_an_element_is_laid_out_as_chosen(tmp_path: Path
         r"<[^>]+>", "", CITED).replace("\u00a0", " ")
 
 
-def _lay_out_paragraph(inner: str, lang: str, trim: str, tmp_path: Path) -> Path:
-    """A set paragraph laid out alone by WeasyPrint in a paper's body at ``trim``: its PDF."""
+def _lay_out_paragraph(inner: str, lang: str, trim: str, tmp_path: Path, before: str = "") -> Path:
+    """A set paragraph laid out alone by WeasyPrint in a paper's body at ``trim`` (after
+    ``before``, when given): its PDF."""
     page = PAGE_GEOMETRY[trim]
     html = (
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><style>'
@@ -359,7 +360,7 @@ def _lay_out_paragraph(inner: str, lang: str, trim: str, tmp_path: Path) -> Path
         f"@page {{ @bottom-center {{ content: none; }} }}"
         f"html {{ font-size: {page.font_size}; }}</style></head><body>"
         f'<article class="paper" lang="{lang}"><div class="paper-body">'
-        f'<p class="set">{inner}</p></div><span id="r"></span></article>'
+        f'{before}<p class="set">{inner}</p></div><span id="r"></span></article>'
         "</body></html>"
     )
     layout = paginate(html, styles=STYLES, stylesheets=[STYLES / "css" / n for n in STYLESHEETS],
@@ -772,3 +773,34 @@ def test_a_paragraph_ends_on_a_whole_word_where_it_can() -> None:
                 counts[final] += points[found[-2]].kind == "hyphen"
     assert counts[0.0] >= 20
     assert counts[Settings().final_hyphen_demerits] * 2 <= counts[0.0], counts  # 51 of 121
+
+
+_NOTES = (
+    "The International Civil Aviation Organization recommends that every candidate state ensure "
+    "the accessibility of its investigation records,<span class=\"footnote\" data-call=\"9\">Annex 13 "
+    "to the <em>Convention</em>, chapter 5.</span> and the authors consider the transportation of "
+    "dangerous goods by air a comprehensive problem of international cooperation,<span class=\"footnote\" "
+    "data-call=\"10\">As the Council of 2019 put it.</span> which requires the integrated work of "
+    "investigators, aviation specialists and meteorologists in every phase of the examination of an "
+    "accident.<span class=\"footnote\" data-call=\"11\">See section 4.</span>"
+)
+
+
+@pytest.mark.parametrize("trim", ["A4", "A5"])
+def test_a_paragraph_with_footnotes_is_laid_out_in_the_lines_chosen(trim: str, tmp_path: Path) -> None:
+    """A footnote's call (its number, two digits from the tenth) stands in the line and is
+    measured at the style's size; its text is passed over whole and goes to the foot of
+    the page. Such paragraphs were left to WeasyPrint's own lines before."""
+    set_paragraph = linebreak.set_paragraph(_NOTES, "en", _trim_measure(trim))
+    assert set_paragraph is not None
+    assert set_paragraph.html.count('<span class="footnote"') == 3  # written whole, as they were
+    calls = iter(["9", "10", "11"])
+    chosen = _breaker_lines(re.sub(r'<span class="footnote"[^>]*>.*?</span>', lambda _: next(calls),
+                                   set_paragraph.html))
+    # The paper's first eight footnotes, in a paragraph before it.
+    before = "<p>" + "".join(f'Note<span class="footnote">Note {n}.</span> ' for n in range(1, 9)) + "</p>"
+    pdf = _lay_out_paragraph(set_paragraph.html, "en", trim, tmp_path, before)
+    laid_out = [" ".join(w.text for w in line) for line in pdfread.lines(pdf, 1)]
+    first = next(n for n, line in enumerate(laid_out) if line.startswith("The International"))
+    assert laid_out[first : first + len(chosen)] == chosen
+    assert any(line.startswith("9. Annex 13") for line in laid_out[first + len(chosen):]), laid_out
