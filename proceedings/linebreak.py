@@ -1148,13 +1148,22 @@ def _name(body_html: str, match: re.Match[str], lines: int) -> _Name:
     """A paragraph's name in a ``Longer``: its source line (its own, else the nearest
     before it, as the layout's measure reads it), its first and last words, its lines."""
     sources = _DATA_LINE_RE.findall(match[3] or "") or _DATA_LINE_RE.findall(body_html, 0, match.start())
-    words = html.unescape(_TAG_RE.sub("", match[4])).split()
+    words = html.unescape(_TAG_RE.sub("", _calls(match[4]))).split()
     if not words:
         return (0, "", "", 0)
     return (int(sources[-1]) if sources else 0, words[0][:_NAME_CHARS], words[-1][-_NAME_CHARS:], lines)
 
 
 _NAME_CHARS: Final = 24  # of a word, as the layout's measure keeps it (``measure.FRAGMENT_CHARS``)
+_NOTE_RE = re.compile(r'<span class="footnote" data-call="(\d+)">')
+
+
+def _calls(inner: str) -> str:
+    """A paragraph's HTML with each footnote as the layout prints it in the line: its call."""
+    while match := _NOTE_RE.search(inner):
+        end = _element_end(inner, match.end(), "span")
+        inner = inner[: match.start()] + match[1] + (inner[end:] if end >= 0 else "")
+    return inner
 
 
 # What the templates mark for the breaker: a body's HTML, or a reference's text, with the

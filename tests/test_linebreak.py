@@ -804,3 +804,11 @@ def test_a_paragraph_with_footnotes_is_laid_out_in_the_lines_chosen(trim: str, t
     first = next(n for n, line in enumerate(laid_out) if line.startswith("The International"))
     assert laid_out[first : first + len(chosen)] == chosen
     assert any(line.startswith("9. Annex 13") for line in laid_out[first + len(chosen):]), laid_out
+
+
+def test_a_paragraph_with_footnotes_is_named_as_the_layout_reads_its_words() -> None:
+    """A spread's remedy names a paragraph by its first and last words as the layout's
+    measure reads them: a footnote there is its call («accident.11»), not its text."""
+    body = f'<p data-line="7">{_NOTES}</p>'
+    match = next(linebreak._BLOCK_RE.finditer(body))
+    assert linebreak._name(body, match, 5) == (7, "The", "accident.11", 5)
