@@ -267,10 +267,7 @@ def _figure_moved_on(html: str, document: Document) -> str | None:
     ``_HOLE`` of the page before it moved after the paragraph that follows it, or None
     when none did."""
     edits: dict[str, tuple[int, int, str]] = {}
-    first_page: dict[str, int] = {}
-    for number, page in enumerate(document.pages):
-        for name in page.anchors:
-            first_page.setdefault(name, number)
+    first_page = _first_pages(document)
     for match in _FIGURE_RE.finditer(html):
         number = first_page.get(match[1], 0)
         if number == 0:
@@ -771,10 +768,7 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
         if spaced or moved:
             html = spaced or moved or html
             document = render(html)
-    anchors: dict[str, int] = {}
-    for number, page in enumerate(document.pages, 1):
-        for name in page.anchors:
-            anchors.setdefault(name, number)
+    anchors = {name: number + 1 for name, number in _first_pages(document).items()}
     diagnostics = [
         error("build", 0, msg("refused to load {url}: only files inside the sources, styles and fonts "
                               "folders may be used", url=url), "refused-url")
