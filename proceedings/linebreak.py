@@ -366,7 +366,7 @@ def _read(inner: str, lang: str, base: str = "regular") -> tuple[list[str | int]
         if name == "span" and "footnote" in attrs:
             # A footnote: its text goes to the foot of the page, and its call (its number,
             # ``::footnote-call``) stands in the line; it is kept whole, as written.
-            call = re.search(r'\bdata-call="(\d+)"', attrs)
+            call = _CALL_RE.search(attrs)
             note_end = _element_end(inner, match.end(), name)
             if call is None or note_end < 0:
                 raise Unreadable(name)
@@ -393,6 +393,7 @@ def _read(inner: str, lang: str, base: str = "regular") -> tuple[list[str | int]
 
 
 _CALL: Final = "call"  # a footnote call's characters: measured, but written by the style
+_CALL_RE = re.compile(r'\bdata-call="(\d+)"')  # its number, as markup writes it
 
 
 class _Raw(str):
@@ -1148,22 +1149,16 @@ def _name(body_html: str, match: re.Match[str], lines: int) -> _Name:
     """A paragraph's name in a ``Longer``: its source line (its own, else the nearest
     before it, as the layout's measure reads it), its first and last words, its lines."""
     sources = _DATA_LINE_RE.findall(match[3] or "") or _DATA_LINE_RE.findall(body_html, 0, match.start())
-    words = html.unescape(_TAG_RE.sub("", _calls(match[4]))).split()
+    # Its words as the breaker reads them (it has set the paragraph, so it can): a
+    # footnote as its call, as the layout prints it in the line («accident.11»).
+    _pieces, chars = _read(match[4], "")
+    words = "".join(char.char for char in chars).split()
     if not words:
         return (0, "", "", 0)
     return (int(sources[-1]) if sources else 0, words[0][:_NAME_CHARS], words[-1][-_NAME_CHARS:], lines)
 
 
 _NAME_CHARS: Final = 24  # of a word, as the layout's measure keeps it (``measure.FRAGMENT_CHARS``)
-_NOTE_RE = re.compile(r'<span class="footnote" data-call="(\d+)">')
-
-
-def _calls(inner: str) -> str:
-    """A paragraph's HTML with each footnote as the layout prints it in the line: its call."""
-    while match := _NOTE_RE.search(inner):
-        end = _element_end(inner, match.end(), "span")
-        inner = inner[: match.start()] + match[1] + (inner[end:] if end >= 0 else "")
-    return inner
 
 
 # What the templates mark for the breaker: a body's HTML, or a reference's text, with the
