@@ -13,6 +13,7 @@ import gc
 import hashlib
 import logging
 import logging.handlers
+import math
 import multiprocessing.util
 import os
 import re
@@ -22,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from proceedings.diagnostics import Diagnostic, error, warning
 from proceedings.files import resolved
@@ -362,10 +363,20 @@ def _short_end_moved_on(html: str, document: Document) -> str | None:
 
 
 # The marks a part's HTML starts with for the pages of its spreads that end apart: those
-# that give lines to the next page (``measure.short_spreads``) and those whose table rows
-# are spaced out (``measure.short_tables``), each as the part's anchor, the page from the
-# part's first (0) and the lines, or the points.
-_SPREAD_RE = re.compile(r"<!--(give|fill) ([^>]*)-->")
+# that give lines to the next page (``measure.short_spreads``), those whose table rows
+# are spaced out (``measure.short_tables``) and the openings whose lines are brought onto
+# the grid (``measure.head_shifts``), each as the part's anchor, the page from the part's
+# first (0) and the lines, the points, or the direction (-1 up, 1 down).
+_SPREAD_RE = re.compile(r"<!--(give|fill|head) ([^>]*)-->")
+
+
+class SpreadMarks(NamedTuple):
+    """What a part's spread marks say: the pages that give lines, those whose rows are
+    spaced out, and the openings brought onto the grid."""
+
+    given: list[tuple[str, int, int]]
+    filled: list[tuple[str, int, float]]
+    shifted: list[tuple[str, int, int]]
 
 
 def give_mark(pages: list[tuple[str, int, int]]) -> str:
@@ -378,22 +389,26 @@ def fill_mark(pages: list[tuple[str, int, float]]) -> str:
     return _spread_mark("fill", pages)
 
 
+def head_mark(pages: list[tuple[str, int, int]]) -> str:
+    """The mark a part's HTML starts with to have the lines of ``pages`` (openings) raised
+    (-1) or lowered (1) onto the grid."""
+    return _spread_mark("head", pages)
+
+
 def _spread_mark(kind: str, pages: list[tuple[str, int, int]] | list[tuple[str, int, float]]) -> str:
     return f"<!--{kind} {' '.join(f'{anchor}:{page}:{amount}' for anchor, page, amount in pages)}-->"
 
 
-def _spread_marks(html: str) -> tuple[str, list[tuple[str, int, int]], list[tuple[str, int, float]]]:
-    """``html`` without its spread marks, and what they said: the pages that give lines
-    and the pages whose rows are spaced out."""
-    given: list[tuple[str, int, int]] = []
-    filled: list[tuple[str, int, float]] = []
+def _spread_marks(html: str) -> tuple[str, SpreadMarks]:
+    """``html`` without its spread marks, and what they said."""
+    marks = SpreadMarks([], [], [])
     for kind, words in _SPREAD_RE.findall(html):
         for anchor, page, amount in (word.split(":") for word in words.split()):
-            if kind == "give":
-                given.append((anchor, int(page), int(amount)))
+            if kind == "fill":
+                marks.filled.append((anchor, int(page), float(amount)))
             else:
-                filled.append((anchor, int(page), float(amount)))
-    return _SPREAD_RE.sub("", html), given, filled
+                (marks.given if kind == "give" else marks.shifted).append((anchor, int(page), int(amount)))
+    return _SPREAD_RE.sub("", html), marks
 
 
 def _first_pages(document: Document) -> dict[str, int]:
@@ -436,6 +451,33 @@ def _rows_filled(html: str, document: Document, pages: list[tuple[str, int, floa
 
 
 _HAIR = 0.75  # CSS pixels
+
+
+def _heads_shifted(html: str, document: Document, pages: list[tuple[str, int, int]]) -> str | None:
+    """``html`` with the spaces around the title of each paper whose opening is one of
+    ``pages`` made smaller (-1) or larger (1) by half the distance that brings its last
+    line onto the grid of the pages after it (a line's height from the text block's top,
+    the last that fits), or None when none is off it that way. No line changes page: the
+    last is raised to that grid's foot, or lowered to the grid line below it."""
+    edits: dict[str, tuple[int, int, str]] = {}
+    first = _first_pages(document)
+    for anchor, index, direction in pages:
+        number = first.get(anchor, -1) + index
+        tag = re.search(rf'<article class="paper[^"]*" id="{re.escape(anchor)}"', html)
+        if anchor not in first or number >= len(document.pages) or tag is None:
+            continue
+        page = document.pages[number]._page_box
+        lines = _text_lines(page)
+        if not lines:
+            continue
+        last = lines[-1][0]
+        pitch, bottom, top = last.height, last.position_y + last.height, page.content_box_y()
+        foot = top + math.floor(page.height / pitch + 1e-6) * pitch
+        shift = foot - bottom if direction < 0 else (foot - bottom) % pitch
+        if pitch <= 0 or not 0 < shift * direction < pitch:
+            continue
+        edits[anchor] = (tag.end(), tag.end(), f' style="--head-shift: {shift / 2:.3f}px"')
+    return _edited(html, edits)
 
 
 def _last_table(page: Any) -> tuple[Any, list[Any]]:
@@ -719,7 +761,7 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
     from proceedings.linebreak import set_marked, use_dictionaries
 
     use_dictionaries(html)  # the hyphenation dictionaries the book's locales name
-    html, given, filled = _spread_marks(html)
+    html, marks = _spread_marks(html)
     html = set_marked(html, styles)  # the lines of the paragraphs the templates marked
     style = _style(stylesheets, css_strings, allowed)
     refused = list(style.refused)
@@ -762,12 +804,17 @@ def paginate(html: str, *, styles: Path, stylesheets: list[Path], allowed: list[
                 break
             html, document = moved, render(moved)
         # The deeper page of a spread whose pages end apart gives lines to the next; the
-        # shorter, when it ends with a table's rows, has them spaced out.
-        moved = _lines_given(html, document, given) if given else None
-        spaced = _rows_filled(moved or html, document, filled) if filled else None
-        if spaced or moved:
-            html = spaced or moved or html
-            document = render(html)
+        # shorter, when it ends with a table's rows, has them spaced out; a paper's
+        # opening has its lines brought onto the grid.
+        edited = html
+        if marks.given:
+            edited = _lines_given(edited, document, marks.given) or edited
+        if marks.filled:
+            edited = _rows_filled(edited, document, marks.filled) or edited
+        if marks.shifted:
+            edited = _heads_shifted(edited, document, marks.shifted) or edited
+        if edited is not html:
+            html, document = edited, render(edited)
     anchors = {name: number + 1 for name, number in _first_pages(document).items()}
     diagnostics = [
         error("build", 0, msg("refused to load {url}: only files inside the sources, styles and fonts "

@@ -397,3 +397,68 @@ def test_the_remedies_of_a_spread_whose_pages_end_apart() -> None:
              for n, lines in [(0, 10), (1, 30), (2, 20), (3, 17)]}
     assert short_spreads(rows, 2) == [(1, 1, -1, [named[0], named[1], named[2], named[3]]),
                                       (1, 2, 1, [named[2], named[3]])]
+
+
+def _opening(top: float, verso: list[tuple[int, int]], pages: list[list[tuple[int, int]]],
+             block: float = 408.0) -> dict[str, list[list[object]]]:
+    """``_rows`` whose first page is a paper's opening: a byline at its top and its body
+    lines from ``top`` down, in a text block ``block`` points deep (so that the pages
+    after it, whose lines start at their top, end on a grid of 10 pt at 400)."""
+    from proceedings.layout import measure as m
+
+    rows = _rows([verso, *pages])
+    rows["lines"] = [row for row in rows["lines"] if row[m.PAGE] != 0]
+    byline = [0, 0, 0, 400, 12, 0, 400, 10, 0.25, 2, 12, m.BYLINE, 99, 1, "A.", "Author"]
+    opening: list[list[object]] = [byline]
+    y = top
+    for paragraph, count in verso:
+        for _ in range(count):
+            opening.append([0, 0, y, 400, y + 10, 0, 400, 10, 0.25, 8, 60, m.BODY, paragraph,
+                            10 + 2 * paragraph, f"first{paragraph}", f"last{paragraph}"])
+            y += 10
+    rows["lines"] = opening + rows["lines"]
+    for page in rows["pages"]:
+        page[3] = page[5] = block
+    rows["pages"][0][4] = y
+    return rows
+
+
+def test_a_papers_opening_is_brought_onto_the_grid_of_the_pages_after_it() -> None:
+    """A paper's opening has its lines as far down as its head puts them: off the grid
+    of the pages after it, whose text starts with a line. Where a spread it begins ends
+    more than a line apart, its lines are raised onto that grid (an opening that ends
+    deeper than a full page) or lowered onto it (one that ends short by a part of a line)
+    (``measure.head_shifts``), and the other remedies reckon with its depth there."""
+    from proceedings.layout import measure as m
+
+    # Ending at 407, deeper than a full page (400), before a recto a line short (390):
+    # 1.7 lines apart; raised to 400, a line apart, and nothing else is done.
+    rows = _opening(27, [(0, 38)], [[(1, 39)], [(2, 40)], [(3, 5)]])
+    assert m.line_pitch(rows) == 10
+    assert m.head_shifts(rows, 2) == [(0, -1)]
+    assert m.short_spreads(rows, 2) == []
+    # Ending at 383 before a full recto: lowered to the grid's 390, a line apart.
+    rows = _opening(23, [(0, 36)], [[(1, 40)], [(2, 40)], [(3, 5)]])
+    assert m.head_shifts(rows, 2) == [(0, 1)]
+    assert m.short_spreads(rows, 2) == []
+    # Two lines and a part short: lowered to 380, and the recto gives a line of its
+    # last paragraph to the next page, which lowers the gap to one line.
+    rows = _opening(23, [(0, 35)], [[(1, 20), (2, 20)], [(2, 10), (3, 30)], [(4, 5)]])
+    assert m.head_shifts(rows, 2) == [(0, 1)]
+    assert m.short_spreads(rows, 2) == [(1, 1, 0, [])]
+    # On a recto (the book's page 3) it faces nothing in the part; with no byline it is
+    # no paper's opening; off the grid by less than half a point it is left as it is.
+    rows = _opening(27, [(0, 38)], [[(1, 39)], [(2, 40)], [(3, 5)]])
+    assert m.head_shifts(rows, 3) == []
+    rows["lines"] = [row for row in rows["lines"] if row[m.ROLE] != m.BYLINE]
+    assert m.head_shifts(rows, 2) == []
+    rows = _opening(20.3, [(0, 38)], [[(1, 37)], [(2, 40)], [(3, 5)]])
+    assert m.head_shifts(rows, 2) == []
+    # Raised onto the grid, an opening still two lines deeper than its recto, which ends
+    # with a whole paragraph before a page that begins with one of three lines (which
+    # cannot be split): a paragraph of the spread is set a line shorter, else one of the
+    # recto's a line longer, as for any spread two lines apart.
+    rows = _opening(27, [(0, 38)], [[(1, 10), (2, 28)], [(3, 3), (4, 37)], [(5, 5)]])
+    assert m.head_shifts(rows, 2) == [(0, -1)]
+    remedies = m.short_spreads(rows, 2)
+    assert [(page, lines, by) for page, lines, by, _named in remedies] == [(1, 1, -1), (1, 1, 1)]

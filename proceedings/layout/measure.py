@@ -254,7 +254,8 @@ def short_spreads(rows: dict[str, list[list[Any]]], start: int) -> list[tuple[in
       lines the deeper page can give, if it can give some but not enough.
 
     A spread whose shorter page ends with a table going on over the page is left to
-    ``short_tables``."""
+    ``short_tables``. A verso that is a paper's opening is reckoned with its lines on
+    the pages' grid (``head_shifts``), and a spread that this evens is left to it."""
     pages = rows.get("pages", [])
     height = body_line(rows)
     paragraphs = _paragraphs(_flow(rows))
@@ -308,6 +309,63 @@ def short_spreads(rows: dict[str, list[list[Any]]], start: int) -> list[tuple[in
 _CLOSE = 1.2  # body lines apart a remedy aims to leave a spread's pages at most
 
 
+def head_shifts(rows: dict[str, list[list[Any]]], start: int) -> list[tuple[int, int]]:
+    """The opening page of a paper whose first spread ends more than ``FACING`` body
+    lines apart, when that page's lines brought onto the grid of the pages after it
+    (where the text block starts with a line) bring it nearer the recto's depth: its
+    lines sit as far below its top as its head's height puts them, so that it can end
+    lower than a full page, or higher by a part of a line. Each as (page from the part's
+    first (0), -1 to raise its lines, 1 to lower them): the spaces around the paper's
+    title are made smaller or larger by up to half a line each (``pdf.head_mark``), as a
+    compositor sets an opening's lines in register with the next page's; no line changes
+    page. ``short_spreads`` then reckons with the verso's new depth."""
+    found = []
+    for verso, _deep, _short, depths in _apart(rows, start, snapped=False):
+        depth, direction = _snapped(rows, verso, depths[0])
+        if direction and abs(depth - depths[1]) < abs(depths[0] - depths[1]):
+            found.append((verso, direction))
+    return found
+
+
+def _snapped(rows: dict[str, list[list[Any]]], verso: int, depth: float) -> tuple[float, int]:
+    """The depth a spread's verso, a paper's opening, ends at with its lines on the grid,
+    and how they were moved (-1 raised, 1 lowered); ``depth`` and 0 when they are not."""
+    pages = rows.get("pages", [])
+    flow = [row for row in _flow(rows) if row[PAGE] == verso]
+    if verso or not flow or flow[-1][ROLE] != BODY or not any(row[ROLE] == BYLINE for row in flow):
+        return depth, 0
+    page = pages[verso]
+    if page[P_NOTES] < page[P_BOTTOM]:
+        return depth, 0  # its footnotes stand at the foot wherever its lines end
+    pitch = line_pitch(rows)
+    foot = page[P_TOP] + math.floor((page[P_BOTTOM] - page[P_TOP]) / pitch + 1e-6) * pitch
+    if depth > foot + _SNAP:
+        return foot, -1
+    snapped = foot - math.floor((foot - depth + _SNAP) / pitch) * pitch
+    return (snapped, 1) if snapped - depth > _SNAP else (depth, 0)
+
+
+_SNAP = 0.5  # points off the grid a line is not moved by
+
+
+def line_pitch(rows: dict[str, list[list[Any]]]) -> float:
+    """The distance from one body line to the next, from the longest run of a page's body
+    lines each a line below the one before (to a hundredth of a point, where a line's
+    height is measured to a tenth); ``body_line`` without one."""
+    height = body_line(rows)
+    best = (0, height)
+    run: list[list[Any]] = []
+    for row in rows.get("lines", []):
+        if run and (row[PAGE] != run[-1][PAGE] or row[ROLE] != BODY
+                    or abs(float(row[TOP]) - float(run[-1][BOTTOM])) > 0.15):
+            run = []
+        if row[ROLE] == BODY:
+            run.append(row)
+            if len(run) > max(best[0], 1):
+                best = (len(run), (float(run[-1][BOTTOM]) - float(run[0][TOP])) / len(run))
+    return best[1]
+
+
 def short_tables(rows: dict[str, list[list[Any]]], start: int) -> list[tuple[int, float]]:
     """The shorter pages of a part's spreads whose pages end more than ``FACING`` body
     lines apart (as ``short_spreads`` finds them) that end with a table going on over
@@ -318,10 +376,13 @@ def short_tables(rows: dict[str, list[list[Any]]], start: int) -> list[tuple[int
             for _verso, _deep, short, depths in _apart(rows, start) if _table_goes_on(rows, short)]
 
 
-def _apart(rows: dict[str, list[list[Any]]], start: int) -> Iterator[tuple[int, int, int, list[float]]]:
+def _apart(rows: dict[str, list[list[Any]]], start: int,
+           snapped: bool = True) -> Iterator[tuple[int, int, int, list[float]]]:
     """The spreads of a part, neither page its last nor turned, whose pages end more than
     ``FACING`` body lines apart, as (verso, the deeper page, the shorter, the depths of
-    verso and recto), pages counted from the part's first (0), itself page ``start``."""
+    verso and recto), pages counted from the part's first (0), itself page ``start``;
+    ``snapped``, a verso that is a paper's opening with its lines on the grid
+    (``head_shifts``)."""
     pages = rows.get("pages", [])
     height = body_line(rows)
     for verso in range(len(pages) - 2):
@@ -332,6 +393,10 @@ def _apart(rows: dict[str, list[list[Any]]], start: int) -> Iterator[tuple[int, 
         depths = [page_depth(pages[verso]), page_depth(pages[verso + 1])]
         if abs(depths[0] - depths[1]) / height <= FACING:
             continue
+        if snapped:
+            depths[0] = _snapped(rows, verso, depths[0])[0]
+            if abs(depths[0] - depths[1]) / height <= FACING:
+                continue
         deep, short = (verso, verso + 1) if depths[0] > depths[1] else (verso + 1, verso)
         yield verso, deep, short, depths
 

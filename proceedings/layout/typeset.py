@@ -17,7 +17,15 @@ from proceedings.files import make_folder
 from proceedings.layout import numbering, stamps
 from proceedings.layout.assemble import MM, Assembly, assembled
 from proceedings.layout.cache import DamagedPart, discarded, prune, read_part
-from proceedings.layout.measure import PAGE, measure, recto_breaks, short_end, short_spreads, short_tables
+from proceedings.layout.measure import (
+    PAGE,
+    head_shifts,
+    measure,
+    recto_breaks,
+    short_end,
+    short_spreads,
+    short_tables,
+)
 from proceedings.layout.numbering import NumberTemplates
 from proceedings.layout.plan import NUMBERED, Jobs, page_numbers, place, plan
 from proceedings.layout.records import MeasuredPart, Part, Progress
@@ -30,6 +38,7 @@ from proceedings.pdf import (
     STYLESHEETS,
     fill_mark,
     give_mark,
+    head_mark,
     paginate,
     pdf_bytes,
     release_memory,
@@ -188,8 +197,9 @@ def _marks(measured: dict[str, list[list[Any]]], start: int, anchor: str, kind: 
     """The marks a part's HTML is laid out again with: its words broken across a recto's
     turn (``linebreak.set_marked``), the pages of its spreads that end apart, which
     give lines to the next (``pdf.paginate``) or are filled (``linebreak.Longer``, or
-    their table's rows spaced out: ``pdf.fill_mark``), and
-    the page before a paper's last when that holds too few lines (``measure.short_end``)."""
+    their table's rows spaced out: ``pdf.fill_mark``) or, a paper's opening, have its lines
+    brought onto the grid (``pdf.head_mark``), and the page before a paper's last when
+    that holds too few lines (``measure.short_end``)."""
     turns = tuple(Turn(*found) for found in recto_breaks(measured, start))
     spreads = short_spreads(measured, start)
     longer = [Longer(lines, tuple(named), by) for _page, lines, by, named in spreads if by]
@@ -197,8 +207,10 @@ def _marks(measured: dict[str, list[list[Any]]], start: int, anchor: str, kind: 
         longer.append(Longer(1, tuple(named)))
     given = [(anchor, page, lines) for page, lines, by, _named in spreads if not by]
     filled = [(anchor, page, points) for page, points in short_tables(measured, start)]
+    shifted = [(anchor, page, direction) for page, direction in head_shifts(measured, start)]
     return ((turns_mark(turns) if turns else "") + (longer_mark(longer) if longer else "")
-            + (give_mark(given) if given else "") + (fill_mark(filled) if filled else ""))
+            + (give_mark(given) if given else "") + (fill_mark(filled) if filled else "")
+            + (head_mark(shifted) if shifted else ""))
 
 
 def _by_part(rows: dict[str, list[list[Any]]], parts: list[Part],
