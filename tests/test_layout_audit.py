@@ -375,7 +375,7 @@ def test_a_spread_ending_apart_in_a_table_has_the_shorter_pages_rows_spaced_out(
 
 def test_the_remedies_of_a_spread_whose_pages_end_apart() -> None:
     """What the second layout is told of each spread whose pages end more than a line
-    and a half apart (``measure.short_spreads``), page numbers from the part's first."""
+    apart (``measure.short_spreads``), page numbers from the part's first."""
     from proceedings.layout.measure import short_spreads
 
     # A verso (the book's page 2) full, its last paragraph split over to a recto that ends
