@@ -166,20 +166,26 @@ def test_facing_pages_of_a_paper_end_within_a_line(book: str, request: pytest.Fi
 def _table_pages(tmp_path: Path, mark: str, name: str) -> Path:
     """A table of rows of one to four lines, a header row repeated on each page, laid out
     with ``mark`` before it (no remedy of the build's: only the mark's)."""
+    rows = "".join(f"<tr><td>{n}</td><td>{'слово ' * (8 + 14 * (n % 4))}</td></tr>" for n in range(40))
+    html = (f'{mark}<html lang="ru"><body><div class="paper-body" id="part"><table>'
+            f"<thead><tr><th>№</th><th>Текст</th></tr></thead><tbody>{rows}</tbody></table>"
+            "</div></body></html>")
+    _laid_out(html, tmp_path / name)
+    return tmp_path / name
+
+
+def _laid_out(html: str, pdf: Path) -> int:
+    """``html`` laid out with the book's styles (and no remedy of the build's: only its
+    marks') into ``pdf``; its number of pages."""
     from proceedings.pdf import STYLESHEETS, paginate
 
     from .conftest import REPO
 
     styles = REPO / "styles"
-    rows = "".join(f"<tr><td>{n}</td><td>{'слово ' * (8 + 14 * (n % 4))}</td></tr>" for n in range(40))
-    html = (f'{mark}<html lang="ru"><body><div class="paper-body" id="part"><table>'
-            f"<thead><tr><th>№</th><th>Текст</th></tr></thead><tbody>{rows}</tbody></table>"
-            "</div></body></html>")
     layout = paginate(html, styles=styles, stylesheets=[styles / "css" / n for n in STYLESHEETS],
                       allowed=[styles, REPO / "fonts"])
-    pdf = tmp_path / name
     layout.document.write_pdf(pdf)
-    return pdf
+    return len(layout.document.pages)
 
 
 def test_a_tables_rows_spaced_out_bring_its_page_down_by_the_points_marked(tmp_path: Path) -> None:
@@ -209,11 +215,6 @@ def test_a_tables_rows_spaced_out_bring_its_page_down_by_the_points_marked(tmp_p
 def _opening_pages(tmp_path: Path, mark: str, places: int, name: str) -> Path:
     """A paper in Russian, its byline's author with ``places`` affiliations (a head as
     many lines high) and paragraphs over three pages, laid out with ``mark`` before it."""
-    from proceedings.pdf import STYLESHEETS, paginate
-
-    from .conftest import REPO
-
-    styles = REPO / "styles"
     affiliations = "".join(f'<p class="author-affiliation">Академия {n}, Алматы</p>' for n in range(places))
     words = "Текст статьи о проблемах противодействия преступности в цифровой среде"
     paragraphs = "".join(f"<p>{' '.join([words] * (2 + n % 5))}.</p>" for n in range(60))
@@ -221,11 +222,8 @@ def _opening_pages(tmp_path: Path, mark: str, places: int, name: str) -> Path:
             f'<header class="byline"><div class="author"><p class="author-name">А.Б. Автор</p>'
             f'{affiliations}</div></header><h2 class="paper-title">Заголовок статьи</h2>'
             f'<div class="paper-body">{paragraphs}</div></article></body></html>')
-    layout = paginate(html, styles=styles, stylesheets=[styles / "css" / n for n in STYLESHEETS],
-                      allowed=[styles, REPO / "fonts"])
-    pdf = tmp_path / name
-    layout.document.write_pdf(pdf)
-    return pdf
+    _laid_out(html, tmp_path / name)
+    return tmp_path / name
 
 
 def test_an_openings_lines_are_brought_onto_the_grid_of_the_next_page(tmp_path: Path) -> None:
@@ -269,21 +267,13 @@ def test_a_headings_space_keeps_the_lines_after_it_on_the_grid(tmp_path: Path) -
     text block's top, as a page of plain text does, and so ends level with a full page
     (less whole lines). With the spaces of 4 and 2 mm that it had, a heading put the lines
     after it off that grid, by 0.29 of a line (0.43 at a page's top)."""
-    from proceedings.pdf import STYLESHEETS, paginate
-
-    from .conftest import REPO
-
-    styles = REPO / "styles"
     words = "Текст статьи о проблемах противодействия преступности в цифровой среде"
     body = "".join(f"<p>{' '.join([words] * (2 + n % 5))}.</p>"
                    + (f"<h2>Раздел {n}</h2>" if n % 4 == 3 else "") for n in range(80))
     html = (f'<html lang="ru"><body><article class="paper" id="px" lang="ru"><h2 class="paper-title">'
             f'Заголовок</h2><div class="paper-body">{body}</div></article></body></html>')
-    layout = paginate(html, styles=styles, stylesheets=[styles / "css" / n for n in STYLESHEETS],
-                      allowed=[styles, REPO / "fonts"])
     pdf = tmp_path / "headings.pdf"
-    layout.document.write_pdf(pdf)
-    pages = range(2, len(layout.document.pages))  # after the opening, before the last
+    pages = range(2, _laid_out(html, pdf))  # after the opening, before the last
     tops = [min(w.top for w in line) for line in pdfread.lines(pdf, 2)[:-1]]
     first, pitch = tops[0], min(b - a for a, b in itertools.pairwise(tops))
     headings = 0
