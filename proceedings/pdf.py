@@ -461,20 +461,21 @@ def _heads_shifted(html: str, document: Document, pages: list[tuple[str, int, in
     last is raised to that grid's foot, or lowered to the grid line below it."""
     edits: dict[str, tuple[int, int, str]] = {}
     first = _first_pages(document)
+    papers = {match[1]: match for match in _PAPER_RE.finditer(html)}
     for anchor, index, direction in pages:
         number = first.get(anchor, -1) + index
-        tag = re.search(rf'<article class="paper[^"]*" id="{re.escape(anchor)}"', html)
+        tag = papers.get(anchor)
         if anchor not in first or number >= len(document.pages) or tag is None:
             continue
         page = document.pages[number]._page_box
         lines = _text_lines(page)
-        if not lines:
+        if not lines or lines[-1][0].height <= 0:
             continue
         last = lines[-1][0]
         pitch, bottom, top = last.height, last.position_y + last.height, page.content_box_y()
         foot = top + math.floor(page.height / pitch + 1e-6) * pitch
         shift = foot - bottom if direction < 0 else (foot - bottom) % pitch
-        if pitch <= 0 or not 0 < shift * direction < pitch:
+        if not 0 < shift * direction < pitch:
             continue
         edits[anchor] = (tag.end(), tag.end(), f' style="--head-shift: {shift / 2:.3f}px"')
     return _edited(html, edits)

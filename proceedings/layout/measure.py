@@ -331,11 +331,12 @@ def head_shifts(rows: dict[str, list[list[Any]]], start: int) -> list[tuple[int,
 def _snapped(rows: dict[str, list[list[Any]]], verso: int, depth: float) -> tuple[float, int]:
     """The depth a spread's verso, a paper's opening, ends at with its lines on the grid,
     and how they were moved (-1 raised, 1 lowered); ``depth`` and 0 when they are not."""
-    pages = rows.get("pages", [])
+    if verso:
+        return depth, 0  # not the part's first page
     flow = [row for row in _flow(rows) if row[PAGE] == verso]
-    if verso or not flow or flow[-1][ROLE] != BODY or not any(row[ROLE] == BYLINE for row in flow):
+    if not flow or flow[-1][ROLE] != BODY or not any(row[ROLE] == BYLINE for row in flow):
         return depth, 0
-    page = pages[verso]
+    page = rows["pages"][verso]
     if page[P_NOTES] < page[P_BOTTOM]:
         return depth, 0  # its footnotes stand at the foot wherever its lines end
     pitch = line_pitch(rows)
